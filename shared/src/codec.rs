@@ -1,0 +1,241 @@
+//! Framing: a 4-byte big-endian length, then that many bytes of UTF-8 JSON.
+//!
+//! Decoding is tokio-util's [`LengthDelimitedCodec`] with our own frame-size
+//! limit checked against the length prefix *before* any buffer is reserved for
+//! the body (the inner codec reserves the declared length up front, so this
+//! check is what keeps a thousand idle half-frames from eating memory).
+//!
+//! The decoder also reports when a frame has started but not finished
+//! ([`Decoded::FrameStarted`]), so the connection owner can start a deadline for
+//! it without any clock in this crate.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::Serialize;
+use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+
+/// Size of the length prefix in bytes.
+pub const HEADER_LEN: usize = 4;
+
+/// What the decoder yields.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// One complete frame body (the JSON bytes, without the length prefix).
+    Frame(BytesMut),
+    /// The first bytes of a frame arrived but the frame is not complete yet.
+    /// Yielded once per incomplete frame, so the reader can start a deadline.
+    FrameStarted,
+}
+
+/// Why the byte stream can no longer be trusted. After any of these the
+/// connection must be closed.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The length prefix announced a frame larger than allowed.
+    #[error("frame of {declared} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The length the peer announced.
+        declared: u64,
+        /// The configured limit.
+        max: usize,
+    },
+    /// The underlying transport failed, or the stream ended inside a frame.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Decoder for length-prefixed JSON frames with a size limit.
+#[derive(Debug)]
+pub struct FrameCodec {
+    inner: LengthDelimitedCodec,
+    max: usize,
+    in_frame: bool,
+}
+
+impl FrameCodec {
+    /// A decoder that refuses frames longer than `max` bytes.
+    pub fn new(max: usize) -> Self {
+        let inner = LengthDelimitedCodec::builder()
+            .big_endian()
+            .length_field_length(HEADER_LEN)
+            .max_frame_length(max)
+            .new_codec();
+        Self {
+            inner,
+            max,
+            in_frame: false,
+        }
+    }
+
+    /// The frame-size limit of this decoder.
+    pub fn max_frame(&self) -> usize {
+        self.max
+    }
+
+    /// True while the bytes of an unfinished frame are buffered.
+    pub fn in_frame(&self) -> bool {
+        self.in_frame
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Decoded;
+    type Error = FrameError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Decoded>, FrameError> {
+        if !self.in_frame {
+            if src.is_empty() {
+                return Ok(None);
+            }
+            if src.len() >= HEADER_LEN {
+                let declared = u64::from(u32::from_be_bytes([src[0], src[1], src[2], src[3]]));
+                if declared > self.max as u64 {
+                    return Err(FrameError::TooLarge {
+                        declared,
+                        max: self.max,
+                    });
+                }
+            }
+        }
+        match self.inner.decode(src) {
+            Ok(Some(frame)) => {
+                self.in_frame = false;
+                Ok(Some(Decoded::Frame(frame)))
+            }
+            Ok(None) if self.in_frame => Ok(None),
+            Ok(None) => {
+                self.in_frame = true;
+                Ok(Some(Decoded::FrameStarted))
+            }
+            Err(e) => Err(FrameError::Io(e)),
+        }
+    }
+}
+
+/// Encode one message as a complete frame (length prefix included).
+///
+/// The result is cheap to clone, so a broadcast is encoded once and the same
+/// bytes are queued for every recipient.
+pub fn encode_frame<T: Serialize + ?Sized>(msg: &T) -> Result<Bytes, serde_json::Error> {
+    let mut buf = BytesMut::with_capacity(128);
+    buf.put_u32(0);
+    serde_json::to_writer((&mut buf).writer(), msg)?;
+    let body_len = u32::try_from(buf.len() - HEADER_LEN).map_err(|_| {
+        <serde_json::Error as serde::ser::Error>::custom("frame longer than 4 GiB")
+    })?;
+    buf[..HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn decodes_a_whole_frame_without_a_started_notice() {
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&frame(b"{}")[..]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::from(&b"{}"[..])))
+        );
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert!(!codec.in_frame());
+    }
+
+    #[test]
+    fn partial_frame_reports_started_once_then_completes() {
+        let mut codec = FrameCodec::new(64);
+        let bytes = frame(b"{\"a\":1}");
+        let mut src = BytesMut::from(&bytes[..3]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        assert!(codec.in_frame());
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        src.extend_from_slice(&bytes[3..6]);
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        src.extend_from_slice(&bytes[6..]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::from(&b"{\"a\":1}"[..])))
+        );
+        assert!(!codec.in_frame());
+    }
+
+    #[test]
+    fn oversized_prefix_is_refused_before_reserving() {
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&[0xFF, 0xFF, 0xFF, 0xFF][..]);
+        match codec.decode(&mut src) {
+            Err(FrameError::TooLarge { declared, max }) => {
+                assert_eq!(declared, 0xFFFF_FFFF);
+                assert_eq!(max, 64);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        assert!(src.capacity() < 1024, "no buffer reserved for the body");
+    }
+
+    #[test]
+    fn max_is_accepted_and_max_plus_one_refused() {
+        let mut codec = FrameCodec::new(8);
+        let mut ok = BytesMut::from(&frame(&[b'x'; 8])[..]);
+        assert!(matches!(codec.decode(&mut ok), Ok(Some(Decoded::Frame(f))) if f.len() == 8));
+        let mut bad = BytesMut::from(&frame(&[b'x'; 9])[..]);
+        assert!(matches!(
+            codec.decode(&mut bad),
+            Err(FrameError::TooLarge { declared: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn zero_length_frame_is_an_empty_frame() {
+        let mut codec = FrameCodec::new(8);
+        let mut src = BytesMut::from(&[0, 0, 0, 0][..]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::new()))
+        );
+    }
+
+    #[test]
+    fn every_split_point_yields_the_same_frames() {
+        let mut stream = frame(b"{\"type\":\"ping\",\"seq\":1}");
+        stream.extend(frame(b"{}"));
+        stream.extend(frame(b"[1,2,3]"));
+        for split in 0..=stream.len() {
+            let mut codec = FrameCodec::new(1024);
+            let mut src = BytesMut::new();
+            let mut frames = Vec::new();
+            for chunk in [&stream[..split], &stream[split..]] {
+                src.extend_from_slice(chunk);
+                while let Some(d) = codec.decode(&mut src).unwrap() {
+                    if let Decoded::Frame(f) = d {
+                        frames.push(f.to_vec());
+                    }
+                }
+            }
+            assert_eq!(
+                frames,
+                vec![
+                    b"{\"type\":\"ping\",\"seq\":1}".to_vec(),
+                    b"{}".to_vec(),
+                    b"[1,2,3]".to_vec()
+                ],
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn encode_frame_prefixes_the_json_length() {
+        let bytes = encode_frame(&serde_json::json!({"type": "pong"})).unwrap();
+        let body = br#"{"type":"pong"}"#;
+        assert_eq!(&bytes[..4], &(body.len() as u32).to_be_bytes());
+        assert_eq!(&bytes[4..], body);
+    }
+}

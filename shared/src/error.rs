@@ -1,0 +1,181 @@
+//! Stable, machine-readable error codes.
+//!
+//! Every `error` frame carries one of these (serialized in snake_case) plus a
+//! human-readable message. Codes are part of the protocol: clients branch on
+//! them, so a code is never renamed or reused for another meaning.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request failed, or why the server is closing the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not a JSON object (not JSON at all, or an array, number, ...).
+    Malformed,
+    /// The frame holds bytes that are not valid UTF-8.
+    InvalidUtf8,
+    /// The `type` field is missing or not a string.
+    MissingType,
+    /// The `type` names no request this server knows.
+    UnknownType,
+    /// A field is missing, has the wrong JSON type, or `seq` is missing.
+    InvalidField,
+    /// The length prefix exceeds the maximum frame size; the connection closes.
+    FrameTooLarge,
+    /// A frame started but did not finish in time; the connection closes.
+    FrameTimeout,
+    /// The client's protocol version is outside the server's range.
+    VersionUnsupported,
+    /// The server refuses connections from this address for now.
+    AddressRefused,
+    /// The first request must be `hello`.
+    HelloRequired,
+    /// `hello` was already sent on this connection.
+    AlreadyHello,
+    /// The request needs a logged-in session.
+    LoginRequired,
+    /// `register`, `login` or `resume` on a connection that is already logged in.
+    AlreadyLoggedIn,
+    /// Hello and login did not finish within the deadline; the connection closes.
+    AuthTimeout,
+    /// The user name breaks the name rules.
+    InvalidName,
+    /// The name (or one that looks the same, ignoring case) is taken.
+    NameTaken,
+    /// The password breaks the password rules (too short or too long).
+    InvalidPassword,
+    /// No account has this name.
+    UserNotFound,
+    /// The password is wrong; `attempts_left` says how many tries remain.
+    WrongPassword,
+    /// Too many failed logins: on this connection (which then closes) or from
+    /// this address (`retry_after_ms` says when to try again).
+    TooManyAttempts,
+    /// The account is disabled (banned) by an administrator.
+    AccountDisabled,
+    /// The resume token is unknown, expired or revoked: log in with a password.
+    InvalidToken,
+    /// The chat text is empty or holds control characters other than newline and tab.
+    InvalidText,
+    /// The chat text is longer than the server allows.
+    TextTooLong,
+    /// The client message id is empty, too long, or holds control characters.
+    InvalidMessageId,
+    /// A history request names both `before` and `after`, or a bad cursor.
+    InvalidCursor,
+    /// Nothing came from the client within the keepalive time; the connection closes.
+    IdleTimeout,
+    /// The client did not read its messages fast enough; the connection closes.
+    SlowConsumer,
+    /// The same account logged in elsewhere; this connection closes.
+    SessionReplaced,
+    /// An administrator removed this session; the connection closes.
+    Kicked,
+    /// The server is shutting down; the connection closes.
+    ShuttingDown,
+    /// The server is overloaded; retry later.
+    ServerBusy,
+    /// Something went wrong inside the server; the request had no effect.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        // Exhaustive table kept next to the enum so `as_str` costs no allocation;
+        // a test checks it against the serde names.
+        match self {
+            Self::Malformed => "malformed",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::MissingType => "missing_type",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidField => "invalid_field",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::FrameTimeout => "frame_timeout",
+            Self::VersionUnsupported => "version_unsupported",
+            Self::AddressRefused => "address_refused",
+            Self::HelloRequired => "hello_required",
+            Self::AlreadyHello => "already_hello",
+            Self::LoginRequired => "login_required",
+            Self::AlreadyLoggedIn => "already_logged_in",
+            Self::AuthTimeout => "auth_timeout",
+            Self::InvalidName => "invalid_name",
+            Self::NameTaken => "name_taken",
+            Self::InvalidPassword => "invalid_password",
+            Self::UserNotFound => "user_not_found",
+            Self::WrongPassword => "wrong_password",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::AccountDisabled => "account_disabled",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidText => "invalid_text",
+            Self::TextTooLong => "text_too_long",
+            Self::InvalidMessageId => "invalid_message_id",
+            Self::InvalidCursor => "invalid_cursor",
+            Self::IdleTimeout => "idle_timeout",
+            Self::SlowConsumer => "slow_consumer",
+            Self::SessionReplaced => "session_replaced",
+            Self::Kicked => "kicked",
+            Self::ShuttingDown => "shutting_down",
+            Self::ServerBusy => "server_busy",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code, for table tests.
+    pub(crate) const ALL: &[ErrorCode] = &[
+        ErrorCode::Malformed,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::MissingType,
+        ErrorCode::UnknownType,
+        ErrorCode::InvalidField,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::FrameTimeout,
+        ErrorCode::VersionUnsupported,
+        ErrorCode::AddressRefused,
+        ErrorCode::HelloRequired,
+        ErrorCode::AlreadyHello,
+        ErrorCode::LoginRequired,
+        ErrorCode::AlreadyLoggedIn,
+        ErrorCode::AuthTimeout,
+        ErrorCode::InvalidName,
+        ErrorCode::NameTaken,
+        ErrorCode::InvalidPassword,
+        ErrorCode::UserNotFound,
+        ErrorCode::WrongPassword,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::AccountDisabled,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidText,
+        ErrorCode::TextTooLong,
+        ErrorCode::InvalidMessageId,
+        ErrorCode::InvalidCursor,
+        ErrorCode::IdleTimeout,
+        ErrorCode::SlowConsumer,
+        ErrorCode::SessionReplaced,
+        ErrorCode::Kicked,
+        ErrorCode::ShuttingDown,
+        ErrorCode::ServerBusy,
+        ErrorCode::Internal,
+    ];
+
+    #[test]
+    fn as_str_matches_the_wire_name() {
+        for code in ALL {
+            let wire = serde_json::to_value(code).unwrap();
+            assert_eq!(wire, serde_json::Value::String(code.as_str().to_owned()));
+            let back: ErrorCode = serde_json::from_value(wire).unwrap();
+            assert_eq!(back, *code);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The chatroom wire protocol, with no IO of its own.
+//!
+//! Both the server and every client speak through the types in this crate, so
+//! the protocol lives in exactly one place:
+//!
+//! - [`codec`]: framing (a 4-byte big-endian length, then one UTF-8 JSON
+//!   object), the frame-size limit, and encoding a message once into shareable
+//!   bytes.
+//! - [`message`]: every request a client sends ([`message::ClientMessage`])
+//!   and every reply and event the server sends ([`message::ServerMessage`]).
+//! - [`error`]: the stable machine-readable error codes.
+//! - [`rules`]: pure validation rules shared by both sides (user names,
+//!   passwords, chat text, client message ids), so a client can check input
+//!   before sending it and the server enforces the very same rules.
+//!
+//! `docs/PROTOCOL.md` at the root of the repository is the human description of
+//! everything here; the golden-JSON tests in `message` keep the two in step.
+
+pub mod codec;
+pub mod error;
+pub mod message;
+pub mod rules;
+
+pub use codec::{Decoded, FrameCodec, FrameError, encode_frame};
+pub use error::ErrorCode;
+pub use message::{ClientMessage, Request, ServerMessage};
+
+/// The protocol version this crate speaks. A client sends it in `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The oldest protocol version a server built from this crate accepts.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// The newest protocol version a server built from this crate accepts.
+pub const MAX_PROTOCOL_VERSION: u32 = 1;
+/// The TCP port a server listens on unless configured otherwise (from the TWTTALK seed).
+pub const DEFAULT_PORT: u16 = 44302;
+/// Default upper bound for frames a client sends to the server (64 KiB).
+pub const DEFAULT_MAX_CLIENT_FRAME: usize = 64 * 1024;
+/// Upper bound for frames the server sends; clients must accept frames up to this size.
+pub const MAX_SERVER_FRAME: usize = 16 * 1024 * 1024;
+
+/// Milliseconds since the Unix epoch (UTC): the unit of every timestamp on the wire.
+pub type UnixMillis = i64;

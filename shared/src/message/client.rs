@@ -1,0 +1,134 @@
+//! Requests from a client to the server.
+
+use serde::{Deserialize, Serialize};
+
+/// One request: the client-chosen sequence number plus the request itself.
+///
+/// On the wire both are fields of one JSON object:
+/// `{"type":"say","seq":7,"id":"c-1","text":"hi"}`. The server echoes `seq` in
+/// its reply so a client can match replies to requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Client-chosen number echoed in the reply.
+    pub seq: u32,
+    /// The request itself; its variant gives the `"type"` field.
+    #[serde(flatten)]
+    pub body: ClientMessage,
+}
+
+/// Every request type of protocol v1.
+///
+/// No request names its sender: the server takes identity from the
+/// authenticated session only, and ignores any extra field that claims one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// First request on every connection: protocol version and client name.
+    Hello(Hello),
+    /// Create an account. Does not log in.
+    Register(Register),
+    /// Log in with name and password; joins the main room.
+    Login(Login),
+    /// Log in with a resume token from an earlier `login_ok`, without a password.
+    Resume(Resume),
+    /// Send a chat message to the main room.
+    Say(Say),
+    /// Page through the main room's stored messages.
+    History(History),
+    /// Keepalive; the server answers `pong`.
+    Ping(Ping),
+    /// Leave the chat; the server answers `bye` and closes the connection.
+    Quit(Quit),
+}
+
+/// `hello`: opens the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The protocol version the client speaks.
+    pub version: u32,
+    /// Free-form client name and version, for logs (e.g. `"chatroom-tui 0.1.0"`).
+    pub client: String,
+}
+
+/// `register`: create an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    /// The wanted user name (see [`crate::rules::names`]).
+    pub name: String,
+    /// The password (see [`crate::rules::password`]).
+    pub password: String,
+}
+
+/// `login`: authenticate with a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    /// The account name (compared ignoring case).
+    pub name: String,
+    /// The password.
+    pub password: String,
+}
+
+/// `resume`: authenticate with a resume token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The token from an earlier `login_ok`.
+    pub token: String,
+}
+
+/// `say`: a chat message to the main room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Say {
+    /// Client-chosen message id (1-64 bytes, unique per user). Sending the same
+    /// id again, e.g. after a reconnect, stores and delivers the message once.
+    pub id: String,
+    /// The text (see [`crate::rules::text`]).
+    pub text: String,
+}
+
+/// `history`: one page of the main room's stored messages.
+///
+/// With `before`, the newest messages older than that id; with `after`, the
+/// oldest messages newer than that id; with neither, the newest messages.
+/// Messages in the page are always in ascending id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Return messages with ids smaller than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// Return messages with ids greater than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Page size; clamped to the server's maximum (announced in `hello_ok`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `ping`: keepalive. Clients send one whenever they have sent nothing for
+/// `ping_interval_secs` (from `hello_ok`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ping {}
+
+/// `quit`: leave the chat room.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quit {}
+
+impl ClientMessage {
+    /// The wire name of this request type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Hello(_) => "hello",
+            Self::Register(_) => "register",
+            Self::Login(_) => "login",
+            Self::Resume(_) => "resume",
+            Self::Say(_) => "say",
+            Self::History(_) => "history",
+            Self::Ping(_) => "ping",
+            Self::Quit(_) => "quit",
+        }
+    }
+
+    /// Every request type name, for diagnostics ("unknown type; known: ...").
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "hello", "register", "login", "resume", "say", "history", "ping", "quit",
+    ];
+}

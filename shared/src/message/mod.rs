@@ -1,0 +1,17 @@
+//! Every message of the protocol, split by direction like rust-postgres'
+//! frontend/backend modules.
+//!
+//! - [`client`]: requests a client sends. Each carries a client-chosen `seq`.
+//! - [`server`]: replies (carrying the request's `seq`) and events (no `seq`).
+//!
+//! Both enums are internally tagged by `"type"` in snake_case. Fields added in
+//! later protocol revisions are `#[serde(default)]` so older peers keep parsing.
+
+pub mod client;
+pub mod server;
+
+pub use client::*;
+pub use server::*;
+
+#[cfg(test)]
+mod golden;

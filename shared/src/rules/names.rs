@@ -1,0 +1,171 @@
+//! User-name rules.
+//!
+//! A name is normalized to Unicode NFC and must then be 1 to 32 characters
+//! (Unicode scalar values) with no control, whitespace, format, private-use,
+//! unassigned or otherwise invisible characters. Two names that differ only in
+//! case, in normalization form, in compatibility forms (full-width letters) or
+//! by confusable look-alikes (Cyrillic `а` for Latin `a`) map to the same
+//! [`name_key`], and the server allows one account per key.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// Shortest allowed name, in characters.
+pub const MIN_NAME_CHARS: usize = 1;
+/// Longest allowed name, in characters.
+pub const MAX_NAME_CHARS: usize = 32;
+/// Names nobody may register (compared by [`name_key`]), so that nobody can
+/// pass for the administrator or the server.
+pub const RESERVED_NAMES: &[&str] = &["admin", "administrator", "server", "system", "root"];
+
+/// Why a name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Empty after normalization.
+    #[error("the name is empty")]
+    Empty,
+    /// More than [`MAX_NAME_CHARS`] characters.
+    #[error("the name has {0} characters; at most {MAX_NAME_CHARS} are allowed")]
+    TooLong(usize),
+    /// Holds a character that is not allowed in names.
+    #[error("the name contains {} (U+{:04X}), which is not allowed in names", describe(*.0), u32::from(*.0))]
+    ForbiddenChar(char),
+    /// One of [`RESERVED_NAMES`], or a look-alike of one.
+    #[error("the name is reserved")]
+    Reserved,
+}
+
+fn describe(c: char) -> &'static str {
+    if c.is_whitespace() {
+        "white space"
+    } else if c.is_control() {
+        "a control character"
+    } else {
+        "an invisible or unassigned character"
+    }
+}
+
+/// Check a proposed name and return it in NFC, the form stored and displayed.
+pub fn validate_name(raw: &str) -> Result<String, NameError> {
+    let name: String = raw.nfc().collect();
+    let count = name.chars().count();
+    if count < MIN_NAME_CHARS {
+        return Err(NameError::Empty);
+    }
+    if count > MAX_NAME_CHARS {
+        return Err(NameError::TooLong(count));
+    }
+    if let Some(bad) = name.chars().find(|&c| !allowed_in_name(c)) {
+        return Err(NameError::ForbiddenChar(bad));
+    }
+    let key = name_key(&name);
+    if RESERVED_NAMES.iter().any(|r| name_key(r) == key) {
+        return Err(NameError::Reserved);
+    }
+    Ok(name)
+}
+
+/// True for characters a name may contain.
+pub fn allowed_in_name(c: char) -> bool {
+    use GeneralCategory as G;
+    if c.is_whitespace() || c.is_control() {
+        return false;
+    }
+    match c.general_category() {
+        G::Control
+        | G::Format
+        | G::Surrogate
+        | G::PrivateUse
+        | G::Unassigned
+        | G::SpaceSeparator
+        | G::LineSeparator
+        | G::ParagraphSeparator => false,
+        // Default-ignorable characters (variation selectors, fillers such as
+        // U+3164) render as nothing: their confusable skeleton is empty.
+        _ => {
+            let mut buf = [0u8; 4];
+            unicode_security::skeleton(c.encode_utf8(&mut buf))
+                .next()
+                .is_some()
+        }
+    }
+}
+
+/// The uniqueness key of a (valid) name: case-folded, NFKC-normalized, and
+/// mapped to its UTS 39 confusable skeleton. Names with equal keys look alike,
+/// so only one of them can be registered; logins compare keys too.
+pub fn name_key(name: &str) -> String {
+    let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    let skeleton: String = unicode_security::skeleton(&folded).collect();
+    skeleton.chars().flat_map(char::to_lowercase).nfc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_names_in_many_scripts() {
+        for name in ["alice", "Bob_42", "张伟", "김민수", "さくら", "Zoë", "o'neil", "a"] {
+            assert_eq!(validate_name(name).as_deref(), Ok(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn normalizes_to_nfc() {
+        let nfd = "Zoe\u{0308}";
+        assert_eq!(validate_name(nfd).unwrap(), "Zoë");
+    }
+
+    #[test]
+    fn length_is_counted_in_characters() {
+        assert_eq!(validate_name(""), Err(NameError::Empty));
+        let ok = "字".repeat(32);
+        assert!(validate_name(&ok).is_ok());
+        assert_eq!(validate_name(&"字".repeat(33)), Err(NameError::TooLong(33)));
+    }
+
+    #[test]
+    fn refuses_whitespace_control_and_invisible_characters() {
+        for (name, bad) in [
+            ("al ice", ' '),
+            ("al\tice", '\t'),
+            ("al\u{0}ice", '\u{0}'),
+            ("al\u{1b}ice", '\u{1b}'),
+            ("al\u{200b}ice", '\u{200b}'),
+            ("al\u{200d}ice", '\u{200d}'),
+            ("al\u{feff}ice", '\u{feff}'),
+            ("al\u{202e}ice", '\u{202e}'),
+            ("al\u{3000}ice", '\u{3000}'),
+            ("al\u{3164}ice", '\u{3164}'),
+            ("al\u{fe0f}ice", '\u{fe0f}'),
+            ("al\u{e000}ice", '\u{e000}'),
+        ] {
+            assert_eq!(validate_name(name), Err(NameError::ForbiddenChar(bad)), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn reserved_names_and_their_look_alikes_are_refused() {
+        for name in ["admin", "ADMIN", "Аdmin", "ａｄｍｉｎ", "Server"] {
+            assert_eq!(validate_name(name), Err(NameError::Reserved), "{name}");
+        }
+    }
+
+    #[test]
+    fn look_alike_names_share_a_key() {
+        let alice = name_key("alice");
+        for twin in [
+            "Alice",
+            "ALICE",
+            "аlice",      // Cyrillic а
+            "ａｌｉｃｅ", // full-width
+            "alıce",      // dotless i
+        ] {
+            assert_eq!(name_key(twin), alice, "{twin}");
+        }
+        assert_eq!(name_key("Zoe\u{0308}"), name_key("Zoë"));
+        assert_ne!(name_key("alice"), name_key("alicia"));
+        assert_ne!(name_key("bob"), name_key("rob"));
+    }
+}
