@@ -1,1 +1,43 @@
-//! placeholder
+//! The chatroom server.
+//!
+//! Modules, in the order a message travels:
+//!
+//! - [`server`]: binding, the accept loop, graceful shutdown; [`run`] is the
+//!   library entry point and tests start the real server on port 0 with it.
+//! - `session`: one task per connection: framing, deadlines, the connection
+//!   state machine (hello → login → chat), one handler per request type.
+//! - [`store`]: the write-behind queue and the writer task that stores records
+//!   in batches (group commit), acknowledges them and hands them to the hub.
+//! - [`hub`]: presence (who is online) and fan-out to every session's bounded
+//!   outbox; the seam a message bus can later replace.
+//! - [`outbox`]: what a session is sent by the hub and the store.
+//! - [`db`]: SeaORM entities and the queries, on SQLite, PostgreSQL or MySQL.
+//! - [`password`], [`token`], [`throttle`]: bcrypt off the async threads,
+//!   resume tokens, failed-login limits per address.
+//! - [`admin`], [`console`]: the administrator's actions and the console on
+//!   standard input that drives them.
+//! - [`config`]: every flag and its default.
+
+pub mod admin;
+pub mod config;
+pub mod console;
+pub mod db;
+pub mod history;
+pub mod hub;
+pub mod outbox;
+pub mod password;
+pub mod server;
+mod session;
+pub mod store;
+pub mod throttle;
+pub mod time;
+pub mod token;
+
+pub use admin::{Admin, AdminError};
+pub use config::Config;
+pub use server::{Server, StartError, run};
+
+pub(crate) use chatroom_shared::message::LeaveReason;
+
+/// Server software name and version, sent in `hello_ok`.
+pub const SERVER_NAME: &str = concat!("chatroom-server ", env!("CARGO_PKG_VERSION"));

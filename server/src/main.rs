@@ -1,1 +1,69 @@
-fn main() {}
+//! `chatroom-server`: parse flags, set up logging, run the server with the
+//! admin console on standard input, stop on SIGINT/SIGTERM or `/quit`.
+
+use anyhow::Context;
+use chatroom_server::{Config, Server, console};
+use clap::Parser;
+use tokio::sync::mpsc;
+use tracing::info;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let server = Server::bind(config).await.context("starting the server")?;
+    info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
+    let shutdown = server.shutdown_token();
+
+    // Standard input is read on a plain thread: a blocked read must never hold
+    // up the runtime's exit. When stdin ends (nohup, systemd, CI) the console
+    // ends and the server keeps running.
+    let (tx, rx) = mpsc::channel(64);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::spawn(console::run(rx, tokio::io::stdout(), server.admin()));
+
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        info!("signal received");
+        shutdown.cancel();
+    });
+
+    server.run().await.context("running the server")?;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -111,18 +111,34 @@ impl Decoder for FrameCodec {
     }
 }
 
+/// Append one message as a complete frame (length prefix included) to `buf`.
+pub fn encode_frame_into<T: Serialize + ?Sized>(
+    buf: &mut BytesMut,
+    msg: &T,
+) -> Result<(), serde_json::Error> {
+    let start = buf.len();
+    buf.put_u32(0);
+    if let Err(e) = serde_json::to_writer(buf.writer(), msg) {
+        buf.truncate(start);
+        return Err(e);
+    }
+    let Ok(body_len) = u32::try_from(buf.len() - start - HEADER_LEN) else {
+        buf.truncate(start);
+        return Err(<serde_json::Error as serde::ser::Error>::custom(
+            "frame longer than 4 GiB",
+        ));
+    };
+    buf[start..start + HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
+    Ok(())
+}
+
 /// Encode one message as a complete frame (length prefix included).
 ///
 /// The result is cheap to clone, so a broadcast is encoded once and the same
 /// bytes are queued for every recipient.
 pub fn encode_frame<T: Serialize + ?Sized>(msg: &T) -> Result<Bytes, serde_json::Error> {
     let mut buf = BytesMut::with_capacity(128);
-    buf.put_u32(0);
-    serde_json::to_writer((&mut buf).writer(), msg)?;
-    let body_len = u32::try_from(buf.len() - HEADER_LEN).map_err(|_| {
-        <serde_json::Error as serde::ser::Error>::custom("frame longer than 4 GiB")
-    })?;
-    buf[..HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
+    encode_frame_into(&mut buf, msg)?;
     Ok(buf.freeze())
 }
 
@@ -237,5 +253,12 @@ mod tests {
         let body = br#"{"type":"pong"}"#;
         assert_eq!(&bytes[..4], &(body.len() as u32).to_be_bytes());
         assert_eq!(&bytes[4..], body);
+    }
+
+    #[test]
+    fn encode_into_appends_after_existing_bytes() {
+        let mut buf = BytesMut::from(&b"xy"[..]);
+        encode_frame_into(&mut buf, &serde_json::json!([1])).unwrap();
+        assert_eq!(&buf[..], b"xy\0\0\0\x03[1]");
     }
 }

@@ -21,7 +21,7 @@ pub mod error;
 pub mod message;
 pub mod rules;
 
-pub use codec::{Decoded, FrameCodec, FrameError, encode_frame};
+pub use codec::{Decoded, FrameCodec, FrameError, encode_frame, encode_frame_into};
 pub use error::ErrorCode;
 pub use message::{ClientMessage, Request, ServerMessage};
 

@@ -1,0 +1,134 @@
+//! What the administrator can do: announce, list, kick, ban, unban, stop.
+//!
+//! The console parses lines into calls on [`Admin`]; tests call it directly.
+
+use std::sync::Arc;
+
+use chatroom_shared::message::Kicked;
+use chatroom_shared::rules::{TextError, name_key, validate_text};
+use sea_orm::DbErr;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::db::{accounts, tokens};
+use crate::hub::OnlineEntry;
+use crate::server::Ctx;
+use crate::store::StoreItem;
+use crate::time::now_ms;
+
+/// Why an admin action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No account has that name.
+    #[error("no account is named {0}")]
+    UnknownUser(String),
+    /// The account exists but is not online.
+    #[error("{0} is not online")]
+    NotOnline(String),
+    /// The announcement text breaks the text rules.
+    #[error("{0}")]
+    InvalidText(#[from] TextError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// The server is shutting down.
+    #[error("the server is shutting down")]
+    Stopped,
+}
+
+/// Handle for administrator actions. Cheap to clone.
+#[derive(Clone)]
+pub struct Admin {
+    ctx: Arc<Ctx>,
+    shutdown: CancellationToken,
+}
+
+impl Admin {
+    pub(crate) fn new(ctx: Arc<Ctx>, shutdown: CancellationToken) -> Self {
+        Self { ctx, shutdown }
+    }
+
+    /// Store an announcement and send it to everyone online ("Admin: text").
+    /// Returns its chat-history id once it is stored and sent.
+    pub async fn announce(&self, text: &str) -> Result<i64, AdminError> {
+        validate_text(text, self.ctx.config.max_message_len)?;
+        let (done, rx) = oneshot::channel();
+        self.ctx
+            .store
+            .submit(StoreItem::Announcement {
+                text: text.to_owned(),
+                ts: now_ms(),
+                done,
+            })
+            .await
+            .map_err(|_| AdminError::Stopped)?;
+        let id = rx
+            .await
+            .map_err(|_| AdminError::Stopped)?
+            .map_err(|_| AdminError::Stopped)?;
+        info!(id, "announcement sent");
+        Ok(id)
+    }
+
+    /// Everyone online, with their addresses.
+    pub async fn users(&self) -> Result<Vec<OnlineEntry>, AdminError> {
+        self.ctx.hub.online().await.map_err(|_| AdminError::Stopped)
+    }
+
+    async fn account(&self, name: &str) -> Result<crate::db::entity::base_info::Model, AdminError> {
+        accounts::find_by_key(&self.ctx.db, &name_key(name))
+            .await?
+            .ok_or_else(|| AdminError::UnknownUser(name.to_owned()))
+    }
+
+    /// Disconnect a user; they get `kicked`, everyone else `user_left`.
+    pub async fn kick(&self, name: &str, reason: Option<String>) -> Result<(), AdminError> {
+        let account = self.account(name).await?;
+        let kicked = Kicked {
+            reason,
+            banned: false,
+        };
+        match self.ctx.hub.remove(account.id, kicked).await {
+            Ok(true) => {
+                info!(user = %account.name, "kicked");
+                Ok(())
+            }
+            Ok(false) => Err(AdminError::NotOnline(account.name)),
+            Err(_) => Err(AdminError::Stopped),
+        }
+    }
+
+    /// Disable an account: it cannot log in, its resume tokens are revoked,
+    /// and it is disconnected if online. Returns whether it was online.
+    pub async fn ban(&self, name: &str) -> Result<bool, AdminError> {
+        let account = self.account(name).await?;
+        accounts::set_flag(&self.ctx.db, account.id, accounts::FLAG_DISABLED).await?;
+        tokens::revoke_all(&self.ctx.db, account.id).await?;
+        let kicked = Kicked {
+            reason: Some("banned by the administrator".into()),
+            banned: true,
+        };
+        let online = self
+            .ctx
+            .hub
+            .remove(account.id, kicked)
+            .await
+            .map_err(|_| AdminError::Stopped)?;
+        info!(user = %account.name, online, "banned");
+        Ok(online)
+    }
+
+    /// Enable a banned account again.
+    pub async fn unban(&self, name: &str) -> Result<(), AdminError> {
+        let account = self.account(name).await?;
+        accounts::set_flag(&self.ctx.db, account.id, accounts::FLAG_NORMAL).await?;
+        info!(user = %account.name, "unbanned");
+        Ok(())
+    }
+
+    /// Start a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+}

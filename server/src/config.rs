@@ -1,0 +1,161 @@
+//! Server configuration: every flag, its environment variable and its default.
+//!
+//! `Config` is a clap parser so `chatroom-server --help` lists everything here;
+//! tests build one with [`Config::default`] and adjust fields.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Everything the server can be told at start.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "chatroom-server",
+    version,
+    about = "The chatroom server: accounts, the main room, presence and durable history over TCP.",
+    long_about = "The chatroom server: accounts, the main room, presence and durable history over TCP.\n\n\
+        Type on standard input to administer it: a plain line is an announcement to every user, \
+        lines starting with / are commands (/help lists them). Durations accept units: 500ms, 20s, 5m."
+)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "CHATROOM_LISTEN", default_value = "0.0.0.0:44302")]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded SQLite database (and later, shared files). Created if missing.
+    #[arg(long, env = "CHATROOM_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: sqlite://PATH?mode=rwc, postgres://USER@HOST/DB or mysql://USER@HOST/DB.
+    /// Default: an SQLite file chatroom.db in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Largest frame (bytes of JSON) accepted from a client; larger frames close the connection.
+    #[arg(long, env = "CHATROOM_MAX_FRAME", default_value_t = chatroom_shared::DEFAULT_MAX_CLIENT_FRAME)]
+    pub max_frame: usize,
+
+    /// Longest chat message, in bytes of UTF-8.
+    #[arg(long, env = "CHATROOM_MAX_MESSAGE_LEN", default_value_t = chatroom_shared::rules::text::DEFAULT_MAX_TEXT_BYTES)]
+    pub max_message_len: usize,
+
+    /// bcrypt cost for password hashes (4-31; each step doubles the work).
+    #[arg(long, env = "CHATROOM_BCRYPT_COST", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// How many bcrypt hashes may run at once (default: the number of CPUs).
+    #[arg(long, env = "CHATROOM_BCRYPT_THREADS")]
+    pub bcrypt_threads: Option<usize>,
+
+    /// How many recent messages a user receives on login.
+    #[arg(long, env = "CHATROOM_HISTORY_COUNT", default_value_t = 50)]
+    pub history_count: u32,
+
+    /// Largest page a history request returns.
+    #[arg(long, env = "CHATROOM_MAX_HISTORY_PAGE", default_value_t = 200)]
+    pub max_history_page: u32,
+
+    /// Close a connection that sends nothing for this long (clients ping at a third of it).
+    #[arg(long, env = "CHATROOM_KEEPALIVE", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub keepalive: Duration,
+
+    /// Hello and login must be done within this time after connecting.
+    #[arg(long, env = "CHATROOM_AUTH_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub auth_timeout: Duration,
+
+    /// A frame that has started must be complete within this time.
+    #[arg(long, env = "CHATROOM_FRAME_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub frame_timeout: Duration,
+
+    /// A client that does not take our bytes for this long is disconnected.
+    #[arg(long, env = "CHATROOM_WRITE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub write_timeout: Duration,
+
+    /// Wrong passwords allowed on one connection; the last one closes it.
+    #[arg(long, env = "CHATROOM_MAX_LOGIN_ATTEMPTS", default_value_t = 3)]
+    pub max_login_attempts: u32,
+
+    /// Failed logins from one address within --address-failure-window before that
+    /// address is refused until the window passes.
+    #[arg(long, env = "CHATROOM_ADDRESS_FAILURE_LIMIT", default_value_t = 20)]
+    pub address_failure_limit: u32,
+
+    /// The window of --address-failure-limit.
+    #[arg(long, env = "CHATROOM_ADDRESS_FAILURE_WINDOW", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub address_failure_window: Duration,
+
+    /// Frames queued for one client before it counts as too slow and is disconnected.
+    #[arg(long, env = "CHATROOM_OUTBOUND_QUEUE", default_value_t = 2048)]
+    pub outbound_queue: usize,
+
+    /// Records waiting to be stored before senders must wait (write-behind queue size).
+    #[arg(long, env = "CHATROOM_STORE_QUEUE", default_value_t = 16384)]
+    pub store_queue: usize,
+
+    /// Most records stored in one transaction (group commit).
+    #[arg(long, env = "CHATROOM_STORE_BATCH", default_value_t = 2048)]
+    pub store_batch: usize,
+
+    /// How long a resume token stays valid.
+    #[arg(long, env = "CHATROOM_TOKEN_TTL", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub token_ttl: Duration,
+
+    /// How long a graceful shutdown may take before remaining connections are cut.
+    #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    /// The defaults of every flag, as `chatroom-server` with no arguments would use.
+    fn default() -> Self {
+        Self::parse_from(["chatroom-server"])
+    }
+}
+
+impl Config {
+    /// The database URL to use: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| crate::db::sqlite_url_for(&self.data_dir))
+    }
+
+    /// Number of concurrent bcrypt computations.
+    pub fn bcrypt_parallelism(&self) -> usize {
+        self.bcrypt_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let c = Config::default();
+        assert_eq!(c.listen.port(), 44302);
+        assert_eq!(c.max_frame, 64 * 1024);
+        assert_eq!(c.max_message_len, 4096);
+        assert!(c.bcrypt_cost >= 10);
+        assert_eq!(c.history_count, 50);
+        assert_eq!(c.keepalive, Duration::from_secs(60));
+        assert_eq!(c.auth_timeout, Duration::from_secs(20));
+        assert_eq!(c.max_login_attempts, 3);
+    }
+
+    #[test]
+    fn bcrypt_cost_below_four_is_refused() {
+        assert!(Config::try_parse_from(["x", "--bcrypt-cost", "3"]).is_err());
+    }
+
+    #[test]
+    fn durations_take_units() {
+        let c = Config::try_parse_from(["x", "--keepalive", "1500ms"]).unwrap();
+        assert_eq!(c.keepalive, Duration::from_millis(1500));
+    }
+}

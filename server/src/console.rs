@@ -1,0 +1,187 @@
+//! The admin console: lines typed on the server's standard input.
+//!
+//! A plain line is an announcement to everyone ("Admin: text"); a line that
+//! starts with `/` is a command. `//text` announces "/text". The console's
+//! answers are written to its output (standard output), not to the log.
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::admin::Admin;
+use crate::time::now_ms;
+
+/// The console's help text.
+pub const HELP: &str = "\
+Type a line to announce it to every user (shown as \"Admin: text\").
+Commands:
+  /help                 this help
+  /users                who is online, with their addresses
+  /kick NAME [REASON]   disconnect a user
+  /ban NAME             disable an account (and disconnect it)
+  /unban NAME           enable a banned account
+  /quit                 shut the server down gracefully
+  //text                announce a line that starts with /";
+
+/// One console line, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Announce this text.
+    Announce(String),
+    /// Show the help.
+    Help,
+    /// List online users.
+    Users,
+    /// Kick a user.
+    Kick {
+        /// Who.
+        name: String,
+        /// Why, if given.
+        reason: Option<String>,
+    },
+    /// Ban an account.
+    Ban(String),
+    /// Unban an account.
+    Unban(String),
+    /// Shut down.
+    Quit,
+    /// A blank line: nothing to do.
+    Nothing,
+    /// A command used wrongly: show its usage.
+    Usage(&'static str),
+    /// An unknown command.
+    Unknown(String),
+}
+
+/// Parse one line.
+pub fn parse(line: &str) -> Command {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() {
+        return Command::Nothing;
+    }
+    let Some(rest) = line.strip_prefix('/') else {
+        return Command::Announce(line.to_owned());
+    };
+    if rest.starts_with('/') {
+        return Command::Announce(rest.to_owned());
+    }
+    let mut words = rest.split_whitespace();
+    let cmd = words.next().unwrap_or("");
+    let name = words.next().map(str::to_owned);
+    let tail: Vec<&str> = words.collect();
+    match (cmd, name) {
+        ("help" | "h" | "?", _) => Command::Help,
+        ("users" | "who", _) => Command::Users,
+        ("quit" | "exit", _) => Command::Quit,
+        ("kick", Some(name)) => Command::Kick {
+            name,
+            reason: (!tail.is_empty()).then(|| tail.join(" ")),
+        },
+        ("kick", None) => Command::Usage("/kick NAME [REASON]"),
+        ("ban", Some(name)) => Command::Ban(name),
+        ("ban", None) => Command::Usage("/ban NAME"),
+        ("unban", Some(name)) => Command::Unban(name),
+        ("unban", None) => Command::Usage("/unban NAME"),
+        (other, _) => Command::Unknown(other.to_owned()),
+    }
+}
+
+/// Carry out one command; returns the text to show the administrator.
+pub async fn execute(admin: &Admin, cmd: Command) -> String {
+    match cmd {
+        Command::Nothing => String::new(),
+        Command::Help => HELP.to_owned(),
+        Command::Usage(usage) => format!("usage: {usage}"),
+        Command::Unknown(cmd) => format!("unknown command /{cmd}; type /help for the list"),
+        Command::Announce(text) => match admin.announce(&text).await {
+            Ok(_) => format!("announced: Admin: {text}"),
+            Err(e) => format!("not announced: {e}"),
+        },
+        Command::Users => match admin.users().await {
+            Ok(users) if users.is_empty() => "nobody is online".to_owned(),
+            Ok(users) => {
+                let now = now_ms();
+                let mut out = format!("{} online:", users.len());
+                for u in users {
+                    let mins = (now - u.since).max(0) / 60_000;
+                    out.push_str(&format!("\n  {}  {}  ({mins} min)", u.name, u.addr));
+                }
+                out
+            }
+            Err(e) => format!("error: {e}"),
+        },
+        Command::Kick { name, reason } => match admin.kick(&name, reason).await {
+            Ok(()) => format!("kicked {name}"),
+            Err(e) => format!("not kicked: {e}"),
+        },
+        Command::Ban(name) => match admin.ban(&name).await {
+            Ok(true) => format!("banned {name} and disconnected them"),
+            Ok(false) => format!("banned {name}"),
+            Err(e) => format!("not banned: {e}"),
+        },
+        Command::Unban(name) => match admin.unban(&name).await {
+            Ok(()) => format!("unbanned {name}"),
+            Err(e) => format!("not unbanned: {e}"),
+        },
+        Command::Quit => {
+            admin.shutdown();
+            "shutting down".to_owned()
+        }
+    }
+}
+
+/// Read lines until the channel closes (standard input reached its end), and
+/// carry each out. The server keeps running after the console ends.
+pub async fn run(
+    mut lines: mpsc::Receiver<String>,
+    mut out: impl AsyncWrite + Unpin,
+    admin: Admin,
+) {
+    while let Some(line) = lines.recv().await {
+        let cmd = parse(&line);
+        let quit = cmd == Command::Quit;
+        let answer = execute(&admin, cmd).await;
+        if !answer.is_empty() {
+            let _ = out.write_all(format!("{answer}\n").as_bytes()).await;
+            let _ = out.flush().await;
+        }
+        if quit {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_command() {
+        assert_eq!(parse("hello all"), Command::Announce("hello all".into()));
+        assert_eq!(
+            parse("//etc is fine"),
+            Command::Announce("/etc is fine".into())
+        );
+        assert_eq!(parse("   "), Command::Nothing);
+        assert_eq!(parse("/help"), Command::Help);
+        assert_eq!(parse("/users\n"), Command::Users);
+        assert_eq!(parse("/quit"), Command::Quit);
+        assert_eq!(
+            parse("/kick bob too loud"),
+            Command::Kick {
+                name: "bob".into(),
+                reason: Some("too loud".into())
+            }
+        );
+        assert_eq!(
+            parse("/kick bob"),
+            Command::Kick {
+                name: "bob".into(),
+                reason: None
+            }
+        );
+        assert_eq!(parse("/kick"), Command::Usage("/kick NAME [REASON]"));
+        assert_eq!(parse("/ban eve"), Command::Ban("eve".into()));
+        assert_eq!(parse("/unban eve"), Command::Unban("eve".into()));
+        assert_eq!(parse("/dance"), Command::Unknown("dance".into()));
+    }
+}

@@ -1,0 +1,343 @@
+//! The hub: who is online, and fan-out of events to them.
+//!
+//! One task owns the table of online sessions; everything else talks to it
+//! through a cloneable [`Hub`] handle over a bounded channel (the actor
+//! pattern). This is the one seam through which sessions reach each other, so
+//! a later version can put fan-out on a message bus without touching sessions.
+//!
+//! Each session has a bounded outbox. The hub never waits on one: a full outbox
+//! means the client is not reading, and the hub disconnects it (drops its end
+//! of the outbox) instead of letting it grow memory or slow anybody else.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use chatroom_shared::UnixMillis;
+use chatroom_shared::message::{
+    Kicked, LeaveReason, OnlineUser, ServerMessage, SessionReplaced, UserJoined, UserLeft,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::outbox::{CloseReason, Outbound, Outbox};
+use crate::time::now_ms;
+
+/// Commands queued for the hub before senders wait.
+const HUB_QUEUE: usize = 4096;
+
+/// A logged-in session as the hub sees it.
+#[derive(Debug)]
+pub struct SessionEntry {
+    /// Unique per connection, so a stale `leave` from a replaced session is ignored.
+    pub session_id: u64,
+    /// Account id.
+    pub uid: i64,
+    /// Display name.
+    pub name: String,
+    /// Peer address, for the admin's `/users`.
+    pub addr: SocketAddr,
+    /// When the session logged in.
+    pub since: UnixMillis,
+    /// Where the session's events go.
+    pub outbox: Outbox,
+}
+
+/// An online user, for the admin console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnlineEntry {
+    /// Display name.
+    pub name: String,
+    /// Peer address.
+    pub addr: SocketAddr,
+    /// Login time.
+    pub since: UnixMillis,
+}
+
+/// One event to deliver to everyone online (but `except`).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The encoded frame, shared by every recipient.
+    pub frame: Bytes,
+    /// The stored message id, when the event is a stored message.
+    pub message_id: Option<i64>,
+    /// Leave out this account (the sender, who gets an ack instead).
+    pub except: Option<i64>,
+}
+
+/// What a join did.
+#[derive(Debug)]
+pub struct Joined {
+    /// Everyone online after the join, this user included, in login order.
+    pub online: Vec<OnlineUser>,
+    /// True when an older session of the same account was replaced.
+    pub replaced: bool,
+}
+
+enum Command {
+    Join {
+        entry: SessionEntry,
+        reply: oneshot::Sender<Joined>,
+    },
+    Leave {
+        uid: i64,
+        session_id: u64,
+        reason: LeaveReason,
+    },
+    Publish(Vec<Delivery>),
+    Online {
+        reply: oneshot::Sender<Vec<OnlineEntry>>,
+    },
+    Remove {
+        uid: i64,
+        kicked: Kicked,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// Handle to the hub task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    tx: mpsc::Sender<Command>,
+}
+
+/// The hub task has stopped (only during shutdown).
+#[derive(Debug, thiserror::Error)]
+#[error("the hub has stopped")]
+pub struct HubGone;
+
+impl Hub {
+    /// Start the hub task and return its handle.
+    pub fn start() -> Self {
+        let (tx, rx) = mpsc::channel(HUB_QUEUE);
+        tokio::spawn(HubTask::default().run(rx));
+        Self { tx }
+    }
+
+    async fn send(&self, cmd: Command) -> Result<(), HubGone> {
+        self.tx.send(cmd).await.map_err(|_| HubGone)
+    }
+
+    /// Put a freshly logged-in session in the main room. Replaces (and closes)
+    /// an older session of the same account without a leave/join notice;
+    /// otherwise everyone else gets `user_joined`.
+    pub async fn join(&self, entry: SessionEntry) -> Result<Joined, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Join { entry, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
+    /// A session ended. Ignored if that session was already replaced or removed.
+    pub async fn leave(&self, uid: i64, session_id: u64, reason: LeaveReason) {
+        let _ = self
+            .send(Command::Leave {
+                uid,
+                session_id,
+                reason,
+            })
+            .await;
+    }
+
+    /// Like [`Hub::leave`] but usable from `Drop`: never waits.
+    pub fn leave_soon(&self, uid: i64, session_id: u64, reason: LeaveReason) {
+        let cmd = Command::Leave {
+            uid,
+            session_id,
+            reason,
+        };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd) {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
+    /// Deliver events to everyone online, in order.
+    pub async fn publish(&self, deliveries: Vec<Delivery>) -> Result<(), HubGone> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        self.send(Command::Publish(deliveries)).await
+    }
+
+    /// Who is online now.
+    pub async fn online(&self) -> Result<Vec<OnlineEntry>, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Online { reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
+    /// Disconnect an account (kick or ban): it gets `kicked`, everyone else
+    /// `user_left`. Returns false when the account was not online.
+    pub async fn remove(&self, uid: i64, kicked: Kicked) -> Result<bool, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Remove { uid, kicked, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+}
+
+#[derive(Default)]
+struct HubTask {
+    sessions: HashMap<i64, SessionEntry>,
+    /// Login order, for a stable online list.
+    order: Vec<i64>,
+}
+
+fn encode(msg: &ServerMessage) -> Bytes {
+    chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
+        // Our own message types always serialize; this is a bug if it happens.
+        warn!(error = %e, "could not encode an event");
+        Bytes::new()
+    })
+}
+
+impl HubTask {
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        while let Some(cmd) = rx.recv().await {
+            match cmd {
+                Command::Join { entry, reply } => {
+                    let joined = self.join(entry);
+                    let _ = reply.send(joined);
+                }
+                Command::Leave {
+                    uid,
+                    session_id,
+                    reason,
+                } => {
+                    if self
+                        .sessions
+                        .get(&uid)
+                        .is_some_and(|s| s.session_id == session_id)
+                    {
+                        self.drop_session(uid, reason);
+                    }
+                }
+                Command::Publish(deliveries) => self.publish(&deliveries),
+                Command::Online { reply } => {
+                    let list = self
+                        .order
+                        .iter()
+                        .filter_map(|uid| self.sessions.get(uid))
+                        .map(|s| OnlineEntry {
+                            name: s.name.clone(),
+                            addr: s.addr,
+                            since: s.since,
+                        })
+                        .collect();
+                    let _ = reply.send(list);
+                }
+                Command::Remove { uid, kicked, reply } => {
+                    let reason = if kicked.banned {
+                        LeaveReason::Banned
+                    } else {
+                        LeaveReason::Kicked
+                    };
+                    let found = match self.sessions.get(&uid) {
+                        Some(s) => {
+                            let frame = encode(&ServerMessage::Kicked(kicked));
+                            let _ = s.outbox.try_send(Outbound::Frame(frame));
+                            let _ = s.outbox.try_send(Outbound::Close(CloseReason::Kicked));
+                            true
+                        }
+                        None => false,
+                    };
+                    if found {
+                        self.drop_session(uid, reason);
+                    }
+                    let _ = reply.send(found);
+                }
+            }
+        }
+        debug!("hub stopped");
+    }
+
+    fn join(&mut self, entry: SessionEntry) -> Joined {
+        let uid = entry.uid;
+        let name = entry.name.clone();
+        let since = entry.since;
+        let replaced = match self.sessions.insert(uid, entry) {
+            Some(old) => {
+                info!(user = %name, "session replaced by a new login");
+                let frame = encode(&ServerMessage::SessionReplaced(SessionReplaced {}));
+                let _ = old.outbox.try_send(Outbound::Frame(frame));
+                let _ = old.outbox.try_send(Outbound::Close(CloseReason::Replaced));
+                true
+            }
+            None => {
+                self.order.push(uid);
+                false
+            }
+        };
+        if !replaced {
+            let frame = encode(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
+            self.publish(&[Delivery {
+                frame,
+                message_id: None,
+                except: Some(uid),
+            }]);
+        }
+        let online = self
+            .order
+            .iter()
+            .filter_map(|uid| self.sessions.get(uid))
+            .map(|s| OnlineUser {
+                name: s.name.clone(),
+                since: s.since,
+            })
+            .collect();
+        Joined { online, replaced }
+    }
+
+    /// Remove a session from the table and tell everyone else it left.
+    fn drop_session(&mut self, uid: i64, reason: LeaveReason) {
+        let Some(entry) = self.sessions.remove(&uid) else {
+            return;
+        };
+        self.order.retain(|&u| u != uid);
+        let frame = encode(&ServerMessage::UserLeft(UserLeft {
+            name: entry.name,
+            reason,
+            ts: now_ms(),
+        }));
+        self.publish(&[Delivery {
+            frame,
+            message_id: None,
+            except: None,
+        }]);
+    }
+
+    /// Queue deliveries for every session; disconnect the ones that cannot keep up.
+    fn publish(&mut self, deliveries: &[Delivery]) {
+        let mut too_slow = Vec::new();
+        for (uid, session) in &self.sessions {
+            for d in deliveries {
+                if d.except == Some(*uid) {
+                    continue;
+                }
+                let item = match d.message_id {
+                    Some(id) => Outbound::Message {
+                        frame: d.frame.clone(),
+                        id,
+                    },
+                    None => Outbound::Frame(d.frame.clone()),
+                };
+                match session.outbox.try_send(item) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        too_slow.push(*uid);
+                        break;
+                    }
+                    // The session is ending; its own leave will follow.
+                    Err(mpsc::error::TrySendError::Closed(_)) => break,
+                }
+            }
+        }
+        for uid in too_slow {
+            warn!(uid, "client too slow; disconnecting");
+            // Dropping the entry drops the hub's end of its outbox: the session
+            // drains what is queued, sees the channel close, and disconnects.
+            self.drop_session(uid, LeaveReason::TooSlow);
+        }
+    }
+}

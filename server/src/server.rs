@@ -1,0 +1,258 @@
+//! Starting, running and stopping the server.
+//!
+//! [`Server::start`] connects the database, applies migrations and starts the
+//! hub and the store writer; [`Server::run`] accepts connections until the
+//! shutdown token is cancelled and then shuts down gracefully:
+//!
+//! 1. stop accepting; every session stops reading and sends `server_shutdown`;
+//! 2. once no session can submit anything more, the store writer stores all
+//!    that is queued and sends the acks;
+//! 3. sessions write what is still queued for them and close.
+//!
+//! So no message that was acknowledged, or accepted for storage, is lost.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chatroom_shared::message::Limits;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+use crate::admin::Admin;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::password::PasswordHasher;
+use crate::session::{self, Signals};
+use crate::store::{self, Store, Writer};
+use crate::throttle::AddressThrottle;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// Some other IO failure.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What every session shares: configuration and handles to the server's tasks.
+pub struct Ctx {
+    /// The configuration.
+    pub config: Config,
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The presence and fan-out hub.
+    pub hub: Hub,
+    /// The write-behind store.
+    pub store: Store,
+    /// bcrypt with bounded parallelism.
+    pub hasher: PasswordHasher,
+    /// Failed-login counts per address.
+    pub throttle: AddressThrottle,
+    /// The limits announced in `hello_ok`.
+    pub limits: Limits,
+    next_session: AtomicU64,
+}
+
+impl Ctx {
+    /// A fresh id for a new connection.
+    pub fn next_session_id(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+fn secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
+
+fn limits(config: &Config) -> Limits {
+    Limits {
+        max_frame_bytes: u32::try_from(config.max_frame).unwrap_or(u32::MAX),
+        max_text_bytes: u32::try_from(config.max_message_len).unwrap_or(u32::MAX),
+        max_history_page: config.max_history_page,
+        idle_timeout_secs: secs(config.keepalive),
+        ping_interval_secs: secs(config.keepalive / 3).max(1),
+        auth_timeout_secs: secs(config.auth_timeout),
+        frame_timeout_secs: secs(config.frame_timeout),
+        max_login_attempts: config.max_login_attempts,
+    }
+}
+
+/// A started server, ready to [`run`](Server::run).
+pub struct Server {
+    listener: TcpListener,
+    ctx: Arc<Ctx>,
+    writer: Writer,
+    shutdown: CancellationToken,
+    close_store: CancellationToken,
+}
+
+impl Server {
+    /// Bind `config.listen` and start.
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Self::start(listener, config).await
+    }
+
+    /// Start on an already bound listener (tests bind port 0).
+    pub async fn start(listener: TcpListener, config: Config) -> Result<Self, StartError> {
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        }
+        let url = config.effective_database_url();
+        let db = crate::db::connect(&url).await?;
+        crate::db::migrate(&db).await?;
+        let hub = Hub::start();
+        let close_store = CancellationToken::new();
+        let (store, writer) = store::start(
+            db.clone(),
+            hub.clone(),
+            config.store_queue,
+            config.store_batch,
+            close_store.clone(),
+        )
+        .await?;
+        let ctx = Arc::new(Ctx {
+            hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
+            throttle: AddressThrottle::new(
+                config.address_failure_limit,
+                config.address_failure_window,
+            ),
+            limits: limits(&config),
+            config,
+            db,
+            hub,
+            store,
+            next_session: AtomicU64::new(1),
+        });
+        Ok(Self {
+            listener,
+            ctx,
+            writer,
+            shutdown: CancellationToken::new(),
+            close_store,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The administrator's interface (console commands, also used by tests).
+    pub fn admin(&self) -> Admin {
+        Admin::new(Arc::clone(&self.ctx), self.shutdown.clone())
+    }
+
+    /// Cancel this token to shut the server down gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serve until the shutdown token is cancelled, then shut down gracefully.
+    pub async fn run(self) -> Result<(), StartError> {
+        let Self {
+            listener,
+            ctx,
+            writer,
+            shutdown,
+            close_store,
+        } = self;
+        let addr = listener.local_addr()?;
+        info!(%addr, "listening");
+        let sessions = TaskTracker::new();
+        let readers = TaskTracker::new();
+        let flush = CancellationToken::new();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        if let Err(e) = stream.set_nodelay(true) {
+                            warn!(error = %e, "set_nodelay failed");
+                        }
+                        let signals = Signals {
+                            shutdown: shutdown.clone(),
+                            flush: flush.clone(),
+                            reading: readers.token(),
+                        };
+                        sessions.spawn(session::serve(stream, peer, Arc::clone(&ctx), signals));
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, don't spin.
+                        error!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        drop(listener);
+        info!("shutting down: no new connections");
+        let grace = ctx.config.shutdown_grace;
+        readers.close();
+        if tokio::time::timeout(grace, readers.wait()).await.is_err() {
+            warn!("some sessions did not stop reading in time");
+        }
+        close_store.cancel();
+        writer.finished().await;
+        info!("every queued record is stored");
+        flush.cancel();
+        sessions.close();
+        if tokio::time::timeout(grace, sessions.wait()).await.is_err() {
+            warn!("some sessions did not close in time");
+        }
+        if let Err(e) = ctx.db.clone().close().await {
+            warn!(error = %e, "closing the database pool failed");
+        }
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// Start on `listener` and serve until `shutdown` completes: the library entry
+/// point (`main` only parses flags, sets up logging and calls this).
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let server = Server::start(listener, config).await?;
+    let token = server.shutdown_token();
+    tokio::spawn(async move {
+        shutdown.await;
+        token.cancel();
+    });
+    server.run().await
+}

@@ -1,0 +1,298 @@
+//! Hello, registration, login and resume.
+
+use std::sync::Arc;
+
+use chatroom_shared::message::{
+    Hello, HelloOk, Login, LoginOk, Register, RegisterOk, Resume, ServerMessage, UserInfo,
+};
+use chatroom_shared::rules::{name_key, validate_name, validate_password};
+use chatroom_shared::{ErrorCode, MAX_PROTOCOL_VERSION, MIN_PROTOCOL_VERSION};
+use tokio::sync::mpsc;
+use tracing::info;
+
+use super::{Flow, LeaveGuard, LoggedIn, Phase, Reject, Session};
+use crate::db::entity::base_info;
+use crate::db::{accounts, history, tokens};
+use crate::history::to_chat_message;
+use crate::hub::SessionEntry;
+use crate::store::StoreItem;
+use crate::time::now_ms;
+
+/// Resume tokens kept per account; older ones are pruned at each login.
+const TOKENS_PER_ACCOUNT: u64 = 10;
+
+impl Session {
+    pub(super) fn hello(&mut self, seq: u32, m: Hello) -> Result<Flow, Reject> {
+        if !matches!(self.phase, Phase::Connected) {
+            return Err(Reject::new(
+                ErrorCode::AlreadyHello,
+                "hello was already sent",
+            ));
+        }
+        if let Some(wait) = self.ctx.throttle.retry_after(self.addr.ip()) {
+            let mut r = Reject::new(
+                ErrorCode::AddressRefused,
+                "too many failed logins from this address; try again later",
+            )
+            .closing();
+            r.reply.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            return Err(r);
+        }
+        if !(MIN_PROTOCOL_VERSION..=MAX_PROTOCOL_VERSION).contains(&m.version) {
+            let mut r = Reject::new(
+                ErrorCode::VersionUnsupported,
+                format!(
+                    "protocol version {} is not supported; this server speaks {MIN_PROTOCOL_VERSION} to {MAX_PROTOCOL_VERSION}",
+                    m.version
+                ),
+            )
+            .closing();
+            r.reply.min_version = Some(MIN_PROTOCOL_VERSION);
+            r.reply.max_version = Some(MAX_PROTOCOL_VERSION);
+            return Err(r);
+        }
+        let client: String = m.client.chars().take(64).collect();
+        info!(client = %client, version = m.version, "hello");
+        self.phase = Phase::Greeted;
+        self.queue(&ServerMessage::HelloOk(HelloOk {
+            seq,
+            server: crate::SERVER_NAME.into(),
+            version: m.version,
+            min_version: MIN_PROTOCOL_VERSION,
+            max_version: MAX_PROTOCOL_VERSION,
+            limits: self.ctx.limits.clone(),
+        }));
+        Ok(Flow::Continue)
+    }
+
+    pub(super) async fn register(&mut self, seq: u32, m: Register) -> Result<Flow, Reject> {
+        self.require_greeted()?;
+        let name = validate_name(&m.name)
+            .map_err(|e| Reject::new(ErrorCode::InvalidName, e.to_string()))?;
+        validate_password(&m.password)
+            .map_err(|e| Reject::new(ErrorCode::InvalidPassword, e.to_string()))?;
+        let key = name_key(&name);
+        let db = &self.ctx.db;
+        if accounts::find_by_key(db, &key).await?.is_some() {
+            return Err(name_taken(&name));
+        }
+        let hash = self
+            .ctx
+            .hasher
+            .hash(&m.password)
+            .await
+            .map_err(|e| Reject::internal("hashing the password", &e))?;
+        let ip = self.addr.ip().to_string();
+        let account = accounts::insert_account(
+            db,
+            accounts::NewAccount {
+                name: &name,
+                name_key: &key,
+                password_hash: &hash,
+                address: &ip,
+                now: now_ms(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            accounts::InsertAccountError::NameTaken => name_taken(&name),
+            accounts::InsertAccountError::Db(e) => Reject::from(e),
+        })?;
+        info!(user = %account.name, "registered");
+        self.queue(&ServerMessage::RegisterOk(RegisterOk {
+            seq,
+            user: UserInfo {
+                id: account.id,
+                name: account.name,
+            },
+        }));
+        Ok(Flow::Continue)
+    }
+
+    /// Refuse early when this address failed too often.
+    fn check_address(&self) -> Result<(), Reject> {
+        match self.ctx.throttle.retry_after(self.addr.ip()) {
+            None => Ok(()),
+            Some(wait) => {
+                let mut r = Reject::new(
+                    ErrorCode::TooManyAttempts,
+                    "too many failed logins from this address; try again later",
+                );
+                r.reply.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+                Err(r)
+            }
+        }
+    }
+
+    pub(super) async fn login(&mut self, seq: u32, m: Login) -> Result<Flow, Reject> {
+        self.require_greeted()?;
+        self.check_address()?;
+        let ctx = Arc::clone(&self.ctx);
+        let Some(account) = accounts::find_by_key(&ctx.db, &name_key(&m.name)).await? else {
+            ctx.throttle.record_failure(self.addr.ip());
+            return Err(Reject::new(
+                ErrorCode::UserNotFound,
+                "no account has this name; register it first",
+            ));
+        };
+        let ok = ctx
+            .hasher
+            .verify(&m.password, &account.password)
+            .await
+            .map_err(|e| Reject::internal("checking the password", &e))?;
+        if !ok {
+            ctx.throttle.record_failure(self.addr.ip());
+            self.failed_logins += 1;
+            let left = ctx
+                .config
+                .max_login_attempts
+                .saturating_sub(self.failed_logins);
+            info!(user = %account.name, attempts_left = left, "wrong password");
+            let message = if left == 0 {
+                "wrong password; no attempts left, closing the connection".to_owned()
+            } else {
+                format!("wrong password; {left} attempt(s) left")
+            };
+            let mut r = Reject::new(ErrorCode::WrongPassword, message);
+            r.reply.attempts_left = Some(left);
+            return Err(if left == 0 { r.closing() } else { r });
+        }
+        check_enabled(&account)?;
+        let token = crate::token::generate();
+        let now = now_ms();
+        let expires =
+            now.saturating_add(i64::try_from(ctx.config.token_ttl.as_millis()).unwrap_or(i64::MAX));
+        tokens::insert_token(
+            &ctx.db,
+            account.id,
+            &crate::token::hash(&token),
+            now,
+            expires,
+        )
+        .await?;
+        tokens::prune(&ctx.db, account.id, TOKENS_PER_ACCOUNT, now).await?;
+        self.enter_room(seq, account, token, expires).await
+    }
+
+    pub(super) async fn resume(&mut self, seq: u32, m: Resume) -> Result<Flow, Reject> {
+        self.require_greeted()?;
+        self.check_address()?;
+        let ctx = Arc::clone(&self.ctx);
+        let now = now_ms();
+        let found = tokens::find_valid(&ctx.db, &crate::token::hash(&m.token), now).await?;
+        let account = match found {
+            Some(t) => accounts::find_by_id(&ctx.db, t.uid).await?.map(|a| (a, t)),
+            None => None,
+        };
+        let Some((account, token_row)) = account else {
+            ctx.throttle.record_failure(self.addr.ip());
+            return Err(Reject::new(
+                ErrorCode::InvalidToken,
+                "the resume token is unknown, expired or revoked; log in with the password",
+            ));
+        };
+        check_enabled(&account)?;
+        // Best effort: a lost "last used" update loses nothing that matters.
+        let _ = ctx
+            .store
+            .submit(StoreItem::TokenUsed {
+                token_id: token_row.id,
+                ts: now,
+            })
+            .await;
+        self.enter_room(seq, account, m.token, token_row.expires_time)
+            .await
+    }
+
+    /// Join the main room and send `login_ok` with who is online and the
+    /// recent messages.
+    async fn enter_room(
+        &mut self,
+        seq: u32,
+        account: base_info::Model,
+        token: String,
+        token_expires: i64,
+    ) -> Result<Flow, Reject> {
+        let ctx = Arc::clone(&self.ctx);
+        let (tx, rx) = mpsc::channel(ctx.config.outbound_queue.max(1));
+        let ack_sender = tx.downgrade();
+        let name: Arc<str> = Arc::from(account.name.as_str());
+        let since = now_ms();
+        let joined = ctx
+            .hub
+            .join(SessionEntry {
+                session_id: self.id,
+                uid: account.id,
+                name: account.name.clone(),
+                addr: self.addr,
+                since,
+                outbox: tx,
+            })
+            .await
+            .map_err(|_| Reject::new(ErrorCode::ShuttingDown, "the server is shutting down"))?;
+        // From here on, however this ends, the others are told we left.
+        let leave = LeaveGuard {
+            hub: ctx.hub.clone(),
+            uid: account.id,
+            session_id: self.id,
+            reason: Some(crate::LeaveReason::Disconnected),
+        };
+        // Joined first, queried second: a message stored in between is in
+        // both, and `skip_upto` drops the copy from the outbox.
+        let (recent, _) = history::room_page(
+            &ctx.db,
+            history::Cursor::Latest,
+            u64::from(ctx.config.history_count),
+        )
+        .await?;
+        let recent: Vec<_> = recent.into_iter().map(to_chat_message).collect();
+        let skip_upto = recent.last().map_or(0, |m| m.id);
+        let _ = ctx
+            .store
+            .submit(StoreItem::LoginStat {
+                uid: account.id,
+                address: self.addr.ip().to_string(),
+                ts: since,
+            })
+            .await;
+        self.span.record("user", account.name.as_str());
+        info!(replaced = joined.replaced, "logged in");
+        self.queue(&ServerMessage::LoginOk(LoginOk {
+            seq,
+            user: UserInfo {
+                id: account.id,
+                name: account.name,
+            },
+            token,
+            token_expires,
+            online: joined.online,
+            recent,
+        }));
+        self.phase = Phase::LoggedIn(LoggedIn {
+            uid: account.id,
+            name,
+            outbox: rx,
+            ack_sender,
+            skip_upto,
+            _leave: leave,
+        });
+        Ok(Flow::Continue)
+    }
+}
+
+fn name_taken(name: &str) -> Reject {
+    Reject::new(
+        ErrorCode::NameTaken,
+        format!("the name {name} (or one that looks the same) is taken"),
+    )
+}
+
+fn check_enabled(account: &base_info::Model) -> Result<(), Reject> {
+    if account.flag == accounts::FLAG_DISABLED {
+        return Err(Reject::new(
+            ErrorCode::AccountDisabled,
+            "this account is disabled by the administrator",
+        ));
+    }
+    Ok(())
+}

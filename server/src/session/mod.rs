@@ -1,0 +1,516 @@
+//! One task per connection: framing, the connection state machine, deadlines,
+//! and writing.
+//!
+//! The task owns its socket. It selects between the next inbound frame, its
+//! outbox (events from the hub, acks from the store), its deadlines and the
+//! server's shutdown signal. Requests are handled one at a time by the
+//! per-feature handlers in [`auth`] and [`chat`]; a handler's error becomes an
+//! `error` frame with the request's `seq`.
+//!
+//! States: connected → (hello) greeted → (login/resume) logged in → closed.
+
+mod auth;
+mod chat;
+pub mod decode;
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use chatroom_shared::message::{
+    ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage, ServerShutdown,
+};
+use chatroom_shared::{Decoded, ErrorCode, FrameCodec, FrameError};
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::codec::FramedRead;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::hub::Hub;
+use crate::outbox::{CloseReason, Outbound};
+use crate::server::Ctx;
+use crate::time::now_ms;
+
+/// Most outbox items gathered into one write.
+const MAX_COALESCE: usize = 256;
+/// Write-buffer size beyond which gathering stops and the buffer is written.
+const COALESCE_BYTES: usize = 64 * 1024;
+/// Initial read-buffer size; it grows for larger frames.
+const READ_BUFFER: usize = 1024;
+
+/// How the server tells a session to stop.
+pub struct Signals {
+    /// Cancelled when the server starts shutting down: stop reading.
+    pub shutdown: CancellationToken,
+    /// Cancelled once every stored record is acknowledged: flush and close.
+    pub flush: CancellationToken,
+    /// Held while this session may still submit records; dropped when it stops reading.
+    pub reading: TaskTrackerToken,
+}
+
+/// Serve one connection until it closes.
+pub async fn serve(stream: TcpStream, addr: SocketAddr, ctx: Arc<Ctx>, signals: Signals) {
+    let id = ctx.next_session_id();
+    let span = info_span!("conn", id, peer = %addr, user = tracing::field::Empty);
+    let (read, write) = stream.into_split();
+    let codec = FrameCodec::new(ctx.config.max_frame);
+    let now = Instant::now();
+    let session = Session {
+        reader: FramedRead::with_capacity(read, codec, READ_BUFFER),
+        writer: write,
+        wbuf: BytesMut::new(),
+        ctx,
+        addr,
+        id,
+        phase: Phase::Connected,
+        failed_logins: 0,
+        connected_at: now,
+        last_inbound: now,
+        frame_deadline: None,
+        span: span.clone(),
+    };
+    session.run(signals).instrument(span).await;
+}
+
+/// Where a connection is in its life.
+enum Phase {
+    Connected,
+    Greeted,
+    LoggedIn(LoggedIn),
+}
+
+/// The state of a logged-in session.
+struct LoggedIn {
+    uid: i64,
+    name: Arc<str>,
+    outbox: mpsc::Receiver<Outbound>,
+    /// For acks; weak so that when the hub drops this session the channel closes.
+    ack_sender: mpsc::WeakSender<Outbound>,
+    /// Messages up to this id were in `login_ok`'s recent list; skip them.
+    skip_upto: i64,
+    _leave: LeaveGuard,
+}
+
+/// Tells the hub the session left, however the task ends (even by panic).
+struct LeaveGuard {
+    hub: Hub,
+    uid: i64,
+    session_id: u64,
+    reason: Option<LeaveReason>,
+}
+
+impl Drop for LeaveGuard {
+    fn drop(&mut self) {
+        if let Some(reason) = self.reason {
+            self.hub.leave_soon(self.uid, self.session_id, reason);
+        }
+    }
+}
+
+/// A request's failure: the error to send and whether to close afterwards.
+#[derive(Debug)]
+pub(crate) struct Reject {
+    reply: ErrorReply,
+    close: bool,
+}
+
+impl Reject {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            reply: ErrorReply::new(None, code, message),
+            close: false,
+        }
+    }
+
+    fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    fn internal(what: &str, err: &dyn std::fmt::Display) -> Self {
+        warn!(error = %err, "{what} failed");
+        Self::new(
+            ErrorCode::Internal,
+            format!("{what} failed inside the server; try again"),
+        )
+    }
+}
+
+impl From<sea_orm::DbErr> for Reject {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal("the database request", &e)
+    }
+}
+
+/// What to do after a request.
+enum Flow {
+    Continue,
+    /// Close the connection; `Some` reason tells the others this user left.
+    End(Option<LeaveReason>),
+}
+
+struct Session {
+    ctx: Arc<Ctx>,
+    addr: SocketAddr,
+    id: u64,
+    reader: FramedRead<OwnedReadHalf, FrameCodec>,
+    writer: OwnedWriteHalf,
+    wbuf: BytesMut,
+    phase: Phase,
+    failed_logins: u32,
+    connected_at: Instant,
+    last_inbound: Instant,
+    frame_deadline: Option<Instant>,
+    span: tracing::Span,
+}
+
+async fn recv_outbox(phase: &mut Phase) -> Option<Outbound> {
+    match phase {
+        Phase::LoggedIn(l) => l.outbox.recv().await,
+        _ => std::future::pending().await,
+    }
+}
+
+impl Session {
+    async fn run(mut self, signals: Signals) {
+        let Signals {
+            shutdown,
+            flush,
+            reading,
+        } = signals;
+        debug!("connected");
+        let leave = self.main_loop(&shutdown).await;
+        match leave {
+            Some(reason) => {
+                if let Phase::LoggedIn(l) = &mut self.phase {
+                    l._leave.reason = Some(reason);
+                }
+                let _ = self.flush().await;
+            }
+            None => {
+                // Shutting down: stop reading, say so, deliver what is still owed.
+                if let Phase::LoggedIn(l) = &mut self.phase {
+                    l._leave.reason = None;
+                }
+                drop(reading);
+                self.finish_shutdown(&flush).await;
+            }
+        }
+        let _ = self.writer.shutdown().await;
+        debug!(?leave, "closed");
+    }
+
+    fn logged_in(&self) -> bool {
+        matches!(self.phase, Phase::LoggedIn(_))
+    }
+
+    /// The loop; returns why the session ends (`None` for server shutdown).
+    async fn main_loop(&mut self, shutdown: &CancellationToken) -> Option<LeaveReason> {
+        let timer = sleep_until(self.next_deadline());
+        let mut timer = pin!(timer);
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return None,
+                item = recv_outbox(&mut self.phase) => {
+                    if let Some(end) = self.write_outbound(item).await {
+                        return end;
+                    }
+                }
+                frame = self.reader.next() => {
+                    match frame {
+                        None => return Some(LeaveReason::Disconnected),
+                        Some(Ok(Decoded::FrameStarted)) => {
+                            let deadline = Instant::now() + self.ctx.config.frame_timeout;
+                            self.frame_deadline = Some(deadline);
+                            if deadline < timer.deadline() {
+                                timer.as_mut().reset(deadline);
+                            }
+                        }
+                        Some(Ok(Decoded::Frame(body))) => {
+                            self.last_inbound = Instant::now();
+                            self.frame_deadline = None;
+                            let flow = self.handle_frame(&body).await;
+                            if self.flush().await.is_err() {
+                                return Some(LeaveReason::Disconnected);
+                            }
+                            if let Flow::End(reason) = flow {
+                                return reason.or(Some(LeaveReason::Disconnected));
+                            }
+                        }
+                        Some(Err(FrameError::TooLarge { declared, max })) => {
+                            info!(declared, max, "frame too large; closing");
+                            self.send_error_now(ErrorReply::new(
+                                None,
+                                ErrorCode::FrameTooLarge,
+                                format!("a frame of {declared} bytes exceeds the limit of {max} bytes; closing"),
+                            )).await;
+                            return Some(LeaveReason::Disconnected);
+                        }
+                        Some(Err(FrameError::Io(e))) => {
+                            debug!(error = %e, "read failed");
+                            return Some(LeaveReason::Disconnected);
+                        }
+                    }
+                }
+                () = &mut timer => {
+                    if let Some(reason) = self.deadline_passed().await {
+                        return Some(reason);
+                    }
+                    timer.as_mut().reset(self.next_deadline());
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let mut deadline = self.last_inbound + self.ctx.config.keepalive;
+        if !self.logged_in() {
+            deadline = deadline.min(self.connected_at + self.ctx.config.auth_timeout);
+        }
+        if let Some(f) = self.frame_deadline {
+            deadline = deadline.min(f);
+        }
+        deadline
+    }
+
+    /// A timer fired: close the connection if a deadline really passed.
+    async fn deadline_passed(&mut self) -> Option<LeaveReason> {
+        let now = Instant::now();
+        let config = &self.ctx.config;
+        let (code, message, reason) =
+            if !self.logged_in() && now >= self.connected_at + config.auth_timeout {
+                (
+                    ErrorCode::AuthTimeout,
+                    "hello and login must finish in time",
+                    LeaveReason::Timeout,
+                )
+            } else if self.frame_deadline.is_some_and(|f| now >= f) {
+                (
+                    ErrorCode::FrameTimeout,
+                    "a frame started but did not finish in time",
+                    LeaveReason::Timeout,
+                )
+            } else if now >= self.last_inbound + config.keepalive {
+                (
+                    ErrorCode::IdleTimeout,
+                    "nothing received within the keepalive time",
+                    LeaveReason::Timeout,
+                )
+            } else {
+                return None;
+            };
+        info!(%code, "deadline passed; closing");
+        self.send_error_now(ErrorReply::new(None, code, format!("{message}; closing")))
+            .await;
+        Some(reason)
+    }
+
+    /// Write one outbox item plus whatever else is ready, in one write.
+    /// Returns `Some` when the session must end.
+    async fn write_outbound(&mut self, first: Option<Outbound>) -> Option<Option<LeaveReason>> {
+        let Phase::LoggedIn(l) = &mut self.phase else {
+            return None;
+        };
+        let mut end = None;
+        let mut next = first;
+        let mut gathered = 0;
+        loop {
+            match next {
+                // The hub dropped this session (too slow) and every ack is out.
+                None => {
+                    end = Some(Some(LeaveReason::TooSlow));
+                    break;
+                }
+                Some(Outbound::Frame(frame)) => self.wbuf.extend_from_slice(&frame),
+                Some(Outbound::Message { frame, id }) => {
+                    if id > l.skip_upto {
+                        self.wbuf.extend_from_slice(&frame);
+                    }
+                }
+                Some(Outbound::Close(reason)) => {
+                    debug!(?reason, "closed by the hub");
+                    end = Some(Some(match reason {
+                        CloseReason::Replaced => LeaveReason::Disconnected,
+                        CloseReason::Kicked => LeaveReason::Kicked,
+                    }));
+                    break;
+                }
+            }
+            gathered += 1;
+            if gathered >= MAX_COALESCE || self.wbuf.len() >= COALESCE_BYTES {
+                break;
+            }
+            match l.outbox.try_recv() {
+                Ok(item) => next = Some(item),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => next = None,
+            }
+        }
+        if self.flush().await.is_err() {
+            return Some(Some(LeaveReason::Disconnected));
+        }
+        end
+    }
+
+    /// After shutdown began: tell the client, then deliver the replies still
+    /// owed (acks of messages being stored) until the server says flush.
+    async fn finish_shutdown(&mut self, flush: &CancellationToken) {
+        self.queue(&ServerMessage::ServerShutdown(ServerShutdown {
+            message: "the server is shutting down".into(),
+        }));
+        if self.flush().await.is_err() {
+            return;
+        }
+        loop {
+            let next = {
+                let Phase::LoggedIn(l) = &mut self.phase else {
+                    return;
+                };
+                tokio::select! {
+                    biased;
+                    item = l.outbox.recv() => Some(item),
+                    () = flush.cancelled() => None,
+                }
+            };
+            match next {
+                Some(Some(item)) => {
+                    if self.write_outbound(Some(item)).await.is_some() {
+                        return;
+                    }
+                }
+                Some(None) => return,
+                None => {
+                    // Everything is stored and acknowledged: write what is queued and go.
+                    if let Phase::LoggedIn(l) = &mut self.phase {
+                        while let Ok(item) = l.outbox.try_recv() {
+                            match item {
+                                Outbound::Frame(f) => self.wbuf.extend_from_slice(&f),
+                                Outbound::Message { frame, id } if id > l.skip_upto => {
+                                    self.wbuf.extend_from_slice(&frame);
+                                }
+                                Outbound::Message { .. } | Outbound::Close(_) => {}
+                            }
+                        }
+                    }
+                    let _ = self.flush().await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Encode a message into the write buffer.
+    fn queue(&mut self, msg: &ServerMessage) {
+        if let Err(e) = chatroom_shared::encode_frame_into(&mut self.wbuf, msg) {
+            warn!(error = %e, "could not encode a reply");
+        }
+    }
+
+    /// Write the buffer out, giving up after the write timeout.
+    async fn flush(&mut self) -> Result<(), ()> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        let result = timeout(
+            self.ctx.config.write_timeout,
+            self.writer.write_all(&self.wbuf),
+        )
+        .await;
+        if self.wbuf.capacity() > 4 * COALESCE_BYTES {
+            self.wbuf = BytesMut::new();
+        } else {
+            self.wbuf.clear();
+        }
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                debug!(error = %e, "write failed");
+                Err(())
+            }
+            Err(_) => {
+                info!("client did not read within the write timeout");
+                Err(())
+            }
+        }
+    }
+
+    /// Send an error right away (before closing).
+    async fn send_error_now(&mut self, reply: ErrorReply) {
+        self.queue(&ServerMessage::Error(reply));
+        let _ = self.flush().await;
+    }
+
+    async fn handle_frame(&mut self, body: &[u8]) -> Flow {
+        let req = match decode::decode_request(body) {
+            Ok(req) => req,
+            Err(reply) => {
+                debug!(code = %reply.code, "bad request");
+                self.queue(&ServerMessage::Error(reply));
+                return Flow::Continue;
+            }
+        };
+        let seq = req.seq;
+        match self.dispatch(seq, req.body).await {
+            Ok(flow) => flow,
+            Err(mut reject) => {
+                reject.reply.seq = Some(seq);
+                debug!(code = %reject.reply.code, "request refused");
+                self.queue(&ServerMessage::Error(reject.reply));
+                if reject.close {
+                    Flow::End(Some(LeaveReason::Disconnected))
+                } else {
+                    Flow::Continue
+                }
+            }
+        }
+    }
+
+    /// The one dispatch match: each request type to its handler.
+    async fn dispatch(&mut self, seq: u32, body: ClientMessage) -> Result<Flow, Reject> {
+        match body {
+            ClientMessage::Ping(_) => {
+                self.queue(&ServerMessage::Pong(Pong { seq, ts: now_ms() }));
+                Ok(Flow::Continue)
+            }
+            ClientMessage::Quit(_) => {
+                self.queue(&ServerMessage::Bye(chatroom_shared::message::Bye { seq }));
+                Ok(Flow::End(Some(LeaveReason::Quit)))
+            }
+            ClientMessage::Hello(m) => self.hello(seq, m),
+            ClientMessage::Register(m) => self.register(seq, m).await,
+            ClientMessage::Login(m) => self.login(seq, m).await,
+            ClientMessage::Resume(m) => self.resume(seq, m).await,
+            ClientMessage::Say(m) => self.say(seq, m).await,
+            ClientMessage::History(m) => self.history(seq, m).await,
+        }
+    }
+
+    /// Fail unless hello is done and nobody is logged in yet.
+    fn require_greeted(&self) -> Result<(), Reject> {
+        match self.phase {
+            Phase::Connected => Err(Reject::new(ErrorCode::HelloRequired, "send hello first")),
+            Phase::Greeted => Ok(()),
+            Phase::LoggedIn(_) => Err(Reject::new(
+                ErrorCode::AlreadyLoggedIn,
+                "this connection is already logged in",
+            )),
+        }
+    }
+
+    /// The logged-in state, or the error for a request that needs one.
+    fn require_login(&self) -> Result<&LoggedIn, Reject> {
+        match &self.phase {
+            Phase::LoggedIn(l) => Ok(l),
+            Phase::Connected => Err(Reject::new(ErrorCode::HelloRequired, "send hello first")),
+            Phase::Greeted => Err(Reject::new(ErrorCode::LoginRequired, "log in first")),
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The write-behind store: a bounded queue of records and one writer task that
+//! stores them in batches, one transaction per batch (group commit).
+//!
+//! Ordering and durability live here. The writer assigns message ids in queue
+//! order, commits a batch, and only then acknowledges each sender (`say_ok`)
+//! and hands the messages to the hub for delivery, so nobody ever sees a
+//! message that is not stored. A full queue makes senders wait (backpressure);
+//! memory never grows without bound. Retried `say` requests (same user, same
+//! client message id) are recognised here, where every message passes in
+//! order, and acknowledged with the original id without storing twice.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatroom_shared::UnixMillis;
+use chatroom_shared::message::{Announcement, ChatMessage, MessageKind, SayOk, ServerMessage};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info};
+
+use crate::db::{accounts, history, tokens};
+use crate::hub::{Delivery, Hub};
+use crate::outbox::{Outbound, Outbox};
+
+/// How many (user, client message id) pairs the writer remembers for
+/// de-duplicating retried messages.
+const DEDUP_CAPACITY: usize = 65_536;
+
+/// Where to send the `say_ok` for a stored message.
+#[derive(Debug)]
+pub struct Ack {
+    /// The sender's outbox.
+    pub outbox: Outbox,
+    /// The `seq` of the `say` request.
+    pub seq: u32,
+}
+
+/// One record for the writer.
+#[derive(Debug)]
+pub enum StoreItem {
+    /// A user's chat message for the main room.
+    Chat {
+        /// Sender account id.
+        uid: i64,
+        /// Sender display name (for the event).
+        name: Arc<str>,
+        /// Client message id, for de-duplication.
+        client_id: String,
+        /// Validated text.
+        text: String,
+        /// Server receive time.
+        ts: UnixMillis,
+        /// Where the acknowledgement goes.
+        ack: Ack,
+    },
+    /// An administrator's announcement; `done` gets its id once stored and sent.
+    Announcement {
+        /// Validated text.
+        text: String,
+        /// When it was made.
+        ts: UnixMillis,
+        /// Told the stored id, or the error.
+        done: oneshot::Sender<Result<i64, StoreError>>,
+    },
+    /// A successful login: update the account's last address, time and count.
+    LoginStat {
+        /// Account id.
+        uid: i64,
+        /// Peer address.
+        address: String,
+        /// Login time.
+        ts: UnixMillis,
+    },
+    /// A resume token was used.
+    TokenUsed {
+        /// The token row id.
+        token_id: i64,
+        /// When.
+        ts: UnixMillis,
+    },
+}
+
+/// The store is not accepting records (the server is shutting down).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The writer has stopped.
+    #[error("the store has stopped")]
+    Stopped,
+}
+
+/// Handle for queueing records. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    tx: mpsc::Sender<StoreItem>,
+}
+
+impl Store {
+    /// Queue a record, waiting while the queue is full (backpressure).
+    pub async fn submit(&self, item: StoreItem) -> Result<(), StoreError> {
+        self.tx.send(item).await.map_err(|_| StoreError::Stopped)
+    }
+}
+
+/// The running writer: join it to know every queued record is stored.
+pub struct Writer {
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    /// Wait until the writer has stored everything queued before all
+    /// [`Store`] handles were dropped.
+    pub async fn finished(self) {
+        if let Err(e) = self.handle.await {
+            error!(error = %e, "store writer task failed");
+        }
+    }
+}
+
+/// Start the writer task. Reads the highest message id and the recent client
+/// message ids from the database first.
+///
+/// Cancelling `close` makes the writer refuse new records, store everything
+/// already queued, and stop.
+pub async fn start(
+    db: DatabaseConnection,
+    hub: Hub,
+    queue: usize,
+    batch: usize,
+    close: CancellationToken,
+) -> Result<(Store, Writer), DbErr> {
+    let next_id = history::max_id(&db).await? + 1;
+    let mut dedup = Dedup::default();
+    let recent = history::recent_client_ids(&db, DEDUP_CAPACITY as u64).await?;
+    for (uid, client_id, id, ts) in recent.into_iter().rev() {
+        dedup.insert((uid, client_id), (id, ts));
+    }
+    let (tx, rx) = mpsc::channel(queue.max(1));
+    let task = WriterTask {
+        db,
+        hub,
+        next_id,
+        dedup,
+        batch: batch.max(1),
+    };
+    let handle = tokio::spawn(task.run(rx, close));
+    Ok((Store { tx }, Writer { handle }))
+}
+
+#[derive(Default)]
+struct Dedup {
+    map: HashMap<(i64, String), (i64, UnixMillis)>,
+    order: VecDeque<(i64, String)>,
+}
+
+impl Dedup {
+    fn get(&self, key: &(i64, String)) -> Option<(i64, UnixMillis)> {
+        self.map.get(key).copied()
+    }
+
+    fn insert(&mut self, key: (i64, String), value: (i64, UnixMillis)) {
+        if self.map.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+            while self.order.len() > DEDUP_CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+struct WriterTask {
+    db: DatabaseConnection,
+    hub: Hub,
+    next_id: i64,
+    dedup: Dedup,
+    batch: usize,
+}
+
+/// What to do once a batch is committed.
+enum AfterCommit {
+    Ack {
+        ack: Ack,
+        client_id: String,
+        id: i64,
+        ts: UnixMillis,
+    },
+    Deliver(Delivery),
+    Announced {
+        done: oneshot::Sender<Result<i64, StoreError>>,
+        id: i64,
+    },
+}
+
+impl WriterTask {
+    async fn run(mut self, mut rx: mpsc::Receiver<StoreItem>, close: CancellationToken) {
+        let mut items = Vec::with_capacity(self.batch);
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                biased;
+                n = rx.recv_many(&mut items, self.batch) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.write_batch(std::mem::take(&mut items)).await;
+                }
+                () = close.cancelled(), if !closing => {
+                    // Refuse new records; what is queued is still received and stored.
+                    rx.close();
+                    closing = true;
+                }
+            }
+        }
+        info!("store writer drained and stopped");
+    }
+
+    async fn write_batch(&mut self, items: Vec<StoreItem>) {
+        let mut rows = Vec::new();
+        let mut logins = Vec::new();
+        let mut token_uses = Vec::new();
+        let mut after = Vec::new();
+        // Client ids first seen in this batch, so a retry inside the same batch
+        // is caught too; they enter `dedup` once the batch is committed.
+        let mut pending: HashMap<(i64, String), (i64, UnixMillis)> = HashMap::new();
+
+        for item in items {
+            match item {
+                StoreItem::Chat {
+                    uid,
+                    name,
+                    client_id,
+                    text,
+                    ts,
+                    ack,
+                } => {
+                    let key = (uid, client_id);
+                    if let Some((id, ts)) =
+                        self.dedup.get(&key).or_else(|| pending.get(&key).copied())
+                    {
+                        debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
+                        after.push(AfterCommit::Ack {
+                            ack,
+                            client_id: key.1,
+                            id,
+                            ts,
+                        });
+                        continue;
+                    }
+                    let id = self.take_id();
+                    let frame = encode(&ServerMessage::Message(ChatMessage {
+                        id,
+                        ts,
+                        kind: MessageKind::Message,
+                        from: name.to_string(),
+                        text: text.clone(),
+                    }));
+                    rows.push(history::NewChatRow {
+                        id,
+                        text,
+                        send_time: ts,
+                        level: history::LEVEL_USER,
+                        uid: Some(uid),
+                        target_kind: history::TARGET_ROOM,
+                        target_id: 0,
+                        client_msg_id: Some(key.1.clone()),
+                    });
+                    pending.insert(key.clone(), (id, ts));
+                    after.push(AfterCommit::Ack {
+                        ack,
+                        client_id: key.1,
+                        id,
+                        ts,
+                    });
+                    after.push(AfterCommit::Deliver(Delivery {
+                        frame,
+                        message_id: Some(id),
+                        except: Some(uid),
+                    }));
+                }
+                StoreItem::Announcement { text, ts, done } => {
+                    let id = self.take_id();
+                    let frame = encode(&ServerMessage::Announcement(Announcement {
+                        id,
+                        ts,
+                        text: text.clone(),
+                    }));
+                    rows.push(history::NewChatRow {
+                        id,
+                        text,
+                        send_time: ts,
+                        level: history::LEVEL_ADMIN,
+                        uid: None,
+                        target_kind: history::TARGET_ROOM,
+                        target_id: 0,
+                        client_msg_id: None,
+                    });
+                    after.push(AfterCommit::Deliver(Delivery {
+                        frame,
+                        message_id: Some(id),
+                        except: None,
+                    }));
+                    after.push(AfterCommit::Announced { done, id });
+                }
+                StoreItem::LoginStat { uid, address, ts } => logins.push((uid, address, ts)),
+                StoreItem::TokenUsed { token_id, ts } => token_uses.push((token_id, ts)),
+            }
+        }
+
+        self.commit_with_retry(&rows, &logins, &token_uses).await;
+        for (key, value) in pending {
+            self.dedup.insert(key, value);
+        }
+
+        let mut deliveries = Vec::new();
+        for step in after {
+            match step {
+                AfterCommit::Ack {
+                    ack,
+                    client_id,
+                    id,
+                    ts,
+                } => {
+                    let frame = encode(&ServerMessage::SayOk(SayOk {
+                        seq: ack.seq,
+                        id: client_id,
+                        message_id: id,
+                        ts,
+                    }));
+                    // A full outbox means a client that is not reading; the hub
+                    // disconnects it, and its retry after reconnecting is
+                    // acknowledged from `dedup`.
+                    let _ = ack.outbox.try_send(Outbound::Frame(frame));
+                }
+                AfterCommit::Deliver(d) => deliveries.push(d),
+                AfterCommit::Announced { done, id } => {
+                    let _ = done.send(Ok(id));
+                }
+            }
+        }
+        if self.hub.publish(deliveries).await.is_err() {
+            debug!("hub stopped; deliveries dropped during shutdown");
+        }
+    }
+
+    fn take_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Commit one batch, retrying with capped backoff until the database takes
+    /// it: records that entered the queue are never dropped.
+    async fn commit_with_retry(
+        &self,
+        rows: &[history::NewChatRow],
+        logins: &[(i64, String, UnixMillis)],
+        token_uses: &[(i64, UnixMillis)],
+    ) {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match self.commit(rows, logins, token_uses).await {
+                Ok(()) => return,
+                Err(e) => {
+                    error!(error = %e, retry_in = ?delay, rows = rows.len(), "storing a batch failed");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn commit(
+        &self,
+        rows: &[history::NewChatRow],
+        logins: &[(i64, String, UnixMillis)],
+        token_uses: &[(i64, UnixMillis)],
+    ) -> Result<(), DbErr> {
+        if rows.is_empty() && logins.is_empty() && token_uses.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin().await?;
+        history::insert_rows(&txn, rows).await?;
+        for (uid, address, ts) in logins {
+            accounts::record_login(&txn, *uid, address, *ts).await?;
+        }
+        for (token_id, ts) in token_uses {
+            tokens::touch(&txn, *token_id, *ts).await?;
+        }
+        txn.commit().await
+    }
+}
+
+fn encode(msg: &ServerMessage) -> bytes::Bytes {
+    chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
+        error!(error = %e, "could not encode a message");
+        bytes::Bytes::new()
+    })
+}

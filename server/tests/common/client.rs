@@ -1,0 +1,302 @@
+//! A raw protocol client for tests: frames over real TCP, every reply and
+//! event as a typed [`ServerMessage`].
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chatroom_shared::message::*;
+use chatroom_shared::{Decoded, ErrorCode, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
+use futures_util::StreamExt;
+use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio_util::codec::FramedRead;
+
+/// How long a test waits for something that should come.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// One connection to the server.
+pub struct TestClient {
+    reader: FramedRead<ReadHalf<TcpStream>, FrameCodec>,
+    writer: WriteHalf<TcpStream>,
+    next_seq: u32,
+    /// Events and replies read while waiting for something else.
+    pending: VecDeque<ServerMessage>,
+    /// The name this client logged in as, if any.
+    pub name: Option<String>,
+    /// The resume token from the last login.
+    pub token: Option<String>,
+}
+
+/// A default password for test accounts.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestClient {
+    /// Open a TCP connection (no hello yet).
+    pub async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (r, w) = tokio::io::split(stream);
+        Self {
+            reader: FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)),
+            writer: w,
+            next_seq: 1,
+            pending: VecDeque::new(),
+            name: None,
+            token: None,
+        }
+    }
+
+    /// Connect and complete hello.
+    pub async fn greeted(addr: SocketAddr) -> Self {
+        let mut c = Self::connect(addr).await;
+        c.hello().await;
+        c
+    }
+
+    /// Connect, hello, register `name` with [`PASSWORD`], log in.
+    pub async fn user(addr: SocketAddr, name: &str) -> (Self, LoginOk) {
+        let mut c = Self::greeted(addr).await;
+        match c.register(name, PASSWORD).await {
+            ServerMessage::RegisterOk(_) => {}
+            other => panic!("register {name}: {other:?}"),
+        }
+        let ok = c.login_ok(name, PASSWORD).await;
+        (c, ok)
+    }
+
+    /// Connect, hello, log in an existing account.
+    pub async fn existing(addr: SocketAddr, name: &str) -> (Self, LoginOk) {
+        let mut c = Self::greeted(addr).await;
+        let ok = c.login_ok(name, PASSWORD).await;
+        (c, ok)
+    }
+
+    /// Write raw bytes to the socket.
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.unwrap();
+    }
+
+    /// Write a frame holding exactly `body`.
+    pub async fn send_frame(&mut self, body: &[u8]) {
+        let mut v = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        self.send_raw(&v).await;
+    }
+
+    /// Send a request with the next `seq`; returns that `seq`.
+    pub async fn send(&mut self, body: ClientMessage) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let frame: Bytes = chatroom_shared::encode_frame(&Request { seq, body }).unwrap();
+        self.send_raw(&frame).await;
+        seq
+    }
+
+    /// The next message from the server (buffered first), failing the test after [`WAIT`].
+    pub async fn recv(&mut self) -> ServerMessage {
+        if let Some(m) = self.pending.pop_front() {
+            return m;
+        }
+        self.read()
+            .await
+            .expect("connection closed while waiting for a message")
+    }
+
+    /// Read one message from the socket; `None` at end of stream or on reset.
+    async fn read(&mut self) -> Option<ServerMessage> {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.reader.next())
+                .await
+                .expect("timed out waiting for the server");
+            match next {
+                None | Some(Err(_)) => return None,
+                Some(Ok(Decoded::FrameStarted)) => continue,
+                Some(Ok(Decoded::Frame(body))) => {
+                    return Some(serde_json::from_slice(&body).unwrap_or_else(|e| {
+                        panic!(
+                            "bad frame from server: {e}: {}",
+                            String::from_utf8_lossy(&body)
+                        )
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Send a request and wait for its reply (same `seq`), keeping other
+    /// messages for later.
+    pub async fn request(&mut self, body: ClientMessage) -> ServerMessage {
+        let seq = self.send(body).await;
+        self.reply_to(seq).await
+    }
+
+    /// Wait for the reply with this `seq`, keeping other messages for later.
+    pub async fn reply_to(&mut self, seq: u32) -> ServerMessage {
+        if let Some(pos) = self.pending.iter().position(|m| m.seq() == Some(seq)) {
+            return self.pending.remove(pos).unwrap();
+        }
+        loop {
+            let m = self
+                .read()
+                .await
+                .unwrap_or_else(|| panic!("connection closed before the reply to seq {seq}"));
+            if m.seq() == Some(seq) {
+                return m;
+            }
+            self.pending.push_back(m);
+        }
+    }
+
+    /// Skip messages until one matches; fail after [`WAIT`].
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&ServerMessage) -> bool,
+    ) -> ServerMessage {
+        if let Some(pos) = self.pending.iter().position(&pred) {
+            return self.pending.remove(pos).unwrap();
+        }
+        loop {
+            let m = self
+                .read()
+                .await
+                .unwrap_or_else(|| panic!("connection closed while waiting for {what}"));
+            if pred(&m) {
+                return m;
+            }
+            self.pending.push_back(m);
+        }
+    }
+
+    /// Every message that arrives within `d` (buffered ones included).
+    pub async fn drain_for(&mut self, d: Duration) -> Vec<ServerMessage> {
+        let mut out: Vec<_> = self.pending.drain(..).collect();
+        let deadline = tokio::time::Instant::now() + d;
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.reader.next()).await
+        {
+            if let Decoded::Frame(body) = frame {
+                out.push(serde_json::from_slice(&body).unwrap());
+            }
+        }
+        out
+    }
+
+    /// Read until the server closes the connection; returns what came before.
+    pub async fn expect_closed(&mut self) -> Vec<ServerMessage> {
+        let mut out: Vec<_> = self.pending.drain(..).collect();
+        while let Some(m) = self.read().await {
+            out.push(m);
+        }
+        out
+    }
+
+    /// Send hello and expect `hello_ok`.
+    pub async fn hello(&mut self) -> HelloOk {
+        match self
+            .request(ClientMessage::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                client: "chatroom-tests".into(),
+            }))
+            .await
+        {
+            ServerMessage::HelloOk(ok) => ok,
+            other => panic!("hello: {other:?}"),
+        }
+    }
+
+    /// Send register; returns the reply.
+    pub async fn register(&mut self, name: &str, password: &str) -> ServerMessage {
+        self.request(ClientMessage::Register(Register {
+            name: name.into(),
+            password: password.into(),
+        }))
+        .await
+    }
+
+    /// Send login; returns the reply.
+    pub async fn login(&mut self, name: &str, password: &str) -> ServerMessage {
+        self.request(ClientMessage::Login(Login {
+            name: name.into(),
+            password: password.into(),
+        }))
+        .await
+    }
+
+    /// Log in and expect success.
+    pub async fn login_ok(&mut self, name: &str, password: &str) -> LoginOk {
+        match self.login(name, password).await {
+            ServerMessage::LoginOk(ok) => {
+                self.name = Some(ok.user.name.clone());
+                self.token = Some(ok.token.clone());
+                ok
+            }
+            other => panic!("login {name}: {other:?}"),
+        }
+    }
+
+    /// Send say; returns the reply.
+    pub async fn say(&mut self, id: &str, text: &str) -> ServerMessage {
+        self.request(ClientMessage::Say(Say {
+            id: id.into(),
+            text: text.into(),
+        }))
+        .await
+    }
+
+    /// Say and expect `say_ok`.
+    pub async fn say_ok(&mut self, id: &str, text: &str) -> SayOk {
+        match self.say(id, text).await {
+            ServerMessage::SayOk(ok) => ok,
+            other => panic!("say {text:?}: {other:?}"),
+        }
+    }
+
+    /// Ask for a history page.
+    pub async fn history(
+        &mut self,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: Option<u32>,
+    ) -> HistoryPage {
+        match self
+            .request(ClientMessage::History(History {
+                before,
+                after,
+                limit,
+            }))
+            .await
+        {
+            ServerMessage::HistoryPage(p) => p,
+            other => panic!("history: {other:?}"),
+        }
+    }
+
+    /// Wait for the next chat message event.
+    pub async fn next_message(&mut self) -> ChatMessage {
+        match self
+            .wait_for("a message", |m| matches!(m, ServerMessage::Message(_)))
+            .await
+        {
+            ServerMessage::Message(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Send quit and expect `bye`.
+    pub async fn quit(&mut self) {
+        match self.request(ClientMessage::Quit(Quit {})).await {
+            ServerMessage::Bye(_) => {}
+            other => panic!("quit: {other:?}"),
+        }
+    }
+}
+
+/// The error code of a message, or a panic if it is not an error.
+pub fn error_code(m: &ServerMessage) -> ErrorCode {
+    match m {
+        ServerMessage::Error(e) => e.code,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}

@@ -1,0 +1,71 @@
+//! The real server, started in-process on 127.0.0.1 port 0 for one test.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chatroom_server::{Admin, Config, Server, StartError};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running server. Call [`TestServer::stop`] for a graceful shutdown.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The administrator interface (what the console drives).
+    pub admin: Admin,
+    /// The configuration it runs with.
+    pub config: Config,
+    shutdown: CancellationToken,
+    handle: JoinHandle<Result<(), StartError>>,
+}
+
+/// The test configuration: fast bcrypt, the given database, everything else default.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.database_url = Some(database_url.to_owned());
+    config.bcrypt_cost = 4;
+    config
+}
+
+impl TestServer {
+    /// Start with the test configuration on `database_url`.
+    pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, |_| {}).await
+    }
+
+    /// Start with the test configuration changed by `adjust`.
+    pub async fn start_with(database_url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(database_url);
+        adjust(&mut config);
+        Self::start_config(config).await
+    }
+
+    /// Start with exactly this configuration (its `listen` is ignored: port 0).
+    pub async fn start_config(config: Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = Server::start(listener, config.clone()).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let admin = server.admin();
+        let shutdown = server.shutdown_token();
+        let handle = tokio::spawn(server.run());
+        Self {
+            addr,
+            admin,
+            config,
+            shutdown,
+            handle,
+        }
+    }
+
+    /// Graceful shutdown; waits until the server has stopped.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("server stops within 30 s")
+            .expect("server task did not panic")
+            .expect("server ran without error");
+    }
+}
