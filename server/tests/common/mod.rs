@@ -1,0 +1,7 @@
+//! Helpers shared by the server's integration tests; each test crate uses a subset.
+
+#![allow(dead_code, unused_imports, unused_macros)]
+
+pub mod client;
+pub mod db;
+pub mod server;
