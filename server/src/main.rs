@@ -1,6 +1,8 @@
 //! `chatroom-server`: parse flags, set up logging, run the server with the
 //! admin console on standard input, stop on SIGINT/SIGTERM or `/quit`.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use chatroom_server::{Config, Server, console};
 use clap::Parser;
@@ -17,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let server = Server::bind(config).await.context("starting the server")?;

@@ -22,11 +22,12 @@ pub struct TestServer {
 
 /// The test configuration: fast bcrypt, the given database, everything else default.
 pub fn test_config(database_url: &str) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.database_url = Some(database_url.to_owned());
-    config.bcrypt_cost = 4;
-    config
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some(database_url.to_owned()),
+        bcrypt_cost: 4,
+        ..Config::default()
+    }
 }
 
 impl TestServer {
