@@ -159,3 +159,32 @@ mod tests {
         assert_eq!(c.keepalive, Duration::from_millis(1500));
     }
 }
+
+#[cfg(test)]
+mod asset_tests {
+    use clap::CommandFactory;
+
+    use super::Config;
+
+    /// `assets/chatroom-server.env` documents every environment variable, and
+    /// names no variable the server does not read.
+    #[test]
+    fn default_env_file_lists_exactly_the_server_variables() {
+        let file = include_str!("../../assets/chatroom-server.env");
+        let listed: std::collections::BTreeSet<&str> = file
+            .lines()
+            .filter_map(|l| l.trim_start_matches('#').split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| k.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !k.is_empty())
+            .filter(|k| *k != "RUST_LOG")
+            .collect();
+        let cmd = Config::command();
+        let known: std::collections::BTreeSet<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+            .collect();
+        let known: std::collections::BTreeSet<&str> = known.iter().map(String::as_str).collect();
+        assert_eq!(listed, known);
+    }
+}

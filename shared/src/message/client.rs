@@ -1,19 +1,42 @@
 //! Requests from a client to the server.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 /// One request: the client-chosen sequence number plus the request itself.
 ///
 /// On the wire both are fields of one JSON object:
 /// `{"type":"say","seq":7,"id":"c-1","text":"hi"}`. The server echoes `seq` in
 /// its reply so a client can match replies to requests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Deserialization is strict about `"type"`: it must be a string naming a
+/// request. (serde's derived `flatten` would also take an integer as a variant
+/// index, so `"type": 7` would silently mean `quit`.)
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
     /// Client-chosen number echoed in the reply.
     pub seq: u32,
     /// The request itself; its variant gives the `"type"` field.
     #[serde(flatten)]
     pub body: ClientMessage,
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut map = serde_json::Map::deserialize(deserializer)?;
+        let seq = match map.remove("seq") {
+            Some(v) => u32::deserialize(v).map_err(D::Error::custom)?,
+            None => return Err(D::Error::missing_field("seq")),
+        };
+        match map.get("type") {
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(D::Error::custom("\"type\" must be a string")),
+            None => return Err(D::Error::missing_field("type")),
+        }
+        let body = ClientMessage::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Self { seq, body })
+    }
 }
 
 /// Every request type of protocol v1.

@@ -7,13 +7,21 @@ use super::*;
 use crate::ErrorCode;
 
 fn assert_client(msg: Request, wire: Value) {
-    assert_eq!(serde_json::to_value(&msg).unwrap(), wire, "serialize {msg:?}");
+    assert_eq!(
+        serde_json::to_value(&msg).unwrap(),
+        wire,
+        "serialize {msg:?}"
+    );
     let back: Request = serde_json::from_value(wire).unwrap();
     assert_eq!(back, msg);
 }
 
 fn assert_server(msg: ServerMessage, wire: Value) {
-    assert_eq!(serde_json::to_value(&msg).unwrap(), wire, "serialize {msg:?}");
+    assert_eq!(
+        serde_json::to_value(&msg).unwrap(),
+        wire,
+        "serialize {msg:?}"
+    );
     let back: ServerMessage = serde_json::from_value(wire).unwrap();
     assert_eq!(back, msg);
 }
@@ -25,35 +33,77 @@ fn req(seq: u32, body: ClientMessage) -> Request {
 #[test]
 fn client_requests_wire_form() {
     assert_client(
-        req(1, ClientMessage::Hello(Hello { version: 1, client: "chatroom-tui 0.1.0".into() })),
+        req(
+            1,
+            ClientMessage::Hello(Hello {
+                version: 1,
+                client: "chatroom-tui 0.1.0".into(),
+            }),
+        ),
         json!({"type":"hello","seq":1,"version":1,"client":"chatroom-tui 0.1.0"}),
     );
     assert_client(
-        req(2, ClientMessage::Register(Register { name: "alice".into(), password: "correct horse".into() })),
+        req(
+            2,
+            ClientMessage::Register(Register {
+                name: "alice".into(),
+                password: "correct horse".into(),
+            }),
+        ),
         json!({"type":"register","seq":2,"name":"alice","password":"correct horse"}),
     );
     assert_client(
-        req(3, ClientMessage::Login(Login { name: "alice".into(), password: "correct horse".into() })),
+        req(
+            3,
+            ClientMessage::Login(Login {
+                name: "alice".into(),
+                password: "correct horse".into(),
+            }),
+        ),
         json!({"type":"login","seq":3,"name":"alice","password":"correct horse"}),
     );
     assert_client(
-        req(4, ClientMessage::Resume(Resume { token: "3q2-7w".into() })),
+        req(
+            4,
+            ClientMessage::Resume(Resume {
+                token: "3q2-7w".into(),
+            }),
+        ),
         json!({"type":"resume","seq":4,"token":"3q2-7w"}),
     );
     assert_client(
-        req(5, ClientMessage::Say(Say { id: "c-1".into(), text: "hello\nworld".into() })),
+        req(
+            5,
+            ClientMessage::Say(Say {
+                id: "c-1".into(),
+                text: "hello\nworld".into(),
+            }),
+        ),
         json!({"type":"say","seq":5,"id":"c-1","text":"hello\nworld"}),
     );
     assert_client(
-        req(6, ClientMessage::History(History { before: Some(120), after: None, limit: Some(50) })),
+        req(
+            6,
+            ClientMessage::History(History {
+                before: Some(120),
+                after: None,
+                limit: Some(50),
+            }),
+        ),
         json!({"type":"history","seq":6,"before":120,"limit":50}),
     );
     assert_client(
         req(7, ClientMessage::History(History::default())),
         json!({"type":"history","seq":7}),
     );
-    assert_client(req(8, ClientMessage::Ping(Ping {})), json!({"type":"ping","seq":8}));
-    assert_client(req(9, ClientMessage::Quit(Quit {})), json!({"type":"quit","seq":9}));
+    assert_client(
+        req(8, ClientMessage::Ping(Ping {})),
+        json!({"type":"ping","seq":8}),
+    );
+    assert_client(
+        req(9, ClientMessage::Quit(Quit {})),
+        json!({"type":"quit","seq":9}),
+    );
 }
 
 #[test]
@@ -62,7 +112,16 @@ fn extra_fields_are_ignored_so_nobody_can_claim_a_sender() {
         json!({"type":"say","seq":1,"id":"x","text":"hi","from":"bob","uid":2,"name":"bob"}),
     )
     .unwrap();
-    assert_eq!(r, req(1, ClientMessage::Say(Say { id: "x".into(), text: "hi".into() })));
+    assert_eq!(
+        r,
+        req(
+            1,
+            ClientMessage::Say(Say {
+                id: "x".into(),
+                text: "hi".into()
+            })
+        )
+    );
 }
 
 #[test]
@@ -71,8 +130,20 @@ fn requests_without_seq_or_with_wrong_types_fail() {
     assert!(serde_json::from_value::<Request>(json!({"type":"ping","seq":"1"})).is_err());
     assert!(serde_json::from_value::<Request>(json!({"type":"ping","seq":-1})).is_err());
     assert!(serde_json::from_value::<Request>(json!({"type":"say","seq":1,"id":"x"})).is_err());
-    assert!(serde_json::from_value::<Request>(json!({"type":"say","seq":1,"id":"x","text":5})).is_err());
+    assert!(
+        serde_json::from_value::<Request>(json!({"type":"say","seq":1,"id":"x","text":5})).is_err()
+    );
     assert!(serde_json::from_value::<Request>(json!({"type":"dance","seq":1})).is_err());
+    assert!(serde_json::from_value::<Request>(json!({"seq":1})).is_err());
+}
+
+#[test]
+fn a_numeric_type_is_not_taken_as_a_variant_index() {
+    for t in 0..10 {
+        let frame = format!(r#"{{"type":{t},"seq":1}}"#);
+        assert!(serde_json::from_str::<Request>(&frame).is_err(), "{frame}");
+    }
+    assert!(serde_json::from_str::<Request>(r#"{"type":["quit"],"seq":1}"#).is_err());
 }
 
 fn limits() -> Limits {
@@ -89,7 +160,13 @@ fn limits() -> Limits {
 }
 
 fn chat(id: i64, from: &str, text: &str) -> ChatMessage {
-    ChatMessage { id, ts: 1_767_225_600_000, kind: MessageKind::Message, from: from.into(), text: text.into() }
+    ChatMessage {
+        id,
+        ts: 1_767_225_600_000,
+        kind: MessageKind::Message,
+        from: from.into(),
+        text: text.into(),
+    }
 }
 
 #[test]
@@ -110,16 +187,28 @@ fn server_replies_wire_form() {
                          "frame_timeout_secs":10,"max_login_attempts":3}}),
     );
     assert_server(
-        ServerMessage::RegisterOk(RegisterOk { seq: 2, user: UserInfo { id: 1, name: "alice".into() } }),
+        ServerMessage::RegisterOk(RegisterOk {
+            seq: 2,
+            user: UserInfo {
+                id: 1,
+                name: "alice".into(),
+            },
+        }),
         json!({"type":"register_ok","seq":2,"user":{"id":1,"name":"alice"}}),
     );
     assert_server(
         ServerMessage::LoginOk(LoginOk {
             seq: 3,
-            user: UserInfo { id: 1, name: "alice".into() },
+            user: UserInfo {
+                id: 1,
+                name: "alice".into(),
+            },
             token: "tok".into(),
             token_expires: 1_769_817_600_000,
-            online: vec![OnlineUser { name: "alice".into(), since: 1_767_225_600_000 }],
+            online: vec![OnlineUser {
+                name: "alice".into(),
+                since: 1_767_225_600_000,
+            }],
             recent: vec![chat(41, "bob", "hi all")],
         }),
         json!({"type":"login_ok","seq":3,"user":{"id":1,"name":"alice"},"token":"tok",
@@ -128,19 +217,34 @@ fn server_replies_wire_form() {
                "recent":[{"id":41,"ts":1_767_225_600_000_i64,"kind":"message","from":"bob","text":"hi all"}]}),
     );
     assert_server(
-        ServerMessage::SayOk(SayOk { seq: 5, id: "c-1".into(), message_id: 42, ts: 1_767_225_600_000 }),
+        ServerMessage::SayOk(SayOk {
+            seq: 5,
+            id: "c-1".into(),
+            message_id: 42,
+            ts: 1_767_225_600_000,
+        }),
         json!({"type":"say_ok","seq":5,"id":"c-1","message_id":42,"ts":1_767_225_600_000_i64}),
     );
     assert_server(
-        ServerMessage::HistoryPage(HistoryPage { seq: 6, messages: vec![chat(41, "bob", "hi all")], has_more: true }),
+        ServerMessage::HistoryPage(HistoryPage {
+            seq: 6,
+            messages: vec![chat(41, "bob", "hi all")],
+            has_more: true,
+        }),
         json!({"type":"history_page","seq":6,"has_more":true,
                "messages":[{"id":41,"ts":1_767_225_600_000_i64,"kind":"message","from":"bob","text":"hi all"}]}),
     );
     assert_server(
-        ServerMessage::Pong(Pong { seq: 8, ts: 1_767_225_600_000 }),
+        ServerMessage::Pong(Pong {
+            seq: 8,
+            ts: 1_767_225_600_000,
+        }),
         json!({"type":"pong","seq":8,"ts":1_767_225_600_000_i64}),
     );
-    assert_server(ServerMessage::Bye(Bye { seq: 9 }), json!({"type":"bye","seq":9}));
+    assert_server(
+        ServerMessage::Bye(Bye { seq: 9 }),
+        json!({"type":"bye","seq":9}),
+    );
 }
 
 #[test]
@@ -151,7 +255,11 @@ fn error_wire_form() {
         ServerMessage::Error(e),
         json!({"type":"error","seq":3,"code":"wrong_password","message":"wrong password","attempts_left":2}),
     );
-    let mut e = ErrorReply::new(Some(1), ErrorCode::VersionUnsupported, "version 9 is not supported");
+    let mut e = ErrorReply::new(
+        Some(1),
+        ErrorCode::VersionUnsupported,
+        "version 9 is not supported",
+    );
     e.min_version = Some(1);
     e.max_version = Some(1);
     assert_server(
@@ -169,11 +277,18 @@ fn error_wire_form() {
 fn server_events_wire_form() {
     let ts = 1_767_225_600_000_i64;
     assert_server(
-        ServerMessage::UserJoined(UserJoined { name: "bob".into(), ts }),
+        ServerMessage::UserJoined(UserJoined {
+            name: "bob".into(),
+            ts,
+        }),
         json!({"type":"user_joined","name":"bob","ts":ts}),
     );
     assert_server(
-        ServerMessage::UserLeft(UserLeft { name: "bob".into(), reason: LeaveReason::Quit, ts }),
+        ServerMessage::UserLeft(UserLeft {
+            name: "bob".into(),
+            reason: LeaveReason::Quit,
+            ts,
+        }),
         json!({"type":"user_left","name":"bob","reason":"quit","ts":ts}),
     );
     assert_server(
@@ -181,7 +296,11 @@ fn server_events_wire_form() {
         json!({"type":"message","id":42,"ts":ts,"kind":"message","from":"bob","text":"hi"}),
     );
     assert_server(
-        ServerMessage::Announcement(Announcement { id: 43, ts, text: "maintenance at noon".into() }),
+        ServerMessage::Announcement(Announcement {
+            id: 43,
+            ts,
+            text: "maintenance at noon".into(),
+        }),
         json!({"type":"announcement","id":43,"ts":ts,"text":"maintenance at noon"}),
     );
     assert_server(
@@ -189,11 +308,16 @@ fn server_events_wire_form() {
         json!({"type":"session_replaced"}),
     );
     assert_server(
-        ServerMessage::Kicked(Kicked { reason: Some("spam".into()), banned: false }),
+        ServerMessage::Kicked(Kicked {
+            reason: Some("spam".into()),
+            banned: false,
+        }),
         json!({"type":"kicked","reason":"spam","banned":false}),
     );
     assert_server(
-        ServerMessage::ServerShutdown(ServerShutdown { message: "bye".into() }),
+        ServerMessage::ServerShutdown(ServerShutdown {
+            message: "bye".into(),
+        }),
         json!({"type":"server_shutdown","message":"bye"}),
     );
 }
@@ -201,5 +325,8 @@ fn server_events_wire_form() {
 #[test]
 fn seq_is_reported_for_replies_only() {
     assert_eq!(ServerMessage::Bye(Bye { seq: 4 }).seq(), Some(4));
-    assert_eq!(ServerMessage::SessionReplaced(SessionReplaced {}).seq(), None);
+    assert_eq!(
+        ServerMessage::SessionReplaced(SessionReplaced {}).seq(),
+        None
+    );
 }

@@ -97,7 +97,11 @@ pub fn allowed_in_name(c: char) -> bool {
 pub fn name_key(name: &str) -> String {
     let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
     let skeleton: String = unicode_security::skeleton(&folded).collect();
-    skeleton.chars().flat_map(char::to_lowercase).nfc().collect()
+    skeleton
+        .chars()
+        .flat_map(char::to_lowercase)
+        .nfc()
+        .collect()
 }
 
 #[cfg(test)]
@@ -106,7 +110,16 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names_in_many_scripts() {
-        for name in ["alice", "Bob_42", "张伟", "김민수", "さくら", "Zoë", "o'neil", "a"] {
+        for name in [
+            "alice",
+            "Bob_42",
+            "张伟",
+            "김민수",
+            "さくら",
+            "Zoë",
+            "o'neil",
+            "a",
+        ] {
             assert_eq!(validate_name(name).as_deref(), Ok(name), "{name}");
         }
     }
@@ -141,7 +154,11 @@ mod tests {
             ("al\u{fe0f}ice", '\u{fe0f}'),
             ("al\u{e000}ice", '\u{e000}'),
         ] {
-            assert_eq!(validate_name(name), Err(NameError::ForbiddenChar(bad)), "{name:?}");
+            assert_eq!(
+                validate_name(name),
+                Err(NameError::ForbiddenChar(bad)),
+                "{name:?}"
+            );
         }
     }
 

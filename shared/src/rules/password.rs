@@ -42,7 +42,10 @@ mod tests {
         assert_eq!(validate_password(&"x".repeat(72)), Ok(()));
         assert_eq!(validate_password(&"x".repeat(73)), Ok(()));
         assert_eq!(validate_password(&"x".repeat(1024)), Ok(()));
-        assert_eq!(validate_password(&"x".repeat(1025)), Err(PasswordError::TooLong));
+        assert_eq!(
+            validate_password(&"x".repeat(1025)),
+            Err(PasswordError::TooLong)
+        );
     }
 
     #[test]

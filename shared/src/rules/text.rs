@@ -33,7 +33,10 @@ pub fn validate_text(text: &str, max_bytes: usize) -> Result<(), TextError> {
             max: max_bytes,
         });
     }
-    if let Some(c) = text.chars().find(|&c| c.is_control() && c != '\n' && c != '\t') {
+    if let Some(c) = text
+        .chars()
+        .find(|&c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(TextError::ControlChar(c));
     }
     if text.trim().is_empty() {
