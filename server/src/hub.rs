@@ -146,10 +146,14 @@ impl Hub {
             reason,
         };
         if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd) {
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                let _ = tx.send(cmd).await;
-            });
+            // Only while a runtime is still running; at runtime teardown the
+            // hub is going away too.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let tx = self.tx.clone();
+                rt.spawn(async move {
+                    let _ = tx.send(cmd).await;
+                });
+            }
         }
     }
 

@@ -216,8 +216,10 @@ impl Session {
         let timer = sleep_until(self.next_deadline());
         let mut timer = pin!(timer);
         loop {
+            // Unbiased on purpose: in a busy room the outbox is always ready,
+            // and a pipelining client always has a request waiting; neither
+            // may starve the other.
             tokio::select! {
-                biased;
                 () = shutdown.cancelled() => return None,
                 item = recv_outbox(&mut self.phase) => {
                     if let Some(end) = self.write_outbound(item).await {
