@@ -23,6 +23,16 @@ const TOKENS_PER_ACCOUNT: u64 = 10;
 
 impl Session {
     pub(super) fn hello(&mut self, seq: u32, m: Hello) -> Result<Flow, Reject> {
+        // Every refusal of hello still says who we are and what we speak.
+        self.greet(seq, m).map_err(|mut r| {
+            r.reply.min_version = Some(MIN_PROTOCOL_VERSION);
+            r.reply.max_version = Some(MAX_PROTOCOL_VERSION);
+            r.reply.server = Some(crate::SERVER_NAME.into());
+            r
+        })
+    }
+
+    fn greet(&mut self, seq: u32, m: Hello) -> Result<Flow, Reject> {
         if !matches!(self.phase, Phase::Connected) {
             return Err(Reject::new(
                 ErrorCode::AlreadyHello,
@@ -39,7 +49,7 @@ impl Session {
             return Err(r);
         }
         if !(MIN_PROTOCOL_VERSION..=MAX_PROTOCOL_VERSION).contains(&m.version) {
-            let mut r = Reject::new(
+            let r = Reject::new(
                 ErrorCode::VersionUnsupported,
                 format!(
                     "protocol version {} is not supported; this server speaks {MIN_PROTOCOL_VERSION} to {MAX_PROTOCOL_VERSION}",
@@ -47,8 +57,6 @@ impl Session {
                 ),
             )
             .closing();
-            r.reply.min_version = Some(MIN_PROTOCOL_VERSION);
-            r.reply.max_version = Some(MAX_PROTOCOL_VERSION);
             return Err(r);
         }
         let client: String = m.client.chars().take(64).collect();

@@ -262,10 +262,11 @@ fn error_wire_form() {
     );
     e.min_version = Some(1);
     e.max_version = Some(1);
+    e.server = Some("chatroom-server 0.1.0".into());
     assert_server(
         ServerMessage::Error(e),
         json!({"type":"error","seq":1,"code":"version_unsupported","message":"version 9 is not supported",
-               "min_version":1,"max_version":1}),
+               "min_version":1,"max_version":1,"server":"chatroom-server 0.1.0"}),
     );
     assert_server(
         ServerMessage::Error(ErrorReply::new(None, ErrorCode::FrameTooLarge, "too large")),

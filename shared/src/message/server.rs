@@ -219,6 +219,9 @@ pub struct ErrorReply {
     /// With `version_unsupported`: newest version the server accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_version: Option<u32>,
+    /// With errors in reply to `hello`: the server software name and version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl ErrorReply {
@@ -232,6 +235,7 @@ impl ErrorReply {
             retry_after_ms: None,
             min_version: None,
             max_version: None,
+            server: None,
         }
     }
 }
