@@ -87,9 +87,15 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_ADDRESS_FAILURE_WINDOW", default_value = "5m", value_parser = humantime::parse_duration)]
     pub address_failure_window: Duration,
 
-    /// Frames queued for one client before it counts as too slow and is disconnected.
-    #[arg(long, env = "CHATROOM_OUTBOUND_QUEUE", default_value_t = 2048)]
+    /// Items (replies, or batches of events) queued for one client before it
+    /// counts as too slow and is disconnected.
+    #[arg(long, env = "CHATROOM_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
+
+    /// Bytes queued for one client and not yet written before it counts as
+    /// too slow and is disconnected.
+    #[arg(long, env = "CHATROOM_OUTBOUND_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub outbound_bytes: usize,
 
     /// Records waiting to be stored before senders must wait (write-behind queue size).
     #[arg(long, env = "CHATROOM_STORE_QUEUE", default_value_t = 16384)]

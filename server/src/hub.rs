@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{
     Kicked, LeaveReason, OnlineUser, ServerMessage, SessionReplaced, UserJoined, UserLeft,
@@ -20,7 +19,8 @@ use chatroom_shared::message::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::outbox::{CloseReason, Outbound, Outbox};
+pub use crate::outbox::Delivery;
+use crate::outbox::{Batch, CloseReason, Outbound, Outbox, PushError};
 use crate::time::now_ms;
 
 /// Commands queued for the hub before senders wait.
@@ -52,17 +52,6 @@ pub struct OnlineEntry {
     pub addr: SocketAddr,
     /// Login time.
     pub since: UnixMillis,
-}
-
-/// One event to deliver to everyone online (but `except`).
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    /// The encoded frame, shared by every recipient.
-    pub frame: Bytes,
-    /// The stored message id, when the event is a stored message.
-    pub message_id: Option<i64>,
-    /// Leave out this account (the sender, who gets an ack instead).
-    pub except: Option<i64>,
 }
 
 /// What a join did.
@@ -188,11 +177,11 @@ struct HubTask {
     order: Vec<i64>,
 }
 
-fn encode(msg: &ServerMessage) -> Bytes {
+fn encode(msg: &ServerMessage) -> bytes::Bytes {
     chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
         // Our own message types always serialize; this is a bug if it happens.
         warn!(error = %e, "could not encode an event");
-        Bytes::new()
+        bytes::Bytes::new()
     })
 }
 
@@ -217,7 +206,7 @@ impl HubTask {
                         self.drop_session(uid, reason);
                     }
                 }
-                Command::Publish(deliveries) => self.publish(&deliveries),
+                Command::Publish(deliveries) => self.publish(deliveries),
                 Command::Online { reply } => {
                     let list = self
                         .order
@@ -240,8 +229,8 @@ impl HubTask {
                     let found = match self.sessions.get(&uid) {
                         Some(s) => {
                             let frame = encode(&ServerMessage::Kicked(kicked));
-                            let _ = s.outbox.try_send(Outbound::Frame(frame));
-                            let _ = s.outbox.try_send(Outbound::Close(CloseReason::Kicked));
+                            let _ = s.outbox.push(Outbound::Frames(frame));
+                            let _ = s.outbox.push(Outbound::Close(CloseReason::Kicked));
                             true
                         }
                         None => false,
@@ -264,8 +253,8 @@ impl HubTask {
             Some(old) => {
                 info!(user = %name, "session replaced by a new login");
                 let frame = encode(&ServerMessage::SessionReplaced(SessionReplaced {}));
-                let _ = old.outbox.try_send(Outbound::Frame(frame));
-                let _ = old.outbox.try_send(Outbound::Close(CloseReason::Replaced));
+                let _ = old.outbox.push(Outbound::Frames(frame));
+                let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
                 true
             }
             None => {
@@ -275,7 +264,7 @@ impl HubTask {
         };
         if !replaced {
             let frame = encode(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
-            self.publish(&[Delivery {
+            self.publish(vec![Delivery {
                 frame,
                 message_id: None,
                 except: Some(uid),
@@ -295,53 +284,56 @@ impl HubTask {
 
     /// Remove a session from the table and tell everyone else it left.
     fn drop_session(&mut self, uid: i64, reason: LeaveReason) {
-        let Some(entry) = self.sessions.remove(&uid) else {
-            return;
-        };
+        if let Some(notice) = self.remove_session(uid, reason) {
+            self.publish(vec![notice]);
+        }
+    }
+
+    /// Remove a session from the table; returns the `user_left` notice for
+    /// the others. Dropping the entry drops the hub's end of the session's
+    /// outbox, so the session drains what is queued and then closes.
+    fn remove_session(&mut self, uid: i64, reason: LeaveReason) -> Option<Delivery> {
+        let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
         let frame = encode(&ServerMessage::UserLeft(UserLeft {
             name: entry.name,
             reason,
             ts: now_ms(),
         }));
-        self.publish(&[Delivery {
+        Some(Delivery {
             frame,
             message_id: None,
             except: None,
-        }]);
+        })
     }
 
-    /// Queue deliveries for every session; disconnect the ones that cannot keep up.
-    fn publish(&mut self, deliveries: &[Delivery]) {
-        let mut too_slow = Vec::new();
-        for (uid, session) in &self.sessions {
-            for d in deliveries {
-                if d.except == Some(*uid) {
+    /// Queue deliveries for every session, as one shared batch; disconnect
+    /// the sessions that cannot keep up.
+    fn publish(&mut self, deliveries: Vec<Delivery>) {
+        let mut batch = Some(Batch::new(deliveries));
+        while let Some(current) = batch.take() {
+            let mut too_slow = Vec::new();
+            for (uid, session) in &self.sessions {
+                if current.deliveries.len() == 1 && current.deliveries[0].except == Some(*uid) {
                     continue;
                 }
-                let item = match d.message_id {
-                    Some(id) => Outbound::Message {
-                        frame: d.frame.clone(),
-                        id,
-                    },
-                    None => Outbound::Frame(d.frame.clone()),
-                };
-                match session.outbox.try_send(item) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        too_slow.push(*uid);
-                        break;
-                    }
-                    // The session is ending; its own leave will follow.
-                    Err(mpsc::error::TrySendError::Closed(_)) => break,
+                if let Err(PushError::Full) = session.outbox.push(Outbound::Batch(current.clone()))
+                {
+                    too_slow.push(*uid);
+                }
+                // PushError::Closed: the session is ending; its own leave follows.
+            }
+            // Tell the others about the sessions dropped here, in one more batch.
+            let mut notices = Vec::new();
+            for uid in too_slow {
+                warn!(uid, "client too slow; disconnecting");
+                if let Some(d) = self.remove_session(uid, LeaveReason::TooSlow) {
+                    notices.push(d);
                 }
             }
-        }
-        for uid in too_slow {
-            warn!(uid, "client too slow; disconnecting");
-            // Dropping the entry drops the hub's end of its outbox: the session
-            // drains what is queued, sees the channel close, and disconnects.
-            self.drop_session(uid, LeaveReason::TooSlow);
+            if !notices.is_empty() {
+                batch = Some(Batch::new(notices));
+            }
         }
     }
 }

@@ -1,29 +1,71 @@
-//! What the rest of the server queues for one session to write.
+//! A session's outbound queue: what the hub and the store send it to write.
 //!
-//! Frames are encoded once and shared ([`Bytes`]), so a broadcast to a
-//! thousand sessions copies no message bytes.
+//! The queue is bounded twice: by items and by bytes not yet written. A
+//! client that stops reading fills it and is disconnected as too slow, never
+//! allowed to grow the server's memory.
+//!
+//! Fan-out is cheap: the hub queues one [`Outbound::Batch`] per session per
+//! store batch, and every session shares the same encoded frames ([`Bytes`]);
+//! each session skips what is not for it (its own messages, which it gets an
+//! ack for instead) while copying the rest into its write buffer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-/// The sending end of a session's bounded outbound queue.
-pub type Outbox = mpsc::Sender<Outbound>;
+/// One event to deliver to every session but `except`.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The encoded frame, shared by every recipient.
+    pub frame: Bytes,
+    /// The stored message id, when the event is a stored message.
+    pub message_id: Option<i64>,
+    /// Leave out this account (the sender, who gets an ack instead).
+    pub except: Option<i64>,
+}
+
+/// Deliveries queued together, shared by every session.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The events, in order.
+    pub deliveries: Arc<[Delivery]>,
+    /// Total size of all frames, counted against each session's byte budget.
+    pub bytes: usize,
+}
+
+impl Batch {
+    /// Wrap deliveries into a shareable batch.
+    pub fn new(deliveries: Vec<Delivery>) -> Self {
+        let bytes = deliveries.iter().map(|d| d.frame.len()).sum();
+        Self {
+            deliveries: deliveries.into(),
+            bytes,
+        }
+    }
+}
 
 /// One item in a session's outbound queue.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A ready frame to write.
-    Frame(Bytes),
-    /// A stored chat message; carries its id so a session that already sent it
-    /// (in the recent list of its `login_ok`) can skip the duplicate.
-    Message {
-        /// The encoded `message` or `announcement` event.
-        frame: Bytes,
-        /// Its chat-history id.
-        id: i64,
-    },
+    /// Ready frames for this session only (replies, acks), possibly several.
+    Frames(Bytes),
+    /// Events for everyone.
+    Batch(Batch),
     /// Write what came before, then close the connection.
     Close(CloseReason),
+}
+
+impl Outbound {
+    /// The bytes this item counts against the budget.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::Frames(b) => b.len(),
+            Self::Batch(b) => b.bytes,
+            Self::Close(_) => 0,
+        }
+    }
 }
 
 /// Why the server closes a session on its own.
@@ -33,4 +75,157 @@ pub enum CloseReason {
     Replaced,
     /// An administrator kicked or banned the account.
     Kicked,
+}
+
+/// The queue is over its item or byte bound: the client is too slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// Over a bound.
+    Full,
+    /// The session has ended.
+    Closed,
+}
+
+/// Every sender is gone and the queue is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueClosed;
+
+/// The sending end of a session's outbound queue. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Outbound>,
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+/// The receiving end, owned by the session.
+#[derive(Debug)]
+pub struct OutboxReceiver {
+    rx: mpsc::Receiver<Outbound>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// A weak sending end: does not keep the queue open.
+#[derive(Debug, Clone)]
+pub struct WeakOutbox {
+    tx: mpsc::WeakSender<Outbound>,
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+/// A new queue holding at most `max_items` items and `max_bytes` unwritten bytes.
+pub fn outbox(max_items: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
+    let (tx, rx) = mpsc::channel(max_items.max(1));
+    let queued = Arc::new(AtomicUsize::new(0));
+    (
+        Outbox {
+            tx,
+            queued: Arc::clone(&queued),
+            max_bytes,
+        },
+        OutboxReceiver { rx, queued },
+    )
+}
+
+impl Outbox {
+    /// Queue an item without waiting. A `Close` is always accepted while
+    /// there is room for an item, whatever the byte count.
+    pub fn push(&self, item: Outbound) -> Result<(), PushError> {
+        let bytes = item.bytes();
+        if bytes > 0 && self.queued.load(Ordering::Relaxed) + bytes > self.max_bytes {
+            return Err(PushError::Full);
+        }
+        match self.tx.try_send(item) {
+            Ok(()) => {
+                self.queued.fetch_add(bytes, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Err(PushError::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(PushError::Closed),
+        }
+    }
+
+    /// A handle that does not keep the queue open.
+    pub fn downgrade(&self) -> WeakOutbox {
+        WeakOutbox {
+            tx: self.tx.downgrade(),
+            queued: Arc::clone(&self.queued),
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+impl WeakOutbox {
+    /// A strong handle, unless every strong one is gone (the hub dropped the session).
+    pub fn upgrade(&self) -> Option<Outbox> {
+        Some(Outbox {
+            tx: self.tx.upgrade()?,
+            queued: Arc::clone(&self.queued),
+            max_bytes: self.max_bytes,
+        })
+    }
+}
+
+impl OutboxReceiver {
+    /// The next item; `None` once every sender is gone and the queue is empty.
+    pub async fn recv(&mut self) -> Option<Outbound> {
+        let item = self.rx.recv().await?;
+        self.taken(&item);
+        Some(item)
+    }
+
+    /// The next item if one is ready: `Ok(None)` when empty, `Err` when closed.
+    pub fn try_recv(&mut self) -> Result<Option<Outbound>, QueueClosed> {
+        match self.rx.try_recv() {
+            Ok(item) => {
+                self.taken(&item);
+                Ok(Some(item))
+            }
+            Err(mpsc::error::TryRecvError::Empty) => Ok(None),
+            Err(mpsc::error::TryRecvError::Disconnected) => Err(QueueClosed),
+        }
+    }
+
+    fn taken(&self, item: &Outbound) {
+        self.queued.fetch_sub(item.bytes(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(n: usize) -> Outbound {
+        Outbound::Frames(Bytes::from(vec![b'x'; n]))
+    }
+
+    #[tokio::test]
+    async fn byte_budget_refuses_then_frees_as_items_are_taken() {
+        let (tx, mut rx) = outbox(100, 10);
+        assert_eq!(tx.push(frames(6)), Ok(()));
+        assert_eq!(tx.push(frames(5)), Err(PushError::Full));
+        assert_eq!(tx.push(frames(4)), Ok(()));
+        assert!(rx.recv().await.is_some());
+        assert_eq!(tx.push(frames(5)), Ok(()));
+        assert_eq!(tx.push(Outbound::Close(CloseReason::Kicked)), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn item_bound_refuses() {
+        let (tx, _rx) = outbox(2, 1000);
+        assert_eq!(tx.push(frames(1)), Ok(()));
+        assert_eq!(tx.push(frames(1)), Ok(()));
+        assert_eq!(tx.push(frames(1)), Err(PushError::Full));
+    }
+
+    #[tokio::test]
+    async fn dropping_every_strong_sender_closes_the_queue() {
+        let (tx, mut rx) = outbox(4, 100);
+        let weak = tx.downgrade();
+        tx.push(frames(1)).unwrap();
+        drop(tx);
+        assert!(weak.upgrade().is_none());
+        assert!(rx.recv().await.is_some());
+        assert!(rx.recv().await.is_none());
+    }
 }

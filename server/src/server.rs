@@ -84,8 +84,8 @@ impl Ctx {
     }
 }
 
-fn secs(d: Duration) -> u32 {
-    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn limits(config: &Config) -> Limits {
@@ -93,10 +93,10 @@ fn limits(config: &Config) -> Limits {
         max_frame_bytes: u32::try_from(config.max_frame).unwrap_or(u32::MAX),
         max_text_bytes: u32::try_from(config.max_message_len).unwrap_or(u32::MAX),
         max_history_page: config.max_history_page,
-        idle_timeout_secs: secs(config.keepalive),
-        ping_interval_secs: secs(config.keepalive / 3).max(1),
-        auth_timeout_secs: secs(config.auth_timeout),
-        frame_timeout_secs: secs(config.frame_timeout),
+        idle_timeout_ms: millis(config.keepalive),
+        ping_interval_ms: millis(config.keepalive / 3).max(1),
+        auth_timeout_ms: millis(config.auth_timeout),
+        frame_timeout_ms: millis(config.frame_timeout),
         max_login_attempts: config.max_login_attempts,
     }
 }

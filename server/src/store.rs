@@ -13,8 +13,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use chatroom_shared::UnixMillis;
-use chatroom_shared::message::{Announcement, ChatMessage, MessageKind, SayOk, ServerMessage};
+use chatroom_shared::message::{
+    Announcement, ChatMessage, LeaveReason, MessageKind, SayOk, ServerMessage,
+};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -22,7 +25,7 @@ use tracing::{debug, error, info};
 
 use crate::db::{accounts, history, tokens};
 use crate::hub::{Delivery, Hub};
-use crate::outbox::{Outbound, Outbox};
+use crate::outbox::{Outbound, Outbox, PushError};
 
 /// How many (user, client message id) pairs the writer remembers for
 /// de-duplicating retried messages.
@@ -33,6 +36,8 @@ const DEDUP_CAPACITY: usize = 65_536;
 pub struct Ack {
     /// The sender's outbox.
     pub outbox: Outbox,
+    /// The sender's connection, so an overflowing outbox drops that session only.
+    pub session_id: u64,
     /// The `seq` of the `say` request.
     pub seq: u32,
 }
@@ -182,6 +187,7 @@ struct WriterTask {
 /// What to do once a batch is committed.
 enum AfterCommit {
     Ack {
+        uid: i64,
         ack: Ack,
         client_id: String,
         id: i64,
@@ -242,6 +248,7 @@ impl WriterTask {
                     {
                         debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
                         after.push(AfterCommit::Ack {
+                            uid,
                             ack,
                             client_id: key.1,
                             id,
@@ -269,6 +276,7 @@ impl WriterTask {
                     });
                     pending.insert(key.clone(), (id, ts));
                     after.push(AfterCommit::Ack {
+                        uid,
                         ack,
                         client_id: key.1,
                         id,
@@ -315,29 +323,41 @@ impl WriterTask {
         }
 
         let mut deliveries = Vec::new();
+        // Acks per connection, coalesced into one outbox item each.
+        let mut acks: HashMap<u64, (i64, Outbox, BytesMut)> = HashMap::new();
         for step in after {
             match step {
                 AfterCommit::Ack {
+                    uid,
                     ack,
                     client_id,
                     id,
                     ts,
                 } => {
-                    let frame = encode(&ServerMessage::SayOk(SayOk {
+                    let entry = acks
+                        .entry(ack.session_id)
+                        .or_insert_with(|| (uid, ack.outbox, BytesMut::new()));
+                    let reply = ServerMessage::SayOk(SayOk {
                         seq: ack.seq,
                         id: client_id,
                         message_id: id,
                         ts,
-                    }));
-                    // A full outbox means a client that is not reading; the hub
-                    // disconnects it, and its retry after reconnecting is
-                    // acknowledged from `dedup`.
-                    let _ = ack.outbox.try_send(Outbound::Frame(frame));
+                    });
+                    if let Err(e) = chatroom_shared::encode_frame_into(&mut entry.2, &reply) {
+                        error!(error = %e, "could not encode an ack");
+                    }
                 }
                 AfterCommit::Deliver(d) => deliveries.push(d),
                 AfterCommit::Announced { done, id } => {
                     let _ = done.send(Ok(id));
                 }
+            }
+        }
+        for (session_id, (uid, outbox, frames)) in acks {
+            if let Err(PushError::Full) = outbox.push(Outbound::Frames(frames.freeze())) {
+                // The sender does not read its replies: drop that connection
+                // (its retry after reconnecting is acknowledged from `dedup`).
+                self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
             }
         }
         if self.hub.publish(deliveries).await.is_err() {

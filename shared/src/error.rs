@@ -48,8 +48,10 @@ pub enum ErrorCode {
     UserNotFound,
     /// The password is wrong; `attempts_left` says how many tries remain.
     WrongPassword,
-    /// Too many failed logins: on this connection (which then closes) or from
-    /// this address (`retry_after_ms` says when to try again).
+    /// Too many failed logins from this address: `login` and `resume` are
+    /// refused without checking until `retry_after_ms` has passed. (The last
+    /// wrong password on one connection is `wrong_password` with
+    /// `attempts_left` 0, after which the connection closes.)
     TooManyAttempts,
     /// The account is disabled (banned) by an administrator.
     AccountDisabled,
@@ -61,19 +63,17 @@ pub enum ErrorCode {
     TextTooLong,
     /// The client message id is empty, too long, or holds control characters.
     InvalidMessageId,
-    /// A history request names both `before` and `after`, or a bad cursor.
+    /// A history request names both `before` and `after`.
     InvalidCursor,
     /// Nothing came from the client within the keepalive time; the connection closes.
     IdleTimeout,
-    /// The client did not read its messages fast enough; the connection closes.
+    /// Reserved: the client did not read its messages fast enough. (Today
+    /// such a connection is closed without an error frame, since its socket
+    /// is full; the others see `user_left` with reason `too_slow`.)
     SlowConsumer,
-    /// The same account logged in elsewhere; this connection closes.
-    SessionReplaced,
-    /// An administrator removed this session; the connection closes.
-    Kicked,
     /// The server is shutting down; the connection closes.
     ShuttingDown,
-    /// The server is overloaded; retry later.
+    /// Reserved: the server is overloaded; retry after `retry_after_ms`.
     ServerBusy,
     /// Something went wrong inside the server; the request had no effect.
     Internal,
@@ -113,8 +113,6 @@ impl ErrorCode {
             Self::InvalidCursor => "invalid_cursor",
             Self::IdleTimeout => "idle_timeout",
             Self::SlowConsumer => "slow_consumer",
-            Self::SessionReplaced => "session_replaced",
-            Self::Kicked => "kicked",
             Self::ShuttingDown => "shutting_down",
             Self::ServerBusy => "server_busy",
             Self::Internal => "internal",
@@ -162,8 +160,6 @@ mod tests {
         ErrorCode::InvalidCursor,
         ErrorCode::IdleTimeout,
         ErrorCode::SlowConsumer,
-        ErrorCode::SessionReplaced,
-        ErrorCode::Kicked,
         ErrorCode::ShuttingDown,
         ErrorCode::ServerBusy,
         ErrorCode::Internal,

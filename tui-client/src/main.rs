@@ -173,9 +173,7 @@ async fn main() -> anyhow::Result<()> {
         }))
         .await?
     {
-        ServerMessage::HelloOk(ok) => {
-            Duration::from_secs(ok.limits.ping_interval_secs.max(1).into())
-        }
+        ServerMessage::HelloOk(ok) => Duration::from_millis(ok.limits.ping_interval_ms.max(100)),
         ServerMessage::Error(e) => bail!("{}: {}", e.code, e.message),
         other => bail!("unexpected reply {other:?}"),
     };

@@ -7,7 +7,6 @@ use chatroom_shared::message::{
 };
 use chatroom_shared::rules::{name_key, validate_name, validate_password};
 use chatroom_shared::{ErrorCode, MAX_PROTOCOL_VERSION, MIN_PROTOCOL_VERSION};
-use tokio::sync::mpsc;
 use tracing::info;
 
 use super::{Flow, LeaveGuard, LoggedIn, Phase, Reject, Session};
@@ -15,6 +14,7 @@ use crate::db::entity::base_info;
 use crate::db::{accounts, history, tokens};
 use crate::history::to_chat_message;
 use crate::hub::SessionEntry;
+use crate::outbox::outbox;
 use crate::store::StoreItem;
 use crate::time::now_ms;
 
@@ -222,7 +222,12 @@ impl Session {
         token_expires: i64,
     ) -> Result<Flow, Reject> {
         let ctx = Arc::clone(&self.ctx);
-        let (tx, rx) = mpsc::channel(ctx.config.outbound_queue.max(1));
+        let count = u64::from(ctx.config.history_count);
+        // The recent messages first, so a failing database leaves no trace
+        // (no join, no leave) for the others.
+        let (rows, _) = history::room_page(&ctx.db, history::Cursor::Latest, count).await?;
+        let mut recent: Vec<_> = rows.into_iter().map(to_chat_message).collect();
+        let (tx, rx) = outbox(ctx.config.outbound_queue, ctx.config.outbound_bytes);
         let ack_sender = tx.downgrade();
         let name: Arc<str> = Arc::from(account.name.as_str());
         let since = now_ms();
@@ -245,15 +250,16 @@ impl Session {
             session_id: self.id,
             reason: Some(crate::LeaveReason::Disconnected),
         };
-        // Joined first, queried second: a message stored in between is in
-        // both, and `skip_upto` drops the copy from the outbox.
-        let (recent, _) = history::room_page(
-            &ctx.db,
-            history::Cursor::Latest,
-            u64::from(ctx.config.history_count),
-        )
-        .await?;
-        let recent: Vec<_> = recent.into_iter().map(to_chat_message).collect();
+        // Messages stored between the first query and the join were delivered
+        // before we were in the room: fetch them. Anything also delivered to
+        // our outbox is skipped there (`skip_upto`), so nothing comes twice.
+        let last = recent.last().map_or(0, |m| m.id);
+        let (gap, _) = history::room_page(&ctx.db, history::Cursor::After(last), count).await?;
+        recent.extend(gap.into_iter().map(to_chat_message));
+        let excess = recent
+            .len()
+            .saturating_sub(usize::try_from(count).unwrap_or(usize::MAX));
+        recent.drain(..excess);
         let skip_upto = recent.last().map_or(0, |m| m.id);
         let _ = ctx
             .store

@@ -38,7 +38,11 @@ impl Session {
             client_id: m.id,
             text: m.text,
             ts: now_ms(),
-            ack: Ack { outbox, seq },
+            ack: Ack {
+                outbox,
+                session_id: self.id,
+                seq,
+            },
         };
         self.ctx
             .store

@@ -26,7 +26,6 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +33,7 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::hub::Hub;
-use crate::outbox::{CloseReason, Outbound};
+use crate::outbox::{CloseReason, Outbound, OutboxReceiver, WeakOutbox};
 use crate::server::Ctx;
 use crate::time::now_ms;
 
@@ -90,9 +89,9 @@ enum Phase {
 struct LoggedIn {
     uid: i64,
     name: Arc<str>,
-    outbox: mpsc::Receiver<Outbound>,
-    /// For acks; weak so that when the hub drops this session the channel closes.
-    ack_sender: mpsc::WeakSender<Outbound>,
+    outbox: OutboxReceiver,
+    /// For acks; weak so that when the hub drops this session the queue closes.
+    ack_sender: WeakOutbox,
     /// Messages up to this id were in `login_ok`'s recent list; skip them.
     skip_upto: i64,
     _leave: LeaveGuard,
@@ -169,6 +168,24 @@ struct Session {
     last_inbound: Instant,
     frame_deadline: Option<Instant>,
     span: tracing::Span,
+}
+
+/// Copy an outbox item into the write buffer, leaving out what this session
+/// must not get again: its own messages (acknowledged instead) and messages
+/// already in its `login_ok`.
+fn absorb(wbuf: &mut BytesMut, l: &LoggedIn, item: Outbound) {
+    match item {
+        Outbound::Frames(frames) => wbuf.extend_from_slice(&frames),
+        Outbound::Batch(batch) => {
+            for d in batch.deliveries.iter() {
+                if d.except == Some(l.uid) || d.message_id.is_some_and(|id| id <= l.skip_upto) {
+                    continue;
+                }
+                wbuf.extend_from_slice(&d.frame);
+            }
+        }
+        Outbound::Close(_) => {}
+    }
 }
 
 async fn recv_outbox(phase: &mut Phase) -> Option<Outbound> {
@@ -331,12 +348,6 @@ impl Session {
                     end = Some(Some(LeaveReason::TooSlow));
                     break;
                 }
-                Some(Outbound::Frame(frame)) => self.wbuf.extend_from_slice(&frame),
-                Some(Outbound::Message { frame, id }) => {
-                    if id > l.skip_upto {
-                        self.wbuf.extend_from_slice(&frame);
-                    }
-                }
                 Some(Outbound::Close(reason)) => {
                     debug!(?reason, "closed by the hub");
                     end = Some(Some(match reason {
@@ -345,15 +356,16 @@ impl Session {
                     }));
                     break;
                 }
+                Some(item) => absorb(&mut self.wbuf, l, item),
             }
             gathered += 1;
             if gathered >= MAX_COALESCE || self.wbuf.len() >= COALESCE_BYTES {
                 break;
             }
             match l.outbox.try_recv() {
-                Ok(item) => next = Some(item),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => next = None,
+                Ok(Some(item)) => next = Some(item),
+                Ok(None) => break,
+                Err(_closed) => next = None,
             }
         }
         if self.flush().await.is_err() {
@@ -392,14 +404,8 @@ impl Session {
                 None => {
                     // Everything is stored and acknowledged: write what is queued and go.
                     if let Phase::LoggedIn(l) = &mut self.phase {
-                        while let Ok(item) = l.outbox.try_recv() {
-                            match item {
-                                Outbound::Frame(f) => self.wbuf.extend_from_slice(&f),
-                                Outbound::Message { frame, id } if id > l.skip_upto => {
-                                    self.wbuf.extend_from_slice(&frame);
-                                }
-                                Outbound::Message { .. } | Outbound::Close(_) => {}
-                            }
+                        while let Ok(Some(item)) = l.outbox.try_recv() {
+                            absorb(&mut self.wbuf, l, item);
                         }
                     }
                     let _ = self.flush().await;

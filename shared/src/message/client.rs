@@ -127,7 +127,7 @@ pub struct History {
 }
 
 /// `ping`: keepalive. Clients send one whenever they have sent nothing for
-/// `ping_interval_secs` (from `hello_ok`).
+/// `ping_interval_ms` (from `hello_ok`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ping {}
 

@@ -151,10 +151,10 @@ fn limits() -> Limits {
         max_frame_bytes: 65536,
         max_text_bytes: 4096,
         max_history_page: 200,
-        idle_timeout_secs: 60,
-        ping_interval_secs: 20,
-        auth_timeout_secs: 20,
-        frame_timeout_secs: 10,
+        idle_timeout_ms: 60_000,
+        ping_interval_ms: 20_000,
+        auth_timeout_ms: 20_000,
+        frame_timeout_ms: 10_000,
         max_login_attempts: 3,
     }
 }
@@ -183,8 +183,8 @@ fn server_replies_wire_form() {
         json!({"type":"hello_ok","seq":1,"server":"chatroom-server 0.1.0","version":1,
                "min_version":1,"max_version":1,
                "limits":{"max_frame_bytes":65536,"max_text_bytes":4096,"max_history_page":200,
-                         "idle_timeout_secs":60,"ping_interval_secs":20,"auth_timeout_secs":20,
-                         "frame_timeout_secs":10,"max_login_attempts":3}}),
+                         "idle_timeout_ms":60000,"ping_interval_ms":20000,"auth_timeout_ms":20000,
+                         "frame_timeout_ms":10000,"max_login_attempts":3}}),
     );
     assert_server(
         ServerMessage::RegisterOk(RegisterOk {

@@ -55,14 +55,14 @@ pub struct Limits {
     pub max_text_bytes: u32,
     /// Largest `history` page.
     pub max_history_page: u32,
-    /// A connection that sends nothing for this long is closed.
-    pub idle_timeout_secs: u32,
-    /// Send a `ping` when nothing else was sent for this long.
-    pub ping_interval_secs: u32,
-    /// Hello plus login must finish within this time after connecting.
-    pub auth_timeout_secs: u32,
-    /// A started frame must be complete within this time.
-    pub frame_timeout_secs: u32,
+    /// A connection that sends nothing for this long (milliseconds) is closed.
+    pub idle_timeout_ms: u64,
+    /// Send a `ping` when nothing else was sent for this long (milliseconds).
+    pub ping_interval_ms: u64,
+    /// Hello plus login must finish within this time after connecting (milliseconds).
+    pub auth_timeout_ms: u64,
+    /// A started frame must be complete within this time (milliseconds).
+    pub frame_timeout_ms: u64,
     /// Wrong passwords allowed on one connection before it closes.
     pub max_login_attempts: u32,
 }
