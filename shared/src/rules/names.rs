@@ -14,6 +14,10 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 pub const MIN_NAME_CHARS: usize = 1;
 /// Longest allowed name, in characters.
 pub const MAX_NAME_CHARS: usize = 32;
+/// Longest uniqueness key, in bytes (the database column's size). A few
+/// characters expand a lot under NFKC and the skeleton mapping (U+FDFA becomes
+/// 30 bytes), so a name of legal length can still be refused for its key.
+pub const MAX_NAME_KEY_BYTES: usize = 255;
 /// Names nobody may register (compared by [`name_key`]), so that nobody can
 /// pass for the administrator or the server.
 pub const RESERVED_NAMES: &[&str] = &["admin", "administrator", "server", "system", "root"];
@@ -33,6 +37,9 @@ pub enum NameError {
     /// One of [`RESERVED_NAMES`], or a look-alike of one.
     #[error("the name is reserved")]
     Reserved,
+    /// Its normalized form ([`name_key`]) is longer than [`MAX_NAME_KEY_BYTES`].
+    #[error("the name is too long once normalized; use fewer or simpler characters")]
+    KeyTooLong,
 }
 
 fn describe(c: char) -> &'static str {
@@ -59,6 +66,9 @@ pub fn validate_name(raw: &str) -> Result<String, NameError> {
         return Err(NameError::ForbiddenChar(bad));
     }
     let key = name_key(&name);
+    if key.len() > MAX_NAME_KEY_BYTES {
+        return Err(NameError::KeyTooLong);
+    }
     if RESERVED_NAMES.iter().any(|r| name_key(r) == key) {
         return Err(NameError::Reserved);
     }
@@ -167,6 +177,18 @@ mod tests {
         for name in ["admin", "ADMIN", "Аdmin", "ａｄｍｉｎ", "Server"] {
             assert_eq!(validate_name(name), Err(NameError::Reserved), "{name}");
         }
+    }
+
+    #[test]
+    fn names_whose_key_outgrows_the_column_are_refused() {
+        let nine = "\u{fdfa}".repeat(9);
+        assert!(name_key(&nine).len() > MAX_NAME_KEY_BYTES);
+        assert_eq!(validate_name(&nine), Err(NameError::KeyTooLong));
+        let eight = "\u{fdfa}".repeat(8);
+        assert!(validate_name(&eight).is_ok());
+        // Ordinary names of the longest legal length stay far below the limit.
+        assert!(name_key(&"字".repeat(32)).len() <= MAX_NAME_KEY_BYTES);
+        assert!(name_key(&"😀".repeat(32)).len() <= MAX_NAME_KEY_BYTES);
     }
 
     #[test]
