@@ -291,6 +291,122 @@ impl TestClient {
             other => panic!("quit: {other:?}"),
         }
     }
+
+    /// Wrap an already connected stream, e.g. one made with [`tokio::net::TcpSocket`]
+    /// to set socket options first.
+    pub fn from_stream(stream: TcpStream) -> Self {
+        stream.set_nodelay(true).unwrap();
+        let (r, w) = tokio::io::split(stream);
+        Self {
+            reader: FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)),
+            writer: w,
+            next_seq: 1,
+            pending: VecDeque::new(),
+            name: None,
+            token: None,
+        }
+    }
+
+    /// Connect with a receive buffer of about `bytes` (no hello yet), so that a
+    /// client that stops reading fills up soon: left alone, the kernel grows the
+    /// buffer to many megabytes.
+    pub async fn connect_small_buffer(addr: SocketAddr, bytes: u32) -> Self {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .unwrap();
+        socket.set_recv_buffer_size(bytes).unwrap();
+        Self::from_stream(socket.connect(addr).await.unwrap())
+    }
+
+    /// Send a request with the next `seq`, returning the write error instead of
+    /// failing the test when the server has closed the connection.
+    pub async fn try_send(&mut self, body: ClientMessage) -> std::io::Result<u32> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let frame: Bytes = chatroom_shared::encode_frame(&Request { seq, body }).unwrap();
+        self.writer.write_all(&frame).await?;
+        Ok(seq)
+    }
+
+    /// The next message (buffered first), or `None` once the server has closed
+    /// the connection; fails the test after [`WAIT`] of silence.
+    pub async fn try_recv(&mut self) -> Option<ServerMessage> {
+        match self.pending.pop_front() {
+            Some(m) => Some(m),
+            None => self.read().await,
+        }
+    }
+
+    /// Like [`TestClient::wait_for`], but sends `ping` every `interval` meanwhile,
+    /// so a short keepalive does not close this connection. Pongs are dropped,
+    /// other messages kept for later.
+    pub async fn wait_for_pinging(
+        &mut self,
+        what: &str,
+        interval: Duration,
+        pred: impl Fn(&ServerMessage) -> bool,
+    ) -> ServerMessage {
+        if let Some(pos) = self.pending.iter().position(&pred) {
+            return self.pending.remove(pos).unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut next_ping = tokio::time::Instant::now();
+        loop {
+            let now = tokio::time::Instant::now();
+            assert!(now < deadline, "timed out waiting for {what}");
+            if now >= next_ping {
+                self.send(ClientMessage::Ping(Ping {})).await;
+                next_ping = now + interval;
+            }
+            let frame = tokio::time::timeout_at(next_ping.min(deadline), self.reader.next()).await;
+            let body = match frame {
+                Err(_) | Ok(Some(Ok(Decoded::FrameStarted))) => continue,
+                Ok(None | Some(Err(_))) => panic!("connection closed while waiting for {what}"),
+                Ok(Some(Ok(Decoded::Frame(body)))) => body,
+            };
+            let m: ServerMessage = serde_json::from_slice(&body).unwrap();
+            if pred(&m) {
+                return m;
+            }
+            if !matches!(m, ServerMessage::Pong(_)) {
+                self.pending.push_back(m);
+            }
+        }
+    }
+
+    /// Send `ping` every `interval` for `period`, failing the test if the
+    /// connection closes; returns how many pongs came back. Other messages are
+    /// kept for later.
+    pub async fn keep_pinging(&mut self, period: Duration, interval: Duration) -> usize {
+        let end = tokio::time::Instant::now() + period;
+        let mut pongs = 0;
+        let mut next_ping = tokio::time::Instant::now();
+        while tokio::time::Instant::now() < end {
+            if tokio::time::Instant::now() >= next_ping {
+                self.send(ClientMessage::Ping(Ping {})).await;
+                next_ping += interval;
+            }
+            let frame = tokio::time::timeout_at(next_ping.min(end), self.reader.next()).await;
+            let body = match frame {
+                Err(_) | Ok(Some(Ok(Decoded::FrameStarted))) => continue,
+                Ok(None | Some(Err(_))) => {
+                    panic!(
+                        "connection closed while pinging; before that: {:?}",
+                        self.pending
+                    )
+                }
+                Ok(Some(Ok(Decoded::Frame(body)))) => body,
+            };
+            match serde_json::from_slice(&body).unwrap() {
+                ServerMessage::Pong(_) => pongs += 1,
+                m => self.pending.push_back(m),
+            }
+        }
+        pongs
+    }
 }
 
 /// The error code of a message, or a panic if it is not an error.

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unused_imports, unused_macros)]
 
+pub mod binary;
 pub mod client;
 pub mod db;
 pub mod server;

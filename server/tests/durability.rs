@@ -1,0 +1,257 @@
+//! Durability: a graceful shutdown under load loses no acknowledged message,
+//! and stored messages, their ids and the duplicate filter survive a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chatroom_server::db::history as db_history;
+use chatroom_shared::message::{ChatMessage, ClientMessage, MessageKind, Say, ServerMessage};
+use common::client::TestClient;
+use common::db::db_test;
+use common::server::TestServer;
+
+fn say(id: &str, text: &str) -> ClientMessage {
+    ClientMessage::Say(Say {
+        id: id.into(),
+        text: text.into(),
+    })
+}
+
+/// The whole room history, oldest first, paged forwards.
+async fn all_history(client: &mut TestClient) -> Vec<ChatMessage> {
+    let mut out: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |m| m.id);
+        let page = client.history(None, Some(after), Some(200)).await;
+        out.extend(page.messages);
+        if !page.has_more {
+            return out;
+        }
+    }
+}
+
+/// What one sender saw before its connection closed.
+struct SenderReport {
+    name: String,
+    /// (client message id, text, message id) of every `say_ok`.
+    acked: Vec<(String, String, i64)>,
+    sent: usize,
+    got_shutdown: bool,
+    errors: Vec<ServerMessage>,
+}
+
+/// Send continuously, `window` messages in flight, until the server says it
+/// is shutting down; then read until the connection closes.
+async fn send_until_closed(
+    mut c: TestClient,
+    name: String,
+    window: usize,
+    acked_count: Arc<AtomicUsize>,
+) -> SenderReport {
+    let mut waiting: HashMap<u32, (String, String)> = HashMap::new();
+    let mut report = SenderReport {
+        name: name.clone(),
+        acked: Vec::new(),
+        sent: 0,
+        got_shutdown: false,
+        errors: Vec::new(),
+    };
+    let mut can_send = true;
+    loop {
+        if can_send && waiting.len() < window {
+            let n = report.sent;
+            let (id, text) = (format!("{name}-{n}"), format!("{name} message {n}"));
+            match c.try_send(say(&id, &text)).await {
+                Ok(seq) => {
+                    waiting.insert(seq, (id, text));
+                    report.sent += 1;
+                }
+                // The server closed; what it sent before is still readable.
+                Err(_) => can_send = false,
+            }
+            continue;
+        }
+        match c.try_recv().await {
+            None => return report,
+            Some(ServerMessage::SayOk(ok)) => {
+                let (id, text) = waiting.remove(&ok.seq).expect("an ack for a sent message");
+                assert_eq!(ok.id, id);
+                report.acked.push((id, text, ok.message_id));
+                acked_count.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(ServerMessage::ServerShutdown(_)) => {
+                report.got_shutdown = true;
+                can_send = false;
+            }
+            Some(
+                ServerMessage::Message(_)
+                | ServerMessage::UserJoined(_)
+                | ServerMessage::UserLeft(_),
+            ) => {}
+            Some(other) => report.errors.push(other),
+        }
+    }
+}
+
+db_test!(
+    graceful_shutdown_under_load_loses_no_acknowledged_message,
+    |tdb| async move {
+        const SENDERS: usize = 5;
+        const WINDOW: usize = 20;
+        let server = TestServer::start(tdb.url()).await;
+        let mut clients = Vec::new();
+        for i in 0..SENDERS {
+            let name = format!("sender{i}");
+            let (c, _) = TestClient::user(server.addr, &name).await;
+            clients.push((c, name));
+        }
+        let mut tasks = Vec::new();
+        let mut counters = Vec::new();
+        for (c, name) in clients {
+            let acked = Arc::new(AtomicUsize::new(0));
+            counters.push(Arc::clone(&acked));
+            tasks.push(tokio::spawn(send_until_closed(c, name, WINDOW, acked)));
+        }
+
+        // Stop while the messages are flowing from everyone.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while counters.iter().any(|c| c.load(Ordering::Relaxed) < 50) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "messages do not flow"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        server.stop().await;
+
+        let mut reports = Vec::new();
+        for t in tasks {
+            reports.push(t.await.unwrap());
+        }
+        for r in &reports {
+            assert!(r.got_shutdown, "{} got no server_shutdown", r.name);
+            assert!(r.errors.is_empty(), "{}: {:?}", r.name, r.errors);
+            assert!(!r.acked.is_empty(), "{} got no ack", r.name);
+        }
+
+        // A new server on the same database has every acknowledged message,
+        // once, with its text and sender.
+        let server = TestServer::start(tdb.url()).await;
+        let (mut reader, _) = TestClient::user(server.addr, "reader").await;
+        let history = all_history(&mut reader).await;
+        assert!(history.windows(2).all(|w| w[0].id < w[1].id));
+        let mut by_text: HashMap<&str, Vec<&ChatMessage>> = HashMap::new();
+        for m in &history {
+            by_text.entry(m.text.as_str()).or_default().push(m);
+        }
+        let duplicated: Vec<_> = by_text.iter().filter(|(_, v)| v.len() > 1).collect();
+        assert!(duplicated.is_empty(), "stored twice: {duplicated:?}");
+        let mut acked = 0;
+        for r in &reports {
+            for (id, text, message_id) in &r.acked {
+                let found = by_text.get(text.as_str()).unwrap_or_else(|| {
+                    panic!("acknowledged {id} (message {message_id}) is not in the history")
+                });
+                assert_eq!(found[0].id, *message_id, "{id}");
+                assert_eq!(found[0].from, r.name);
+                acked += 1;
+            }
+        }
+        let db = tdb.connect().await;
+        let stored = db_history::count_room(&db).await.unwrap();
+        db.close().await.unwrap();
+        assert_eq!(stored, history.len() as u64);
+        assert!(stored >= acked, "{stored} stored, {acked} acknowledged");
+        let sent: usize = reports.iter().map(|r| r.sent).sum();
+        assert!(stored <= sent as u64, "{stored} stored, {sent} sent");
+        server.stop().await;
+    }
+);
+
+db_test!(
+    messages_survive_a_restart_and_ids_continue,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let mut before = Vec::new();
+        for n in 0..3 {
+            let ack = alice.say_ok(&format!("m{n}"), &format!("before {n}")).await;
+            before.push((ack.message_id, MessageKind::Message, format!("before {n}")));
+        }
+        let id = server
+            .admin
+            .announce("see you after the restart")
+            .await
+            .unwrap();
+        before.push((
+            id,
+            MessageKind::Announcement,
+            "see you after the restart".into(),
+        ));
+        server.stop().await;
+        drop(alice);
+
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, login) = TestClient::existing(server.addr, "alice").await;
+        let recent: Vec<_> = login
+            .recent
+            .iter()
+            .map(|m| (m.id, m.kind, m.text.clone()))
+            .collect();
+        assert_eq!(recent, before);
+        let history: Vec<_> = all_history(&mut alice)
+            .await
+            .into_iter()
+            .map(|m| (m.id, m.kind, m.text))
+            .collect();
+        assert_eq!(history, before);
+
+        let max_old = before.iter().map(|b| b.0).max().unwrap();
+        let ack = alice.say_ok("m3", "after the restart").await;
+        assert!(
+            ack.message_id > max_old,
+            "{} after {max_old}",
+            ack.message_id
+        );
+        let id = server.admin.announce("back").await.unwrap();
+        assert!(id > ack.message_id);
+        server.stop().await;
+    }
+);
+
+db_test!(
+    resent_message_after_a_restart_keeps_its_original_id,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let original = alice.say_ok("retry-me", "sent before the restart").await;
+        server.stop().await;
+        drop(alice);
+
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::existing(server.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+        let retry = alice.say_ok("retry-me", "sent before the restart").await;
+        assert_eq!(retry.message_id, original.message_id);
+        assert_eq!(retry.ts, original.ts);
+        let marker = alice.say_ok("marker", "marker").await;
+        let got = bob.next_message().await;
+        assert_eq!(
+            got.id, marker.message_id,
+            "the retry was delivered again: {got:?}"
+        );
+        let texts: Vec<_> = all_history(&mut bob)
+            .await
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["sent before the restart", "marker"]);
+        server.stop().await;
+    }
+);
