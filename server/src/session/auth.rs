@@ -222,11 +222,6 @@ impl Session {
         token_expires: i64,
     ) -> Result<Flow, Reject> {
         let ctx = Arc::clone(&self.ctx);
-        let count = u64::from(ctx.config.history_count);
-        // The recent messages first, so a failing database leaves no trace
-        // (no join, no leave) for the others.
-        let (rows, _) = history::room_page(&ctx.db, history::Cursor::Latest, count).await?;
-        let mut recent: Vec<_> = rows.into_iter().map(to_chat_message).collect();
         let (tx, rx) = outbox(ctx.config.outbound_queue, ctx.config.outbound_bytes);
         let ack_sender = tx.downgrade();
         let name: Arc<str> = Arc::from(account.name.as_str());
@@ -243,23 +238,24 @@ impl Session {
             })
             .await
             .map_err(|_| Reject::new(ErrorCode::ShuttingDown, "the server is shutting down"))?;
-        // From here on, however this ends, the others are told we left.
+        // From here on, however this ends, the others are told we left (so if
+        // the database fails just below, they see a join and a leave).
         let leave = LeaveGuard {
             hub: ctx.hub.clone(),
             uid: account.id,
             session_id: self.id,
             reason: Some(crate::LeaveReason::Disconnected),
         };
-        // Messages stored between the first query and the join were delivered
-        // before we were in the room: fetch them. Anything also delivered to
-        // our outbox is skipped there (`skip_upto`), so nothing comes twice.
-        let last = recent.last().map_or(0, |m| m.id);
-        let (gap, _) = history::room_page(&ctx.db, history::Cursor::After(last), count).await?;
-        recent.extend(gap.into_iter().map(to_chat_message));
-        let excess = recent
-            .len()
-            .saturating_sub(usize::try_from(count).unwrap_or(usize::MAX));
-        recent.drain(..excess);
+        // Joined first, queried second, and that leaves no gap: a message
+        // committed after the query is delivered after the join, so it is in
+        // our outbox; one in both is skipped there (`skip_upto`).
+        let (rows, _) = history::room_page(
+            &ctx.db,
+            history::Cursor::Latest,
+            u64::from(ctx.config.history_count),
+        )
+        .await?;
+        let recent: Vec<_> = rows.into_iter().map(to_chat_message).collect();
         let skip_upto = recent.last().map_or(0, |m| m.id);
         let _ = ctx
             .store
