@@ -377,9 +377,9 @@ db_test!(
     }
 );
 
-/// Logins while three users talk non-stop, with a recent list of 3: the ids a
-/// newcomer sees (the recent list, then events) must have no hole: a message
-/// stored while the login ran is in one or the other, never in neither.
+// Logins while three users talk non-stop, with a recent list of 3: the ids a
+// newcomer sees (the recent list, then events) must have no hole: a message
+// stored while the login ran is in one or the other, never in neither.
 db_test!(login_during_a_stream_misses_no_message, |tdb| async move {
     for seen in logins_during_a_stream(tdb.url(), 3, 40).await {
         let contiguous: Vec<i64> = (seen[0]..seen[0] + seen.len() as i64).collect();
