@@ -243,38 +243,40 @@ impl WriterTask {
                     ack,
                 } => {
                     let key = (uid, client_id);
-                    if let Some((id, ts)) =
-                        self.dedup.get(&key).or_else(|| pending.get(&key).copied())
-                    {
-                        debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
-                        after.push(AfterCommit::Ack {
-                            uid,
-                            ack,
-                            client_id: key.1,
-                            id,
-                            ts,
-                        });
-                        continue;
-                    }
-                    let id = self.take_id();
-                    let frame = encode(&ServerMessage::Message(ChatMessage {
-                        id,
-                        ts,
-                        kind: MessageKind::Message,
-                        from: name.to_string(),
-                        text: text.clone(),
-                    }));
-                    rows.push(history::NewChatRow {
-                        id,
-                        text,
-                        send_time: ts,
-                        level: history::LEVEL_USER,
-                        uid: Some(uid),
-                        target_kind: history::TARGET_ROOM,
-                        target_id: 0,
-                        client_msg_id: Some(key.1.clone()),
-                    });
-                    pending.insert(key.clone(), (id, ts));
+                    let known = self.dedup.get(&key).or_else(|| pending.get(&key).copied());
+                    let (id, ts) = match known {
+                        Some(original) => {
+                            debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
+                            original
+                        }
+                        None => {
+                            let id = self.take_id();
+                            let frame = encode(&ServerMessage::Message(ChatMessage {
+                                id,
+                                ts,
+                                kind: MessageKind::Message,
+                                from: name.to_string(),
+                                text: text.clone(),
+                            }));
+                            rows.push(history::NewChatRow {
+                                id,
+                                text,
+                                send_time: ts,
+                                level: history::LEVEL_USER,
+                                uid: Some(uid),
+                                target_kind: history::TARGET_ROOM,
+                                target_id: 0,
+                                client_msg_id: Some(key.1.clone()),
+                            });
+                            pending.insert(key.clone(), (id, ts));
+                            after.push(AfterCommit::Deliver(Delivery {
+                                frame,
+                                message_id: Some(id),
+                                except: Some(uid),
+                            }));
+                            (id, ts)
+                        }
+                    };
                     after.push(AfterCommit::Ack {
                         uid,
                         ack,
@@ -282,11 +284,6 @@ impl WriterTask {
                         id,
                         ts,
                     });
-                    after.push(AfterCommit::Deliver(Delivery {
-                        frame,
-                        message_id: Some(id),
-                        except: Some(uid),
-                    }));
                 }
                 StoreItem::Announcement { text, ts, done } => {
                     let id = self.take_id();

@@ -134,19 +134,8 @@ impl TestClient {
 
     /// Wait for the reply with this `seq`, keeping other messages for later.
     pub async fn reply_to(&mut self, seq: u32) -> ServerMessage {
-        if let Some(pos) = self.pending.iter().position(|m| m.seq() == Some(seq)) {
-            return self.pending.remove(pos).unwrap();
-        }
-        loop {
-            let m = self
-                .read()
-                .await
-                .unwrap_or_else(|| panic!("connection closed before the reply to seq {seq}"));
-            if m.seq() == Some(seq) {
-                return m;
-            }
-            self.pending.push_back(m);
-        }
+        self.wait_for(&format!("the reply to seq {seq}"), |m| m.seq() == Some(seq))
+            .await
     }
 
     /// Skip messages until one matches; fail after [`WAIT`].
