@@ -314,11 +314,16 @@ impl HubTask {
         while let Some(current) = batch.take() {
             let mut too_slow = Vec::new();
             for (uid, session) in &self.sessions {
-                if current.deliveries.len() == 1 && current.deliveries[0].except == Some(*uid) {
+                // Charged only for what it will write: not its own messages.
+                let bytes = current.bytes_for(*uid);
+                if bytes == 0 {
                     continue;
                 }
-                if let Err(PushError::Full) = session.outbox.push(Outbound::Batch(current.clone()))
-                {
+                let item = Outbound::Batch {
+                    batch: current.clone(),
+                    bytes,
+                };
+                if let Err(PushError::Full) = session.outbox.push(item) {
                     too_slow.push(*uid);
                 }
                 // PushError::Closed: the session is ending; its own leave follows.
@@ -335,5 +340,74 @@ impl HubTask {
                 batch = Some(Batch::new(notices));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::outbox::outbox;
+
+    fn entry(uid: i64, outbox: Outbox) -> SessionEntry {
+        SessionEntry {
+            session_id: u64::try_from(uid).unwrap(),
+            uid,
+            name: format!("user{uid}"),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            since: 0,
+            outbox,
+        }
+    }
+
+    fn delivery(n: usize, except: Option<i64>) -> Delivery {
+        Delivery {
+            frame: Bytes::from(vec![b'x'; n]),
+            message_id: None,
+            except,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sender_is_not_charged_for_its_own_messages() {
+        let hub = Hub::start();
+        // A budget of 1000 bytes, and a batch of 5000 bytes of its own messages.
+        let (tx, mut rx) = outbox(16, 1000);
+        hub.join(entry(1, tx)).await.unwrap();
+        let mut batch: Vec<_> = (0..10).map(|_| delivery(500, Some(1))).collect();
+        batch.push(delivery(20, None));
+        hub.publish(batch).await.unwrap();
+        assert_eq!(hub.online().await.unwrap().len(), 1, "still online");
+        match rx.recv().await {
+            Some(Outbound::Batch { bytes, .. }) => assert_eq!(bytes, 20),
+            other => panic!("expected a batch, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_over_its_budget_is_dropped_and_the_others_told() {
+        let hub = Hub::start();
+        let (slow_tx, _slow_rx) = outbox(16, 1000);
+        let (ok_tx, mut ok_rx) = outbox(16, 1_000_000);
+        hub.join(entry(1, slow_tx)).await.unwrap();
+        hub.join(entry(2, ok_tx)).await.unwrap();
+        hub.publish(vec![delivery(1500, None)]).await.unwrap();
+        let online = hub.online().await.unwrap();
+        let names: Vec<_> = online.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["user2"]);
+        // user2's last frame tells it user1 left as too slow.
+        let mut frames = Vec::new();
+        while let Ok(Some(item)) = ok_rx.try_recv() {
+            if let Outbound::Batch { batch, .. } = item {
+                frames.extend(batch.deliveries.iter().map(|d| d.frame.clone()));
+            }
+        }
+        let left = frames.last().unwrap();
+        let msg: ServerMessage = serde_json::from_slice(&left[4..]).unwrap();
+        assert!(
+            matches!(&msg, ServerMessage::UserLeft(l) if l.name == "user1" && l.reason == LeaveReason::TooSlow),
+            "{msg:?}"
+        );
     }
 }

@@ -31,18 +31,41 @@ pub struct Delivery {
 pub struct Batch {
     /// The events, in order.
     pub deliveries: Arc<[Delivery]>,
-    /// Total size of all frames, counted against each session's byte budget.
+    /// Total size of all frames.
     pub bytes: usize,
+    /// Bytes of the frames each sender is left out of (few senders per batch).
+    excepted: Arc<[(i64, usize)]>,
 }
 
 impl Batch {
     /// Wrap deliveries into a shareable batch.
     pub fn new(deliveries: Vec<Delivery>) -> Self {
         let bytes = deliveries.iter().map(|d| d.frame.len()).sum();
+        let mut excepted: Vec<(i64, usize)> = Vec::new();
+        for d in &deliveries {
+            if let Some(uid) = d.except {
+                match excepted.iter_mut().find(|(u, _)| *u == uid) {
+                    Some((_, b)) => *b += d.frame.len(),
+                    None => excepted.push((uid, d.frame.len())),
+                }
+            }
+        }
         Self {
             deliveries: deliveries.into(),
             bytes,
+            excepted: excepted.into(),
         }
+    }
+
+    /// The bytes of this batch that session `uid` will write: everything but
+    /// the frames it is left out of (its own messages).
+    pub fn bytes_for(&self, uid: i64) -> usize {
+        let own = self
+            .excepted
+            .iter()
+            .find(|(u, _)| *u == uid)
+            .map_or(0, |(_, b)| *b);
+        self.bytes - own
     }
 }
 
@@ -51,8 +74,13 @@ impl Batch {
 pub enum Outbound {
     /// Ready frames for this session only (replies, acks), possibly several.
     Frames(Bytes),
-    /// Events for everyone.
-    Batch(Batch),
+    /// Events for everyone; `bytes` is what this session is charged for it.
+    Batch {
+        /// The shared events.
+        batch: Batch,
+        /// The bytes of it this session writes ([`Batch::bytes_for`]).
+        bytes: usize,
+    },
     /// Write what came before, then close the connection.
     Close(CloseReason),
 }
@@ -62,7 +90,7 @@ impl Outbound {
     pub fn bytes(&self) -> usize {
         match self {
             Self::Frames(b) => b.len(),
-            Self::Batch(b) => b.bytes,
+            Self::Batch { bytes, .. } => *bytes,
             Self::Close(_) => 0,
         }
     }
@@ -208,6 +236,25 @@ mod tests {
         assert!(rx.recv().await.is_some());
         assert_eq!(tx.push(frames(5)), Ok(()));
         assert_eq!(tx.push(Outbound::Close(CloseReason::Kicked)), Ok(()));
+    }
+
+    #[test]
+    fn a_sender_is_not_charged_for_its_own_messages() {
+        let d = |n: usize, except| Delivery {
+            frame: Bytes::from(vec![b'x'; n]),
+            message_id: Some(1),
+            except,
+        };
+        let batch = Batch::new(vec![
+            d(10, Some(1)),
+            d(20, Some(2)),
+            d(5, Some(1)),
+            d(7, None),
+        ]);
+        assert_eq!(batch.bytes, 42);
+        assert_eq!(batch.bytes_for(1), 27);
+        assert_eq!(batch.bytes_for(2), 22);
+        assert_eq!(batch.bytes_for(3), 42);
     }
 
     #[tokio::test]

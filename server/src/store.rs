@@ -27,6 +27,9 @@ use crate::db::{accounts, history, tokens};
 use crate::hub::{Delivery, Hub};
 use crate::outbox::{Outbound, Outbox, PushError};
 
+/// Largest slice of events handed to the hub at once, in bytes of frames.
+const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
+
 /// How many (user, client message id) pairs the writer remembers for
 /// de-duplicating retried messages.
 const DEDUP_CAPACITY: usize = 65_536;
@@ -357,8 +360,12 @@ impl WriterTask {
                 self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
             }
         }
-        if self.hub.publish(deliveries).await.is_err() {
-            debug!("hub stopped; deliveries dropped during shutdown");
+        // Hand events to the hub in slices, so one large batch never fills a
+        // reader's outbox budget by itself.
+        for slice in slices(deliveries, MAX_PUBLISH_BYTES) {
+            if self.hub.publish(slice).await.is_err() {
+                debug!("hub stopped; deliveries dropped during shutdown");
+            }
         }
     }
 
@@ -410,9 +417,54 @@ impl WriterTask {
     }
 }
 
+/// Cut deliveries, in order, into slices of about `max_bytes` of frames each
+/// (a slice ends with the frame that reaches the limit).
+fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
+    let mut out = Vec::new();
+    let mut slice = Vec::new();
+    let mut bytes = 0;
+    for d in deliveries {
+        bytes += d.frame.len();
+        slice.push(d);
+        if bytes >= max_bytes {
+            out.push(std::mem::take(&mut slice));
+            bytes = 0;
+        }
+    }
+    if !slice.is_empty() {
+        out.push(slice);
+    }
+    out
+}
+
 fn encode(msg: &ServerMessage) -> bytes::Bytes {
     chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
         error!(error = %e, "could not encode a message");
         bytes::Bytes::new()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(n: usize) -> Delivery {
+        Delivery {
+            frame: bytes::Bytes::from(vec![b'x'; n]),
+            message_id: None,
+            except: None,
+        }
+    }
+
+    #[test]
+    fn slices_keep_order_and_stay_near_the_limit() {
+        let sizes = [400, 400, 400, 100, 900, 50];
+        let cut = slices(sizes.iter().map(|&n| delivery(n)).collect(), 1000);
+        let lens: Vec<Vec<usize>> = cut
+            .iter()
+            .map(|s| s.iter().map(|d| d.frame.len()).collect())
+            .collect();
+        assert_eq!(lens, vec![vec![400, 400, 400], vec![100, 900], vec![50]]);
+        assert!(slices(Vec::new(), 1000).is_empty());
+    }
 }

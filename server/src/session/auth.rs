@@ -136,7 +136,9 @@ impl Session {
         self.require_greeted()?;
         self.check_address()?;
         let ctx = Arc::clone(&self.ctx);
-        let Some(account) = accounts::find_by_key(&ctx.db, &name_key(&m.name)).await? else {
+        // Names hold no white space, so surrounding white space is a typo.
+        let key = name_key(m.name.trim());
+        let Some(account) = accounts::find_by_key(&ctx.db, &key).await? else {
             ctx.throttle.record_failure(self.addr.ip());
             return Err(Reject::new(
                 ErrorCode::UserNotFound,

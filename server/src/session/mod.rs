@@ -176,7 +176,7 @@ struct Session {
 fn absorb(wbuf: &mut BytesMut, l: &LoggedIn, item: Outbound) {
     match item {
         Outbound::Frames(frames) => wbuf.extend_from_slice(&frames),
-        Outbound::Batch(batch) => {
+        Outbound::Batch { batch, .. } => {
             for d in batch.deliveries.iter() {
                 if d.except == Some(l.uid) || d.message_id.is_some_and(|id| id <= l.skip_upto) {
                     continue;

@@ -281,6 +281,22 @@ impl TestClient {
         }
     }
 
+    /// Split into a frame reader and the raw writer, for tests that must
+    /// read and write at the same time. Nothing may be buffered yet.
+    pub fn into_split(
+        self,
+    ) -> (
+        FramedRead<ReadHalf<TcpStream>, FrameCodec>,
+        WriteHalf<TcpStream>,
+    ) {
+        assert!(
+            self.pending.is_empty(),
+            "messages still buffered: {:?}",
+            self.pending
+        );
+        (self.reader, self.writer)
+    }
+
     /// Wrap an already connected stream, e.g. one made with [`tokio::net::TcpSocket`]
     /// to set socket options first.
     pub fn from_stream(stream: TcpStream) -> Self {
