@@ -1,0 +1,199 @@
+//! One connection to the server, before it is split into a reader and a
+//! writer task: connect, `hello`, and request/reply exchanges (register,
+//! login, resume, the history pages of a catch-up).
+//!
+//! Frames use the shared codec with the server's frame limit
+//! ([`MAX_SERVER_FRAME`]); messages of a type this client does not know are
+//! skipped, as the protocol asks (§3.3).
+
+use std::io;
+use std::time::Duration;
+
+use chatroom_shared::message::{ClientMessage, ErrorReply, Hello, Limits, Request, ServerMessage};
+use chatroom_shared::{Decoded, FrameCodec, FrameError, MAX_SERVER_FRAME, PROTOCOL_VERSION};
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio_util::codec::FramedRead;
+use tracing::{debug, warn};
+
+/// The client name sent in `hello`, for the server's log.
+pub(crate) const CLIENT_NAME: &str = concat!("chatroom-tui ", env!("CARGO_PKG_VERSION"));
+
+/// How long a TCP connect may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a reply to one handshake request (hello, register, login, resume,
+/// a history page) may take. Generous: bcrypt on a busy server is slow, and the
+/// server closes a connection whose login takes too long on its own anyway.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The decoded side of a connection.
+pub(crate) type Frames = FramedRead<OwnedReadHalf, FrameCodec>;
+
+/// Why a connection could not be used (any of these ends it).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnError {
+    /// The TCP connection could not be opened.
+    #[error("cannot connect: {0}")]
+    Connect(#[source] io::Error),
+    /// Connecting, or waiting for a reply, took too long.
+    #[error("the server did not answer in time")]
+    Timeout,
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Closed,
+    /// Reading frames failed (transport error or a broken frame).
+    #[error("reading failed: {0}")]
+    Read(#[from] FrameError),
+    /// Writing to the socket failed.
+    #[error("writing failed: {0}")]
+    Write(#[source] io::Error),
+    /// A request could not be encoded (should never happen).
+    #[error("could not encode a request: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// The server refused a request the connection cannot go on without
+    /// (`hello`: version or a throttled address; a `history` page of a catch-up).
+    #[error("the server refused: {}: {}", .0.code, .0.message)]
+    Refused(ErrorReply),
+    /// The server answered with something that makes no sense here.
+    #[error("unexpected reply from the server: {0}")]
+    Unexpected(String),
+}
+
+/// One open connection that has completed `hello`.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    frames: Frames,
+    writer: OwnedWriteHalf,
+    next_seq: u32,
+    limits: Limits,
+    replies: u64,
+}
+
+impl Conn {
+    /// Connect to `server` (`HOST:PORT`) and say `hello`.
+    pub(crate) async fn open(server: &str) -> Result<Self, ConnError> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(server))
+            .await
+            .map_err(|_| ConnError::Timeout)?
+            .map_err(ConnError::Connect)?;
+        if let Err(e) = stream.set_nodelay(true) {
+            warn!(error = %e, "could not set TCP_NODELAY");
+        }
+        let (read, writer) = stream.into_split();
+        let mut conn = Self {
+            frames: FramedRead::new(read, FrameCodec::new(MAX_SERVER_FRAME)),
+            writer,
+            next_seq: 1,
+            limits: placeholder_limits(),
+            replies: 0,
+        };
+        let hello = ClientMessage::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            client: CLIENT_NAME.to_owned(),
+        });
+        match conn.request(hello, |_| {}).await? {
+            ServerMessage::HelloOk(ok) => {
+                debug!(server = %ok.server, version = ok.version, "hello accepted");
+                conn.limits = ok.limits;
+                Ok(conn)
+            }
+            ServerMessage::Error(e) => Err(ConnError::Refused(e)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The limits the server announced in `hello_ok`.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// How many replies (messages with our `seq`) this connection has read:
+    /// tells whether a failed exchange got anywhere.
+    pub(crate) fn replies(&self) -> u64 {
+        self.replies
+    }
+
+    /// Send one request; returns its `seq`.
+    pub(crate) async fn send(&mut self, body: ClientMessage) -> Result<u32, ConnError> {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        let frame = chatroom_shared::encode_frame(&Request { seq, body })?;
+        self.writer
+            .write_all(&frame)
+            .await
+            .map_err(ConnError::Write)?;
+        Ok(seq)
+    }
+
+    /// The next message from the server, waiting at most the reply timeout.
+    pub(crate) async fn next(&mut self) -> Result<ServerMessage, ConnError> {
+        let msg = tokio::time::timeout(REPLY_TIMEOUT, read_message(&mut self.frames))
+            .await
+            .map_err(|_| ConnError::Timeout)??
+            .ok_or(ConnError::Closed)?;
+        if msg.seq().is_some() {
+            self.replies += 1;
+        }
+        Ok(msg)
+    }
+
+    /// Send a request and wait for its reply; every other message read
+    /// meanwhile goes to `other`.
+    pub(crate) async fn request(
+        &mut self,
+        body: ClientMessage,
+        mut other: impl FnMut(ServerMessage),
+    ) -> Result<ServerMessage, ConnError> {
+        let seq = self.send(body).await?;
+        loop {
+            let msg = self.next().await?;
+            if msg.seq() == Some(seq) {
+                return Ok(msg);
+            }
+            other(msg);
+        }
+    }
+
+    /// Hand the halves to the reader and writer tasks, with the next `seq`.
+    pub(crate) fn into_parts(self) -> (Frames, OwnedWriteHalf, u32) {
+        (self.frames, self.writer, self.next_seq)
+    }
+}
+
+/// Read the next message; `Ok(None)` at end of stream. Frames that do not
+/// parse (a newer server's message types) are skipped.
+pub(crate) async fn read_message(frames: &mut Frames) -> Result<Option<ServerMessage>, FrameError> {
+    loop {
+        match frames.next().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(Decoded::FrameStarted)) => {}
+            Some(Ok(Decoded::Frame(body))) => match serde_json::from_slice(&body) {
+                Ok(msg) => return Ok(Some(msg)),
+                Err(e) => debug!(error = %e, "skipping a frame this client does not understand"),
+            },
+        }
+    }
+}
+
+/// The error for a reply that does not fit the request.
+pub(crate) fn unexpected(msg: &ServerMessage) -> ConnError {
+    ConnError::Unexpected(format!("{msg:?}").chars().take(200).collect())
+}
+
+/// Limits used until `hello_ok` brings the real ones (the protocol defaults).
+fn placeholder_limits() -> Limits {
+    Limits {
+        max_frame_bytes: 65_536,
+        max_text_bytes: 4096,
+        max_history_page: 200,
+        idle_timeout_ms: 60_000,
+        ping_interval_ms: 20_000,
+        auth_timeout_ms: 20_000,
+        frame_timeout_ms: 10_000,
+        max_login_attempts: 3,
+    }
+}

@@ -1,0 +1,120 @@
+//! The network side of the client.
+//!
+//! A connection task owns the socket: one task reads, one writes, so the
+//! screen never waits on the network. The app talks to it through a
+//! [`NetHandle`] ([`NetCommand`]s in) and hears from it through
+//! [`NetEvent`]s. The task keeps the credentials in memory only, pings at the
+//! server's interval, and after a dropped connection reconnects with growing,
+//! capped, jittered backoff, logs in again with the resume token (or the
+//! password), re-sends messages that were not acknowledged, and fetches what
+//! was missed since the last message id it saw, so nothing is lost or doubled.
+
+use std::time::Duration;
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{ChatMessage, LoginOk, ServerMessage};
+
+mod backoff;
+mod connection;
+mod gap;
+mod handshake;
+mod link;
+mod login;
+mod reconnect;
+mod session;
+mod task;
+
+pub use task::{NetHandle, spawn};
+
+/// What the app asks of the network task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetCommand {
+    /// Connect to `server` (if not connected to it) and log in; with
+    /// `register`, create the account first.
+    Login {
+        /// `HOST:PORT`.
+        server: String,
+        /// User name.
+        name: String,
+        /// Password (kept in memory only, for reconnecting).
+        password: String,
+        /// Register before logging in.
+        register: bool,
+    },
+    /// Send a chat message; `client_id` makes a re-send after a reconnect safe.
+    Say {
+        /// Client-chosen id, unique per message.
+        client_id: String,
+        /// The text.
+        text: String,
+    },
+    /// Fetch older messages (scrollback), newest first before `before`.
+    History {
+        /// Fetch messages with smaller ids.
+        before: i64,
+    },
+    /// Leave: send `quit`, close, stop the task.
+    Quit,
+}
+
+/// What the network task tells the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetEvent {
+    /// Trying to connect (attempt 1 is the first try).
+    Connecting {
+        /// `HOST:PORT`.
+        server: String,
+        /// Which attempt this is.
+        attempt: u32,
+    },
+    /// The server could not be reached at all (before any login).
+    Unreachable {
+        /// `HOST:PORT`.
+        server: String,
+        /// Why.
+        error: String,
+    },
+    /// `register` succeeded; a login follows.
+    Registered {
+        /// The name as the server stored it.
+        name: String,
+    },
+    /// Login (or register) was refused.
+    LoginFailed {
+        /// The server's code (`user_not_found`, `wrong_password`, `name_taken`, ...).
+        code: ErrorCode,
+        /// The server's message.
+        message: String,
+        /// With `wrong_password`: tries left on this connection.
+        attempts_left: Option<u32>,
+        /// The server closed the connection (e.g. after the last wrong password).
+        closed: bool,
+    },
+    /// Logged in; `resumed` is true when this is a reconnect.
+    LoggedIn {
+        /// The server's reply (user, online list, recent messages).
+        ok: LoginOk,
+        /// True after a reconnect.
+        resumed: bool,
+    },
+    /// Messages stored while the connection was down, oldest first, none of
+    /// them seen before.
+    Missed(Vec<ChatMessage>),
+    /// An event or reply from the server (messages, joins, leaves, acks,
+    /// history pages, errors, ...).
+    Server(ServerMessage),
+    /// The connection dropped; the next attempt is in `retry_in`.
+    Disconnected {
+        /// Why, for the status bar.
+        reason: String,
+        /// When the next attempt starts.
+        retry_in: Duration,
+        /// The number of the next attempt.
+        attempt: u32,
+    },
+    /// The session ended for good (kicked, banned, replaced, quit): no reconnect.
+    Ended {
+        /// Why, for the user.
+        reason: String,
+    },
+}

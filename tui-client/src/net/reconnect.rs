@@ -1,0 +1,83 @@
+//! Reconnecting after a dropped connection: wait with growing, jittered
+//! backoff (still taking commands), connect, resume (or log in with the kept
+//! password), then catch up on what was missed, reporting every step.
+
+use std::time::Duration;
+
+use chatroom_shared::message::{ErrorReply, ServerMessage};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::backoff;
+use super::connection::Conn;
+use super::handshake::{self, ResumeError};
+use super::session::Session;
+use super::task::{Manager, Stop};
+use super::{NetCommand, NetEvent};
+
+impl Manager {
+    /// Reconnect with backoff until logged in and caught up; `Ok(Err(refusal))`
+    /// when logging in again was refused for good.
+    pub(crate) async fn reconnect(
+        &mut self,
+        session: &mut Session,
+        mut reason: String,
+    ) -> Result<Result<(Conn, Vec<ServerMessage>), ErrorReply>, Stop> {
+        let mut attempt = 1u32;
+        loop {
+            let retry_in = backoff::delay(attempt);
+            self.emit(NetEvent::Disconnected {
+                reason: reason.clone(),
+                retry_in,
+                attempt,
+            })
+            .await?;
+            self.wait_out(session, retry_in).await?;
+            self.emit(NetEvent::Connecting {
+                server: session.creds.server.clone(),
+                attempt,
+            })
+            .await?;
+            reason = match handshake::reconnect(session).await {
+                Ok((mut conn, mut ok)) => {
+                    session.token.clone_from(&ok.token);
+                    // What is new in `recent` comes in `Missed`, once.
+                    let recent = std::mem::take(&mut ok.recent);
+                    info!(attempt, after = session.highest(), "resumed");
+                    self.emit(NetEvent::LoggedIn { ok, resumed: true }).await?;
+                    match handshake::catch_up(&mut conn, session, recent).await {
+                        Ok(caught) => {
+                            self.emit(NetEvent::Missed(caught.missed)).await?;
+                            return Ok(Ok((conn, caught.later)));
+                        }
+                        Err(e) => e.to_string(),
+                    }
+                }
+                Err(ResumeError::Fatal(refusal)) => return Ok(Err(refusal)),
+                Err(ResumeError::Retry(reason)) => reason,
+            };
+            debug!(attempt, %reason, "reconnect attempt failed");
+            attempt = attempt.saturating_add(1);
+        }
+    }
+
+    /// Sleep before the next attempt, still taking commands: messages said
+    /// meanwhile are sent after the reconnect; `Quit` stops at once.
+    async fn wait_out(&mut self, session: &mut Session, delay: Duration) -> Result<(), Stop> {
+        let until = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return Ok(()),
+                cmd = self.commands.recv() => match cmd.ok_or(Stop)? {
+                    NetCommand::Say { client_id, text } => session.said(client_id, text),
+                    NetCommand::Quit => {
+                        let _ = self.emit(NetEvent::Ended { reason: "quit".into() }).await;
+                        return Err(Stop);
+                    }
+                    NetCommand::History { before } => session.history_later(before),
+                    NetCommand::Login { .. } => warn!("already logged in; login ignored"),
+                },
+            }
+        }
+    }
+}

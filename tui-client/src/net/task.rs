@@ -1,0 +1,377 @@
+//! The network task: the [`NetHandle`] the app holds, and the manager loop
+//! that owns the connection.
+//!
+//! The manager goes through three states: *idle* (waiting for a `Login`,
+//! maybe keeping a greeted connection after a refused login), *connected*
+//! (a reader and a writer task; commands, events and pings), and
+//! *reconnecting* (backoff, resume, catch-up; in `reconnect.rs`). The first
+//! login is in `login.rs`. It stops on `Quit` or when the app drops every
+//! handle or stops listening for events.
+
+use std::time::Duration;
+
+use chatroom_shared::message::{ClientMessage, History, Kicked, Ping, Quit, Say, ServerMessage};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{Instrument as _, debug, info, info_span, warn};
+
+use super::connection::Conn;
+use super::link::{Link, LinkClosed, LinkEvent};
+use super::login::FirstLogin;
+use super::session::{Credentials, Session};
+use super::{NetCommand, NetEvent};
+
+/// Commands waiting for the task.
+const COMMAND_QUEUE: usize = 64;
+/// How long `Quit` waits for the server's `bye`.
+const QUIT_WAIT: Duration = Duration::from_secs(1);
+
+/// The app's side of the network task: cheap to clone, sends [`NetCommand`]s
+/// over a bounded queue.
+#[derive(Debug, Clone)]
+pub struct NetHandle {
+    commands: mpsc::Sender<NetCommand>,
+}
+
+impl NetHandle {
+    /// Queue a command, waiting while the queue is full. Does nothing once
+    /// the task has stopped.
+    pub async fn send(&self, cmd: NetCommand) {
+        if self.commands.send(cmd).await.is_err() {
+            debug!("network task has stopped; command dropped");
+        }
+    }
+
+    /// Queue a command without waiting (for the UI loop); false when the
+    /// queue is full or the task has stopped.
+    pub fn try_send(&self, cmd: NetCommand) -> bool {
+        match self.commands.try_send(cmd) {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(error = %e, "network command not queued");
+                false
+            }
+        }
+    }
+}
+
+/// Start the network task (inside a tokio runtime); it reports on `events`.
+pub fn spawn(events: mpsc::Sender<NetEvent>) -> NetHandle {
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let manager = Manager {
+        commands: rx,
+        events,
+    };
+    tokio::spawn(manager.run().instrument(info_span!("net")));
+    NetHandle { commands: tx }
+}
+
+/// The task is over: `Quit`, or the app is gone.
+#[derive(Debug)]
+pub(crate) struct Stop;
+
+/// How a connected stretch ended.
+#[derive(Debug)]
+enum End {
+    /// The connection dropped: reconnect.
+    Dropped(String),
+    /// The session is over for good (kicked, replaced): do not reconnect.
+    Ended(String),
+}
+
+/// A greeted connection kept after a refused login, for the next try.
+pub(crate) struct Idle {
+    pub(crate) server: String,
+    pub(crate) conn: Conn,
+}
+
+/// The task's state: the two channels to the app.
+pub(crate) struct Manager {
+    pub(crate) commands: mpsc::Receiver<NetCommand>,
+    pub(crate) events: mpsc::Sender<NetEvent>,
+}
+
+impl Manager {
+    async fn run(mut self) {
+        let _ = self.idle().await;
+        info!("network task stops");
+    }
+
+    /// Wait for `Login` commands until the task stops.
+    async fn idle(&mut self) -> Result<(), Stop> {
+        let mut kept: Option<Idle> = None;
+        loop {
+            let cmd = self.commands.recv().await.ok_or(Stop)?;
+            match cmd {
+                NetCommand::Login {
+                    server,
+                    name,
+                    password,
+                    register,
+                } => {
+                    let creds = Credentials {
+                        server,
+                        name,
+                        password,
+                    };
+                    match self.first_login(&creds, register, kept.take()).await? {
+                        FirstLogin::Failed(conn) => kept = conn,
+                        FirstLogin::LoggedIn(conn, ok) => {
+                            let session = Session::new(creds, &ok);
+                            self.emit(NetEvent::LoggedIn { ok, resumed: false }).await?;
+                            self.chat(session, conn).await?;
+                        }
+                    }
+                }
+                NetCommand::Quit => {
+                    self.emit(NetEvent::Ended {
+                        reason: "quit".into(),
+                    })
+                    .await?;
+                    return Err(Stop);
+                }
+                NetCommand::Say { .. } | NetCommand::History { .. } => {
+                    warn!("not logged in; command dropped");
+                }
+            }
+        }
+    }
+
+    /// A logged-in session, across reconnects, until it ends for good.
+    async fn chat(&mut self, mut session: Session, mut conn: Conn) -> Result<(), Stop> {
+        let span = info_span!("session", user = %session.creds.name);
+        let mut later = Vec::new();
+        loop {
+            let end = self
+                .connected(&mut session, conn, later)
+                .instrument(span.clone())
+                .await?;
+            let reason = match end {
+                End::Ended(reason) => reason,
+                End::Dropped(reason) => {
+                    info!(%reason, "connection dropped");
+                    let next = self
+                        .reconnect(&mut session, reason)
+                        .instrument(span.clone())
+                        .await?;
+                    match next {
+                        Ok((next, next_later)) => {
+                            conn = next;
+                            later = next_later;
+                            continue;
+                        }
+                        Err(e) => {
+                            // Banned, or the password changed: the app asks anew.
+                            info!(code = %e.code, "logging in again was refused");
+                            return self
+                                .emit(NetEvent::LoginFailed {
+                                    code: e.code,
+                                    message: e.message,
+                                    attempts_left: e.attempts_left,
+                                    closed: e.attempts_left == Some(0),
+                                })
+                                .await;
+                        }
+                    }
+                }
+            };
+            info!(%reason, "session ended");
+            return self.emit(NetEvent::Ended { reason }).await;
+        }
+    }
+
+    /// Run one logged-in connection until it drops or the session ends.
+    async fn connected(
+        &mut self,
+        session: &mut Session,
+        conn: Conn,
+        later: Vec<ServerMessage>,
+    ) -> Result<End, Stop> {
+        let ping_every = Duration::from_millis(conn.limits().ping_interval_ms.max(100));
+        let mut link = Link::start(conn);
+        // Scrollback asked while disconnected, or left unanswered by the drop.
+        for before in session.take_history() {
+            if send_command(&mut link, session, NetCommand::History { before }).is_err() {
+                return Ok(End::Dropped("writing failed".into()));
+            }
+        }
+        for msg in later {
+            if let Some(end) = self.on_server(session, msg).await? {
+                return Ok(end);
+            }
+        }
+        let mut last_sent = Instant::now();
+        loop {
+            let has_room = link.has_room();
+            let room = link.room();
+            tokio::select! {
+                event = link.recv() => match event {
+                    LinkEvent::Message(msg) => {
+                        if let Some(end) = self.on_server(session, msg).await? {
+                            return Ok(end);
+                        }
+                    }
+                    LinkEvent::Closed(reason) => {
+                        return Ok(End::Dropped(session.closing.take().unwrap_or(reason)));
+                    }
+                },
+                cmd = self.commands.recv(), if has_room => {
+                    let Some(cmd) = cmd else { return Err(Stop) };
+                    if matches!(cmd, NetCommand::Quit) {
+                        return self.quit(link).await;
+                    }
+                    if send_command(&mut link, session, cmd).is_err() {
+                        return Ok(End::Dropped("writing failed".into()));
+                    }
+                    last_sent = Instant::now();
+                }
+                () = room, if !has_room => {}
+                () = tokio::time::sleep_until(last_sent + ping_every) => {
+                    // A full queue means requests are going out anyway.
+                    if link.try_send(ClientMessage::Ping(Ping {})).is_err() {
+                        return Ok(End::Dropped("writing failed".into()));
+                    }
+                    last_sent = Instant::now();
+                }
+            }
+        }
+    }
+
+    /// Book-keeping for one message from the server, then hand it to the app.
+    async fn on_server(
+        &mut self,
+        session: &mut Session,
+        msg: ServerMessage,
+    ) -> Result<Option<End>, Stop> {
+        let mut end = None;
+        match &msg {
+            ServerMessage::Message(m) if !session.saw(m.id) => {
+                debug!(id = m.id, "duplicate message dropped");
+                return Ok(None);
+            }
+            ServerMessage::Announcement(a) if !session.saw(a.id) => {
+                debug!(id = a.id, "duplicate announcement dropped");
+                return Ok(None);
+            }
+            ServerMessage::SayOk(ok) => session.acked(ok),
+            ServerMessage::HistoryPage(page) => session.answered(page.seq),
+            ServerMessage::Error(e) => {
+                debug!(code = %e.code, seq = ?e.seq, "server error");
+                session.failed(e);
+            }
+            ServerMessage::ServerShutdown(s) => {
+                session.closing = Some(format!("the server is shutting down: {}", s.message));
+            }
+            ServerMessage::Kicked(k) => end = Some(End::Ended(kick_reason(k))),
+            ServerMessage::SessionReplaced(_) => {
+                end = Some(End::Ended("you logged in somewhere else".into()));
+            }
+            _ => {}
+        }
+        self.emit(NetEvent::Server(msg)).await?;
+        Ok(end)
+    }
+
+    /// Send `quit`, give the server a moment to say `bye`, and stop.
+    async fn quit(&mut self, mut link: Link) -> Result<End, Stop> {
+        if let Ok(Some(_)) = link.try_send(ClientMessage::Quit(Quit {})) {
+            let bye = async {
+                loop {
+                    match link.recv().await {
+                        LinkEvent::Message(ServerMessage::Bye(_)) | LinkEvent::Closed(_) => break,
+                        LinkEvent::Message(_) => {}
+                    }
+                }
+            };
+            if tokio::time::timeout(QUIT_WAIT, bye).await.is_err() {
+                debug!("no bye in time");
+            }
+        }
+        drop(link);
+        let _ = self
+            .emit(NetEvent::Ended {
+                reason: "quit".into(),
+            })
+            .await;
+        Err(Stop)
+    }
+
+    /// Hand one event to the app; the task stops when nobody listens.
+    pub(crate) async fn emit(&self, event: NetEvent) -> Result<(), Stop> {
+        self.events.send(event).await.map_err(|_| {
+            info!("the app stopped listening");
+            Stop
+        })
+    }
+}
+
+/// Send one command (not `Quit`) on a logged-in link.
+fn send_command(link: &mut Link, session: &mut Session, cmd: NetCommand) -> Result<(), LinkClosed> {
+    match cmd {
+        NetCommand::Say { client_id, text } => {
+            session.said(client_id.clone(), text.clone());
+            let body = ClientMessage::Say(Say {
+                id: client_id.clone(),
+                text,
+            });
+            match link.try_send(body)? {
+                Some(seq) => session.sent(seq, client_id),
+                // Cannot happen (the caller checked for room); the message
+                // stays pending and goes out after the next reconnect.
+                None => warn!("send queue full; message kept for later"),
+            }
+        }
+        NetCommand::History { before } => {
+            let body = ClientMessage::History(History {
+                before: Some(before),
+                after: None,
+                limit: None,
+            });
+            match link.try_send(body) {
+                Ok(Some(seq)) => session.history_sent(seq, before),
+                Ok(None) => session.history_later(before),
+                Err(e) => {
+                    session.history_later(before);
+                    return Err(e);
+                }
+            }
+        }
+        NetCommand::Login { .. } => warn!("already logged in; login ignored"),
+        NetCommand::Quit => {}
+    }
+    Ok(())
+}
+
+/// What the user is told when an administrator removed the session.
+fn kick_reason(k: &Kicked) -> String {
+    let what = if k.banned {
+        "banned by the administrator"
+    } else {
+        "kicked by the administrator"
+    };
+    match &k.reason {
+        Some(reason) => format!("{what}: {reason}"),
+        None => what.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kick_reason_names_ban_and_reason() {
+        let kick = |reason: Option<&str>, banned| Kicked {
+            reason: reason.map(str::to_owned),
+            banned,
+        };
+        assert_eq!(
+            kick_reason(&kick(None, false)),
+            "kicked by the administrator"
+        );
+        assert_eq!(
+            kick_reason(&kick(Some("spam"), true)),
+            "banned by the administrator: spam"
+        );
+    }
+}
