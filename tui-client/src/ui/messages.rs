@@ -1,7 +1,7 @@
 //! The message list: chat messages, announcements, joins, leaves and the
 //! client's own notices, wrapped to the pane's width, newest at the bottom.
 //!
-//! Every entry is laid out as "HH:MM name: text"; lines after the first are
+//! Every entry is laid out as "HH:MM [name]: text"; lines after the first are
 //! indented to where the text starts, unless that leaves fewer than
 //! [`MIN_TEXT_COLUMNS`] columns, in which case they start at column 0. All
 //! text passes through [`text::sanitize_text`] first, so nothing a peer sends
@@ -144,9 +144,14 @@ fn entry_lines(entry: &Entry, width: usize, utc_offset_secs: i32) -> Vec<Line<'s
     match &entry.kind {
         EntryKind::Message { from, own, mention } => {
             let name_room = width
-                .saturating_sub(text::str_width(&time.content) + 3)
+                .saturating_sub(text::str_width(&time.content) + 5)
                 .max(1);
-            let name = text::truncate(&text::sanitize_line(from), name_room);
+            // "[name]: text", as the seed shows it; the brackets keep names
+            // apart from the text whatever characters they hold.
+            let name = format!(
+                "[{}]",
+                text::truncate(&text::sanitize_line(from), name_room)
+            );
             let gap = if *own {
                 Span::styled(OWN_MARKER, theme::own_marker(from))
             } else {
@@ -339,10 +344,10 @@ mod tests {
             plain(&lines),
             [
                 "09:00 [李小龙] joined the chat room",
-                "09:01 alice: good morning 😀",
-                "09:02 李小龙: 早上好！今天天气很好。",
+                "09:01 [alice]: good morning 😀",
+                "09:02 [李小龙]: 早上好！今天天气很好。",
                 "09:03 Admin: maintenance at noon",
-                "09:04▸me: 👩\u{200D}👩\u{200D}👧 🇫🇷 ❤\u{FE0F} e\u{301}",
+                "09:04▸[me]: 👩\u{200D}👩\u{200D}👧 🇫🇷 ❤\u{FE0F} e\u{301}",
                 "09:05 [bob] left the chat room (too slow)",
                 "09:06 * reconnecting…",
             ]
@@ -378,9 +383,9 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "12:00 bob: one two three four",
-                "           five six seven",
-                "           eight"
+                "12:00 [bob]: one two three",
+                "             four five six",
+                "             seven eight"
             ]
         );
     }
@@ -389,7 +394,7 @@ mod tests {
     fn narrow_room_continues_at_column_zero() {
         let e = msg("alexandra", "hi there, how are you", 12, 0);
         let lines = plain(&rendered_lines(&[e], 20, 0));
-        assert_eq!(lines, ["12:00 alexandra: hi", "there, how are you"]);
+        assert_eq!(lines, ["12:00 [alexandra]: ", "hi there, how are", "you"]);
     }
 
     #[test]
@@ -421,7 +426,7 @@ mod tests {
         let lines = plain(&rendered_lines(&[e], 80, 0));
         assert_eq!(
             lines,
-            ["00:00 ev\u{FFFD}il: \u{FFFD}[2Jgone?\u{FFFD}\u{FFFD}31m"]
+            ["00:00 [ev\u{FFFD}il]: \u{FFFD}[2Jgone?\u{FFFD}\u{FFFD}31m"]
         );
     }
 
@@ -454,7 +459,7 @@ mod tests {
     fn few_entries_sit_at_the_bottom() {
         let entries = [msg("bob", "only", 1, 0)];
         let text = draw(list(&entries, 0, 0), 20, 5);
-        assert!(text.lines().nth(3).unwrap().contains("bob: only"));
+        assert!(text.lines().nth(3).unwrap().contains("[bob]: only"));
         assert!(!text.lines().nth(1).unwrap().contains("bob"));
     }
 
@@ -496,8 +501,8 @@ mod tests {
         assert!(admin.add_modifier.contains(Modifier::BOLD));
         assert_eq!(buf[(5, 1)].symbol(), OWN_MARKER);
         assert!(buf[(6, 1)].style().add_modifier.contains(Modifier::BOLD));
-        assert_eq!(buf[(11, 2)].symbol(), "h");
-        assert_eq!(buf[(11, 2)].style().bg, Some(Color::Yellow));
+        assert_eq!(buf[(13, 2)].symbol(), "h");
+        assert_eq!(buf[(13, 2)].style().bg, Some(Color::Yellow));
         assert_ne!(buf[(6, 2)].style().bg, Some(Color::Yellow));
     }
 

@@ -1,0 +1,153 @@
+//! All client state, and the one function that changes it.
+//!
+//! [`App::update`] takes an [`AppEvent`] (key, mouse, paste, resize, network,
+//! tick) and returns [`Action`]s for the main loop to carry out (send to the
+//! network, ring the bell, remember the login, quit). Nothing here does IO, so
+//! every behaviour is tested without a terminal or a socket.
+
+pub mod chat;
+pub mod compose;
+pub mod entry;
+mod keys;
+pub mod login;
+mod network;
+
+use chatroom_shared::UnixMillis;
+use ratatui::layout::Rect;
+
+use crate::event::AppEvent;
+use crate::net::NetCommand;
+pub use chat::{ChatView, Connection, Focus};
+pub use login::{FormStatus, LoginField, LoginForm};
+
+/// User preferences that change behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Ring the terminal bell when a message names the user.
+    pub bell_on_mention: bool,
+    /// Ask before sending a message longer than this many lines.
+    pub confirm_lines: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bell_on_mention: true,
+            confirm_lines: 10,
+        }
+    }
+}
+
+/// Which screen is shown.
+#[derive(Debug, Clone)]
+pub enum Screen {
+    /// The login form.
+    Login(Box<LoginForm>),
+    /// The main screen.
+    Chat(Box<ChatView>),
+}
+
+/// Something for the main loop to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send this to the network task.
+    Net(NetCommand),
+    /// Ring the terminal bell.
+    Bell,
+    /// Remember this server and user name for next time.
+    Remember {
+        /// `HOST:PORT`.
+        server: String,
+        /// User name.
+        user: String,
+    },
+    /// Leave the program (after the network task said goodbye).
+    Quit,
+}
+
+/// The whole client state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The current screen.
+    pub screen: Screen,
+    /// The terminal's size, for layout and mouse hits.
+    pub area: Rect,
+    /// The help overlay is open.
+    pub help_open: bool,
+    /// Preferences.
+    pub settings: Settings,
+    /// Local time offset for clocks, in seconds east of UTC.
+    pub utc_offset_secs: i32,
+    /// The latest time seen (ticks and events), Unix milliseconds.
+    pub now: UnixMillis,
+    /// The server and user of the login in progress.
+    login_target: Option<(String, String)>,
+    next_client_id: u64,
+    client_id_prefix: String,
+}
+
+impl App {
+    /// A new client showing the login form.
+    pub fn new(server: &str, user: &str, settings: Settings, utc_offset_secs: i32) -> Self {
+        Self {
+            screen: Screen::Login(Box::new(LoginForm::new(server, user))),
+            area: Rect::new(0, 0, 80, 24),
+            help_open: false,
+            settings,
+            utc_offset_secs,
+            now: 0,
+            login_target: None,
+            next_client_id: 1,
+            client_id_prefix: format!("{:x}", std::process::id()),
+        }
+    }
+
+    /// Use this prefix for client message ids (tests make ids predictable).
+    pub fn with_client_id_prefix(mut self, prefix: &str) -> Self {
+        self.client_id_prefix = prefix.to_owned();
+        self
+    }
+
+    /// The main screen, when logged in.
+    pub fn chat(&self) -> Option<&ChatView> {
+        match &self.screen {
+            Screen::Chat(c) => Some(c),
+            Screen::Login(_) => None,
+        }
+    }
+
+    /// The login form, when shown.
+    pub fn login(&self) -> Option<&LoginForm> {
+        match &self.screen {
+            Screen::Login(f) => Some(f),
+            Screen::Chat(_) => None,
+        }
+    }
+
+    fn new_client_id(&mut self) -> String {
+        let id = format!("{}-{}", self.client_id_prefix, self.next_client_id);
+        self.next_client_id += 1;
+        id
+    }
+
+    /// Apply one event; returns what the main loop must do.
+    pub fn update(&mut self, event: AppEvent) -> Vec<Action> {
+        match event {
+            AppEvent::Resize(w, h) => {
+                self.area = Rect::new(0, 0, w, h);
+                Vec::new()
+            }
+            AppEvent::Tick(now) => {
+                self.now = now;
+                Vec::new()
+            }
+            AppEvent::Key(key) => self.on_key(key),
+            AppEvent::Mouse(mouse) => self.on_mouse(mouse),
+            AppEvent::Paste(text) => self.on_paste(&text),
+            AppEvent::Net(ev) => self.on_net(ev),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,468 @@
+//! App-level behaviour, driven only by events: no terminal, no socket.
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{
+    ChatMessage, LeaveReason, LoginOk, MessageKind, OnlineUser, SayOk, ServerMessage, UserInfo,
+    UserJoined, UserLeft,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::*;
+use crate::net::NetEvent;
+use crate::ui::layout::{chat_regions, login_regions};
+
+fn key(code: KeyCode) -> AppEvent {
+    AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn with(code: KeyCode, modifiers: KeyModifiers) -> AppEvent {
+    AppEvent::Key(KeyEvent::new(code, modifiers))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+}
+
+fn click(x: u16, y: u16) -> AppEvent {
+    AppEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn wheel(up: bool, x: u16, y: u16) -> AppEvent {
+    AppEvent::Mouse(MouseEvent {
+        kind: if up {
+            MouseEventKind::ScrollUp
+        } else {
+            MouseEventKind::ScrollDown
+        },
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn msg(id: i64, from: &str, text: &str) -> ChatMessage {
+    ChatMessage {
+        id,
+        ts: 1_767_225_600_000 + id * 1000,
+        kind: MessageKind::Message,
+        from: from.into(),
+        text: text.into(),
+    }
+}
+
+fn login_ok(name: &str, online: &[&str], recent: Vec<ChatMessage>) -> LoginOk {
+    LoginOk {
+        seq: 1,
+        user: UserInfo {
+            id: 1,
+            name: name.into(),
+        },
+        token: "t".into(),
+        token_expires: 0,
+        online: online
+            .iter()
+            .map(|n| OnlineUser {
+                name: (*n).into(),
+                since: 0,
+            })
+            .collect(),
+        recent,
+    }
+}
+
+/// An app logged in as alice, 100×30, with bob online.
+fn logged_in() -> App {
+    let mut app = App::new("h:1", "alice", Settings::default(), 0).with_client_id_prefix("t");
+    app.update(AppEvent::Resize(100, 30));
+    type_text(&mut app, "password1");
+    app.update(key(KeyCode::Enter));
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok("alice", &["alice", "bob"], vec![msg(1, "bob", "hello")]),
+        resumed: false,
+    }));
+    app
+}
+
+fn stored_ids(app: &App) -> Vec<i64> {
+    app.chat()
+        .unwrap()
+        .entries
+        .iter()
+        .filter_map(|e| e.id)
+        .collect()
+}
+
+#[test]
+fn login_flow_submits_the_form_and_opens_the_main_screen() {
+    let mut app = App::new("h:1", "alice", Settings::default(), 0);
+    type_text(&mut app, "password1");
+    let actions = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        actions,
+        vec![Action::Net(NetCommand::Login {
+            server: "h:1".into(),
+            name: "alice".into(),
+            password: "password1".into(),
+            register: false
+        })]
+    );
+    let actions = app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok("alice", &["alice"], vec![msg(1, "bob", "hi")]),
+        resumed: false,
+    }));
+    assert_eq!(
+        actions,
+        vec![Action::Remember {
+            server: "h:1".into(),
+            user: "alice".into()
+        }]
+    );
+    let chat = app.chat().expect("main screen");
+    assert_eq!(chat.me, "alice");
+    assert_eq!(stored_ids(&app), vec![1]);
+}
+
+#[test]
+fn unknown_user_then_one_key_registers() {
+    let mut app = App::new("h:1", "newbie", Settings::default(), 0);
+    type_text(&mut app, "password1");
+    app.update(key(KeyCode::Enter));
+    app.update(AppEvent::Net(NetEvent::LoginFailed {
+        code: ErrorCode::UserNotFound,
+        message: "no account".into(),
+        attempts_left: None,
+        closed: false,
+    }));
+    let actions = app.update(with(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert!(matches!(
+        &actions[..],
+        [Action::Net(NetCommand::Login { register: true, .. })]
+    ));
+}
+
+#[test]
+fn third_wrong_password_says_closed_and_enter_tries_again() {
+    let mut app = App::new("h:1", "alice", Settings::default(), 0);
+    for left in [2, 1, 0] {
+        type_text(&mut app, "wrong-pass");
+        app.update(key(KeyCode::Enter));
+        app.update(AppEvent::Net(NetEvent::LoginFailed {
+            code: ErrorCode::WrongPassword,
+            message: "wrong".into(),
+            attempts_left: Some(left),
+            closed: left == 0,
+        }));
+    }
+    let form = app.login().unwrap();
+    assert!(
+        matches!(&form.status, FormStatus::Error { message, .. } if message.contains("reconnect"))
+    );
+    type_text(&mut app, "right-pass");
+    assert!(matches!(
+        &app.update(key(KeyCode::Enter))[..],
+        [Action::Net(NetCommand::Login { .. })]
+    ));
+}
+
+#[test]
+fn tab_cycles_focus_through_every_pane() {
+    let mut app = logged_in();
+    let mut seen = vec![app.chat().unwrap().focus];
+    for _ in 0..5 {
+        app.update(key(KeyCode::Tab));
+        seen.push(app.chat().unwrap().focus);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            Focus::Input,
+            Focus::Messages,
+            Focus::Users,
+            Focus::Files,
+            Focus::Invites,
+            Focus::Input
+        ]
+    );
+    app.update(with(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(app.chat().unwrap().focus, Focus::Invites);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.chat().unwrap().focus, Focus::Input);
+}
+
+#[test]
+fn enter_sends_with_a_fresh_client_id_and_shows_it_pending_until_acked() {
+    let mut app = logged_in();
+    type_text(&mut app, "hi bob");
+    let actions = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        actions,
+        vec![Action::Net(NetCommand::Say {
+            client_id: "t-1".into(),
+            text: "hi bob".into()
+        })]
+    );
+    assert_eq!(app.chat().unwrap().pending.len(), 1);
+    assert!(app.chat().unwrap().compose.is_empty());
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::SayOk(
+        SayOk {
+            seq: 2,
+            id: "t-1".into(),
+            message_id: 2,
+            ts: 5,
+        },
+    ))));
+    assert!(app.chat().unwrap().pending.is_empty());
+    assert_eq!(stored_ids(&app), vec![1, 2]);
+}
+
+#[test]
+fn alt_enter_and_shift_enter_insert_newlines() {
+    let mut app = logged_in();
+    type_text(&mut app, "a");
+    app.update(with(KeyCode::Enter, KeyModifiers::ALT));
+    type_text(&mut app, "b");
+    app.update(with(KeyCode::Enter, KeyModifiers::SHIFT));
+    type_text(&mut app, "c");
+    assert_eq!(app.chat().unwrap().compose.text(), "a\nb\nc");
+}
+
+#[test]
+fn up_and_down_on_an_empty_input_recall_sent_messages() {
+    let mut app = logged_in();
+    for text in ["first", "second"] {
+        type_text(&mut app, text);
+        app.update(key(KeyCode::Enter));
+    }
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.chat().unwrap().compose.text(), "second");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.chat().unwrap().compose.text(), "first");
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.chat().unwrap().compose.text(), "second");
+}
+
+#[test]
+fn a_paste_is_one_message_and_a_long_one_asks_first() {
+    let mut app = logged_in();
+    app.update(AppEvent::Paste("one\ntwo\nthree".into()));
+    let actions = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        actions,
+        vec![Action::Net(NetCommand::Say {
+            client_id: "t-1".into(),
+            text: "one\ntwo\nthree".into()
+        })]
+    );
+    let long: Vec<String> = (1..=12).map(|i| format!("line {i}")).collect();
+    app.update(AppEvent::Paste(long.join("\r\n")));
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "asks before sending"
+    );
+    assert!(app.chat().unwrap().compose.confirm.is_some());
+    app.update(key(KeyCode::Esc));
+    assert!(app.chat().unwrap().compose.confirm.is_none());
+    assert_eq!(
+        app.chat().unwrap().compose.line_count(),
+        12,
+        "still there to edit"
+    );
+    app.update(key(KeyCode::Enter));
+    let actions = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&actions[..], [Action::Net(NetCommand::Say { text, .. })] if text == &long.join("\n"))
+    );
+}
+
+#[test]
+fn page_keys_and_the_wheel_scroll_and_new_messages_are_counted_below() {
+    let mut app = logged_in();
+    for id in 2..200 {
+        app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
+            msg(id, "bob", "line"),
+        ))));
+    }
+    app.update(key(KeyCode::PageUp));
+    let scrolled = app.chat().unwrap().scroll;
+    assert!(scrolled > 0);
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
+        msg(200, "bob", "new"),
+    ))));
+    assert_eq!(app.chat().unwrap().unseen_below, 1);
+    let r = chat_regions(app.area, 1);
+    app.update(wheel(true, r.messages.x + 2, r.messages.y + 2));
+    assert_eq!(app.chat().unwrap().scroll, scrolled + 3);
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(
+        (app.chat().unwrap().scroll, app.chat().unwrap().unseen_below),
+        (0, 0)
+    );
+}
+
+#[test]
+fn scrolling_to_the_top_asks_for_older_messages_once() {
+    let mut app = logged_in();
+    let r = chat_regions(app.area, 1);
+    let mut asked = Vec::new();
+    for _ in 0..5 {
+        asked.extend(app.update(wheel(true, r.messages.x + 1, r.messages.y + 1)));
+    }
+    assert_eq!(asked, vec![Action::Net(NetCommand::History { before: 1 })]);
+}
+
+#[test]
+fn reconnect_keeps_every_message_once_and_in_order() {
+    let mut app = logged_in();
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
+        msg(2, "bob", "two"),
+    ))));
+    app.update(AppEvent::Net(NetEvent::Disconnected {
+        reason: "reset".into(),
+        retry_in: std::time::Duration::from_millis(500),
+        attempt: 1,
+    }));
+    assert_eq!(app.chat().unwrap().connection, Connection::Reconnecting(1));
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok(
+            "alice",
+            &["alice", "bob"],
+            vec![msg(2, "bob", "two"), msg(5, "bob", "five")],
+        ),
+        resumed: true,
+    }));
+    assert_eq!(app.chat().unwrap().connection, Connection::Online);
+    // A live message, then the gap fill with overlap.
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
+        msg(6, "bob", "six"),
+    ))));
+    app.update(AppEvent::Net(NetEvent::Missed(vec![
+        msg(3, "bob", "3"),
+        msg(4, "bob", "4"),
+        msg(5, "bob", "5"),
+    ])));
+    assert_eq!(stored_ids(&app), vec![1, 2, 3, 4, 5, 6]);
+    let notices: Vec<_> = app
+        .chat()
+        .unwrap()
+        .entries
+        .iter()
+        .filter(|e| e.kind == entry::EntryKind::Notice)
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(notices.iter().any(|n| n.starts_with("Connection lost")));
+    assert!(notices.iter().any(|n| n == "Reconnected."));
+}
+
+#[test]
+fn joins_and_leaves_update_the_online_list_and_the_messages() {
+    let mut app = logged_in();
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserJoined(
+        UserJoined {
+            name: "carol".into(),
+            ts: 1,
+        },
+    ))));
+    assert_eq!(app.chat().unwrap().online.len(), 3);
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserLeft(
+        UserLeft {
+            name: "bob".into(),
+            reason: LeaveReason::Quit,
+            ts: 2,
+        },
+    ))));
+    let chat = app.chat().unwrap();
+    assert_eq!(
+        chat.online
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>(),
+        ["alice", "carol"]
+    );
+    assert!(
+        matches!(&chat.entries[chat.entries.len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
+    );
+    assert!(
+        matches!(&chat.entries[chat.entries.len() - 1].kind, entry::EntryKind::Left(n, _) if n == "bob")
+    );
+}
+
+#[test]
+fn a_mention_rings_the_bell_unless_turned_off() {
+    let mut app = logged_in();
+    let ev = AppEvent::Net(NetEvent::Server(ServerMessage::Message(msg(
+        2,
+        "bob",
+        "alice: look",
+    ))));
+    assert_eq!(app.update(ev), vec![Action::Bell]);
+    app.settings.bell_on_mention = false;
+    let ev = AppEvent::Net(NetEvent::Server(ServerMessage::Message(msg(
+        3,
+        "bob",
+        "alice again",
+    ))));
+    assert!(app.update(ev).is_empty());
+}
+
+#[test]
+fn clicks_focus_form_fields_and_select_side_items() {
+    let mut app = App::new("h:1", "alice", Settings::default(), 0);
+    app.update(AppEvent::Resize(100, 30));
+    let r = login_regions(app.area);
+    app.update(click(r.server.x + 2, r.server.y + 1));
+    assert_eq!(app.login().unwrap().focus, LoginField::Server);
+    app.update(click(r.password.x + 2, r.password.y + 1));
+    type_text(&mut app, "password1");
+    let actions = app.update(click(r.register.x + 1, r.register.y + 1));
+    assert!(matches!(
+        &actions[..],
+        [Action::Net(NetCommand::Login { register: true, .. })]
+    ));
+
+    let mut app = logged_in();
+    let r = chat_regions(app.area, 1);
+    let users = r.users.unwrap();
+    app.update(click(users.x + 2, users.y + 2));
+    let chat = app.chat().unwrap();
+    assert_eq!((chat.focus, chat.selected_user), (Focus::Users, 1));
+    app.update(click(r.input.x + 2, r.input.y + 1));
+    assert_eq!(app.chat().unwrap().focus, Focus::Input);
+}
+
+#[test]
+fn help_opens_with_f1_and_closes_with_esc_and_ctrl_q_quits() {
+    let mut app = logged_in();
+    app.update(key(KeyCode::F(1)));
+    assert!(app.help_open);
+    app.update(key(KeyCode::Esc));
+    assert!(!app.help_open);
+    let actions = app.update(with(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert_eq!(actions, vec![Action::Net(NetCommand::Quit), Action::Quit]);
+}
+
+#[test]
+fn slash_commands_run_and_unknown_ones_are_explained() {
+    let mut app = logged_in();
+    type_text(&mut app, "/help");
+    app.update(key(KeyCode::Enter));
+    assert!(app.help_open);
+    app.update(key(KeyCode::Esc));
+    type_text(&mut app, "/dance");
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    let last = app.chat().unwrap().entries.last().unwrap();
+    assert!(last.text.contains("Unknown command /dance"));
+    type_text(&mut app, "//etc/passwd is a path");
+    let actions = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&actions[..], [Action::Net(NetCommand::Say { text, .. })] if text == "/etc/passwd is a path")
+    );
+}

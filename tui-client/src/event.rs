@@ -1,0 +1,22 @@
+//! The events that drive the app: everything that can change its state.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::net::NetEvent;
+
+/// One input to [`crate::app::App::update`].
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse click, drag or wheel turn.
+    Mouse(MouseEvent),
+    /// A bracketed paste: the whole pasted text at once.
+    Paste(String),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// Something from the network task.
+    Net(NetEvent),
+    /// Time passing (for ages shown in panes); carries "now" in Unix milliseconds.
+    Tick(i64),
+}

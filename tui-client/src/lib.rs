@@ -1,0 +1,20 @@
+//! The chatroom terminal client.
+//!
+//! Modules:
+//! - [`event`]: the one event type the main loop feeds the app (keys, mouse,
+//!   paste, resize, network, ticks).
+//! - [`app`]: all client state, changed only by [`app::App::update`]; no IO.
+//! - [`ui`]: drawing, a pure function of the state, built from widgets.
+//! - [`net`]: the connection in its own tasks (one reads, one writes): login,
+//!   keepalive, reconnect with backoff, resume, and filling the gap.
+//! - [`text`]: widths of grapheme clusters and word wrap.
+//! - [`config`]: the remembered server and user name.
+//! - [`terminal`]: entering the full-screen mode and always restoring it.
+
+pub mod app;
+pub mod config;
+pub mod event;
+pub mod net;
+pub mod terminal;
+pub mod text;
+pub mod ui;

@@ -1,0 +1,202 @@
+//! Where everything goes on the screen: pure functions of the terminal size
+//! (and the input's height), used both for drawing and for finding what a
+//! mouse click hit.
+
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+
+/// Narrowest terminal the client draws in.
+pub const MIN_WIDTH: u16 = 48;
+/// Shortest terminal the client draws in.
+pub const MIN_HEIGHT: u16 = 17;
+/// Width of the side panes (users, files, invites) when there is room.
+pub const SIDEBAR_WIDTH: u16 = 26;
+/// The side panes are shown from this terminal width on.
+pub const SIDEBAR_FROM_WIDTH: u16 = 72;
+/// Most lines the input box grows to.
+pub const MAX_INPUT_LINES: u16 = 6;
+
+/// True when the terminal is too small to draw in.
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// True when `rect` contains the cell at column `x`, row `y`.
+pub fn hit(rect: Rect, x: u16, y: u16) -> bool {
+    rect.contains(Position { x, y })
+}
+
+/// The login form's parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginRegions {
+    /// The whole form box.
+    pub form: Rect,
+    /// Server field (with its border).
+    pub server: Rect,
+    /// User field.
+    pub user: Rect,
+    /// Password field.
+    pub password: Rect,
+    /// Login button.
+    pub login: Rect,
+    /// Register button.
+    pub register: Rect,
+    /// Status/error text.
+    pub status: Rect,
+    /// Key hints.
+    pub keys: Rect,
+}
+
+/// Lay out the login form, centred.
+pub fn login_regions(area: Rect) -> LoginRegions {
+    let width = area.width.saturating_sub(4).min(64);
+    let height = 17.min(area.height);
+    let form = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let inner = Rect {
+        x: form.x + 2,
+        y: form.y + 1,
+        width: form.width.saturating_sub(4),
+        height: form.height.saturating_sub(2),
+    };
+    let [server, user, password, buttons, status, keys] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(3),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let [login, _, register, _] = Layout::horizontal([
+        Constraint::Length(12),
+        Constraint::Length(2),
+        Constraint::Length(14),
+        Constraint::Min(0),
+    ])
+    .areas(buttons);
+    LoginRegions {
+        form,
+        server,
+        user,
+        password,
+        login,
+        register,
+        status,
+        keys,
+    }
+}
+
+/// The main screen's parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatRegions {
+    /// The message list (with its border).
+    pub messages: Rect,
+    /// Online users, when there is room.
+    pub users: Option<Rect>,
+    /// Shared files, when there is room.
+    pub files: Option<Rect>,
+    /// Game invitations, when there is room.
+    pub invites: Option<Rect>,
+    /// The input box (with its border).
+    pub input: Rect,
+    /// The status bar.
+    pub status: Rect,
+}
+
+/// Lay out the main screen for an input of `input_lines` lines.
+pub fn chat_regions(area: Rect, input_lines: usize) -> ChatRegions {
+    let lines = u16::try_from(input_lines)
+        .unwrap_or(MAX_INPUT_LINES)
+        .clamp(1, MAX_INPUT_LINES);
+    let [top, input, status] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(lines + 2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if area.width < SIDEBAR_FROM_WIDTH {
+        return ChatRegions {
+            messages: top,
+            users: None,
+            files: None,
+            invites: None,
+            input,
+            status,
+        };
+    }
+    let [messages, side] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(SIDEBAR_WIDTH)]).areas(top);
+    let [users, files, invites] = Layout::vertical([
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+        Constraint::Percentage(30),
+    ])
+    .areas(side);
+    ChatRegions {
+        messages,
+        users: Some(users),
+        files: Some(files),
+        invites: Some(invites),
+        input,
+        status,
+    }
+}
+
+/// The centred box of the help overlay.
+pub fn overlay(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width.saturating_sub(2));
+    let height = height.min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_layout_fills_the_screen_and_hides_the_sidebar_when_narrow() {
+        let wide = chat_regions(Rect::new(0, 0, 100, 30), 1);
+        assert_eq!(wide.status, Rect::new(0, 29, 100, 1));
+        assert_eq!(wide.input.height, 3);
+        assert_eq!(wide.messages.width + SIDEBAR_WIDTH, 100);
+        assert!(wide.users.is_some() && wide.files.is_some() && wide.invites.is_some());
+        let narrow = chat_regions(Rect::new(0, 0, 60, 20), 3);
+        assert!(narrow.users.is_none());
+        assert_eq!(narrow.input.height, 5);
+        assert_eq!(narrow.messages.width, 60);
+        let tall_input = chat_regions(Rect::new(0, 0, 60, 30), 40);
+        assert_eq!(tall_input.input.height, MAX_INPUT_LINES + 2);
+    }
+
+    #[test]
+    fn login_form_is_centred_and_its_parts_do_not_overlap() {
+        let r = login_regions(Rect::new(0, 0, 80, 24));
+        assert_eq!(r.form.width, 64);
+        for (a, b) in [
+            (r.server, r.user),
+            (r.user, r.password),
+            (r.password, r.login),
+            (r.login, r.register),
+        ] {
+            assert!(!a.intersects(b), "{a:?} overlaps {b:?}");
+        }
+        assert!(hit(r.login, r.login.x, r.login.y));
+        assert!(!hit(r.login, r.register.x, r.register.y));
+    }
+
+    #[test]
+    fn minimum_size() {
+        assert!(too_small(Rect::new(0, 0, 47, 30)));
+        assert!(too_small(Rect::new(0, 0, 80, 16)));
+        assert!(!too_small(Rect::new(0, 0, 48, 17)));
+    }
+}

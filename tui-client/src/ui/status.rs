@@ -1,0 +1,55 @@
+//! The status bar: connection state, who and where, and key hints.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::app::{ChatView, Connection, Focus};
+
+/// The one-line bar at the bottom of the main screen.
+pub struct StatusBar<'a> {
+    /// The main screen's state.
+    pub chat: &'a ChatView,
+}
+
+impl Widget for StatusBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let chat = self.chat;
+        let state = match &chat.connection {
+            Connection::Online => {
+                Span::styled(" ● online ", Style::new().fg(Color::Black).bg(Color::Green))
+            }
+            Connection::Reconnecting(n) => Span::styled(
+                format!(" ◌ reconnecting (try {n}) "),
+                Style::new().fg(Color::Black).bg(Color::Yellow),
+            ),
+            Connection::Ended(_) => Span::styled(
+                " ✕ disconnected ",
+                Style::new().fg(Color::White).bg(Color::Red),
+            ),
+        };
+        let keys = match chat.focus {
+            Focus::Input => {
+                "Enter send · Alt-Enter newline · Tab panes/complete · PgUp/PgDn scroll · F1 help · Ctrl-Q quit"
+            }
+            Focus::Messages => {
+                "↑↓ scroll · Home/End · Tab next pane · Esc input · F1 help · Ctrl-Q quit"
+            }
+            Focus::Users => "↑↓ select · Enter mention · Tab next pane · Esc input · F1 help",
+            Focus::Files => "↑↓ select · Enter/d download · Tab next pane · Esc input · F1 help",
+            Focus::Invites => "↑↓ select · Enter accept · Tab next pane · Esc input · F1 help",
+        };
+        let line = Line::from(vec![
+            state,
+            Span::raw(" "),
+            Span::from(chat.me.as_str()).bold(),
+            Span::raw(" @ "),
+            Span::raw(chat.server.as_str()),
+            Span::raw("  "),
+            Span::from(keys).dim(),
+        ]);
+        Paragraph::new(line).render(area, buf);
+    }
+}

@@ -1,0 +1,172 @@
+//! Whole-screen snapshots: the app is driven by events only, drawn into
+//! ratatui's TestBackend, and compared with insta snapshots. Times are fixed
+//! and the clock is UTC, so the snapshots are stable.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{
+    Announcement, ChatMessage, LeaveReason, LoginOk, MessageKind, OnlineUser, ServerMessage,
+    UserInfo, UserJoined, UserLeft,
+};
+use chatroom_tui::app::{App, Settings};
+use chatroom_tui::event::AppEvent;
+use chatroom_tui::net::NetEvent;
+use chatroom_tui::ui;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// 2026-01-01 09:00 UTC.
+const T0: i64 = 1_767_258_000_000;
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(app.area.width, app.area.height)).unwrap();
+    terminal.draw(|f| ui::draw(f, app)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn new_app(w: u16, h: u16) -> App {
+    let mut app =
+        App::new("chat.example:44302", "alice", Settings::default(), 0).with_client_id_prefix("s");
+    app.update(AppEvent::Resize(w, h));
+    app.update(AppEvent::Tick(T0));
+    app
+}
+
+fn msg(id: i64, minute: i64, from: &str, text: &str) -> ChatMessage {
+    ChatMessage {
+        id,
+        ts: T0 + minute * 60_000,
+        kind: MessageKind::Message,
+        from: from.into(),
+        text: text.into(),
+    }
+}
+
+fn main_screen() -> App {
+    let mut app = new_app(100, 28);
+    type_text(&mut app, "password1");
+    key(&mut app, KeyCode::Enter);
+    let online = ["alice", "bob", "张伟", "さくら"]
+        .iter()
+        .map(|n| OnlineUser {
+            name: (*n).into(),
+            since: T0,
+        })
+        .collect();
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: LoginOk {
+            seq: 2,
+            user: UserInfo {
+                id: 1,
+                name: "alice".into(),
+            },
+            token: "t".into(),
+            token_expires: 0,
+            online,
+            recent: vec![
+                msg(1, 0, "bob", "good morning everyone"),
+                msg(
+                    2,
+                    1,
+                    "张伟",
+                    "早上好！今天的会议改到下午三点，请大家准时参加。",
+                ),
+                msg(3, 2, "さくら", "了解です 👍 よろしくお願いします"),
+            ],
+        },
+        resumed: false,
+    }));
+    let events = [
+        ServerMessage::Announcement(Announcement {
+            id: 4,
+            ts: T0 + 3 * 60_000,
+            text: "Server maintenance at 18:00 UTC".into(),
+        }),
+        ServerMessage::UserJoined(UserJoined {
+            name: "carol".into(),
+            ts: T0 + 4 * 60_000,
+        }),
+        ServerMessage::Message(msg(
+            5,
+            5,
+            "bob",
+            "alice, can you review the 🏳️‍🌈 flag and ❤️ emoji widths? a long line that wraps around the message pane to show the continuation indent",
+        )),
+        ServerMessage::UserLeft(UserLeft {
+            name: "carol".into(),
+            reason: LeaveReason::Disconnected,
+            ts: T0 + 6 * 60_000,
+        }),
+    ];
+    for e in events {
+        app.update(AppEvent::Net(NetEvent::Server(e)));
+    }
+    type_text(&mut app, "한국어도 됩니다");
+    app
+}
+
+#[test]
+fn login_form_with_an_error() {
+    let mut app = new_app(80, 24);
+    type_text(&mut app, "wrong-pass");
+    key(&mut app, KeyCode::Enter);
+    app.update(AppEvent::Net(NetEvent::LoginFailed {
+        code: ErrorCode::WrongPassword,
+        message: "wrong password".into(),
+        attempts_left: Some(2),
+        closed: false,
+    }));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn login_form_offering_to_register() {
+    let mut app = new_app(80, 24);
+    type_text(&mut app, "password1");
+    key(&mut app, KeyCode::Enter);
+    app.update(AppEvent::Net(NetEvent::LoginFailed {
+        code: ErrorCode::UserNotFound,
+        message: "no account".into(),
+        attempts_left: None,
+        closed: false,
+    }));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn main_screen_with_cjk_emoji_and_an_announcement() {
+    insta::assert_snapshot!(render(&main_screen()));
+}
+
+#[test]
+fn main_screen_narrow_without_side_panes() {
+    let mut app = main_screen();
+    app.update(AppEvent::Resize(60, 20));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = main_screen();
+    key(&mut app, KeyCode::F(1));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn too_small_terminal_says_how_big_it_must_be() {
+    let mut app = main_screen();
+    app.update(AppEvent::Resize(40, 10));
+    insta::assert_snapshot!(render(&app));
+}
