@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use chatroom_tui::app::{App, Settings};
+use chatroom_tui::event::AppEvent;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -339,6 +341,8 @@ struct Probe {
     missed: Vec<Vec<ChatMessage>>,
     /// A short description of every event, for failure messages.
     log: Vec<String>,
+    /// The client's state, fed every event: what the user would see.
+    app: App,
 }
 
 impl Probe {
@@ -351,7 +355,16 @@ impl Probe {
             acks: Vec::new(),
             missed: Vec::new(),
             log: Vec::new(),
+            app: App::new("", "", Settings::default(), 0),
         }
+    }
+
+    /// The stored message ids in the client's message list, top to bottom.
+    fn shown_ids(&self) -> Vec<i64> {
+        self.app
+            .chat()
+            .map(|c| c.entries.iter().filter_map(|e| e.id).collect())
+            .unwrap_or_default()
     }
 
     async fn login(&mut self, server: SocketAddr, name: &str, password: &str, register: bool) {
@@ -375,6 +388,7 @@ impl Probe {
     }
 
     fn record(&mut self, event: &NetEvent) {
+        self.app.update(AppEvent::Net(event.clone()));
         match event {
             NetEvent::LoggedIn { ok, resumed: false } => {
                 self.ids.extend(ok.recent.iter().map(|m| m.id));
@@ -529,6 +543,8 @@ async fn every_message_arrives_once_in_order_across_cut_connections() {
     let increasing = probe.ids.windows(2).all(|w| w[0] < w[1]);
     assert!(increasing, "ids in order, each once: {:?}", probe.ids);
     assert_eq!(probe.ids, expected, "every message after login, no gaps");
+    // And that is exactly what the client's message list shows.
+    assert_eq!(probe.shown_ids(), expected, "shown once each, in order");
     server.stop().await;
 }
 
