@@ -39,13 +39,7 @@ impl Focus {
 
     /// The next (or previous) pane in Tab order.
     pub fn step(self, forward: bool) -> Self {
-        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
-        let n = Self::ORDER.len();
-        Self::ORDER[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::cycle(&Self::ORDER, self, forward)
     }
 }
 

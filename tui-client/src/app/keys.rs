@@ -38,25 +38,33 @@ impl App {
             return Vec::new();
         }
         match &mut self.screen {
-            Screen::Login(form) => match form.on_key(key) {
-                Some(FormAction::Quit) => self.quit(),
-                Some(FormAction::Submit {
+            Screen::Login(form) => {
+                let action = form.on_key(key);
+                self.form_action(action)
+            }
+            Screen::Chat(_) => self.on_chat_key(key),
+        }
+    }
+
+    /// Carry out what the login form asked for.
+    fn form_action(&mut self, action: Option<FormAction>) -> Vec<Action> {
+        match action {
+            Some(FormAction::Quit) => self.quit(),
+            Some(FormAction::Submit {
+                server,
+                name,
+                password,
+                register,
+            }) => {
+                self.login_target = Some((server.clone(), name.clone()));
+                vec![Action::Net(NetCommand::Login {
                     server,
                     name,
                     password,
                     register,
-                }) => {
-                    self.login_target = Some((server.clone(), name.clone()));
-                    vec![Action::Net(NetCommand::Login {
-                        server,
-                        name,
-                        password,
-                        register,
-                    })]
-                }
-                None => Vec::new(),
-            },
-            Screen::Chat(_) => self.on_chat_key(key),
+                })]
+            }
+            None => Vec::new(),
         }
     }
 
@@ -284,24 +292,8 @@ impl App {
                 .into_iter()
                 .find(|(rect, _)| hit(*rect, x, y))
                 .map(|(_, f)| f);
-                match target.and_then(|t| form.on_click(t)) {
-                    Some(FormAction::Submit {
-                        server,
-                        name,
-                        password,
-                        register,
-                    }) => {
-                        self.login_target = Some((server.clone(), name.clone()));
-                        vec![Action::Net(NetCommand::Login {
-                            server,
-                            name,
-                            password,
-                            register,
-                        })]
-                    }
-                    Some(FormAction::Quit) => self.quit(),
-                    None => Vec::new(),
-                }
+                let action = target.and_then(|t| form.on_click(t));
+                self.form_action(action)
             }
             Screen::Chat(chat) => {
                 let r = chat_regions(area, chat.compose.line_count());

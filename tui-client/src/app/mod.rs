@@ -20,6 +20,18 @@ use crate::net::NetCommand;
 pub use chat::{ChatView, Connection, Focus};
 pub use login::{FormStatus, LoginField, LoginForm};
 
+/// The item after (or before) `current` in `order`, wrapping around: Tab
+/// order for the form's fields and the main screen's panes.
+pub(crate) fn cycle<T: Copy + PartialEq>(order: &[T], current: T, forward: bool) -> T {
+    let n = order.len();
+    let i = order.iter().position(|x| *x == current).unwrap_or(0);
+    order[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
+
 /// User preferences that change behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
