@@ -498,6 +498,13 @@ impl Session {
             ClientMessage::Resume(m) => self.resume(seq, m).await,
             ClientMessage::Say(m) => self.say(seq, m).await,
             ClientMessage::History(m) => self.history(seq, m).await,
+            ClientMessage::Files(_)
+            | ClientMessage::UploadBegin(_)
+            | ClientMessage::DownloadBegin(_)
+            | ClientMessage::Transfer(_) => Err(Reject::new(
+                ErrorCode::UnknownType,
+                "file sharing is not available on this server yet",
+            )),
         }
     }
 
