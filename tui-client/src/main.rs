@@ -42,6 +42,9 @@ struct Args {
     /// Log file (default: chatroom.log in the platform's cache directory).
     #[arg(long, env = "CHATROOM_LOG")]
     log_file: Option<PathBuf>,
+    /// Where the save prompt suggests putting downloads (default: the platform's download directory, else home).
+    #[arg(long, env = "CHATROOM_DOWNLOAD_DIR")]
+    download_dir: Option<PathBuf>,
     /// Where the last server and user name are remembered (default: the platform's config directory).
     #[arg(long, env = "CHATROOM_CONFIG")]
     config: Option<PathBuf>,
@@ -92,6 +95,10 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings {
         bell_on_mention: !args.no_bell,
         confirm_lines: args.confirm_lines,
+        download_dir: args
+            .download_dir
+            .clone()
+            .unwrap_or_else(chatroom_tui::app::paths::default_download_dir),
     };
     let offset = chrono::Local::now().offset().local_minus_utc();
     let app = App::new(&server, &user, settings, offset);

@@ -6,12 +6,12 @@
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, LeaveReason, LoginOk, MessageKind, OnlineUser, ServerMessage,
-    UserInfo, UserJoined, UserLeft,
+    Announcement, ChatMessage, Direction, FileInfo, FileList, FileShared, LeaveReason, LoginOk,
+    MessageKind, OnlineUser, ServerMessage, UserInfo, UserJoined, UserLeft,
 };
 use chatroom_tui::app::{App, Settings};
 use chatroom_tui::event::AppEvent;
-use chatroom_tui::net::NetEvent;
+use chatroom_tui::net::{NetEvent, TransferState, TransferUpdate};
 use chatroom_tui::ui;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -168,5 +168,72 @@ fn help_overlay() {
 fn too_small_terminal_says_how_big_it_must_be() {
     let mut app = main_screen();
     app.update(AppEvent::Resize(40, 10));
+    insta::assert_snapshot!(render(&app));
+}
+
+fn shared_file(id: i64, minute: i64, name: &str, size: u64, uploader: &str) -> FileInfo {
+    FileInfo {
+        id,
+        name: name.into(),
+        size,
+        sha256: "0".repeat(64),
+        uploader: uploader.into(),
+        comment: None,
+        ts: T0 + minute * 60_000,
+    }
+}
+
+#[test]
+fn files_pane_with_two_files_and_a_running_transfer() {
+    let mut app = main_screen();
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::FileList(
+        FileList {
+            seq: 3,
+            files: vec![shared_file(
+                1,
+                7,
+                "quarterly-report-2025-final-v2.pdf",
+                2_516_582,
+                "bob",
+            )],
+        },
+    ))));
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::FileShared(
+        FileShared {
+            file: shared_file(2, 8, "会议记录.zip", 104_857_600, "张伟"),
+        },
+    ))));
+    // Tab to the files pane (the input holds a draft, so Tab completes
+    // nothing and moves on), select the second file.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Down);
+    app.update(AppEvent::Net(NetEvent::Transfer(TransferUpdate {
+        transfer_id: 1,
+        name: "会议记录.zip".into(),
+        direction: Direction::Download,
+        state: TransferState::Progress {
+            done: 12_897_484,
+            total: 104_857_600,
+            rate: 4_404_019,
+        },
+    })));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn save_prompt_over_the_main_screen() {
+    let mut app = main_screen();
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::FileList(
+        FileList {
+            seq: 3,
+            files: vec![shared_file(1, 7, "notes.txt", 2_000, "bob")],
+        },
+    ))));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Char('d'));
     insta::assert_snapshot!(render(&app));
 }

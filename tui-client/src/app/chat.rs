@@ -12,6 +12,7 @@ use chatroom_shared::message::{ChatMessage, MessageKind, OnlineUser};
 
 use super::compose::Compose;
 use super::entry::{Entry, EntryKind};
+use super::files::Sharing;
 
 /// The main screen's panes, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +98,8 @@ pub struct ChatView {
     pub loading_older: bool,
     /// The server said there is nothing older.
     pub history_complete: bool,
+    /// Shared files, transfers and the save/upload prompt.
+    pub sharing: Sharing,
 }
 
 impl ChatView {
@@ -119,6 +122,7 @@ impl ChatView {
             connection: Connection::Online,
             loading_older: false,
             history_complete: false,
+            sharing: Sharing::default(),
         }
     }
 

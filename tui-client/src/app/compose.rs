@@ -8,6 +8,10 @@ use tui_textarea::{CursorMove, TextArea};
 pub const COMMANDS: &[(&str, &str)] = &[
     ("/help", "show every key and command"),
     ("/quit", "leave chatroom"),
+    (
+        "/upload",
+        "share a file: /upload PATH, or /upload \"PATH\" comment",
+    ),
 ];
 
 /// The input box's state.

@@ -9,6 +9,7 @@ use super::chat::{ChatView, Focus, Pending};
 use super::login::{FormAction, LoginField};
 use super::{Action, App, Screen};
 use crate::net::NetCommand;
+use crate::ui::files::file_at;
 use crate::ui::layout::{chat_regions, hit, login_regions};
 use crate::ui::messages::max_scroll;
 
@@ -73,13 +74,20 @@ impl App {
     }
 
     fn messages_page(&self) -> usize {
-        let r = chat_regions(self.area, self.chat().map_or(1, |c| c.compose.line_count()));
+        let (lines, rows) = self.chat().map_or((1, 0), |c| {
+            (c.compose.line_count(), c.sharing.transfer_rows())
+        });
+        let r = chat_regions(self.area, lines, rows);
         usize::from(r.messages.height.saturating_sub(3)).max(1)
     }
 
     fn max_scroll(&self) -> usize {
         let Some(chat) = self.chat() else { return 0 };
-        let r = chat_regions(self.area, chat.compose.line_count());
+        let r = chat_regions(
+            self.area,
+            chat.compose.line_count(),
+            chat.sharing.transfer_rows(),
+        );
         max_scroll(
             &chat.entries,
             r.messages.width.saturating_sub(2),
@@ -112,6 +120,9 @@ impl App {
         let Screen::Chat(chat) = &mut self.screen else {
             return Vec::new();
         };
+        if chat.sharing.prompt.is_some() {
+            return self.on_prompt_key(key);
+        }
         if chat.compose.confirm.is_some() {
             match key.code {
                 KeyCode::Enter | KeyCode::Char('y') => {
@@ -170,13 +181,14 @@ impl App {
                     }
                     _ => type_into_input(chat, key),
                 },
-                Focus::Files => match key.code {
-                    KeyCode::Enter | KeyCode::Char('d') => {
-                        chat.notice(now, "Downloading files is not available yet: this server has no file sharing.");
+                Focus::Files => {
+                    if let Some(actions) = self.on_files_key(key) {
+                        return actions;
                     }
-                    KeyCode::Up | KeyCode::Down => {}
-                    _ => type_into_input(chat, key),
-                },
+                    if let Screen::Chat(chat) = &mut self.screen {
+                        type_into_input(chat, key);
+                    }
+                }
                 Focus::Invites => match key.code {
                     KeyCode::Enter => {
                         chat.notice(
@@ -255,6 +267,7 @@ impl App {
                 Vec::new()
             }
             "/quit" => self.quit(),
+            "/upload" => self.upload_command(command.strip_prefix("/upload").unwrap_or("")),
             _ => {
                 if let Screen::Chat(chat) = &mut self.screen {
                     chat.notice(
@@ -296,7 +309,11 @@ impl App {
                 self.form_action(action)
             }
             Screen::Chat(chat) => {
-                let r = chat_regions(area, chat.compose.line_count());
+                let r = chat_regions(
+                    area,
+                    chat.compose.line_count(),
+                    chat.sharing.transfer_rows(),
+                );
                 match mouse.kind {
                     MouseEventKind::ScrollUp if hit(r.messages, x, y) => {
                         self.scroll_up(WHEEL_LINES)
@@ -317,8 +334,12 @@ impl App {
                             if row(users) < chat.online.len() {
                                 chat.selected_user = row(users);
                             }
-                        } else if r.files.is_some_and(|f| hit(f, x, y)) {
+                        } else if let Some(files) = r.files.filter(|f| hit(*f, x, y)) {
                             set_focus(chat, Focus::Files);
+                            let count = chat.sharing.files.len();
+                            if let Some(i) = file_at(files, chat.selected_file, count, y) {
+                                self.open_save_prompt(i);
+                            }
                         } else if r.invites.is_some_and(|i| hit(i, x, y)) {
                             set_focus(chat, Focus::Invites);
                         }
@@ -331,6 +352,9 @@ impl App {
     }
 
     pub(super) fn on_paste(&mut self, text: &str) -> Vec<Action> {
+        if self.paste_into_prompt(text) {
+            return Vec::new();
+        }
         match &mut self.screen {
             Screen::Login(form) => form.on_paste(text),
             Screen::Chat(chat) => {

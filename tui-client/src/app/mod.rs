@@ -8,9 +8,14 @@
 pub mod chat;
 pub mod compose;
 pub mod entry;
+pub mod files;
 mod keys;
 pub mod login;
 mod network;
+pub mod paths;
+pub mod sharing;
+
+use std::path::PathBuf;
 
 use chatroom_shared::UnixMillis;
 use ratatui::layout::Rect;
@@ -18,6 +23,7 @@ use ratatui::layout::Rect;
 use crate::event::AppEvent;
 use crate::net::NetCommand;
 pub use chat::{ChatView, Connection, Focus};
+pub use files::{Prompt, Sharing, TransferView};
 pub use login::{FormStatus, LoginField, LoginForm};
 
 /// The item after (or before) `current` in `order`, wrapping around: Tab
@@ -39,6 +45,8 @@ pub struct Settings {
     pub bell_on_mention: bool,
     /// Ask before sending a message longer than this many lines.
     pub confirm_lines: usize,
+    /// Where the save prompt suggests putting downloads.
+    pub download_dir: PathBuf,
 }
 
 impl Default for Settings {
@@ -46,6 +54,7 @@ impl Default for Settings {
         Self {
             bell_on_mention: true,
             confirm_lines: 10,
+            download_dir: PathBuf::from("."),
         }
     }
 }
@@ -96,6 +105,7 @@ pub struct App {
     login_target: Option<(String, String)>,
     next_client_id: u64,
     client_id_prefix: String,
+    next_transfer_id: u64,
 }
 
 impl App {
@@ -111,6 +121,7 @@ impl App {
             login_target: None,
             next_client_id: 1,
             client_id_prefix: format!("{:x}", std::process::id()),
+            next_transfer_id: 0,
         }
     }
 
@@ -161,5 +172,7 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod sharing_tests;
 #[cfg(test)]
 mod tests;

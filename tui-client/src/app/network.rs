@@ -84,6 +84,7 @@ impl App {
                 }
                 Vec::new()
             }
+            NetEvent::Transfer(update) => self.on_transfer(update),
             NetEvent::Ended { reason } => match &mut self.screen {
                 Screen::Chat(chat) => {
                     chat.notice(
@@ -198,6 +199,18 @@ impl App {
             }
             ServerMessage::Error(e) => {
                 chat.notice(now, format!("Server: {} ({})", e.message, e.code));
+            }
+            ServerMessage::FileList(list) => chat.sharing.add_files(list.files),
+            ServerMessage::FileShared(shared) => {
+                let text = super::sharing::shared_notice(&shared);
+                if chat.sharing.shared(shared.file.clone()) {
+                    chat.push(Entry {
+                        id: None,
+                        ts: shared.file.ts,
+                        kind: EntryKind::Notice,
+                        text,
+                    });
+                }
             }
             ServerMessage::SessionReplaced(_) => {
                 chat.notice(now, "You logged in somewhere else; this session ends.");

@@ -11,7 +11,7 @@ use super::*;
 use crate::net::NetEvent;
 use crate::ui::layout::{chat_regions, login_regions};
 
-fn key(code: KeyCode) -> AppEvent {
+pub(super) fn key(code: KeyCode) -> AppEvent {
     AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
@@ -19,13 +19,13 @@ fn with(code: KeyCode, modifiers: KeyModifiers) -> AppEvent {
     AppEvent::Key(KeyEvent::new(code, modifiers))
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub(super) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(key(KeyCode::Char(c)));
     }
 }
 
-fn click(x: u16, y: u16) -> AppEvent {
+pub(super) fn click(x: u16, y: u16) -> AppEvent {
     AppEvent::Mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: x,
@@ -78,7 +78,7 @@ fn login_ok(name: &str, online: &[&str], recent: Vec<ChatMessage>) -> LoginOk {
 }
 
 /// An app logged in as alice, 100×30, with bob online.
-fn logged_in() -> App {
+pub(super) fn logged_in() -> App {
     let mut app = App::new("h:1", "alice", Settings::default(), 0).with_client_id_prefix("t");
     app.update(AppEvent::Resize(100, 30));
     type_text(&mut app, "password1");
@@ -296,7 +296,7 @@ fn page_keys_and_the_wheel_scroll_and_new_messages_are_counted_below() {
         msg(200, "bob", "new"),
     ))));
     assert_eq!(app.chat().unwrap().unseen_below, 1);
-    let r = chat_regions(app.area, 1);
+    let r = chat_regions(app.area, 1, 0);
     app.update(wheel(true, r.messages.x + 2, r.messages.y + 2));
     assert_eq!(app.chat().unwrap().scroll, scrolled + 3);
     app.update(key(KeyCode::PageDown));
@@ -311,7 +311,7 @@ fn page_keys_and_the_wheel_scroll_and_new_messages_are_counted_below() {
 #[test]
 fn scrolling_to_the_top_asks_for_older_messages_once() {
     let mut app = logged_in();
-    let r = chat_regions(app.area, 1);
+    let r = chat_regions(app.area, 1, 0);
     let mut asked = Vec::new();
     for _ in 0..5 {
         asked.extend(app.update(wheel(true, r.messages.x + 1, r.messages.y + 1)));
@@ -429,7 +429,7 @@ fn clicks_focus_form_fields_and_select_side_items() {
     ));
 
     let mut app = logged_in();
-    let r = chat_regions(app.area, 1);
+    let r = chat_regions(app.area, 1, 0);
     let users = r.users.unwrap();
     app.update(click(users.x + 2, users.y + 2));
     let chat = app.chat().unwrap();

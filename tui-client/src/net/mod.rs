@@ -8,14 +8,21 @@
 //! capped, jittered backoff, logs in again with the resume token (or the
 //! password), re-sends messages that were not acknowledged, and fetches what
 //! was missed since the last message id it saw, so nothing is lost or doubled.
+//!
+//! File transfers run beside the chat: each in its own task with its own data
+//! connection (`transfer.rs`, `data.rs`, `upload.rs`, `download.rs`), asking
+//! the control connection only for its ticket, so chat never waits for bytes.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{ChatMessage, LoginOk, ServerMessage};
+use chatroom_shared::message::{ChatMessage, Direction, FileInfo, LoginOk, ServerMessage};
 
 mod backoff;
 mod connection;
+mod data;
+mod download;
 mod gap;
 mod handshake;
 mod link;
@@ -23,8 +30,12 @@ mod login;
 mod reconnect;
 mod session;
 mod task;
+mod transfer;
+mod upload;
 
+pub use download::{part_path, unique_target};
 pub use task::{NetHandle, spawn};
+pub use transfer::sha256_file;
 
 /// What the app asks of the network task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +64,76 @@ pub enum NetCommand {
         /// Fetch messages with smaller ids.
         before: i64,
     },
+    /// Share a local file with the room.
+    Upload {
+        /// Chosen by the app; names the transfer in every [`TransferUpdate`].
+        transfer_id: u64,
+        /// The local file.
+        path: PathBuf,
+        /// A comment shown with the file.
+        comment: Option<String>,
+    },
+    /// Download a shared file into a directory (resuming a `.part` left there).
+    Download {
+        /// Chosen by the app; names the transfer in every [`TransferUpdate`].
+        transfer_id: u64,
+        /// The file, as listed.
+        file: FileInfo,
+        /// The directory to save into.
+        dir: PathBuf,
+    },
+    /// Stop a transfer; a download's `.part` file stays for resuming.
+    CancelTransfer {
+        /// The transfer's id.
+        transfer_id: u64,
+    },
     /// Leave: send `quit`, close, stop the task.
     Quit,
+}
+
+/// How far a transfer has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferState {
+    /// Accepted by the network task (hashing or asking the server).
+    Started,
+    /// Bytes are flowing: `done` of `total` (resumed bytes count as done).
+    Progress {
+        /// Bytes of the file in place so far.
+        done: u64,
+        /// The file's size.
+        total: u64,
+        /// Bytes per second moved by this run (resumed bytes not counted).
+        rate: u64,
+    },
+    /// Finished: uploaded and shared, or downloaded, verified and saved.
+    Done {
+        /// Where a download was saved.
+        saved: Option<PathBuf>,
+    },
+    /// Stopped by an error (the reason is for people).
+    Failed(String),
+    /// Stopped by the user.
+    Cancelled,
+}
+
+impl TransferState {
+    /// True once the transfer has stopped for good.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Done { .. } | Self::Failed(_) | Self::Cancelled)
+    }
+}
+
+/// News about one transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferUpdate {
+    /// The id the app chose.
+    pub transfer_id: u64,
+    /// The file's name.
+    pub name: String,
+    /// Which way.
+    pub direction: Direction,
+    /// Where it stands.
+    pub state: TransferState,
 }
 
 /// What the network task tells the app.
@@ -117,4 +196,6 @@ pub enum NetEvent {
         /// Why, for the user.
         reason: String,
     },
+    /// News about a file transfer (at most about ten a second each).
+    Transfer(TransferUpdate),
 }

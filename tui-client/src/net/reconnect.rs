@@ -76,6 +76,12 @@ impl Manager {
                     }
                     NetCommand::History { before } => session.history_later(before),
                     NetCommand::Login { .. } => warn!("already logged in; login ignored"),
+                    cmd @ (NetCommand::Upload { .. }
+                    | NetCommand::Download { .. }
+                    | NetCommand::CancelTransfer { .. }) => {
+                        // Their requests go out once reconnected.
+                        self.transfers.start(cmd, Some(&session.creds.server), &self.events);
+                    }
                 },
             }
         }

@@ -8,10 +8,13 @@
 //! login is in `login.rs`. It stops on `Quit` or when the app drops every
 //! handle or stops listening for events.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use chatroom_shared::message::{ClientMessage, History, Kicked, Ping, Quit, Say, ServerMessage};
-use tokio::sync::mpsc;
+use chatroom_shared::message::{
+    ClientMessage, Files, History, Kicked, Ping, Quit, Say, ServerMessage,
+};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{Instrument as _, debug, info, info_span, warn};
 
@@ -19,6 +22,7 @@ use super::connection::Conn;
 use super::link::{Link, LinkClosed, LinkEvent};
 use super::login::FirstLogin;
 use super::session::{Credentials, Session};
+use super::transfer::{ControlRequest, Transfers};
 use super::{NetCommand, NetEvent};
 
 /// Commands waiting for the task.
@@ -61,6 +65,9 @@ pub fn spawn(events: mpsc::Sender<NetEvent>) -> NetHandle {
     let manager = Manager {
         commands: rx,
         events,
+        transfers: Transfers::new(),
+        awaiting: HashMap::new(),
+        files_seq: None,
     };
     tokio::spawn(manager.run().instrument(info_span!("net")));
     NetHandle { commands: tx }
@@ -85,10 +92,16 @@ pub(crate) struct Idle {
     pub(crate) conn: Conn,
 }
 
-/// The task's state: the two channels to the app.
+/// The task's state: the two channels to the app, the running transfers,
+/// and the replies transfers wait for on the current connection.
 pub(crate) struct Manager {
     pub(crate) commands: mpsc::Receiver<NetCommand>,
     pub(crate) events: mpsc::Sender<NetEvent>,
+    pub(crate) transfers: Transfers,
+    /// Transfer requests sent on the current connection, by `seq`.
+    awaiting: HashMap<u32, oneshot::Sender<ServerMessage>>,
+    /// The `seq` of this connection's `files` request (its error is quiet).
+    files_seq: Option<u32>,
 }
 
 impl Manager {
@@ -132,6 +145,11 @@ impl Manager {
                 }
                 NetCommand::Say { .. } | NetCommand::History { .. } => {
                     warn!("not logged in; command dropped");
+                }
+                cmd @ (NetCommand::Upload { .. }
+                | NetCommand::Download { .. }
+                | NetCommand::CancelTransfer { .. }) => {
+                    self.transfers.start(cmd, None, &self.events);
                 }
             }
         }
@@ -189,6 +207,12 @@ impl Manager {
     ) -> Result<End, Stop> {
         let ping_every = Duration::from_millis(conn.limits().ping_interval_ms.max(100));
         let mut link = Link::start(conn);
+        // Replies to requests of the old connection never come.
+        self.awaiting.clear();
+        self.files_seq = match link.try_send(ClientMessage::Files(Files {})) {
+            Ok(seq) => seq,
+            Err(_) => return Ok(End::Dropped("writing failed".into())),
+        };
         // Scrollback asked while disconnected, or left unanswered by the drop.
         for before in session.take_history() {
             if send_command(&mut link, session, NetCommand::History { before }).is_err() {
@@ -220,7 +244,17 @@ impl Manager {
                     if matches!(cmd, NetCommand::Quit) {
                         return self.quit(link).await;
                     }
-                    if send_command(&mut link, session, cmd).is_err() {
+                    if is_transfer(&cmd) {
+                        self.transfers.start(cmd, Some(&session.creds.server), &self.events);
+                    } else {
+                        if send_command(&mut link, session, cmd).is_err() {
+                            return Ok(End::Dropped("writing failed".into()));
+                        }
+                        last_sent = Instant::now();
+                    }
+                }
+                Some(request) = self.transfers.requests.recv(), if has_room => {
+                    if self.ask(&mut link, request).is_err() {
                         return Ok(End::Dropped("writing failed".into()));
                     }
                     last_sent = Instant::now();
@@ -243,6 +277,20 @@ impl Manager {
         session: &mut Session,
         msg: ServerMessage,
     ) -> Result<Option<End>, Stop> {
+        if let Some(seq) = msg.seq() {
+            if let Some(reply) = self.awaiting.remove(&seq) {
+                // A transfer's ticket (or refusal): for the transfer only.
+                let _ = reply.send(msg);
+                return Ok(None);
+            }
+            if self.files_seq == Some(seq) {
+                self.files_seq = None;
+                if let ServerMessage::Error(e) = &msg {
+                    debug!(code = %e.code, "the server lists no files");
+                    return Ok(None);
+                }
+            }
+        }
         let mut end = None;
         match &msg {
             ServerMessage::Message(m) if !session.saw(m.id) => {
@@ -270,6 +318,19 @@ impl Manager {
         }
         self.emit(NetEvent::Server(msg)).await?;
         Ok(end)
+    }
+
+    /// Send a transfer's control request; its reply goes back to the transfer.
+    fn ask(&mut self, link: &mut Link, request: ControlRequest) -> Result<(), LinkClosed> {
+        match link.try_send(request.body)? {
+            Some(seq) => {
+                self.awaiting.insert(seq, request.reply);
+            }
+            // Cannot happen (the caller checked for room); dropping the
+            // reply tells the transfer it failed.
+            None => warn!("send queue full; transfer request dropped"),
+        }
+        Ok(())
     }
 
     /// Send `quit`, give the server a moment to say `bye`, and stop.
@@ -337,9 +398,20 @@ fn send_command(link: &mut Link, session: &mut Session, cmd: NetCommand) -> Resu
             }
         }
         NetCommand::Login { .. } => warn!("already logged in; login ignored"),
-        NetCommand::Quit => {}
+        NetCommand::Quit
+        | NetCommand::Upload { .. }
+        | NetCommand::Download { .. }
+        | NetCommand::CancelTransfer { .. } => {}
     }
     Ok(())
+}
+
+/// Commands that start or stop a transfer (handled beside the chat).
+pub(crate) fn is_transfer(cmd: &NetCommand) -> bool {
+    matches!(
+        cmd,
+        NetCommand::Upload { .. } | NetCommand::Download { .. } | NetCommand::CancelTransfer { .. }
+    )
 }
 
 /// What the user is told when an administrator removed the session.

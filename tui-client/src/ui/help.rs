@@ -18,11 +18,18 @@ pub const KEYS: &[(&str, &str)] = &[
     ("click", "focus a pane or field, select an item"),
     ("↑ ↓ (messages)", "scroll a line; Home/End: oldest/newest"),
     ("Enter (online users)", "mention the selected user"),
-    ("Enter or d (files)", "download the selected file"),
+    (
+        "Enter, d or click (files)",
+        "download the selected file (asks where)",
+    ),
+    ("u (files)", "upload a file; Tab completes the path"),
+    ("x (files)", "cancel the newest running transfer"),
     ("Enter (games)", "accept the selected invitation"),
     ("Esc", "close this help; back to the input"),
     ("F1 or ?", "this help"),
     ("Ctrl-Q or Ctrl-C", "quit"),
+    ("/upload PATH", "share a file; the whole rest is the path"),
+    ("/upload \"PATH\" comment", "share a file with a comment"),
     ("/help  /quit", "commands; //text sends \"/text\""),
 ];
 

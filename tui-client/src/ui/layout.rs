@@ -14,6 +14,8 @@ pub const SIDEBAR_WIDTH: u16 = 26;
 pub const SIDEBAR_FROM_WIDTH: u16 = 72;
 /// Most lines the input box grows to.
 pub const MAX_INPUT_LINES: u16 = 6;
+/// Most rows of the transfers strip.
+pub const MAX_TRANSFER_ROWS: u16 = 3;
 
 /// True when the terminal is too small to draw in.
 pub fn too_small(area: Rect) -> bool {
@@ -101,29 +103,39 @@ pub struct ChatRegions {
     pub files: Option<Rect>,
     /// Game invitations, when there is room.
     pub invites: Option<Rect>,
+    /// The transfers strip above the input, while transfers run.
+    pub transfers: Option<Rect>,
     /// The input box (with its border).
     pub input: Rect,
     /// The status bar.
     pub status: Rect,
 }
 
-/// Lay out the main screen for an input of `input_lines` lines.
-pub fn chat_regions(area: Rect, input_lines: usize) -> ChatRegions {
+/// Lay out the main screen for an input of `input_lines` lines and
+/// `transfer_rows` running transfers (the strip is left out when 0).
+pub fn chat_regions(area: Rect, input_lines: usize, transfer_rows: usize) -> ChatRegions {
     let lines = u16::try_from(input_lines)
         .unwrap_or(MAX_INPUT_LINES)
         .clamp(1, MAX_INPUT_LINES);
-    let [top, input, status] = Layout::vertical([
+    let rows = u16::try_from(transfer_rows)
+        .unwrap_or(MAX_TRANSFER_ROWS)
+        .min(MAX_TRANSFER_ROWS);
+    let strip = if rows == 0 { 0 } else { rows + 2 };
+    let [top, strip_area, input, status] = Layout::vertical([
         Constraint::Min(3),
+        Constraint::Length(strip),
         Constraint::Length(lines + 2),
         Constraint::Length(1),
     ])
     .areas(area);
+    let transfers = (rows > 0).then_some(strip_area);
     if area.width < SIDEBAR_FROM_WIDTH {
         return ChatRegions {
             messages: top,
             users: None,
             files: None,
             invites: None,
+            transfers,
             input,
             status,
         };
@@ -141,6 +153,7 @@ pub fn chat_regions(area: Rect, input_lines: usize) -> ChatRegions {
         users: Some(users),
         files: Some(files),
         invites: Some(invites),
+        transfers,
         input,
         status,
     }
@@ -164,17 +177,22 @@ mod tests {
 
     #[test]
     fn chat_layout_fills_the_screen_and_hides_the_sidebar_when_narrow() {
-        let wide = chat_regions(Rect::new(0, 0, 100, 30), 1);
+        let wide = chat_regions(Rect::new(0, 0, 100, 30), 1, 0);
         assert_eq!(wide.status, Rect::new(0, 29, 100, 1));
         assert_eq!(wide.input.height, 3);
         assert_eq!(wide.messages.width + SIDEBAR_WIDTH, 100);
         assert!(wide.users.is_some() && wide.files.is_some() && wide.invites.is_some());
-        let narrow = chat_regions(Rect::new(0, 0, 60, 20), 3);
+        let narrow = chat_regions(Rect::new(0, 0, 60, 20), 3, 0);
         assert!(narrow.users.is_none());
         assert_eq!(narrow.input.height, 5);
         assert_eq!(narrow.messages.width, 60);
-        let tall_input = chat_regions(Rect::new(0, 0, 60, 30), 40);
+        let tall_input = chat_regions(Rect::new(0, 0, 60, 30), 40, 0);
         assert_eq!(tall_input.input.height, MAX_INPUT_LINES + 2);
+        assert!(wide.transfers.is_none());
+        let busy = chat_regions(Rect::new(0, 0, 100, 30), 1, 9);
+        let strip = busy.transfers.unwrap();
+        assert_eq!(strip.height, MAX_TRANSFER_ROWS + 2);
+        assert_eq!(strip.y + strip.height, busy.input.y);
     }
 
     #[test]

@@ -2,18 +2,22 @@
 //!
 //! [`draw`] reads the [`App`] and changes nothing. Each pane is a widget of
 //! its own: [`login`] (the form), [`messages`] (the message list), [`side`]
-//! (users, files, invites), [`status`] (the status bar), [`help`] (the key
-//! overlay and the send confirmation). [`layout`] places them, and the app
+//! (users, invites), [`files`] (shared files), [`transfers`] (the gauges of
+//! running transfers), [`status`] (the status bar), [`help`] (the key overlay
+//! and the send confirmation), [`prompt`] (save/upload questions). [`layout`] places them, and the app
 //! uses the same layout to find what a mouse click hit. [`theme`] holds every
 //! colour and style.
 
+pub mod files;
 pub mod help;
 pub mod layout;
 pub mod login;
 pub mod messages;
+pub mod prompt;
 pub mod side;
 pub mod status;
 pub mod theme;
+pub mod transfers;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -87,7 +91,11 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 }
 
 fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
-    let r = layout::chat_regions(area, chat.compose.line_count());
+    let r = layout::chat_regions(
+        area,
+        chat.compose.line_count(),
+        chat.sharing.transfer_rows(),
+    );
     let title = format!(" chatroom · {} ", chat.server);
     let messages_block = Block::bordered()
         .title(title)
@@ -107,10 +115,24 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         frame.render_widget(side::users(chat), rect);
     }
     if let Some(rect) = r.files {
-        frame.render_widget(side::files(chat), rect);
+        frame.render_widget(
+            files::FilesPane {
+                chat,
+                utc_offset_secs: app.utc_offset_secs,
+            },
+            rect,
+        );
     }
     if let Some(rect) = r.invites {
         frame.render_widget(side::invites(chat), rect);
+    }
+    if let Some(rect) = r.transfers {
+        frame.render_widget(
+            transfers::TransfersStrip {
+                sharing: &chat.sharing,
+            },
+            rect,
+        );
     }
     let mut input_block = Block::bordered()
         .title(" message ")
@@ -131,5 +153,10 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
             },
             rect,
         );
+    }
+    if let Some(p) = &chat.sharing.prompt {
+        let rect = layout::overlay(area, 76, 5);
+        clear_around(frame, rect);
+        frame.render_widget(prompt::PromptOverlay { prompt: p }, rect);
     }
 }

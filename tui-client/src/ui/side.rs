@@ -1,4 +1,5 @@
-//! The side panes: online users, shared files and game invitations.
+//! The side panes: online users and game invitations (shared files are in
+//! [`super::files`]).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -78,17 +79,6 @@ pub fn users(chat: &ChatView) -> SideList<'_> {
         selected: chat.selected_user,
         focused: chat.focus == Focus::Users,
         empty: "Nobody is online.",
-    }
-}
-
-/// The shared files pane: the server has not shared any files yet.
-pub fn files(chat: &ChatView) -> SideList<'_> {
-    SideList {
-        title: "Files",
-        items: Vec::new(),
-        selected: chat.selected_file,
-        focused: chat.focus == Focus::Files,
-        empty: "No files shared. File sharing is not available on this server yet.",
     }
 }
 

@@ -38,8 +38,15 @@ impl Widget for StatusBar<'_> {
                 "↑↓ scroll · Home/End · Tab next pane · Esc input · F1 help · Ctrl-Q quit"
             }
             Focus::Users => "↑↓ select · Enter mention · Tab next pane · Esc input · F1 help",
-            Focus::Files => "↑↓ select · Enter/d download · Tab next pane · Esc input · F1 help",
+            Focus::Files => {
+                "↑↓ select · Enter/d download · u upload · x cancel · Tab next pane · Esc input"
+            }
             Focus::Invites => "↑↓ select · Enter accept · Tab next pane · Esc input · F1 help",
+        };
+        let keys = if chat.sharing.prompt.is_some() {
+            "Enter confirm · Tab complete the path · Esc cancel"
+        } else {
+            keys
         };
         let line = Line::from(vec![
             state,
