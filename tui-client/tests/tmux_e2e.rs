@@ -21,9 +21,10 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn new() -> Self {
+    /// `tag` keeps the tests of one run (in parallel threads) apart.
+    fn new(tag: &str) -> Self {
         Self {
-            socket: format!("chatroom-e2e-{}", std::process::id()),
+            socket: format!("chatroom-e2e-{}-{tag}", std::process::id()),
         }
     }
 
@@ -136,49 +137,62 @@ fn wait_for_port(port: u16) {
 }
 
 fn client_command(dir: &Path, port: u16, user: &str) -> String {
+    let downloads = dir.join(format!("{user}-downloads"));
+    std::fs::create_dir_all(&downloads).unwrap();
     format!(
-        "{} --server 127.0.0.1:{port} --user {user} --no-bell --config {} --log-file {}",
+        "{} --server 127.0.0.1:{port} --user {user} --no-bell --config {} --log-file {} --download-dir {}",
         env!("CARGO_BIN_EXE_chatroom"),
         dir.join(format!("{user}.json")).display(),
         dir.join(format!("{user}.log")).display(),
+        downloads.display(),
     )
 }
 
-#[test]
-fn two_clients_chat_see_joins_leaves_and_an_announcement() {
-    if !tmux_available() {
-        assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-        eprintln!("skipping: tmux is not installed");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let server = server_binary();
+/// Start the real server in tmux window `srv`; returns its port.
+fn start_server(tmux: &Tmux, dir: &Path) -> u16 {
     let port = free_port();
-    let tmux = Tmux::new();
     tmux.start(
         "srv",
         &format!(
             "{} --listen 127.0.0.1:{port} --data-dir {} --bcrypt-cost 4 2>{}",
-            server.display(),
-            dir.path().join("data").display(),
-            dir.path().join("server.log").display()
+            server_binary().display(),
+            dir.join("data").display(),
+            dir.join("server.log").display()
         ),
     );
     wait_for_port(port);
+    port
+}
 
-    // alice registers from the login form (server and name are pre-filled,
-    // the focus is on the password) with Ctrl-R.
-    tmux.start("alice", &client_command(dir.path(), port, "alice"));
-    tmux.wait_for("alice", "Password");
-    tmux.type_text("alice", "alice-password");
-    tmux.keys("alice", &["C-r"]);
-    tmux.wait_for("alice", "Welcome, alice");
+/// Start a client for `user` and register from the login form (server and
+/// name are pre-filled, the focus is on the password) with Ctrl-R.
+fn register(tmux: &Tmux, dir: &Path, port: u16, user: &str) {
+    tmux.start(user, &client_command(dir, port, user));
+    tmux.wait_for(user, "Password");
+    tmux.type_text(user, &format!("{user}-password"));
+    tmux.keys(user, &["C-r"]);
+    tmux.wait_for(user, &format!("Welcome, {user}"));
+}
 
-    tmux.start("bob", &client_command(dir.path(), port, "bob"));
-    tmux.wait_for("bob", "Password");
-    tmux.type_text("bob", "bob-password");
-    tmux.keys("bob", &["C-r"]);
-    tmux.wait_for("bob", "Welcome, bob");
+fn tmux_or_skip() -> bool {
+    if tmux_available() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+    eprintln!("skipping: tmux is not installed");
+    false
+}
+
+#[test]
+fn two_clients_chat_see_joins_leaves_and_an_announcement() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("chat");
+    let port = start_server(&tmux, dir.path());
+    register(&tmux, dir.path(), port, "alice");
+    register(&tmux, dir.path(), port, "bob");
     tmux.wait_for("alice", "[bob] joined the chat room");
 
     tmux.type_text("bob", "hello alice, 你好!");
@@ -201,4 +215,61 @@ fn two_clients_chat_see_joins_leaves_and_an_announcement() {
     // The login was remembered for next time, without the password.
     let remembered = std::fs::read_to_string(dir.path().join("alice.json")).unwrap();
     assert!(remembered.contains("alice") && !remembered.contains("alice-password"));
+}
+
+#[test]
+fn one_client_uploads_and_the_other_downloads_it_with_a_key() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("files");
+    let port = start_server(&tmux, dir.path());
+    register(&tmux, dir.path(), port, "alice");
+    register(&tmux, dir.path(), port, "bob");
+
+    // 3 MiB of varied bytes, so a misplaced chunk would show.
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let content: Vec<u8> = (0..3 * 1024 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect();
+    let source = dir.path().join("to share");
+    std::fs::create_dir_all(&source).unwrap();
+    let path = source.join("report.bin");
+    std::fs::write(&path, &content).unwrap();
+
+    // alice shares it with /upload (the rest of the line is the path).
+    tmux.type_text("alice", &format!("/upload {}", path.display()));
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "Uploaded report.bin.");
+    tmux.wait_for("bob", "[alice] shared report.bin (3.0 MiB)");
+    tmux.wait_for("bob", "Files (1)");
+
+    // bob: Tab to the files pane (input, messages, online, files), d asks
+    // where (pre-filled with --download-dir), Enter confirms.
+    tmux.keys("bob", &["Tab", "Tab", "Tab"]);
+    tmux.wait_for("bob", "Enter/d download");
+    tmux.keys("bob", &["d"]);
+    tmux.wait_for("bob", "Save to:");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "Saved report.bin to");
+
+    let saved = dir.path().join("bob-downloads").join("report.bin");
+    let got = std::fs::read(&saved).unwrap();
+    assert!(
+        got == content,
+        "the downloaded bytes differ from the upload"
+    );
+    assert!(
+        !dir.path()
+            .join("bob-downloads")
+            .join("report.bin.part")
+            .exists(),
+        "the part file is renamed into place"
+    );
 }
