@@ -77,6 +77,24 @@ pub enum ErrorCode {
     ServerBusy,
     /// Something went wrong inside the server; the request had no effect.
     Internal,
+    /// The file name breaks the file-name rules.
+    InvalidFileName,
+    /// A file of that name is already shared (or being uploaded) in the room.
+    FileExists,
+    /// The file is larger than the server accepts.
+    FileTooLarge,
+    /// The server has not enough free space for the file.
+    StorageFull,
+    /// No shared file has that id.
+    FileNotFound,
+    /// The `sha256` field is not 64 lowercase hex digits.
+    InvalidChecksum,
+    /// The transfer ticket is unknown, used or expired.
+    InvalidTicket,
+    /// The uploaded bytes do not match the announced SHA-256; nothing was shared.
+    ChecksumMismatch,
+    /// The data connection ended before all bytes arrived (the upload can be resumed).
+    TransferIncomplete,
 }
 
 impl ErrorCode {
@@ -116,6 +134,15 @@ impl ErrorCode {
             Self::ShuttingDown => "shutting_down",
             Self::ServerBusy => "server_busy",
             Self::Internal => "internal",
+            Self::InvalidFileName => "invalid_file_name",
+            Self::FileExists => "file_exists",
+            Self::FileTooLarge => "file_too_large",
+            Self::StorageFull => "storage_full",
+            Self::FileNotFound => "file_not_found",
+            Self::InvalidChecksum => "invalid_checksum",
+            Self::InvalidTicket => "invalid_ticket",
+            Self::ChecksumMismatch => "checksum_mismatch",
+            Self::TransferIncomplete => "transfer_incomplete",
         }
     }
 }
@@ -163,6 +190,15 @@ mod tests {
         ErrorCode::ShuttingDown,
         ErrorCode::ServerBusy,
         ErrorCode::Internal,
+        ErrorCode::InvalidFileName,
+        ErrorCode::FileExists,
+        ErrorCode::FileTooLarge,
+        ErrorCode::StorageFull,
+        ErrorCode::FileNotFound,
+        ErrorCode::InvalidChecksum,
+        ErrorCode::InvalidTicket,
+        ErrorCode::ChecksumMismatch,
+        ErrorCode::TransferIncomplete,
     ];
 
     #[test]

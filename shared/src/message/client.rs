@@ -62,6 +62,14 @@ pub enum ClientMessage {
     Ping(Ping),
     /// Leave the chat; the server answers `bye` and closes the connection.
     Quit(Quit),
+    /// List every shared file.
+    Files(super::Files),
+    /// Announce an upload; the reply carries a ticket for a data connection.
+    UploadBegin(super::UploadBegin),
+    /// Ask for a download; the reply carries a ticket for a data connection.
+    DownloadBegin(super::DownloadBegin),
+    /// First request on a data connection: present a ticket.
+    Transfer(super::Transfer),
 }
 
 /// `hello`: opens the conversation.
@@ -147,11 +155,26 @@ impl ClientMessage {
             Self::History(_) => "history",
             Self::Ping(_) => "ping",
             Self::Quit(_) => "quit",
+            Self::Files(_) => "files",
+            Self::UploadBegin(_) => "upload_begin",
+            Self::DownloadBegin(_) => "download_begin",
+            Self::Transfer(_) => "transfer",
         }
     }
 
     /// Every request type name, for diagnostics ("unknown type; known: ...").
     pub const TYPE_NAMES: &'static [&'static str] = &[
-        "hello", "register", "login", "resume", "say", "history", "ping", "quit",
+        "hello",
+        "register",
+        "login",
+        "resume",
+        "say",
+        "history",
+        "ping",
+        "quit",
+        "files",
+        "upload_begin",
+        "download_begin",
+        "transfer",
     ];
 }

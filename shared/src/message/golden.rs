@@ -331,3 +331,119 @@ fn seq_is_reported_for_replies_only() {
         None
     );
 }
+
+fn file_info() -> FileInfo {
+    FileInfo {
+        id: 7,
+        name: "report.pdf".into(),
+        size: 12_897_484,
+        sha256: "ab".repeat(32),
+        uploader: "alice".into(),
+        comment: Some("Q3 numbers".into()),
+        ts: 1_767_225_600_000,
+    }
+}
+
+fn file_json() -> Value {
+    json!({"id":7,"name":"report.pdf","size":12_897_484,"sha256":"ab".repeat(32),
+           "uploader":"alice","comment":"Q3 numbers","ts":1_767_225_600_000_i64})
+}
+
+#[test]
+fn file_requests_wire_form() {
+    assert_client(
+        req(10, ClientMessage::Files(Files {})),
+        json!({"type":"files","seq":10}),
+    );
+    assert_client(
+        req(
+            11,
+            ClientMessage::UploadBegin(UploadBegin {
+                name: "report.pdf".into(),
+                size: 12_897_484,
+                sha256: "ab".repeat(32),
+                comment: Some("Q3 numbers".into()),
+            }),
+        ),
+        json!({"type":"upload_begin","seq":11,"name":"report.pdf","size":12_897_484,
+               "sha256":"ab".repeat(32),"comment":"Q3 numbers"}),
+    );
+    assert_client(
+        req(
+            12,
+            ClientMessage::DownloadBegin(DownloadBegin {
+                file_id: 7,
+                offset: 1024,
+            }),
+        ),
+        json!({"type":"download_begin","seq":12,"file_id":7,"offset":1024}),
+    );
+    let r: Request =
+        serde_json::from_value(json!({"type":"download_begin","seq":12,"file_id":7})).unwrap();
+    assert_eq!(
+        r.body,
+        ClientMessage::DownloadBegin(DownloadBegin {
+            file_id: 7,
+            offset: 0
+        })
+    );
+    assert_client(
+        req(
+            1,
+            ClientMessage::Transfer(Transfer {
+                ticket: "tk".into(),
+            }),
+        ),
+        json!({"type":"transfer","seq":1,"ticket":"tk"}),
+    );
+}
+
+#[test]
+fn file_replies_and_events_wire_form() {
+    assert_server(
+        ServerMessage::FileList(FileList {
+            seq: 10,
+            files: vec![file_info()],
+        }),
+        json!({"type":"file_list","seq":10,"files":[file_json()]}),
+    );
+    assert_server(
+        ServerMessage::UploadReady(UploadReady {
+            seq: 11,
+            ticket: "tk".into(),
+            offset: 0,
+            expires: 5,
+        }),
+        json!({"type":"upload_ready","seq":11,"ticket":"tk","offset":0,"expires":5}),
+    );
+    assert_server(
+        ServerMessage::DownloadReady(DownloadReady {
+            seq: 12,
+            file: file_info(),
+            ticket: "tk".into(),
+            offset: 1024,
+            expires: 5,
+        }),
+        json!({"type":"download_ready","seq":12,"file":file_json(),"ticket":"tk","offset":1024,"expires":5}),
+    );
+    assert_server(
+        ServerMessage::TransferReady(TransferReady {
+            seq: 1,
+            direction: Direction::Download,
+            offset: 1024,
+            length: 12_896_460,
+        }),
+        json!({"type":"transfer_ready","seq":1,"direction":"download","offset":1024,"length":12_896_460}),
+    );
+    assert_server(
+        ServerMessage::TransferDone(TransferDone {
+            seq: 1,
+            file: file_info(),
+        }),
+        json!({"type":"transfer_done","seq":1,"file":file_json()}),
+    );
+    assert_server(
+        ServerMessage::FileShared(FileShared { file: file_info() }),
+        json!({"type":"file_shared","file":file_json()}),
+    );
+}

@@ -8,9 +8,11 @@
 //! later protocol revisions are `#[serde(default)]` so older peers keep parsing.
 
 pub mod client;
+pub mod file;
 pub mod server;
 
 pub use client::*;
+pub use file::*;
 pub use server::*;
 
 #[cfg(test)]

@@ -28,6 +28,16 @@ pub enum ServerMessage {
     Bye(Bye),
     /// A request failed, or (without `seq`) the server is closing the connection.
     Error(ErrorReply),
+    /// Reply to `files`.
+    FileList(super::FileList),
+    /// Reply to `upload_begin`.
+    UploadReady(super::UploadReady),
+    /// Reply to `download_begin`.
+    DownloadReady(super::DownloadReady),
+    /// Reply to `transfer` on a data connection: raw bytes follow.
+    TransferReady(super::TransferReady),
+    /// On an upload's data connection, after the bytes: the file is shared.
+    TransferDone(super::TransferDone),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -44,6 +54,8 @@ pub enum ServerMessage {
     Kicked(Kicked),
     /// The server is shutting down; the connection closes next.
     ServerShutdown(ServerShutdown),
+    /// Someone shared a file.
+    FileShared(super::FileShared),
 }
 
 /// Limits the server enforces, so clients can respect them up front.
@@ -323,13 +335,19 @@ impl ServerMessage {
             Self::Pong(m) => Some(m.seq),
             Self::Bye(m) => Some(m.seq),
             Self::Error(m) => m.seq,
+            Self::FileList(m) => Some(m.seq),
+            Self::UploadReady(m) => Some(m.seq),
+            Self::DownloadReady(m) => Some(m.seq),
+            Self::TransferReady(m) => Some(m.seq),
+            Self::TransferDone(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)
             | Self::Announcement(_)
             | Self::SessionReplaced(_)
             | Self::Kicked(_)
-            | Self::ServerShutdown(_) => None,
+            | Self::ServerShutdown(_)
+            | Self::FileShared(_) => None,
         }
     }
 }
