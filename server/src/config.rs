@@ -24,7 +24,8 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_LISTEN", default_value = "0.0.0.0:44302")]
     pub listen: SocketAddr,
 
-    /// Directory for the embedded SQLite database (and later, shared files). Created if missing.
+    /// Directory for the embedded SQLite database and the shared files (under files/, also
+    /// when the database is PostgreSQL or MySQL). Created if missing.
     #[arg(long, env = "CHATROOM_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
@@ -109,6 +110,24 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_TOKEN_TTL", default_value = "30days", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
 
+    /// Largest file a user may share, in bytes.
+    #[arg(long, env = "CHATROOM_MAX_FILE_SIZE", default_value_t = 1024 * 1024 * 1024)]
+    pub max_file_size: u64,
+
+    /// Bytes of the data directory's file system kept free: an upload that would eat
+    /// into them is refused with storage_full.
+    #[arg(long, env = "CHATROOM_MIN_FREE_SPACE", default_value_t = 256 * 1024 * 1024)]
+    pub min_free_space: u64,
+
+    /// How long a transfer ticket (from upload_ready / download_ready) stays valid.
+    #[arg(long, env = "CHATROOM_TRANSFER_TICKET_TTL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub transfer_ticket_ttl: Duration,
+
+    /// A data connection that moves no byte for this long is closed (an upload keeps its
+    /// partial data for resuming).
+    #[arg(long, env = "CHATROOM_TRANSFER_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub transfer_idle_timeout: Duration,
+
     /// How long a graceful shutdown may take before remaining connections are cut.
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
@@ -152,6 +171,10 @@ mod tests {
         assert_eq!(c.keepalive, Duration::from_secs(60));
         assert_eq!(c.auth_timeout, Duration::from_secs(20));
         assert_eq!(c.max_login_attempts, 3);
+        assert_eq!(c.max_file_size, 1 << 30);
+        assert_eq!(c.min_free_space, 256 << 20);
+        assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
+        assert_eq!(c.transfer_idle_timeout, Duration::from_secs(30));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - [`hub`]: presence (who is online) and fan-out to every session's bounded
 //!   outbox; the seam a message bus can later replace.
 //! - [`outbox`]: what a session is sent by the hub and the store.
+//! - [`files`]: shared files: their storage, transfer tickets, and the data
+//!   connections that move their bytes beside the chat.
 //! - [`db`]: SeaORM entities and the queries, on SQLite, PostgreSQL or MySQL.
 //! - [`password`], [`token`], [`throttle`]: bcrypt off the async threads,
 //!   resume tokens, failed-login limits per address.
@@ -22,6 +24,7 @@ pub mod admin;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod files;
 pub mod history;
 pub mod hub;
 pub mod outbox;

@@ -25,6 +25,7 @@ use tracing::{error, info, warn};
 
 use crate::admin::Admin;
 use crate::config::Config;
+use crate::files::Files;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
 use crate::session::{self, Signals};
@@ -74,6 +75,8 @@ pub struct Ctx {
     pub throttle: AddressThrottle,
     /// The limits announced in `hello_ok`.
     pub limits: Limits,
+    /// Shared files: their storage and transfer tickets.
+    pub files: Files,
     next_session: AtomicU64,
 }
 
@@ -125,12 +128,14 @@ impl Server {
 
     /// Start on an already bound listener (tests bind port 0).
     pub async fn start(listener: TcpListener, config: Config) -> Result<Self, StartError> {
-        if config.database_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-                path: config.data_dir.clone(),
-                source,
+        // The data directory holds the shared files whatever the database is.
+        let files =
+            Files::open(&config.data_dir, config.transfer_ticket_ttl).map_err(|source| {
+                StartError::DataDir {
+                    path: config.data_dir.clone(),
+                    source,
+                }
             })?;
-        }
         let url = config.effective_database_url();
         let db = crate::db::connect(&url).await?;
         crate::db::migrate(&db).await?;
@@ -151,6 +156,7 @@ impl Server {
                 config.address_failure_window,
             ),
             limits: limits(&config),
+            files,
             config,
             db,
             hub,

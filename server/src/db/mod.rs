@@ -7,11 +7,13 @@
 //! - [`accounts`]: registering accounts, looking them up, bans, login bookkeeping.
 //! - [`tokens`]: hashed resume tokens.
 //! - [`history`]: storing chat messages and reading them back page by page.
+//! - [`files`]: recording stored uploads and listing shared files.
 //!
 //! All timestamps are `i64` unix milliseconds (UTC).
 
 pub mod accounts;
 pub mod entity;
+pub mod files;
 pub mod history;
 pub mod tokens;
 

@@ -4,14 +4,17 @@
 //! The task owns its socket. It selects between the next inbound frame, its
 //! outbox (events from the hub, acks from the store), its deadlines and the
 //! server's shutdown signal. Requests are handled one at a time by the
-//! per-feature handlers in [`auth`] and [`chat`]; a handler's error becomes an
-//! `error` frame with the request's `seq`.
+//! per-feature handlers in [`auth`], [`chat`] and [`files`]; a handler's error becomes
+//! an `error` frame with the request's `seq`.
 //!
-//! States: connected → (hello) greeted → (login/resume) logged in → closed.
+//! States: connected → (hello) greeted → (login/resume) logged in → closed; or
+//! connected → (transfer with a valid ticket) data connection, handed to
+//! [`crate::files::serve`] on this same task.
 
 mod auth;
 mod chat;
 pub mod decode;
+mod files;
 
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -74,6 +77,7 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, ctx: Arc<Ctx>, signals: 
         last_inbound: now,
         frame_deadline: None,
         span: span.clone(),
+        data: None,
     };
     session.run(signals).instrument(span).await;
 }
@@ -168,6 +172,8 @@ struct Session {
     last_inbound: Instant,
     frame_deadline: Option<Instant>,
     span: tracing::Span,
+    /// Set by a valid `transfer`: the request's `seq` and what the ticket allows.
+    data: Option<(u32, crate::files::tickets::Grant)>,
 }
 
 /// Copy an outbox item into the write buffer, leaving out what this session
@@ -204,6 +210,20 @@ impl Session {
         } = signals;
         debug!("connected");
         let leave = self.main_loop(&shutdown).await;
+        if let Some((seq, grant)) = self.data.take() {
+            // A data connection: it never submits records, so shutdown need not wait.
+            drop(reading);
+            let parts = self.reader.into_parts();
+            let conn = crate::files::DataConn {
+                read: parts.io,
+                buffered: parts.read_buf,
+                write: self.writer,
+                seq,
+            };
+            crate::files::serve(conn, grant, self.ctx, shutdown).await;
+            debug!("data connection closed");
+            return;
+        }
         match leave {
             Some(reason) => {
                 if let Phase::LoggedIn(l) = &mut self.phase {
@@ -498,13 +518,10 @@ impl Session {
             ClientMessage::Resume(m) => self.resume(seq, m).await,
             ClientMessage::Say(m) => self.say(seq, m).await,
             ClientMessage::History(m) => self.history(seq, m).await,
-            ClientMessage::Files(_)
-            | ClientMessage::UploadBegin(_)
-            | ClientMessage::DownloadBegin(_)
-            | ClientMessage::Transfer(_) => Err(Reject::new(
-                ErrorCode::UnknownType,
-                "file sharing is not available on this server yet",
-            )),
+            ClientMessage::Files(m) => self.files(seq, m).await,
+            ClientMessage::UploadBegin(m) => self.upload_begin(seq, m).await,
+            ClientMessage::DownloadBegin(m) => self.download_begin(seq, m).await,
+            ClientMessage::Transfer(m) => self.transfer(seq, m),
         }
     }
 

@@ -6,3 +6,4 @@ pub mod binary;
 pub mod client;
 pub mod db;
 pub mod server;
+pub mod transfer;

@@ -18,6 +18,8 @@ pub struct TestServer {
     pub config: Config,
     shutdown: CancellationToken,
     handle: JoinHandle<Result<(), StartError>>,
+    /// The data directory, when the test left the default: a fresh temporary one.
+    _data: Option<tempfile::TempDir>,
 }
 
 /// The test configuration: fast bcrypt, the given database, everything else default.
@@ -43,8 +45,16 @@ impl TestServer {
         Self::start_config(config).await
     }
 
-    /// Start with exactly this configuration (its `listen` is ignored: port 0).
-    pub async fn start_config(config: Config) -> Self {
+    /// Start with exactly this configuration (its `listen` is ignored: port 0). A
+    /// default (relative) data directory is replaced by a temporary one, so tests
+    /// never write into the working directory.
+    pub async fn start_config(mut config: Config) -> Self {
+        let mut data = None;
+        if config.data_dir == Config::default().data_dir {
+            let dir = tempfile::tempdir().unwrap();
+            config.data_dir = dir.path().to_owned();
+            data = Some(dir);
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = Server::start(listener, config.clone()).await.unwrap();
         let addr = server.local_addr().unwrap();
@@ -57,6 +67,7 @@ impl TestServer {
             config,
             shutdown,
             handle,
+            _data: data,
         }
     }
 

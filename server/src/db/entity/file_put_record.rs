@@ -1,4 +1,4 @@
-//! The `file_put_record` entity: one row per uploaded file.
+//! The `file_put_record` entity: one row per uploaded file; `file_name` is unique.
 
 use sea_orm::entity::prelude::*;
 
@@ -28,6 +28,10 @@ pub struct Model {
     /// Lowercase hex SHA-256 of the content.
     #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
     pub sha256: Option<String>,
+    /// Where the content is stored (see `crate::files::store`); `None` for a record
+    /// whose content this server does not hold.
+    #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
+    pub storage_key: Option<String>,
     /// The uploader's account.
     #[sea_orm(belongs_to, from = "uid", to = "id")]
     pub uploader: BelongsTo<super::base_info::Entity>,

@@ -1,0 +1,354 @@
+//! One-time transfer tickets and the names of uploads in progress.
+//!
+//! `upload_begin` reserves a name here before any byte moves, so two users cannot
+//! upload the same name at once; the reservation lives in the ticket until the ticket
+//! is redeemed or expires, then in the [`Reservation`] guard of the running upload,
+//! which releases it when the upload ends in any way. The database's UNIQUE index is
+//! the final word; this only keeps a second upload from starting.
+//!
+//! State sits behind a `std::sync::Mutex`: every critical section is a few map
+//! operations with no `.await` inside, so the lock is never held across a suspension.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chatroom_shared::message::FileInfo;
+use tokio::time::Instant;
+
+/// Most tickets outstanding at once; beyond that `upload_begin`/`download_begin` are
+/// refused until some expire, so memory stays bounded.
+const MAX_TICKETS: usize = 65_536;
+
+/// What a checked `upload_begin` allows.
+#[derive(Debug, Clone)]
+pub struct UploadPlan {
+    /// Uploader's account id.
+    pub uid: i64,
+    /// Uploader's name, for the shared file.
+    pub uploader: Arc<str>,
+    /// The file's name.
+    pub name: String,
+    /// Total size in bytes.
+    pub size: u64,
+    /// Announced SHA-256 (lowercase hex).
+    pub sha256: String,
+    /// Uploader's comment.
+    pub comment: Option<String>,
+    /// Partial-upload key (see [`super::store::partial_key`]).
+    pub key: String,
+    /// Bytes already stored in the partial upload; the client sends the rest.
+    pub offset: u64,
+}
+
+/// What a checked `download_begin` allows.
+#[derive(Debug, Clone)]
+pub struct DownloadPlan {
+    /// The file as listed.
+    pub file: FileInfo,
+    /// Where its content is stored.
+    pub storage_key: String,
+    /// First byte to send.
+    pub offset: u64,
+}
+
+/// What a redeemed ticket lets a data connection do.
+#[derive(Debug)]
+pub enum Grant {
+    /// Receive an upload; the name stays reserved while `reservation` lives.
+    Upload(UploadPlan, Reservation),
+    /// Send a file.
+    Download(DownloadPlan),
+}
+
+/// Why a name could not be reserved or a ticket issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    /// Another upload of this name is being prepared or running.
+    #[error("a file of this name is being uploaded")]
+    NameBusy,
+    /// Too many tickets outstanding.
+    #[error("too many transfers are being prepared")]
+    Full,
+}
+
+/// The unredeemed tickets and reserved names. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Tickets {
+    inner: Arc<Mutex<Inner>>,
+    ttl: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    tickets: HashMap<String, Pending>,
+    names: HashMap<String, Hold>,
+    next_hold: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    expires: Instant,
+    plan: Plan,
+}
+
+#[derive(Debug)]
+enum Plan {
+    Upload(UploadPlan, u64),
+    Download(DownloadPlan),
+}
+
+/// Who holds a name.
+#[derive(Debug)]
+struct Hold {
+    id: u64,
+    uid: i64,
+    key: String,
+    /// Bytes the upload may still write (counted against the free space).
+    bytes: u64,
+    /// The unredeemed ticket holding it, if not yet redeemed.
+    ticket: Option<String>,
+}
+
+/// A reserved upload name; released when dropped (unless handed to a ticket).
+#[derive(Debug)]
+pub struct Reservation {
+    inner: Arc<Mutex<Inner>>,
+    name: String,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut inner = lock(&self.inner);
+            if inner.names.get(&self.name).is_some_and(|h| h.id == self.id) {
+                inner.names.remove(&self.name);
+            }
+        }
+    }
+}
+
+fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // No code panics while holding the lock; if one did, the maps are still consistent.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Tickets {
+    /// Tickets valid for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            inner: Arc::default(),
+            ttl,
+        }
+    }
+
+    /// How long a new ticket stays valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Reserve `name` for an upload by `uid` with partial key `key`. An unredeemed
+    /// ticket of the same user for the same content is voided and replaced (a client
+    /// retrying `upload_begin`); any other holder makes this fail.
+    pub fn reserve(&self, name: &str, uid: i64, key: &str) -> Result<Reservation, TicketError> {
+        let mut inner = lock(&self.inner);
+        inner.expire(Instant::now());
+        if let Some(hold) = inner.names.get(name) {
+            let replaceable = hold.ticket.is_some() && hold.uid == uid && hold.key == key;
+            if !replaceable {
+                return Err(TicketError::NameBusy);
+            }
+            if let Some(t) = inner.names.remove(name).and_then(|h| h.ticket) {
+                inner.tickets.remove(&t);
+            }
+        }
+        inner.next_hold += 1;
+        let id = inner.next_hold;
+        inner.names.insert(
+            name.to_owned(),
+            Hold {
+                id,
+                uid,
+                key: key.to_owned(),
+                bytes: 0,
+                ticket: None,
+            },
+        );
+        Ok(Reservation {
+            inner: Arc::clone(&self.inner),
+            name: name.to_owned(),
+            id,
+            armed: true,
+        })
+    }
+
+    /// Bytes that uploads other than `mine` may still write: free space they will need.
+    pub fn claimed_by_others(&self, mine: &Reservation) -> u64 {
+        let inner = lock(&self.inner);
+        inner
+            .names
+            .values()
+            .filter(|h| h.id != mine.id)
+            .map(|h| h.bytes)
+            .sum()
+    }
+
+    /// Issue a ticket for a checked upload; the reservation moves into it. Returns the
+    /// ticket and its expiry.
+    pub fn issue_upload(
+        &self,
+        mut reservation: Reservation,
+        plan: UploadPlan,
+    ) -> Result<(String, Instant), TicketError> {
+        reservation.armed = false;
+        let hold_id = reservation.id;
+        let ticket = crate::token::generate();
+        let expires = Instant::now() + self.ttl;
+        let mut inner = lock(&self.inner);
+        if inner.tickets.len() >= MAX_TICKETS {
+            if inner.names.get(&plan.name).is_some_and(|h| h.id == hold_id) {
+                inner.names.remove(&plan.name);
+            }
+            return Err(TicketError::Full);
+        }
+        match inner.names.get_mut(&plan.name) {
+            Some(h) if h.id == hold_id => {
+                h.ticket = Some(ticket.clone());
+                h.bytes = plan.size.saturating_sub(plan.offset);
+            }
+            // Cannot happen: only this reservation removes its own hold.
+            _ => return Err(TicketError::NameBusy),
+        }
+        inner.tickets.insert(
+            ticket.clone(),
+            Pending {
+                expires,
+                plan: Plan::Upload(plan, hold_id),
+            },
+        );
+        Ok((ticket, expires))
+    }
+
+    /// Issue a ticket for a checked download. Returns the ticket and its expiry.
+    pub fn issue_download(&self, plan: DownloadPlan) -> Result<(String, Instant), TicketError> {
+        let ticket = crate::token::generate();
+        let expires = Instant::now() + self.ttl;
+        let mut inner = lock(&self.inner);
+        inner.expire(Instant::now());
+        if inner.tickets.len() >= MAX_TICKETS {
+            return Err(TicketError::Full);
+        }
+        inner.tickets.insert(
+            ticket.clone(),
+            Pending {
+                expires,
+                plan: Plan::Download(plan),
+            },
+        );
+        Ok((ticket, expires))
+    }
+
+    /// Use a ticket: `None` if it is unknown, already used or expired.
+    pub fn redeem(&self, ticket: &str) -> Option<Grant> {
+        let mut inner = lock(&self.inner);
+        let now = Instant::now();
+        inner.expire(now);
+        let pending = inner.tickets.remove(ticket)?;
+        match pending.plan {
+            Plan::Download(plan) => Some(Grant::Download(plan)),
+            Plan::Upload(plan, hold_id) => {
+                let hold = inner.names.get_mut(&plan.name)?;
+                if hold.id != hold_id {
+                    return None;
+                }
+                hold.ticket = None;
+                let reservation = Reservation {
+                    inner: Arc::clone(&self.inner),
+                    name: plan.name.clone(),
+                    id: hold_id,
+                    armed: true,
+                };
+                Some(Grant::Upload(plan, reservation))
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Drop expired tickets and release the names they held.
+    fn expire(&mut self, now: Instant) {
+        let expired: Vec<String> = self
+            .tickets
+            .iter()
+            .filter(|(_, p)| p.expires <= now)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for t in expired {
+            if let Some(Pending {
+                plan: Plan::Upload(plan, hold_id),
+                ..
+            }) = self.tickets.remove(&t)
+                && self.names.get(&plan.name).is_some_and(|h| h.id == hold_id)
+            {
+                self.names.remove(&plan.name);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(name: &str, uid: i64, key: &str) -> UploadPlan {
+        UploadPlan {
+            uid,
+            uploader: "u".into(),
+            name: name.into(),
+            size: 10,
+            sha256: "s".into(),
+            comment: None,
+            key: key.into(),
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn a_name_is_held_from_reserve_until_the_upload_ends() {
+        let t = Tickets::new(Duration::from_secs(60));
+        let r = t.reserve("a", 1, "k").unwrap();
+        assert_eq!(t.reserve("a", 2, "j").unwrap_err(), TicketError::NameBusy);
+        let (ticket, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
+        assert_eq!(t.reserve("a", 2, "j").unwrap_err(), TicketError::NameBusy);
+        let Some(Grant::Upload(_, guard)) = t.redeem(&ticket) else {
+            panic!("ticket should redeem");
+        };
+        assert!(t.redeem(&ticket).is_none(), "one-time");
+        assert_eq!(t.reserve("a", 1, "k").unwrap_err(), TicketError::NameBusy);
+        drop(guard);
+        assert!(t.reserve("a", 2, "j").is_ok());
+    }
+
+    #[test]
+    fn the_same_user_retrying_replaces_an_unused_ticket() {
+        let t = Tickets::new(Duration::from_secs(60));
+        let r = t.reserve("a", 1, "k").unwrap();
+        let (first, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
+        let r = t.reserve("a", 1, "k").unwrap();
+        let (second, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
+        assert!(t.redeem(&first).is_none());
+        assert!(t.redeem(&second).is_some());
+    }
+
+    #[test]
+    fn expired_tickets_release_their_names() {
+        let t = Tickets::new(Duration::from_millis(1));
+        let r = t.reserve("a", 1, "k").unwrap();
+        let (ticket, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(t.redeem(&ticket).is_none());
+        assert!(t.reserve("a", 2, "j").is_ok());
+    }
+}
