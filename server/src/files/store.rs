@@ -38,7 +38,11 @@ pub struct PartialFile {
     file: fs::File,
     hasher: Sha256,
     len: u64,
+    unsynced: u64,
 }
+
+/// Bytes of an upload written before they are synced to disk.
+pub const SYNC_EVERY: u64 = 8 * 1024 * 1024;
 
 impl FileStore {
     /// Create `<data_dir>/files` and its `.partial` directory if missing.
@@ -111,6 +115,7 @@ impl FileStore {
             file,
             hasher,
             len: offset,
+            unsynced: 0,
         })
     }
 
@@ -177,11 +182,19 @@ impl FileStore {
 }
 
 impl PartialFile {
-    /// Append bytes and hash them.
+    /// Append bytes and hash them. Every [`SYNC_EVERY`] bytes the data is
+    /// written back to disk, so the final sync is short and the database's
+    /// own syncs (chat messages are stored durably) never queue behind one
+    /// huge flush of a whole file.
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.file.write_all(bytes)?;
         self.hasher.update(bytes);
         self.len += bytes.len() as u64;
+        self.unsynced += bytes.len() as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
         Ok(())
     }
 

@@ -1,0 +1,203 @@
+//! A minimal protocol client for benchmarks: control connections (hello,
+//! register, login, requests) and data connections (upload, download).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::BytesMut;
+use chatroom_shared::message::{
+    ClientMessage, FileInfo, Hello, Login, Register, Request, ServerMessage, Transfer,
+};
+use chatroom_shared::{Decoded, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio_util::codec::FramedRead;
+
+/// Reads server frames.
+pub type Reader = FramedRead<OwnedReadHalf, FrameCodec>;
+
+/// Size of the buffers used to move file bytes.
+const CHUNK: usize = 1 << 20;
+/// Password of every benchmark account.
+const PASSWORD: &str = "bench-password";
+
+/// Read the next server message.
+pub async fn read(reader: &mut Reader) -> anyhow::Result<ServerMessage> {
+    loop {
+        match reader.next().await {
+            Some(Ok(Decoded::Frame(body))) => return Ok(serde_json::from_slice(&body)?),
+            Some(Ok(Decoded::FrameStarted)) => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => bail!("the server closed the connection"),
+        }
+    }
+}
+
+/// Write one request.
+pub async fn write(
+    writer: &mut OwnedWriteHalf,
+    seq: u32,
+    body: ClientMessage,
+) -> anyhow::Result<()> {
+    writer
+        .write_all(&chatroom_shared::encode_frame(&Request { seq, body })?)
+        .await?;
+    Ok(())
+}
+
+async fn open(addr: SocketAddr) -> anyhow::Result<(Reader, OwnedWriteHalf)> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let (r, w) = stream.into_split();
+    Ok((FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)), w))
+}
+
+/// A logged-in control connection.
+pub struct Control {
+    /// Server messages.
+    pub reader: Reader,
+    /// Requests.
+    pub writer: OwnedWriteHalf,
+    seq: u32,
+}
+
+impl Control {
+    /// Connect, register `name` and log in.
+    pub async fn user(addr: SocketAddr, name: &str) -> anyhow::Result<Self> {
+        let (reader, writer) = open(addr).await?;
+        let mut c = Self {
+            reader,
+            writer,
+            seq: 0,
+        };
+        c.request(ClientMessage::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            client: "chatroom-bench".into(),
+        }))
+        .await?;
+        c.request(ClientMessage::Register(Register {
+            name: name.into(),
+            password: PASSWORD.into(),
+        }))
+        .await?;
+        match c
+            .request(ClientMessage::Login(Login {
+                name: name.into(),
+                password: PASSWORD.into(),
+            }))
+            .await?
+        {
+            ServerMessage::LoginOk(_) => Ok(c),
+            other => bail!("login {name}: {other:?}"),
+        }
+    }
+
+    /// Send a request; returns its seq.
+    pub async fn send(&mut self, body: ClientMessage) -> anyhow::Result<u32> {
+        self.seq += 1;
+        write(&mut self.writer, self.seq, body).await?;
+        Ok(self.seq)
+    }
+
+    /// Send a request and wait for its reply (events before it are skipped).
+    pub async fn request(&mut self, body: ClientMessage) -> anyhow::Result<ServerMessage> {
+        let seq = self.send(body).await?;
+        loop {
+            let m = read(&mut self.reader).await?;
+            if m.seq() == Some(seq) {
+                return Ok(m);
+            }
+        }
+    }
+}
+
+/// Upload `path` (from `offset`) over a data connection with `ticket`.
+/// Returns the time from the first byte to the server's confirmation.
+pub async fn upload(
+    addr: SocketAddr,
+    ticket: &str,
+    path: &Path,
+) -> anyhow::Result<(Duration, FileInfo)> {
+    let (mut reader, mut writer) = open(addr).await?;
+    write(
+        &mut writer,
+        1,
+        ClientMessage::Transfer(Transfer {
+            ticket: ticket.into(),
+        }),
+    )
+    .await?;
+    let (offset, length) = match read(&mut reader).await? {
+        ServerMessage::TransferReady(r) => (r.offset, r.length),
+        other => bail!("transfer: {other:?}"),
+    };
+    let mut file = tokio::fs::File::open(path).await?;
+    if offset > 0 {
+        use tokio::io::AsyncSeekExt;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+    }
+    let start = Instant::now();
+    let mut buf = vec![0u8; CHUNK];
+    let mut left = length;
+    while left > 0 {
+        let want = usize::try_from(left.min(CHUNK as u64))?;
+        let n = file.read(&mut buf[..want]).await?;
+        if n == 0 {
+            bail!("the file is shorter than announced");
+        }
+        writer.write_all(&buf[..n]).await?;
+        left -= n as u64;
+    }
+    match read(&mut reader).await? {
+        ServerMessage::TransferDone(done) => Ok((start.elapsed(), done.file)),
+        other => bail!("upload: {other:?}"),
+    }
+}
+
+/// Download over a data connection with `ticket`, hashing the bytes as a
+/// client does to verify them (the bytes themselves are not kept).
+/// Returns the time from the request to the last byte and the SHA-256 (hex).
+pub async fn download(addr: SocketAddr, ticket: &str) -> anyhow::Result<(Duration, String)> {
+    let (mut reader, mut writer) = open(addr).await?;
+    let start = Instant::now();
+    write(
+        &mut writer,
+        1,
+        ClientMessage::Transfer(Transfer {
+            ticket: ticket.into(),
+        }),
+    )
+    .await?;
+    let length = match read(&mut reader).await? {
+        ServerMessage::TransferReady(r) => r.length,
+        other => bail!("transfer: {other:?}"),
+    };
+    let parts = reader.into_parts();
+    let mut hasher = Sha256::new();
+    let leftover: BytesMut = parts.read_buf;
+    hasher.update(&leftover);
+    let mut got = leftover.len() as u64;
+    let mut io = parts.io;
+    let mut buf = vec![0u8; CHUNK];
+    while got < length {
+        let n = io.read(&mut buf).await?;
+        if n == 0 {
+            bail!("the download ended after {got} of {length} bytes");
+        }
+        hasher.update(&buf[..n]);
+        got += n as u64;
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((start.elapsed(), digest))
+}
