@@ -7,6 +7,9 @@
 //! per-feature handlers in [`auth`], [`chat`] and [`files`]; a handler's error becomes
 //! an `error` frame with the request's `seq`.
 //!
+//! [`output`] gathers outbox items into few writes and delivers what is
+//! still owed at shutdown.
+//!
 //! States: connected → (hello) greeted → (login/resume) logged in → closed; or
 //! connected → (transfer with a valid ticket) data connection, handed to
 //! [`crate::files::serve`] on this same task.
@@ -15,28 +18,27 @@ mod auth;
 mod chat;
 pub mod decode;
 mod files;
+mod output;
 
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use chatroom_shared::message::{
-    ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage, ServerShutdown,
-};
+use chatroom_shared::message::{ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage};
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, FrameError};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::hub::Hub;
-use crate::outbox::{CloseReason, Outbound, OutboxReceiver, WeakOutbox};
+use crate::outbox::{Outbound, OutboxReceiver, WeakOutbox};
 use crate::server::Ctx;
 use crate::time::now_ms;
 
@@ -174,24 +176,6 @@ struct Session {
     span: tracing::Span,
     /// Set by a valid `transfer`: the request's `seq` and what the ticket allows.
     data: Option<(u32, crate::files::tickets::Grant)>,
-}
-
-/// Copy an outbox item into the write buffer, leaving out what this session
-/// must not get again: its own messages (acknowledged instead) and messages
-/// already in its `login_ok`.
-fn absorb(wbuf: &mut BytesMut, l: &LoggedIn, item: Outbound) {
-    match item {
-        Outbound::Frames(frames) => wbuf.extend_from_slice(&frames),
-        Outbound::Batch { batch, .. } => {
-            for d in batch.deliveries.iter() {
-                if d.except == Some(l.uid) || d.message_id.is_some_and(|id| id <= l.skip_upto) {
-                    continue;
-                }
-                wbuf.extend_from_slice(&d.frame);
-            }
-        }
-        Outbound::Close(_) => {}
-    }
 }
 
 async fn recv_outbox(phase: &mut Phase) -> Option<Outbound> {
@@ -350,130 +334,6 @@ impl Session {
         self.send_error_now(ErrorReply::new(None, code, format!("{message}; closing")))
             .await;
         Some(reason)
-    }
-
-    /// Write one outbox item plus whatever else is ready, in one write.
-    /// Returns `Some` when the session must end.
-    async fn write_outbound(&mut self, first: Option<Outbound>) -> Option<Option<LeaveReason>> {
-        let Phase::LoggedIn(l) = &mut self.phase else {
-            return None;
-        };
-        let mut end = None;
-        let mut next = first;
-        let mut gathered = 0;
-        loop {
-            match next {
-                // The hub dropped this session (too slow) and every ack is out.
-                None => {
-                    end = Some(Some(LeaveReason::TooSlow));
-                    break;
-                }
-                Some(Outbound::Close(reason)) => {
-                    debug!(?reason, "closed by the hub");
-                    end = Some(Some(match reason {
-                        CloseReason::Replaced => LeaveReason::Disconnected,
-                        CloseReason::Kicked => LeaveReason::Kicked,
-                    }));
-                    break;
-                }
-                Some(item) => absorb(&mut self.wbuf, l, item),
-            }
-            gathered += 1;
-            if gathered >= MAX_COALESCE || self.wbuf.len() >= COALESCE_BYTES {
-                break;
-            }
-            match l.outbox.try_recv() {
-                Ok(Some(item)) => next = Some(item),
-                Ok(None) => break,
-                Err(_closed) => next = None,
-            }
-        }
-        if self.flush().await.is_err() {
-            return Some(Some(LeaveReason::Disconnected));
-        }
-        end
-    }
-
-    /// After shutdown began: tell the client, then deliver the replies still
-    /// owed (acks of messages being stored) until the server says flush.
-    async fn finish_shutdown(&mut self, flush: &CancellationToken) {
-        self.queue(&ServerMessage::ServerShutdown(ServerShutdown {
-            message: "the server is shutting down".into(),
-        }));
-        if self.flush().await.is_err() {
-            return;
-        }
-        loop {
-            let next = {
-                let Phase::LoggedIn(l) = &mut self.phase else {
-                    return;
-                };
-                tokio::select! {
-                    biased;
-                    item = l.outbox.recv() => Some(item),
-                    () = flush.cancelled() => None,
-                }
-            };
-            match next {
-                Some(Some(item)) => {
-                    if self.write_outbound(Some(item)).await.is_some() {
-                        return;
-                    }
-                }
-                Some(None) => return,
-                None => {
-                    // Everything is stored and acknowledged: write what is queued and go.
-                    if let Phase::LoggedIn(l) = &mut self.phase {
-                        while let Ok(Some(item)) = l.outbox.try_recv() {
-                            absorb(&mut self.wbuf, l, item);
-                        }
-                    }
-                    let _ = self.flush().await;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Encode a message into the write buffer.
-    fn queue(&mut self, msg: &ServerMessage) {
-        if let Err(e) = chatroom_shared::encode_frame_into(&mut self.wbuf, msg) {
-            warn!(error = %e, "could not encode a reply");
-        }
-    }
-
-    /// Write the buffer out, giving up after the write timeout.
-    async fn flush(&mut self) -> Result<(), ()> {
-        if self.wbuf.is_empty() {
-            return Ok(());
-        }
-        let result = timeout(
-            self.ctx.config.write_timeout,
-            self.writer.write_all(&self.wbuf),
-        )
-        .await;
-        if self.wbuf.capacity() > 4 * COALESCE_BYTES {
-            self.wbuf = BytesMut::new();
-        } else {
-            self.wbuf.clear();
-        }
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                debug!(error = %e, "write failed");
-                Err(())
-            }
-            Err(_) => {
-                info!("client did not read within the write timeout");
-                Err(())
-            }
-        }
-    }
-
-    /// Send an error right away (before closing).
-    async fn send_error_now(&mut self, reply: ErrorReply) {
-        self.queue(&ServerMessage::Error(reply));
-        let _ = self.flush().await;
     }
 
     async fn handle_frame(&mut self, body: &[u8]) -> Flow {
