@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 pub use crate::outbox::Delivery;
-use crate::outbox::{Batch, CloseReason, Outbound, Outbox, PushError};
+use crate::outbox::{Batch, CloseReason, Outbound, Outbox, PushError, encode_event};
 use crate::time::now_ms;
 
 /// Commands queued for the hub before senders wait.
@@ -177,14 +177,6 @@ struct HubTask {
     order: Vec<i64>,
 }
 
-fn encode(msg: &ServerMessage) -> bytes::Bytes {
-    chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
-        // Our own message types always serialize; this is a bug if it happens.
-        warn!(error = %e, "could not encode an event");
-        bytes::Bytes::new()
-    })
-}
-
 impl HubTask {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         while let Some(cmd) = rx.recv().await {
@@ -228,7 +220,7 @@ impl HubTask {
                     };
                     let found = match self.sessions.get(&uid) {
                         Some(s) => {
-                            let frame = encode(&ServerMessage::Kicked(kicked));
+                            let frame = encode_event(&ServerMessage::Kicked(kicked));
                             let _ = s.outbox.push(Outbound::Frames(frame));
                             let _ = s.outbox.push(Outbound::Close(CloseReason::Kicked));
                             true
@@ -252,7 +244,7 @@ impl HubTask {
         let replaced = match self.sessions.insert(uid, entry) {
             Some(old) => {
                 info!(user = %name, "session replaced by a new login");
-                let frame = encode(&ServerMessage::SessionReplaced(SessionReplaced {}));
+                let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
                 let _ = old.outbox.push(Outbound::Frames(frame));
                 let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
                 true
@@ -263,7 +255,7 @@ impl HubTask {
             }
         };
         if !replaced {
-            let frame = encode(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
+            let frame = encode_event(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
             self.publish(vec![Delivery {
                 frame,
                 message_id: None,
@@ -295,7 +287,7 @@ impl HubTask {
     fn remove_session(&mut self, uid: i64, reason: LeaveReason) -> Option<Delivery> {
         let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
-        let frame = encode(&ServerMessage::UserLeft(UserLeft {
+        let frame = encode_event(&ServerMessage::UserLeft(UserLeft {
             name: entry.name,
             reason,
             ts: now_ms(),

@@ -15,6 +15,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+/// Encode an event once, for every recipient. Our own message types always
+/// serialize; should one ever fail, that is logged and nothing is sent.
+pub fn encode_event(msg: &chatroom_shared::ServerMessage) -> Bytes {
+    chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not encode an event");
+        Bytes::new()
+    })
+}
+
 /// One event to deliver to every session but `except`.
 #[derive(Debug, Clone)]
 pub struct Delivery {

@@ -262,3 +262,13 @@ pub async fn run(
     });
     server.run().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_server_announces_the_protocol_default_limits() {
+        assert_eq!(limits(&Config::default()), Limits::default());
+    }
+}

@@ -25,7 +25,7 @@ use tracing::{debug, error, info};
 
 use crate::db::{accounts, history, tokens};
 use crate::hub::{Delivery, Hub};
-use crate::outbox::{Outbound, Outbox, PushError};
+use crate::outbox::{Outbound, Outbox, PushError, encode_event};
 
 /// Largest slice of events handed to the hub at once, in bytes of frames.
 const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
@@ -254,7 +254,7 @@ impl WriterTask {
                         }
                         None => {
                             let id = self.take_id();
-                            let frame = encode(&ServerMessage::Message(ChatMessage {
+                            let frame = encode_event(&ServerMessage::Message(ChatMessage {
                                 id,
                                 ts,
                                 kind: MessageKind::Message,
@@ -290,7 +290,7 @@ impl WriterTask {
                 }
                 StoreItem::Announcement { text, ts, done } => {
                     let id = self.take_id();
-                    let frame = encode(&ServerMessage::Announcement(Announcement {
+                    let frame = encode_event(&ServerMessage::Announcement(Announcement {
                         id,
                         ts,
                         text: text.clone(),
@@ -435,13 +435,6 @@ fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
         out.push(slice);
     }
     out
-}
-
-fn encode(msg: &ServerMessage) -> bytes::Bytes {
-    chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
-        error!(error = %e, "could not encode a message");
-        bytes::Bytes::new()
-    })
 }
 
 #[cfg(test)]

@@ -92,10 +92,8 @@ pub async fn receive(
         // The file is shared all the same; the client sees it in file_shared.
         info!(error = %e, "could not send transfer_done");
     }
-    let frame = chatroom_shared::encode_frame(&ServerMessage::FileShared(FileShared { file }))
-        .map_err(|e| TransferError::internal("encoding file_shared", &e))?;
     let delivery = Delivery {
-        frame,
+        frame: crate::outbox::encode_event(&ServerMessage::FileShared(FileShared { file })),
         message_id: None,
         except: None,
     };

@@ -79,6 +79,22 @@ pub struct Limits {
     pub max_login_attempts: u32,
 }
 
+impl Default for Limits {
+    /// The limits of a server run with its default settings.
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: crate::DEFAULT_MAX_CLIENT_FRAME as u32,
+            max_text_bytes: crate::rules::text::DEFAULT_MAX_TEXT_BYTES as u32,
+            max_history_page: 200,
+            idle_timeout_ms: 60_000,
+            ping_interval_ms: 20_000,
+            auth_timeout_ms: 20_000,
+            frame_timeout_ms: 10_000,
+            max_login_attempts: 3,
+        }
+    }
+}
+
 /// Reply to `hello`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelloOk {

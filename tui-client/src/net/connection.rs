@@ -87,7 +87,8 @@ impl Conn {
             frames: FramedRead::new(read, FrameCodec::new(MAX_SERVER_FRAME)),
             writer,
             next_seq: 1,
-            limits: placeholder_limits(),
+            // The protocol defaults until `hello_ok` brings the real ones.
+            limits: Limits::default(),
             replies: 0,
         };
         let hello = ClientMessage::Hello(Hello {
@@ -182,18 +183,4 @@ pub(crate) async fn read_message(frames: &mut Frames) -> Result<Option<ServerMes
 /// The error for a reply that does not fit the request.
 pub(crate) fn unexpected(msg: &ServerMessage) -> ConnError {
     ConnError::Unexpected(format!("{msg:?}").chars().take(200).collect())
-}
-
-/// Limits used until `hello_ok` brings the real ones (the protocol defaults).
-fn placeholder_limits() -> Limits {
-    Limits {
-        max_frame_bytes: 65_536,
-        max_text_bytes: 4096,
-        max_history_page: 200,
-        idle_timeout_ms: 60_000,
-        ping_interval_ms: 20_000,
-        auth_timeout_ms: 20_000,
-        frame_timeout_ms: 10_000,
-        max_login_attempts: 3,
-    }
 }
