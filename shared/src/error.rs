@@ -95,6 +95,38 @@ pub enum ErrorCode {
     ChecksumMismatch,
     /// The data connection ended before all bytes arrived (the upload can be resumed).
     TransferIncomplete,
+    /// No open or running game has that id (it may have ended).
+    GameNotFound,
+    /// Someone else accepted the invitation first.
+    GameTaken,
+    /// You cannot accept your own invitation.
+    OwnGame,
+    /// You are already playing a game, or already have an open invitation.
+    AlreadyInGame,
+    /// Only the two players may move or resign.
+    NotAPlayer,
+    /// It is the other player's turn.
+    NotYourTurn,
+    /// The cell already holds a mark.
+    CellTaken,
+    /// The cell is not 0 to 8.
+    InvalidCell,
+    /// The game is not in play (still open, or already over).
+    GameNotInPlay,
+    /// You may not do this: read, write or list a private group you are not a member of, or act as its creator when you are not.
+    Forbidden,
+    /// No group has that name.
+    GroupNotFound,
+    /// A group of that name exists (names are never reused).
+    GroupExists,
+    /// You already created as many open groups as allowed.
+    TooManyGroups,
+    /// The group is closed: nothing can be sent to it, and its history is no longer served.
+    GroupClosed,
+    /// You are already a member of the group (or your request is pending).
+    AlreadyMember,
+    /// Too many connections from this address; the connection closes.
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -143,6 +175,22 @@ impl ErrorCode {
             Self::InvalidTicket => "invalid_ticket",
             Self::ChecksumMismatch => "checksum_mismatch",
             Self::TransferIncomplete => "transfer_incomplete",
+            Self::GameNotFound => "game_not_found",
+            Self::GameTaken => "game_taken",
+            Self::OwnGame => "own_game",
+            Self::AlreadyInGame => "already_in_game",
+            Self::NotAPlayer => "not_a_player",
+            Self::NotYourTurn => "not_your_turn",
+            Self::CellTaken => "cell_taken",
+            Self::InvalidCell => "invalid_cell",
+            Self::GameNotInPlay => "game_not_in_play",
+            Self::Forbidden => "forbidden",
+            Self::GroupNotFound => "group_not_found",
+            Self::GroupExists => "group_exists",
+            Self::TooManyGroups => "too_many_groups",
+            Self::GroupClosed => "group_closed",
+            Self::AlreadyMember => "already_member",
+            Self::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -199,6 +247,22 @@ mod tests {
         ErrorCode::InvalidTicket,
         ErrorCode::ChecksumMismatch,
         ErrorCode::TransferIncomplete,
+        ErrorCode::GameNotFound,
+        ErrorCode::GameTaken,
+        ErrorCode::OwnGame,
+        ErrorCode::AlreadyInGame,
+        ErrorCode::NotAPlayer,
+        ErrorCode::NotYourTurn,
+        ErrorCode::CellTaken,
+        ErrorCode::InvalidCell,
+        ErrorCode::GameNotInPlay,
+        ErrorCode::Forbidden,
+        ErrorCode::GroupNotFound,
+        ErrorCode::GroupExists,
+        ErrorCode::TooManyGroups,
+        ErrorCode::GroupClosed,
+        ErrorCode::AlreadyMember,
+        ErrorCode::TooManyConnections,
     ];
 
     #[test]

@@ -12,6 +12,8 @@
 //! - [`rules`]: pure validation rules shared by both sides (user names,
 //!   passwords, chat text, client message ids), so a client can check input
 //!   before sending it and the server enforces the very same rules.
+//! - [`tictactoe`]: the game's rules, decided by the server and drawn by the
+//!   client with the same code.
 //!
 //! `docs/PROTOCOL.md` at the root of the repository is the human description of
 //! everything here; the golden-JSON tests in `message` keep the two in step.
@@ -20,6 +22,7 @@ pub mod codec;
 pub mod error;
 pub mod message;
 pub mod rules;
+pub mod tictactoe;
 
 pub use codec::{Decoded, FrameCodec, FrameError, encode_frame, encode_frame_into};
 pub use error::ErrorCode;

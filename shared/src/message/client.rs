@@ -70,6 +70,46 @@ pub enum ClientMessage {
     DownloadBegin(super::DownloadBegin),
     /// First request on a data connection: present a ticket.
     Transfer(super::Transfer),
+    /// Invite anyone online to a game of tic-tac-toe.
+    GameInvite(super::GameInviteRequest),
+    /// Withdraw your open invitation.
+    GameCancel(super::GameRef),
+    /// Take the seat of an open invitation (the first accept wins).
+    GameAccept(super::GameRef),
+    /// Place your mark.
+    GameMove(super::GameMove),
+    /// Give up a game in play.
+    GameResign(super::GameRef),
+    /// Follow a game's moves as a spectator.
+    GameWatch(super::GameRef),
+    /// Stop following a game.
+    GameUnwatch(super::GameRef),
+    /// List open invitations and games in play.
+    Games(super::Games),
+    /// A user's wins, losses and draws.
+    Stats(super::StatsRequest),
+    /// Send a chat message to a group or a user (direct message).
+    Send(super::Send),
+    /// Make a group.
+    GroupCreate(super::GroupCreate),
+    /// Join a public group, or ask to join a private one.
+    GroupJoin(super::GroupRef),
+    /// Leave a group (its creator leaving closes it).
+    GroupLeave(super::GroupRef),
+    /// List a group's members (and, for its creator, pending requests).
+    GroupMembers(super::GroupRef),
+    /// The creator lets a user who asked into a private group.
+    GroupApprove(super::GroupMemberRef),
+    /// The creator turns down a user's request.
+    GroupReject(super::GroupMemberRef),
+    /// The creator removes a member.
+    GroupRemove(super::GroupMemberRef),
+    /// List the groups.
+    Groups(super::Groups),
+    /// Move a conversation's read position forward.
+    Read(super::Read),
+    /// Search every message the user may read.
+    Search(super::Search),
 }
 
 /// `hello`: opens the conversation.
@@ -116,11 +156,14 @@ pub struct Say {
     pub text: String,
 }
 
-/// `history`: one page of the main room's stored messages.
+/// `history`: one page of a conversation's stored messages (the main room unless
+/// `to` says otherwise).
 ///
 /// With `before`, the newest messages older than that id; with `after`, the
 /// oldest messages newer than that id; with neither, the newest messages.
-/// Messages in the page are always in ascending id order.
+/// `before_ts` / `after_ts` bound the send time the same way, `from` keeps one
+/// sender's messages, `text` those containing every one of its words (case is
+/// ignored). Messages in the page are always in ascending id order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// Return messages with ids smaller than this.
@@ -132,6 +175,21 @@ pub struct History {
     /// Page size; clamped to the server's maximum (announced in `hello_ok`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// The conversation: the main room when absent.
+    #[serde(default, skip_serializing_if = "super::Target::is_room")]
+    pub to: super::Target,
+    /// Only messages sent before this time (unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_ts: Option<i64>,
+    /// Only messages sent after this time (unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_ts: Option<i64>,
+    /// Only messages from this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Only messages containing every word of this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// `ping`: keepalive. Clients send one whenever they have sent nothing for
@@ -159,6 +217,26 @@ impl ClientMessage {
             Self::UploadBegin(_) => "upload_begin",
             Self::DownloadBegin(_) => "download_begin",
             Self::Transfer(_) => "transfer",
+            Self::GameInvite(_) => "game_invite",
+            Self::GameCancel(_) => "game_cancel",
+            Self::GameAccept(_) => "game_accept",
+            Self::GameMove(_) => "game_move",
+            Self::GameResign(_) => "game_resign",
+            Self::GameWatch(_) => "game_watch",
+            Self::GameUnwatch(_) => "game_unwatch",
+            Self::Games(_) => "games",
+            Self::Stats(_) => "stats",
+            Self::Send(_) => "send",
+            Self::GroupCreate(_) => "group_create",
+            Self::GroupJoin(_) => "group_join",
+            Self::GroupLeave(_) => "group_leave",
+            Self::GroupMembers(_) => "group_members",
+            Self::GroupApprove(_) => "group_approve",
+            Self::GroupReject(_) => "group_reject",
+            Self::GroupRemove(_) => "group_remove",
+            Self::Groups(_) => "groups",
+            Self::Read(_) => "read",
+            Self::Search(_) => "search",
         }
     }
 
@@ -176,5 +254,25 @@ impl ClientMessage {
         "upload_begin",
         "download_begin",
         "transfer",
+        "game_invite",
+        "game_cancel",
+        "game_accept",
+        "game_move",
+        "game_resign",
+        "game_watch",
+        "game_unwatch",
+        "games",
+        "stats",
+        "send",
+        "group_create",
+        "group_join",
+        "group_leave",
+        "group_members",
+        "group_approve",
+        "group_reject",
+        "group_remove",
+        "groups",
+        "read",
+        "search",
     ];
 }

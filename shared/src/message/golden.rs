@@ -88,6 +88,7 @@ fn client_requests_wire_form() {
                 before: Some(120),
                 after: None,
                 limit: Some(50),
+                ..Default::default()
             }),
         ),
         json!({"type":"history","seq":6,"before":120,"limit":50}),
@@ -166,6 +167,7 @@ fn chat(id: i64, from: &str, text: &str) -> ChatMessage {
         kind: MessageKind::Message,
         from: from.into(),
         text: text.into(),
+        to: Default::default(),
     }
 }
 
@@ -446,4 +448,315 @@ fn file_replies_and_events_wire_form() {
         ServerMessage::FileShared(FileShared { file: file_info() }),
         json!({"type":"file_shared","file":file_json()}),
     );
+}
+
+fn open_game() -> GameView {
+    GameView {
+        id: 1,
+        status: GameStatus::Open,
+        x: "alice".into(),
+        o: None,
+        moves: vec![],
+        board: ".........".into(),
+        turn: None,
+        deadline: Some(1_767_225_900_000),
+        result: None,
+        created: 1_767_225_600_000,
+    }
+}
+
+#[test]
+fn game_requests_wire_form() {
+    assert_client(
+        req(20, ClientMessage::GameInvite(GameInviteRequest {})),
+        json!({"type":"game_invite","seq":20}),
+    );
+    let one = GameRef { game_id: 1 };
+    for (body, name) in [
+        (ClientMessage::GameCancel(one.clone()), "game_cancel"),
+        (ClientMessage::GameAccept(one.clone()), "game_accept"),
+        (ClientMessage::GameResign(one.clone()), "game_resign"),
+        (ClientMessage::GameWatch(one.clone()), "game_watch"),
+        (ClientMessage::GameUnwatch(one.clone()), "game_unwatch"),
+    ] {
+        assert_eq!(body.type_name(), name);
+        assert_client(req(7, body), json!({"type":name,"seq":7,"game_id":1}));
+    }
+    assert_client(
+        req(
+            21,
+            ClientMessage::GameMove(GameMove {
+                game_id: 1,
+                cell: 4,
+            }),
+        ),
+        json!({"type":"game_move","seq":21,"game_id":1,"cell":4}),
+    );
+    assert_client(
+        req(2, ClientMessage::Games(Games {})),
+        json!({"type":"games","seq":2}),
+    );
+    assert_client(
+        req(
+            10,
+            ClientMessage::Stats(StatsRequest {
+                name: Some("alice".into()),
+            }),
+        ),
+        json!({"type":"stats","seq":10,"name":"alice"}),
+    );
+    assert_client(
+        req(11, ClientMessage::Stats(StatsRequest { name: None })),
+        json!({"type":"stats","seq":11}),
+    );
+}
+
+#[test]
+fn game_replies_and_events_wire_form() {
+    let open = json!({"id":1,"status":"open","x":"alice","moves":[],"board":".........","deadline":1_767_225_900_000_i64,"created":1_767_225_600_000_i64});
+    assert_server(
+        ServerMessage::GameState(GameState {
+            seq: 20,
+            game: open_game(),
+        }),
+        json!({"type":"game_state","seq":20,"game":open}),
+    );
+    assert_server(
+        ServerMessage::GameInvite(GameInvite { game: open_game() }),
+        json!({"type":"game_invite","game":open}),
+    );
+    assert_server(
+        ServerMessage::GameList(GameList {
+            seq: 2,
+            games: vec![open_game()],
+        }),
+        json!({"type":"game_list","seq":2,"games":[open]}),
+    );
+    let over = GameView {
+        status: GameStatus::Over,
+        o: Some("bob".into()),
+        moves: vec![4, 1, 0, 2, 8],
+        board: "XOO.X...X".into(),
+        deadline: None,
+        result: Some(GameResult {
+            winner: Some("alice".into()),
+            loser: Some("bob".into()),
+            reason: EndReason::Line,
+            line: Some([0, 4, 8]),
+            summary: "alice beat bob at tic-tac-toe".into(),
+        }),
+        ..open_game()
+    };
+    assert_server(
+        ServerMessage::GameUpdate(GameUpdate { game: over }),
+        json!({"type":"game_update","game":{"id":1,"status":"over","x":"alice","o":"bob","moves":[4,1,0,2,8],"board":"XOO.X...X","result":{"winner":"alice","loser":"bob","reason":"line","line":[0,4,8],"summary":"alice beat bob at tic-tac-toe"},"created":1_767_225_600_000_i64}}),
+    );
+    assert_server(
+        ServerMessage::Stats(Stats {
+            seq: 10,
+            name: "alice".into(),
+            wins: 1,
+            losses: 0,
+            draws: 0,
+        }),
+        json!({"type":"stats","seq":10,"name":"alice","wins":1,"losses":0,"draws":0}),
+    );
+}
+
+fn secret() -> GroupInfo {
+    GroupInfo {
+        id: 2,
+        name: "secret".into(),
+        creator: "alice".into(),
+        private: true,
+        comment: Some("plans".into()),
+        created: 1_767_225_600_000,
+        status: GroupStatus::Open,
+        me: Membership::Requested,
+        members: 1,
+    }
+}
+
+#[test]
+fn group_requests_wire_form() {
+    let rust = Target::Group {
+        group: "rust".into(),
+    };
+    assert_client(
+        req(
+            12,
+            ClientMessage::Send(Send {
+                id: "c-17".into(),
+                to: rust.clone(),
+                text: "hello rustaceans".into(),
+            }),
+        ),
+        json!({"type":"send","seq":12,"id":"c-17","to":{"kind":"group","group":"rust"},"text":"hello rustaceans"}),
+    );
+    assert_client(
+        req(
+            13,
+            ClientMessage::Send(Send {
+                id: "c-18".into(),
+                to: Target::User { user: "bob".into() },
+                text: "lunch?".into(),
+            }),
+        ),
+        json!({"type":"send","seq":13,"id":"c-18","to":{"kind":"user","user":"bob"},"text":"lunch?"}),
+    );
+    assert_client(
+        req(
+            3,
+            ClientMessage::GroupCreate(GroupCreate {
+                name: "secret".into(),
+                private: true,
+                comment: Some("plans".into()),
+                full_history: false,
+            }),
+        ),
+        json!({"type":"group_create","seq":3,"name":"secret","private":true,"comment":"plans"}),
+    );
+    let g = GroupRef {
+        group: "secret".into(),
+    };
+    for (body, name) in [
+        (ClientMessage::GroupJoin(g.clone()), "group_join"),
+        (ClientMessage::GroupLeave(g.clone()), "group_leave"),
+        (ClientMessage::GroupMembers(g.clone()), "group_members"),
+    ] {
+        assert_eq!(body.type_name(), name);
+        assert_client(req(9, body), json!({"type":name,"seq":9,"group":"secret"}));
+    }
+    let m = GroupMemberRef {
+        group: "secret".into(),
+        user: "bob".into(),
+    };
+    for (body, name) in [
+        (ClientMessage::GroupApprove(m.clone()), "group_approve"),
+        (ClientMessage::GroupReject(m.clone()), "group_reject"),
+        (ClientMessage::GroupRemove(m.clone()), "group_remove"),
+    ] {
+        assert_eq!(body.type_name(), name);
+        assert_client(
+            req(4, body),
+            json!({"type":name,"seq":4,"group":"secret","user":"bob"}),
+        );
+    }
+    assert_client(
+        req(5, ClientMessage::Groups(Groups {})),
+        json!({"type":"groups","seq":5}),
+    );
+    assert_client(
+        req(
+            3,
+            ClientMessage::Read(Read {
+                to: Target::User {
+                    user: "alice".into(),
+                },
+                upto: 5013,
+            }),
+        ),
+        json!({"type":"read","seq":3,"to":{"kind":"user","user":"alice"},"upto":5013}),
+    );
+    assert_client(
+        req(
+            9,
+            ClientMessage::Search(Search {
+                text: "rocket launch".into(),
+                before: None,
+                limit: Some(20),
+            }),
+        ),
+        json!({"type":"search","seq":9,"text":"rocket launch","limit":20}),
+    );
+    assert_client(
+        req(
+            8,
+            ClientMessage::History(History {
+                to: rust,
+                from: Some("alice".into()),
+                text: Some("release".into()),
+                limit: Some(20),
+                ..Default::default()
+            }),
+        ),
+        json!({"type":"history","seq":8,"to":{"kind":"group","group":"rust"},"from":"alice","text":"release","limit":20}),
+    );
+}
+
+#[test]
+fn group_replies_and_events_wire_form() {
+    let info = json!({"id":2,"name":"secret","creator":"alice","private":true,"comment":"plans","created":1_767_225_600_000_i64,"status":"open","me":"requested","members":1});
+    assert_server(
+        ServerMessage::GroupState(GroupState {
+            seq: 9,
+            group: secret(),
+        }),
+        json!({"type":"group_state","seq":9,"group":info}),
+    );
+    assert_server(
+        ServerMessage::GroupList(GroupList {
+            seq: 5,
+            groups: vec![secret()],
+        }),
+        json!({"type":"group_list","seq":5,"groups":[info]}),
+    );
+    assert_server(
+        ServerMessage::GroupUpdate(GroupUpdate {
+            group: secret(),
+            change: GroupChange::Requested,
+            user: Some("bob".into()),
+        }),
+        json!({"type":"group_update","group":info,"change":"requested","user":"bob"}),
+    );
+    assert_server(
+        ServerMessage::MemberList(MemberList {
+            seq: 2,
+            group: "secret".into(),
+            members: vec!["alice".into()],
+            requests: vec!["bob".into()],
+        }),
+        json!({"type":"member_list","seq":2,"group":"secret","members":["alice"],"requests":["bob"]}),
+    );
+    assert_server(
+        ServerMessage::ReadOk(ReadOk {
+            seq: 3,
+            to: Target::User {
+                user: "alice".into(),
+            },
+            upto: 5013,
+        }),
+        json!({"type":"read_ok","seq":3,"to":{"kind":"user","user":"alice"},"upto":5013}),
+    );
+    let dm = ChatMessage {
+        id: 5013,
+        ts: 1_767_225_601_000,
+        kind: MessageKind::Message,
+        from: "alice".into(),
+        text: "lunch?".into(),
+        to: Target::User { user: "bob".into() },
+    };
+    assert_server(
+        ServerMessage::Message(dm.clone()),
+        json!({"type":"message","id":5013,"ts":1_767_225_601_000_i64,"kind":"message","from":"alice","text":"lunch?","to":{"kind":"user","user":"bob"}}),
+    );
+    assert_server(
+        ServerMessage::SearchResults(SearchResults {
+            seq: 9,
+            messages: vec![dm],
+            has_more: false,
+        }),
+        json!({"type":"search_results","seq":9,"messages":[{"id":5013,"ts":1_767_225_601_000_i64,"kind":"message","from":"alice","text":"lunch?","to":{"kind":"user","user":"bob"}}],"has_more":false}),
+    );
+    // A room message leaves `to` out, as version-1 clients expect.
+    let room = serde_json::to_value(ChatMessage {
+        id: 1,
+        ts: 2,
+        kind: MessageKind::Message,
+        from: "a".into(),
+        text: "b".into(),
+        to: Target::Room,
+    })
+    .unwrap();
+    assert!(room.get("to").is_none(), "{room}");
 }

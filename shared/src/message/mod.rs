@@ -9,10 +9,14 @@
 
 pub mod client;
 pub mod file;
+pub mod game;
+pub mod group;
 pub mod server;
 
 pub use client::*;
 pub use file::*;
+pub use game::*;
+pub use group::*;
 pub use server::*;
 
 #[cfg(test)]

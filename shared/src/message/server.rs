@@ -38,6 +38,22 @@ pub enum ServerMessage {
     TransferReady(super::TransferReady),
     /// On an upload's data connection, after the bytes: the file is shared.
     TransferDone(super::TransferDone),
+    /// Reply to the game requests that concern one game: its state after them.
+    GameState(super::GameState),
+    /// Reply to `games`.
+    GameList(super::GameList),
+    /// Reply to `stats`.
+    Stats(super::Stats),
+    /// Reply to the group requests that change or make one group.
+    GroupState(super::GroupState),
+    /// Reply to `groups`.
+    GroupList(super::GroupList),
+    /// Reply to `group_members`.
+    MemberList(super::MemberList),
+    /// Reply to `read`.
+    ReadOk(super::ReadOk),
+    /// Reply to `search`.
+    SearchResults(super::SearchResults),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -56,6 +72,12 @@ pub enum ServerMessage {
     ServerShutdown(ServerShutdown),
     /// Someone shared a file.
     FileShared(super::FileShared),
+    /// Someone invites anyone to a game.
+    GameInvite(super::GameInvite),
+    /// A game changed (taken, a move, over, cancelled, expired).
+    GameUpdate(super::GameUpdate),
+    /// A group changed (someone joined, left, asked to join; it closed; ...).
+    GroupUpdate(super::GroupUpdate),
 }
 
 /// Limits the server enforces, so clients can respect them up front.
@@ -182,6 +204,10 @@ pub struct ChatMessage {
     pub from: String,
     /// The text; may contain newlines and tabs.
     pub text: String,
+    /// The conversation: absent for the main room; a group; or, for a direct
+    /// message, the recipient.
+    #[serde(default, skip_serializing_if = "super::Target::is_room")]
+    pub to: super::Target,
 }
 
 /// Reply to `say`.
@@ -356,6 +382,14 @@ impl ServerMessage {
             Self::DownloadReady(m) => Some(m.seq),
             Self::TransferReady(m) => Some(m.seq),
             Self::TransferDone(m) => Some(m.seq),
+            Self::GameState(m) => Some(m.seq),
+            Self::GameList(m) => Some(m.seq),
+            Self::Stats(m) => Some(m.seq),
+            Self::GroupState(m) => Some(m.seq),
+            Self::GroupList(m) => Some(m.seq),
+            Self::MemberList(m) => Some(m.seq),
+            Self::ReadOk(m) => Some(m.seq),
+            Self::SearchResults(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)
@@ -363,7 +397,10 @@ impl ServerMessage {
             | Self::SessionReplaced(_)
             | Self::Kicked(_)
             | Self::ServerShutdown(_)
-            | Self::FileShared(_) => None,
+            | Self::FileShared(_)
+            | Self::GameInvite(_)
+            | Self::GameUpdate(_)
+            | Self::GroupUpdate(_) => None,
         }
     }
 }
