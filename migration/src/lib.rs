@@ -18,6 +18,7 @@ mod m20261123_000003_create_file_put_record;
 mod m20261123_000004_create_game_record;
 mod m20261123_000005_create_session_token;
 mod m20261123_000006_file_storage;
+mod m20261123_000007_groups;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_game_record::Migration),
             Box::new(m20261123_000005_create_session_token::Migration),
             Box::new(m20261123_000006_file_storage::Migration),
+            Box::new(m20261123_000007_groups::Migration),
         ]
     }
 }

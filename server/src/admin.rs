@@ -1,4 +1,5 @@
-//! What the administrator can do: announce, list, kick, ban, unban, stop.
+//! What the administrator can do: announce, list users and groups, kick, ban, unban,
+//! close a group, stop.
 //!
 //! The console parses lines into calls on [`Admin`]; tests call it directly.
 
@@ -11,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::db::{accounts, tokens};
+use crate::db::{accounts, groups, tokens};
 use crate::hub::OnlineEntry;
 use crate::server::Ctx;
 use crate::store::StoreItem;
@@ -32,9 +33,28 @@ pub enum AdminError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] DbErr),
+    /// No group has that name.
+    #[error("no group is named {0}")]
+    UnknownGroup(String),
+    /// The group is already closed.
+    #[error("the group {0} is already closed")]
+    GroupClosed(String),
     /// The server is shutting down.
     #[error("the server is shutting down")]
     Stopped,
+}
+
+/// A group as the administrator's `/groups` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEntry {
+    /// Name.
+    pub name: String,
+    /// Creator's name.
+    pub creator: String,
+    /// Private or public.
+    pub private: bool,
+    /// Members now.
+    pub members: u32,
 }
 
 /// Handle for administrator actions. Cheap to clone.
@@ -124,6 +144,49 @@ impl Admin {
         let account = self.account(name).await?;
         accounts::set_flag(&self.ctx.db, account.id, accounts::FLAG_NORMAL).await?;
         info!(user = %account.name, "unbanned");
+        Ok(())
+    }
+
+    /// Every open group.
+    pub async fn groups(&self) -> Result<Vec<GroupEntry>, AdminError> {
+        let db = &self.ctx.db;
+        let list: Vec<_> = groups::list_for(db, 0)
+            .await?
+            .into_iter()
+            .filter(|g| g.is_open())
+            .collect();
+        let ids: Vec<i64> = list.iter().map(|g| g.id).collect();
+        let counts = groups::member_counts(db, &ids).await?;
+        Ok(list
+            .into_iter()
+            .map(|g| GroupEntry {
+                members: counts.get(&g.id).copied().unwrap_or(0),
+                name: g.name,
+                creator: g.creator_name,
+                private: g.private,
+            })
+            .collect())
+    }
+
+    /// Close a group: nothing more can be sent to it; its members are told.
+    pub async fn close_group(&self, name: &str) -> Result<(), AdminError> {
+        let db = &self.ctx.db;
+        let mut g = groups::find_by_key(db, &name_key(name))
+            .await?
+            .ok_or_else(|| AdminError::UnknownGroup(name.to_owned()))?;
+        if !groups::close(db, g.id, groups::FLAG_CLOSED_BY_ADMIN).await? {
+            return Err(AdminError::GroupClosed(g.name));
+        }
+        g.flag = groups::FLAG_CLOSED_BY_ADMIN;
+        info!(group = %g.name, "group closed by the administrator");
+        crate::session::tell_members(
+            &self.ctx,
+            &g,
+            chatroom_shared::message::GroupChange::Closed,
+            None,
+            &[],
+        )
+        .await?;
         Ok(())
     }
 

@@ -47,7 +47,8 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 
-    /// How many bcrypt hashes may run at once (default: the number of CPUs).
+    /// How many bcrypt hashes may run at once (default: one less than the number of CPUs,
+    /// at least one, so a login storm always leaves a core to the chat).
     #[arg(long, env = "CHATROOM_BCRYPT_THREADS")]
     pub bcrypt_threads: Option<usize>,
 
@@ -128,6 +129,37 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_TRANSFER_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub transfer_idle_timeout: Duration,
 
+    /// Open groups one user may have created at a time.
+    #[arg(long, env = "CHATROOM_MAX_GROUPS_PER_USER", default_value_t = 5)]
+    pub max_groups_per_user: u64,
+
+    /// Connections allowed at once from one client address (one more is refused with
+    /// too_many_connections); 0 for no limit.
+    #[arg(
+        long,
+        env = "CHATROOM_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 32
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Messages delivered at login from the conversations a user missed (private groups
+    /// and direct messages); older unread ones stay in the history.
+    #[arg(long, env = "CHATROOM_MAX_OFFLINE_DELIVERY", default_value_t = 10_000)]
+    pub max_offline_delivery: u64,
+
+    /// An open game invitation nobody accepts ends after this long.
+    #[arg(long, env = "CHATROOM_GAME_INVITE_TTL", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub game_invite_ttl: Duration,
+
+    /// A player who does not move for this long loses the game by timeout.
+    #[arg(long, env = "CHATROOM_GAME_MOVE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub game_move_timeout: Duration,
+
+    /// A player who leaves during a game loses it unless they are back within this time;
+    /// the game's clock stops meanwhile.
+    #[arg(long, env = "CHATROOM_GAME_RECONNECT_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub game_reconnect_grace: Duration,
+
     /// How long a graceful shutdown may take before remaining connections are cut.
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
@@ -151,7 +183,9 @@ impl Config {
     /// Number of concurrent bcrypt computations.
     pub fn bcrypt_parallelism(&self) -> usize {
         self.bcrypt_threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1))
+            })
             .max(1)
     }
 }
@@ -175,6 +209,14 @@ mod tests {
         assert_eq!(c.min_free_space, 256 << 20);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
         assert_eq!(c.transfer_idle_timeout, Duration::from_secs(30));
+        assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
+        assert_eq!(c.max_groups_per_user, 5);
+        assert_eq!(c.max_connections_per_address, 32);
+        assert_eq!(c.max_offline_delivery, 10_000);
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(c.bcrypt_parallelism(), cpus.saturating_sub(1).max(1));
+        assert_eq!(c.game_move_timeout, Duration::from_secs(60));
+        assert_eq!(c.game_reconnect_grace, Duration::from_secs(30));
     }
 
     #[test]

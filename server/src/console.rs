@@ -19,6 +19,8 @@ Commands:
   /kick NAME [REASON]   disconnect a user
   /ban NAME             disable an account (and disconnect it)
   /unban NAME           enable a banned account
+  /groups               the open groups
+  /close-group NAME     close a group (its members are told)
   /quit                 shut the server down gracefully
   //text                announce a line that starts with /";
 
@@ -42,6 +44,10 @@ pub enum Command {
     Ban(String),
     /// Unban an account.
     Unban(String),
+    /// List the open groups.
+    Groups,
+    /// Close a group.
+    CloseGroup(String),
     /// Shut down.
     Quit,
     /// A blank line: nothing to do.
@@ -81,6 +87,9 @@ pub fn parse(line: &str) -> Command {
         ("ban", None) => Command::Usage("/ban NAME"),
         ("unban", Some(name)) => Command::Unban(name),
         ("unban", None) => Command::Usage("/unban NAME"),
+        ("groups", _) => Command::Groups,
+        ("close-group", Some(name)) => Command::CloseGroup(name),
+        ("close-group", None) => Command::Usage("/close-group NAME"),
         (other, _) => Command::Unknown(other.to_owned()),
     }
 }
@@ -121,6 +130,25 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
         Command::Unban(name) => match admin.unban(&name).await {
             Ok(()) => format!("unbanned {name}"),
             Err(e) => format!("not unbanned: {e}"),
+        },
+        Command::Groups => match admin.groups().await {
+            Ok(groups) if groups.is_empty() => "no open groups".to_owned(),
+            Ok(groups) => {
+                let mut out = format!("{} open groups:", groups.len());
+                for g in groups {
+                    let kind = if g.private { "private" } else { "public" };
+                    out.push_str(&format!(
+                        "\n  {}  ({kind}, by {}, {} members)",
+                        g.name, g.creator, g.members
+                    ));
+                }
+                out
+            }
+            Err(e) => format!("error: {e}"),
+        },
+        Command::CloseGroup(name) => match admin.close_group(&name).await {
+            Ok(()) => format!("closed the group {name}"),
+            Err(e) => format!("not closed: {e}"),
         },
         Command::Quit => {
             admin.shutdown();
@@ -183,5 +211,11 @@ mod tests {
         assert_eq!(parse("/ban eve"), Command::Ban("eve".into()));
         assert_eq!(parse("/unban eve"), Command::Unban("eve".into()));
         assert_eq!(parse("/dance"), Command::Unknown("dance".into()));
+        assert_eq!(parse("/groups"), Command::Groups);
+        assert_eq!(
+            parse("/close-group rust"),
+            Command::CloseGroup("rust".into())
+        );
+        assert_eq!(parse("/close-group"), Command::Usage("/close-group NAME"));
     }
 }

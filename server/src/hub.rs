@@ -74,6 +74,10 @@ enum Command {
         reason: LeaveReason,
     },
     Publish(Vec<Delivery>),
+    SendTo {
+        uids: Vec<i64>,
+        frame: bytes::Bytes,
+    },
     Online {
         reply: oneshot::Sender<Vec<OnlineEntry>>,
     },
@@ -154,6 +158,12 @@ impl Hub {
         self.send(Command::Publish(deliveries)).await
     }
 
+    /// Send one event to these accounts only (those online), e.g. a game's moves to
+    /// its players and spectators.
+    pub async fn send_to(&self, uids: Vec<i64>, frame: bytes::Bytes) -> Result<(), HubGone> {
+        self.send(Command::SendTo { uids, frame }).await
+    }
+
     /// Who is online now.
     pub async fn online(&self) -> Result<Vec<OnlineEntry>, HubGone> {
         let (reply, rx) = oneshot::channel();
@@ -199,6 +209,7 @@ impl HubTask {
                     }
                 }
                 Command::Publish(deliveries) => self.publish(deliveries),
+                Command::SendTo { uids, frame } => self.send_to(&uids, &frame),
                 Command::Online { reply } => {
                     let list = self
                         .order
@@ -297,6 +308,23 @@ impl HubTask {
             message_id: None,
             except: None,
         })
+    }
+
+    /// Queue one frame for some sessions; disconnect those that cannot keep up.
+    fn send_to(&mut self, uids: &[i64], frame: &bytes::Bytes) {
+        let mut notices = Vec::new();
+        for uid in uids {
+            let Some(session) = self.sessions.get(uid) else {
+                continue;
+            };
+            if let Err(PushError::Full) = session.outbox.push(Outbound::Frames(frame.clone())) {
+                warn!(uid, "client too slow; disconnecting");
+                notices.extend(self.remove_session(*uid, LeaveReason::TooSlow));
+            }
+        }
+        if !notices.is_empty() {
+            self.publish(notices);
+        }
     }
 
     /// Queue deliveries for every session, as one shared batch; disconnect

@@ -13,18 +13,22 @@
 //! - [`outbox`]: what a session is sent by the hub and the store.
 //! - [`files`]: shared files: their storage, transfer tickets, and the data
 //!   connections that move their bytes beside the chat.
+//! - [`games`]: the two-player game: one task owns every invitation and game,
+//!   decides accepts and moves in turn, and stores finished games.
 //! - [`db`]: SeaORM entities and the queries, on SQLite, PostgreSQL or MySQL.
 //! - [`password`], [`token`], [`throttle`]: bcrypt off the async threads,
 //!   resume tokens, failed-login limits per address.
 //! - [`admin`], [`console`]: the administrator's actions and the console on
 //!   standard input that drives them.
-//! - [`config`]: every flag and its default.
+//! - [`config`]: every flag and its default; [`conn_limit`]: connections per address.
 
 pub mod admin;
 pub mod config;
+pub mod conn_limit;
 pub mod console;
 pub mod db;
 pub mod files;
+pub mod games;
 pub mod history;
 pub mod hub;
 pub mod outbox;

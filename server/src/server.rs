@@ -77,6 +77,8 @@ pub struct Ctx {
     pub limits: Limits,
     /// Shared files: their storage and transfer tickets.
     pub files: Files,
+    /// The game task: invitations and games in play.
+    pub games: crate::games::Games,
     next_session: AtomicU64,
 }
 
@@ -116,13 +118,10 @@ pub struct Server {
 impl Server {
     /// Bind `config.listen` and start.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = listen(config.listen).map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         Self::start(listener, config).await
     }
 
@@ -149,7 +148,15 @@ impl Server {
             close_store.clone(),
         )
         .await?;
+        let games = crate::games::Games::start(
+            config.game_invite_ttl,
+            config.game_move_timeout,
+            config.game_reconnect_grace,
+            hub.clone(),
+            db.clone(),
+        );
         let ctx = Arc::new(Ctx {
+            games,
             hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
             throttle: AddressThrottle::new(
                 config.address_failure_limit,
@@ -200,6 +207,7 @@ impl Server {
         info!(%addr, "listening");
         let sessions = TaskTracker::new();
         let readers = TaskTracker::new();
+        let slots = crate::conn_limit::AddressSlots::new(ctx.config.max_connections_per_address);
         let flush = CancellationToken::new();
         loop {
             tokio::select! {
@@ -209,12 +217,20 @@ impl Server {
                         if let Err(e) = stream.set_nodelay(true) {
                             warn!(error = %e, "set_nodelay failed");
                         }
+                        let Some(slot) = slots.take(peer.ip()) else {
+                            sessions.spawn(refuse_busy_address(stream, peer));
+                            continue;
+                        };
                         let signals = Signals {
                             shutdown: shutdown.clone(),
                             flush: flush.clone(),
                             reading: readers.token(),
                         };
-                        sessions.spawn(session::serve(stream, peer, Arc::clone(&ctx), signals));
+                        let ctx = Arc::clone(&ctx);
+                        sessions.spawn(async move {
+                            let _slot = slot;
+                            session::serve(stream, peer, ctx, signals).await;
+                        });
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: wait, don't spin.
@@ -245,6 +261,41 @@ impl Server {
         info!("stopped");
         Ok(())
     }
+}
+
+/// Pending connections the kernel queues for `accept`. Large, because clients come back
+/// all at once after a restart, while the server is still opening its database: with
+/// tokio's default of 128, the rest of their SYNs are dropped and each waits a full
+/// second for the kernel's retransmit. (The kernel caps it at `net.core.somaxconn`.)
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr` with [`LISTEN_BACKLOG`], reusable at once after a
+/// restart (SO_REUSEADDR).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Tell a connection from an address that has all its slots why it is closed.
+async fn refuse_busy_address(mut stream: tokio::net::TcpStream, peer: SocketAddr) {
+    use tokio::io::AsyncWriteExt;
+    info!(%peer, "too many connections from this address; refused");
+    let reply =
+        chatroom_shared::message::ServerMessage::Error(chatroom_shared::message::ErrorReply::new(
+            None,
+            chatroom_shared::ErrorCode::TooManyConnections,
+            "too many connections from your address; close one and try again",
+        ));
+    if let Ok(frame) = chatroom_shared::encode_frame(&reply) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&frame)).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 /// Start on `listener` and serve until `shutdown` completes: the library entry

@@ -16,7 +16,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, LeaveReason, MessageKind, SayOk, ServerMessage,
+    Announcement, ChatMessage, LeaveReason, MessageKind, SayOk, ServerMessage, Target,
 };
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -48,10 +48,12 @@ pub struct Ack {
 /// One record for the writer.
 #[derive(Debug)]
 pub enum StoreItem {
-    /// A user's chat message for the main room.
+    /// A user's chat message: to the main room, a group or a user.
     Chat {
         /// Sender account id.
         uid: i64,
+        /// Where it goes.
+        to: Destination,
         /// Sender display name (for the event).
         name: Arc<str>,
         /// Client message id, for de-duplication.
@@ -81,6 +83,21 @@ pub enum StoreItem {
         /// Login time.
         ts: UnixMillis,
     },
+    /// A resume token was issued: store its hash and prune the account's old ones, in
+    /// the writer's own transaction (so logins never compete with it for the database's
+    /// write lock); `done` is told once it is committed, before the token is handed out.
+    TokenIssued {
+        /// Account id.
+        uid: i64,
+        /// SHA-256 of the token.
+        hash: Vec<u8>,
+        /// Issue time.
+        ts: UnixMillis,
+        /// Expiry time.
+        expires: UnixMillis,
+        /// Told once committed.
+        done: oneshot::Sender<()>,
+    },
     /// A resume token was used.
     TokenUsed {
         /// The token row id.
@@ -88,6 +105,32 @@ pub enum StoreItem {
         /// When.
         ts: UnixMillis,
     },
+}
+
+/// Where a chat message goes, resolved by the session that took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// `chat_history.target_kind`.
+    pub kind: i16,
+    /// `chat_history.target_id`.
+    pub id: i64,
+    /// The conversation as clients name it (in the `message` event).
+    pub target: Target,
+    /// Who gets the message now (if online); `None` for everyone in the main room.
+    /// The sender is never among them: they get `say_ok`.
+    pub recipients: Option<Vec<i64>>,
+}
+
+impl Destination {
+    /// The main room.
+    pub fn room() -> Self {
+        Self {
+            kind: history::TARGET_ROOM,
+            id: 0,
+            target: Target::Room,
+            recipients: None,
+        }
+    }
 }
 
 /// The store is not accepting records (the server is shutting down).
@@ -197,10 +240,28 @@ enum AfterCommit {
         ts: UnixMillis,
     },
     Deliver(Delivery),
+    DeliverTo(Vec<i64>, bytes::Bytes),
     Announced {
         done: oneshot::Sender<Result<i64, StoreError>>,
         id: i64,
     },
+    Issued(oneshot::Sender<()>),
+}
+
+/// A resume token to store.
+struct NewToken {
+    uid: i64,
+    hash: Vec<u8>,
+    ts: UnixMillis,
+    expires: UnixMillis,
+}
+
+/// Everything one batch writes, in one transaction.
+struct Writes<'a> {
+    rows: &'a [history::NewChatRow],
+    logins: &'a [(i64, String, UnixMillis)],
+    token_uses: &'a [(i64, UnixMillis)],
+    issued: &'a [NewToken],
 }
 
 impl WriterTask {
@@ -230,6 +291,7 @@ impl WriterTask {
         let mut rows = Vec::new();
         let mut logins = Vec::new();
         let mut token_uses = Vec::new();
+        let mut issued = Vec::new();
         let mut after = Vec::new();
         // Client ids first seen in this batch, so a retry inside the same batch
         // is caught too; they enter `dedup` once the batch is committed.
@@ -239,6 +301,7 @@ impl WriterTask {
             match item {
                 StoreItem::Chat {
                     uid,
+                    to,
                     name,
                     client_id,
                     text,
@@ -260,6 +323,7 @@ impl WriterTask {
                                 kind: MessageKind::Message,
                                 from: name.to_string(),
                                 text: text.clone(),
+                                to: to.target,
                             }));
                             rows.push(history::NewChatRow {
                                 id,
@@ -267,16 +331,19 @@ impl WriterTask {
                                 send_time: ts,
                                 level: history::LEVEL_USER,
                                 uid: Some(uid),
-                                target_kind: history::TARGET_ROOM,
-                                target_id: 0,
+                                target_kind: to.kind,
+                                target_id: to.id,
                                 client_msg_id: Some(key.1.clone()),
                             });
                             pending.insert(key.clone(), (id, ts));
-                            after.push(AfterCommit::Deliver(Delivery {
-                                frame,
-                                message_id: Some(id),
-                                except: Some(uid),
-                            }));
+                            after.push(match to.recipients {
+                                None => AfterCommit::Deliver(Delivery {
+                                    frame,
+                                    message_id: Some(id),
+                                    except: Some(uid),
+                                }),
+                                Some(uids) => AfterCommit::DeliverTo(uids, frame),
+                            });
                             (id, ts)
                         }
                     };
@@ -314,15 +381,37 @@ impl WriterTask {
                 }
                 StoreItem::LoginStat { uid, address, ts } => logins.push((uid, address, ts)),
                 StoreItem::TokenUsed { token_id, ts } => token_uses.push((token_id, ts)),
+                StoreItem::TokenIssued {
+                    uid,
+                    hash,
+                    ts,
+                    expires,
+                    done,
+                } => {
+                    issued.push(NewToken {
+                        uid,
+                        hash,
+                        ts,
+                        expires,
+                    });
+                    after.push(AfterCommit::Issued(done));
+                }
             }
         }
 
-        self.commit_with_retry(&rows, &logins, &token_uses).await;
+        let writes = Writes {
+            rows: &rows,
+            logins: &logins,
+            token_uses: &token_uses,
+            issued: &issued,
+        };
+        self.commit_with_retry(&writes).await;
         for (key, value) in pending {
             self.dedup.insert(key, value);
         }
 
         let mut deliveries = Vec::new();
+        let mut targeted = Vec::new();
         // Acks per connection, coalesced into one outbox item each.
         let mut acks: HashMap<u64, (i64, Outbox, BytesMut)> = HashMap::new();
         for step in after {
@@ -348,8 +437,12 @@ impl WriterTask {
                     }
                 }
                 AfterCommit::Deliver(d) => deliveries.push(d),
+                AfterCommit::DeliverTo(uids, frame) => targeted.push((uids, frame)),
                 AfterCommit::Announced { done, id } => {
                     let _ = done.send(Ok(id));
+                }
+                AfterCommit::Issued(done) => {
+                    let _ = done.send(());
                 }
             }
         }
@@ -367,6 +460,13 @@ impl WriterTask {
                 debug!("hub stopped; deliveries dropped during shutdown");
             }
         }
+        // Group and direct messages, to their recipients only. (Who was offline gets
+        // them at the next login, from the stored history.)
+        for (uids, frame) in targeted {
+            if self.hub.send_to(uids, frame).await.is_err() {
+                debug!("hub stopped; deliveries dropped during shutdown");
+            }
+        }
     }
 
     fn take_id(&mut self) -> i64 {
@@ -377,18 +477,13 @@ impl WriterTask {
 
     /// Commit one batch, retrying with capped backoff until the database takes
     /// it: records that entered the queue are never dropped.
-    async fn commit_with_retry(
-        &self,
-        rows: &[history::NewChatRow],
-        logins: &[(i64, String, UnixMillis)],
-        token_uses: &[(i64, UnixMillis)],
-    ) {
+    async fn commit_with_retry(&self, writes: &Writes<'_>) {
         let mut delay = Duration::from_millis(50);
         loop {
-            match self.commit(rows, logins, token_uses).await {
+            match self.commit(writes).await {
                 Ok(()) => return,
                 Err(e) => {
-                    error!(error = %e, retry_in = ?delay, rows = rows.len(), "storing a batch failed");
+                    error!(error = %e, retry_in = ?delay, rows = writes.rows.len(), "storing a batch failed");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
@@ -396,22 +491,25 @@ impl WriterTask {
         }
     }
 
-    async fn commit(
-        &self,
-        rows: &[history::NewChatRow],
-        logins: &[(i64, String, UnixMillis)],
-        token_uses: &[(i64, UnixMillis)],
-    ) -> Result<(), DbErr> {
-        if rows.is_empty() && logins.is_empty() && token_uses.is_empty() {
+    async fn commit(&self, w: &Writes<'_>) -> Result<(), DbErr> {
+        if w.rows.is_empty()
+            && w.logins.is_empty()
+            && w.token_uses.is_empty()
+            && w.issued.is_empty()
+        {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        history::insert_rows(&txn, rows).await?;
-        for (uid, address, ts) in logins {
+        history::insert_rows(&txn, w.rows).await?;
+        for (uid, address, ts) in w.logins {
             accounts::record_login(&txn, *uid, address, *ts).await?;
         }
-        for (token_id, ts) in token_uses {
+        for (token_id, ts) in w.token_uses {
             tokens::touch(&txn, *token_id, *ts).await?;
+        }
+        for t in w.issued {
+            tokens::insert_token(&txn, t.uid, &t.hash, t.ts, t.expires).await?;
+            tokens::prune(&txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
         }
         txn.commit().await
     }

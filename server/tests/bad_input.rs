@@ -504,6 +504,7 @@ db_test!(
                 before: Some(ack.message_id + 1),
                 after: Some(0),
                 limit: None,
+                ..Default::default()
             }),
         )
         .await;
@@ -581,6 +582,7 @@ db_test!(
                     before: Some(10),
                     after: Some(1),
                     limit: None,
+                    ..Default::default()
                 }),
                 ErrorCode::InvalidCursor,
             ),

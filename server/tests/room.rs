@@ -478,6 +478,7 @@ db_test!(
                 before: Some(all[5]),
                 after: Some(all[0]),
                 limit: None,
+                ..Default::default()
             }))
             .await;
         assert_eq!(error_code(&reply), ErrorCode::InvalidCursor);

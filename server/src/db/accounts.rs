@@ -119,3 +119,23 @@ pub async fn record_login(
         .await?;
     Ok(res.rows_affected > 0)
 }
+
+/// Names of these accounts, by id (for naming the recipients of direct messages).
+pub async fn names_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, String)> = base_info::Entity::find()
+        .select_only()
+        .column(base_info::Column::Id)
+        .column(base_info::Column::Name)
+        .filter(base_info::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

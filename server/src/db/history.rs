@@ -1,19 +1,25 @@
-//! Chat history (`chat_history`): storing messages in batches and reading the main room
-//! back page by page.
+//! Chat history (`chat_history`): storing messages in batches and reading a conversation
+//! (the main room, a group, two users' direct messages, or everything a user may read)
+//! back page by page, narrowed by time, sender and words.
 //!
 //! Message ids are assigned by the server (monotonic), so "newer" means "higher id"
 //! everywhere here, and pages are keyset pages on `id`, served by the
 //! `(target_kind, target_id, id)` index.
 
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::entity::{base_info, chat_history};
 
-/// `target_kind` of the main room (1 = group and 2 = direct message are reserved).
+/// `target_kind` of the main room.
 pub const TARGET_ROOM: i16 = 0;
+/// `target_kind` of a group message (`target_id` is the group).
+pub const TARGET_GROUP: i16 = 1;
+/// `target_kind` of a direct message (`target_id` is the recipient).
+pub const TARGET_USER: i16 = 2;
 /// `level` of a message written by a user.
 pub const LEVEL_USER: i16 = 0;
 /// `level` of an admin announcement (no `uid`).
@@ -57,6 +63,152 @@ pub struct StoredMessage {
     pub sender: Option<String>,
     /// The message text.
     pub text: String,
+    /// Sender's account id; `None` for admin announcements.
+    pub uid: Option<i64>,
+    /// Where it went: [`TARGET_ROOM`], [`TARGET_GROUP`] or [`TARGET_USER`].
+    pub target_kind: i16,
+    /// The group or recipient; 0 for the room.
+    pub target_id: i64,
+}
+
+/// Which messages a query may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The main room.
+    Room,
+    /// One group; with a cut-off, only messages sent at or after it.
+    Group {
+        /// The group.
+        id: i64,
+        /// Earliest send time visible (a private group's join-time cut-off).
+        since: Option<i64>,
+    },
+    /// The direct messages between two users.
+    Direct {
+        /// One of them.
+        me: i64,
+        /// The other.
+        peer: i64,
+    },
+    /// The direct messages sent to one user (by anyone).
+    Inbox {
+        /// The recipient.
+        me: i64,
+    },
+    /// Everything a user may read: the room, these groups (each with its cut-off), and
+    /// the direct messages to or from `me`.
+    Readable {
+        /// The reader.
+        me: i64,
+        /// The groups, with their cut-offs.
+        groups: Vec<(i64, Option<i64>)>,
+    },
+}
+
+/// Narrowing of a history query beyond its scope and cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Only messages sent before this time.
+    pub before_ts: Option<i64>,
+    /// Only messages sent after this time.
+    pub after_ts: Option<i64>,
+    /// Only messages from this account.
+    pub from: Option<i64>,
+    /// Only messages containing every one of these words (case ignored).
+    pub words: Vec<String>,
+}
+
+fn group_condition(id: i64, since: Option<i64>) -> Condition {
+    let mut c = Condition::all()
+        .add(chat_history::Column::TargetKind.eq(TARGET_GROUP))
+        .add(chat_history::Column::TargetId.eq(id));
+    if let Some(since) = since {
+        c = c.add(chat_history::Column::SendTime.gte(since));
+    }
+    c
+}
+
+fn room_condition() -> Condition {
+    Condition::all()
+        .add(chat_history::Column::TargetKind.eq(TARGET_ROOM))
+        .add(chat_history::Column::TargetId.eq(0i64))
+}
+
+impl Scope {
+    fn condition(&self) -> Condition {
+        use chat_history::Column as C;
+        match self {
+            Self::Room => room_condition(),
+            Self::Group { id, since } => group_condition(*id, *since),
+            Self::Direct { me, peer } => Condition::all().add(C::TargetKind.eq(TARGET_USER)).add(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(C::Uid.eq(*me))
+                            .add(C::TargetId.eq(*peer)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(C::Uid.eq(*peer))
+                            .add(C::TargetId.eq(*me)),
+                    ),
+            ),
+            Self::Inbox { me } => Condition::all()
+                .add(C::TargetKind.eq(TARGET_USER))
+                .add(C::TargetId.eq(*me)),
+            Self::Readable { me, groups } => {
+                let mut any = Condition::any().add(room_condition()).add(
+                    Condition::all().add(C::TargetKind.eq(TARGET_USER)).add(
+                        Condition::any()
+                            .add(C::Uid.eq(*me))
+                            .add(C::TargetId.eq(*me)),
+                    ),
+                );
+                for (id, since) in groups {
+                    any = any.add(group_condition(*id, *since));
+                }
+                any
+            }
+        }
+    }
+}
+
+/// `word` as a LIKE pattern matching it anywhere, with `!` escaping the pattern's own
+/// special characters (an escape character that needs no escaping in any backend's
+/// string literals).
+fn contains_pattern(word: &str) -> String {
+    let mut p = String::from("%");
+    for ch in word.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            p.push('!');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+impl Filters {
+    fn condition(&self) -> Condition {
+        use chat_history::Column as C;
+        let mut c = Condition::all();
+        if let Some(t) = self.before_ts {
+            c = c.add(C::SendTime.lt(t));
+        }
+        if let Some(t) = self.after_ts {
+            c = c.add(C::SendTime.gt(t));
+        }
+        if let Some(uid) = self.from {
+            c = c.add(C::Uid.eq(uid));
+        }
+        for word in &self.words {
+            c = c.add(
+                Expr::expr(Func::lower(Expr::col((chat_history::Entity, C::Comment))))
+                    .like(LikeExpr::new(contains_pattern(word)).escape('!')),
+            );
+        }
+        c
+    }
 }
 
 /// Which page of the room's history [`room_page`] returns.
@@ -119,7 +271,22 @@ pub async fn room_page(
     cursor: Cursor,
     limit: u64,
 ) -> Result<(Vec<StoredMessage>, bool), DbErr> {
-    let query = room();
+    page(db, &Scope::Room, &Filters::default(), cursor, limit).await
+}
+
+/// One page of the messages in `scope` that pass `filters`, in ascending id order, and
+/// whether more exist beyond the page in the direction of travel (older for
+/// `Latest`/`Before`, newer for `After`).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filters: &Filters,
+    cursor: Cursor,
+    limit: u64,
+) -> Result<(Vec<StoredMessage>, bool), DbErr> {
+    let query = chat_history::Entity::find()
+        .filter(scope.condition())
+        .filter(filters.condition());
     let query = match cursor {
         Cursor::Latest => query.order_by_desc(chat_history::Column::Id),
         Cursor::Before(id) => query
@@ -130,13 +297,17 @@ pub async fn room_page(
             .order_by_asc(chat_history::Column::Id),
     };
     // One extra row tells whether there is more beyond the page.
-    let rows: Vec<(i64, i64, i16, Option<String>, String)> = query
+    type Row = (i64, i64, i16, Option<String>, String, Option<i64>, i16, i64);
+    let rows: Vec<Row> = query
         .select_only()
         .column(chat_history::Column::Id)
         .column(chat_history::Column::SendTime)
         .column(chat_history::Column::Level)
         .column(base_info::Column::Name)
         .column(chat_history::Column::Comment)
+        .column(chat_history::Column::Uid)
+        .column(chat_history::Column::TargetKind)
+        .column(chat_history::Column::TargetId)
         .left_join(base_info::Entity)
         .limit(limit.saturating_add(1))
         .into_tuple()
@@ -146,13 +317,18 @@ pub async fn room_page(
     let mut page: Vec<StoredMessage> = rows
         .into_iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|(id, send_time, level, sender, text)| StoredMessage {
-            id,
-            send_time,
-            level,
-            sender,
-            text,
-        })
+        .map(
+            |(id, send_time, level, sender, text, uid, target_kind, target_id)| StoredMessage {
+                id,
+                send_time,
+                level,
+                sender,
+                text,
+                uid,
+                target_kind,
+                target_id,
+            },
+        )
         .collect();
     if !matches!(cursor, Cursor::After(_)) {
         page.reverse();

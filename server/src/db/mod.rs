@@ -8,13 +8,19 @@
 //! - [`tokens`]: hashed resume tokens.
 //! - [`history`]: storing chat messages and reading them back page by page.
 //! - [`files`]: recording stored uploads and listing shared files.
+//! - [`games`]: storing finished games and counting a user's record.
+//! - [`groups`]: groups and memberships.
+//! - [`reads`]: read positions per user and conversation.
 //!
 //! All timestamps are `i64` unix milliseconds (UTC).
 
 pub mod accounts;
 pub mod entity;
 pub mod files;
+pub mod games;
+pub mod groups;
 pub mod history;
+pub mod reads;
 pub mod tokens;
 
 use std::path::Path;

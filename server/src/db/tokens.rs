@@ -9,6 +9,9 @@ use sea_orm::{
 
 use super::entity::session_token;
 
+/// Resume tokens kept per account; older ones are pruned when a new one is issued.
+pub const TOKENS_PER_ACCOUNT: u64 = 10;
+
 /// Stores a newly issued token (by its hash) for account `uid`, valid until `expires`.
 pub async fn insert_token(
     db: &impl ConnectionTrait,

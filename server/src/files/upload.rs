@@ -1,8 +1,9 @@
 //! Receiving an upload on a data connection.
 //!
-//! The socket is read on the connection's task; a blocking writer thread appends the
-//! bytes to the partial file and hashes them, fed through a bounded channel so a slow
-//! disk slows the sender (TCP backpressure) instead of growing memory. Once every byte
+//! The socket is read on the connection's task; blocking threads append the bytes to
+//! the partial file, hash them and write them back to disk side by side
+//! ([`PartialFile::append_all`]), fed through a bounded channel so a slow disk slows
+//! the sender (TCP backpressure) instead of growing memory. Once every byte
 //! is in and the SHA-256 matches, the file is synced, moved into place, recorded and
 //! announced. An upload that stops early keeps its partial file for a resume and lists
 //! nothing.
@@ -178,9 +179,7 @@ fn write_partial(
     mut rx: mpsc::Receiver<Bytes>,
 ) -> std::io::Result<PartialFile> {
     let mut partial = store.open_partial(key, offset)?;
-    while let Some(chunk) = rx.blocking_recv() {
-        partial.append(&chunk)?;
-    }
+    partial.append_all(|| rx.blocking_recv())?;
     Ok(partial)
 }
 

@@ -18,9 +18,6 @@ use crate::outbox::outbox;
 use crate::store::StoreItem;
 use crate::time::now_ms;
 
-/// Resume tokens kept per account; older ones are pruned at each login.
-const TOKENS_PER_ACCOUNT: u64 = 10;
-
 impl Session {
     pub(super) fn hello(&mut self, seq: u32, m: Hello) -> Result<Flow, Reject> {
         // Every refusal of hello still says who we are and what we speak.
@@ -172,15 +169,18 @@ impl Session {
         let now = now_ms();
         let expires =
             now.saturating_add(i64::try_from(ctx.config.token_ttl.as_millis()).unwrap_or(i64::MAX));
-        tokens::insert_token(
-            &ctx.db,
-            account.id,
-            &crate::token::hash(&token),
-            now,
+        // Stored by the store's writer, in its group commit, before it is handed out.
+        let (done, stored) = tokio::sync::oneshot::channel();
+        let item = StoreItem::TokenIssued {
+            uid: account.id,
+            hash: crate::token::hash(&token).to_vec(),
+            ts: now,
             expires,
-        )
-        .await?;
-        tokens::prune(&ctx.db, account.id, TOKENS_PER_ACCOUNT, now).await?;
+            done,
+        };
+        let shutting_down = || Reject::new(ErrorCode::ShuttingDown, "the server is shutting down");
+        ctx.store.submit(item).await.map_err(|_| shutting_down())?;
+        stored.await.map_err(|_| shutting_down())?;
         self.enter_room(seq, account, token, expires).await
     }
 
@@ -228,6 +228,9 @@ impl Session {
         let ack_sender = tx.downgrade();
         let name: Arc<str> = Arc::from(account.name.as_str());
         let since = now_ms();
+        // Before the join: a "left" of the session this one replaces then comes later
+        // and is seen to be stale, so a game in play never pauses for a re-login.
+        ctx.games.online(account.id, self.id).await;
         let joined = ctx
             .hub
             .join(SessionEntry {
@@ -244,6 +247,7 @@ impl Session {
         // the database fails just below, they see a join and a leave).
         let leave = LeaveGuard {
             hub: ctx.hub.clone(),
+            games: ctx.games.clone(),
             uid: account.id,
             session_id: self.id,
             reason: Some(crate::LeaveReason::Disconnected),
@@ -288,6 +292,8 @@ impl Session {
             skip_upto,
             _leave: leave,
         });
+        // After login_ok: join requests waiting for this user, and what they missed.
+        self.deliver_missed(account.id).await?;
         Ok(Flow::Continue)
     }
 }

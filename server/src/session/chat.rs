@@ -1,28 +1,166 @@
-//! Chat in the main room: `say` and `history`.
+//! Chat in every conversation: `say` (the main room), `send` (a group or a user),
+//! `history`, `search` and `read`.
+//!
+//! A conversation named by the client is resolved here, once, into what the user may
+//! do with it: the room is everyone's; a group must exist and be open, and a private
+//! one is read and written by members only (reading from the moment they joined unless
+//! the group shows new members its whole history); a direct message needs an existing
+//! user.
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{History, HistoryPage, Say, ServerMessage};
-use chatroom_shared::rules::{TextError, validate_client_id, validate_text};
+use chatroom_shared::message::{
+    History, HistoryPage, Read, ReadOk, Say, Search, SearchResults, Send, ServerMessage, Target,
+};
+use chatroom_shared::rules::{TextError, name_key, validate_client_id, validate_text};
 
 use super::{Flow, Reject, Session};
-use crate::db::history;
-use crate::history::to_chat_message;
-use crate::store::{Ack, StoreItem};
+use crate::db::history::{self, Cursor, Filters, Scope, TARGET_GROUP, TARGET_ROOM, TARGET_USER};
+use crate::db::{accounts, groups, reads};
+use crate::history::to_chat_messages;
+use crate::store::{Ack, Destination, StoreItem};
 use crate::time::now_ms;
 
+/// A conversation the user may use, resolved.
+pub(super) struct Conversation {
+    /// `chat_history.target_kind`.
+    pub kind: i16,
+    /// `chat_history.target_id` (the group, or the other user).
+    pub id: i64,
+    /// The conversation with its names as stored.
+    pub target: Target,
+    /// The messages the user may read in it.
+    pub scope: Scope,
+    /// For a group: whether the user is a member (may write).
+    pub member: bool,
+}
+
+fn no_group(name: &str) -> Reject {
+    Reject::new(
+        ErrorCode::GroupNotFound,
+        format!("no group is named {name:?}"),
+    )
+}
+
 impl Session {
-    /// Queue the message for storage; the store acknowledges it (`say_ok`)
-    /// and delivers it to the others once it is committed.
+    /// Resolve `to` for the logged-in user, refusing what they may not read.
+    pub(super) async fn conversation(&self, to: &Target) -> Result<Conversation, Reject> {
+        let me = self.require_login()?.uid;
+        let db = &self.ctx.db;
+        match to {
+            Target::Room => Ok(Conversation {
+                kind: TARGET_ROOM,
+                id: 0,
+                target: Target::Room,
+                scope: Scope::Room,
+                member: true,
+            }),
+            Target::Group { group } => {
+                let g = groups::find_by_key(db, &name_key(group.trim()))
+                    .await?
+                    .ok_or_else(|| no_group(group))?;
+                if !g.is_open() {
+                    return Err(Reject::new(
+                        ErrorCode::GroupClosed,
+                        format!("the group {} is closed", g.name),
+                    ));
+                }
+                let rel = groups::relation(db, g.id, me).await?;
+                let member = rel.is_some_and(|r| r.flag == groups::REL_MEMBER);
+                let since = match (g.private, rel) {
+                    (false, _) => None,
+                    (true, Some(r)) if member => (!g.full_history).then_some(r.since),
+                    (true, _) => {
+                        return Err(Reject::new(
+                            ErrorCode::Forbidden,
+                            format!("{} is a private group: only its members read it", g.name),
+                        ));
+                    }
+                };
+                Ok(Conversation {
+                    kind: TARGET_GROUP,
+                    id: g.id,
+                    target: Target::Group { group: g.name },
+                    scope: Scope::Group { id: g.id, since },
+                    member,
+                })
+            }
+            Target::User { user } => {
+                let peer = accounts::find_by_key(db, &name_key(user.trim()))
+                    .await?
+                    .ok_or_else(|| {
+                        Reject::new(
+                            ErrorCode::UserNotFound,
+                            format!("no account is named {user:?}"),
+                        )
+                    })?;
+                Ok(Conversation {
+                    kind: TARGET_USER,
+                    id: peer.id,
+                    target: Target::User { user: peer.name },
+                    scope: Scope::Direct { me, peer: peer.id },
+                    member: true,
+                })
+            }
+        }
+    }
+
+    /// `say`: a message to the main room.
     pub(super) async fn say(&mut self, seq: u32, m: Say) -> Result<Flow, Reject> {
+        self.submit_chat(seq, m.id, m.text, Destination::room())
+            .await
+    }
+
+    /// `send`: a message to any conversation the user may write to.
+    pub(super) async fn send(&mut self, seq: u32, m: Send) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let c = self.conversation(&m.to).await?;
+        let recipients = match c.kind {
+            TARGET_ROOM => None,
+            TARGET_GROUP => {
+                if !c.member {
+                    return Err(Reject::new(
+                        ErrorCode::Forbidden,
+                        "only members write to a group; join it first",
+                    ));
+                }
+                let members = groups::users_with(&self.ctx.db, c.id, groups::REL_MEMBER).await?;
+                Some(
+                    members
+                        .into_iter()
+                        .map(|(uid, _)| uid)
+                        .filter(|&u| u != me)
+                        .collect(),
+                )
+            }
+            _ => Some(if c.id == me { Vec::new() } else { vec![c.id] }),
+        };
+        let to = Destination {
+            kind: c.kind,
+            id: c.id,
+            target: c.target,
+            recipients,
+        };
+        self.submit_chat(seq, m.id, m.text, to).await
+    }
+
+    /// Queue the message for storage; the store acknowledges it (`say_ok`) and
+    /// delivers it once it is committed.
+    async fn submit_chat(
+        &mut self,
+        seq: u32,
+        id: String,
+        text: String,
+        to: Destination,
+    ) -> Result<Flow, Reject> {
         let max = self.ctx.config.max_message_len;
         let l = self.require_login()?;
-        if !validate_client_id(&m.id) {
+        if !validate_client_id(&id) {
             return Err(Reject::new(
                 ErrorCode::InvalidMessageId,
                 "the message id must be 1 to 64 bytes without control characters",
             ));
         }
-        validate_text(&m.text, max).map_err(|e| match e {
+        validate_text(&text, max).map_err(|e| match e {
             TextError::TooLong { .. } => Reject::new(ErrorCode::TextTooLong, e.to_string()),
             TextError::Empty | TextError::ControlChar(_) => {
                 Reject::new(ErrorCode::InvalidText, e.to_string())
@@ -34,9 +172,10 @@ impl Session {
         };
         let item = StoreItem::Chat {
             uid: l.uid,
+            to,
             name: l.name.clone(),
-            client_id: m.id,
-            text: m.text,
+            client_id: id,
+            text,
             ts: now_ms(),
             ack: Ack {
                 outbox,
@@ -52,6 +191,7 @@ impl Session {
         Ok(Flow::Continue)
     }
 
+    /// `history`: one page of a conversation, narrowed by the request's filters.
     pub(super) async fn history(&mut self, seq: u32, m: History) -> Result<Flow, Reject> {
         self.require_login()?;
         let cursor = match (m.before, m.after) {
@@ -61,18 +201,107 @@ impl Session {
                     "give either before or after, not both",
                 ));
             }
-            (Some(b), None) => history::Cursor::Before(b),
-            (None, Some(a)) => history::Cursor::After(a),
-            (None, None) => history::Cursor::Latest,
+            (Some(b), None) => Cursor::Before(b),
+            (None, Some(a)) => Cursor::After(a),
+            (None, None) => Cursor::Latest,
         };
-        let max = self.ctx.config.max_history_page.max(1);
-        let limit = m.limit.unwrap_or(max).clamp(1, max);
-        let (rows, has_more) = history::room_page(&self.ctx.db, cursor, u64::from(limit)).await?;
+        let c = self.conversation(&m.to).await?;
+        let from = match &m.from {
+            None => None,
+            Some(name) => Some(
+                accounts::find_by_key(&self.ctx.db, &name_key(name.trim()))
+                    .await?
+                    .map_or(-1, |a| a.id),
+            ),
+        };
+        let filters = Filters {
+            before_ts: m.before_ts,
+            after_ts: m.after_ts,
+            from,
+            words: words(m.text.as_deref().unwrap_or_default()),
+        };
+        let limit = self.page_limit(m.limit);
+        let db = &self.ctx.db;
+        let (rows, has_more) = history::page(db, &c.scope, &filters, cursor, limit).await?;
+        let messages = to_chat_messages(db, rows).await?;
         self.queue(&ServerMessage::HistoryPage(HistoryPage {
             seq,
-            messages: rows.into_iter().map(to_chat_message).collect(),
+            messages,
             has_more,
         }));
         Ok(Flow::Continue)
     }
+
+    fn page_limit(&self, asked: Option<u32>) -> u64 {
+        let max = self.ctx.config.max_history_page.max(1);
+        u64::from(asked.unwrap_or(max).clamp(1, max))
+    }
+
+    /// `search`: every message the user may read that holds all the words, newest
+    /// first.
+    pub(super) async fn search(&mut self, seq: u32, m: Search) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let words = words(&m.text);
+        if words.is_empty() {
+            return Err(Reject::new(
+                ErrorCode::InvalidText,
+                "give at least one word to search for",
+            ));
+        }
+        let db = &self.ctx.db;
+        let mine = groups::relations_of(db, me).await?;
+        let mut readable = Vec::new();
+        for g in groups::list_for(db, me)
+            .await?
+            .into_iter()
+            .filter(|g| g.is_open())
+        {
+            let rel = mine.get(&g.id).filter(|r| r.flag == groups::REL_MEMBER);
+            match (g.private, rel) {
+                (false, _) => readable.push((g.id, None)),
+                (true, Some(r)) => readable.push((g.id, (!g.full_history).then_some(r.since))),
+                (true, None) => {}
+            }
+        }
+        let scope = Scope::Readable {
+            me,
+            groups: readable,
+        };
+        let filters = Filters {
+            words,
+            ..Filters::default()
+        };
+        let cursor = m.before.map_or(Cursor::Latest, Cursor::Before);
+        let limit = self.page_limit(m.limit);
+        let (rows, has_more) = history::page(db, &scope, &filters, cursor, limit).await?;
+        let mut messages = to_chat_messages(db, rows).await?;
+        messages.reverse();
+        self.queue(&ServerMessage::SearchResults(SearchResults {
+            seq,
+            messages,
+            has_more,
+        }));
+        Ok(Flow::Continue)
+    }
+
+    /// `read`: move the user's read position in a conversation forward.
+    pub(super) async fn read(&mut self, seq: u32, m: Read) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let c = self.conversation(&m.to).await?;
+        let upto = reads::advance(&self.ctx.db, me, c.kind, c.id, m.upto).await?;
+        self.queue(&ServerMessage::ReadOk(ReadOk {
+            seq,
+            to: c.target,
+            upto,
+        }));
+        Ok(Flow::Continue)
+    }
+}
+
+/// The words of a search text, at most 8 of at most 64 characters each.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .take(8)
+        .map(|w| w.chars().take(64).collect())
+        .collect()
 }

@@ -4,7 +4,8 @@
 //! The task owns its socket. It selects between the next inbound frame, its
 //! outbox (events from the hub, acks from the store), its deadlines and the
 //! server's shutdown signal. Requests are handled one at a time by the
-//! per-feature handlers in [`auth`], [`chat`] and [`files`]; a handler's error becomes
+//! per-feature handlers in [`auth`], [`chat`] (every conversation), [`groups`],
+//! [`files`] and [`game`]; [`offline`] delivers what a user missed at login; a handler's error becomes
 //! an `error` frame with the request's `seq`.
 //!
 //! [`output`] gathers outbox items into few writes and delivers what is
@@ -18,6 +19,11 @@ mod auth;
 mod chat;
 pub mod decode;
 mod files;
+mod game;
+mod groups;
+mod offline;
+
+pub(crate) use groups::tell_members;
 mod output;
 
 use std::net::SocketAddr;
@@ -37,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use crate::games::Request as GameRequest;
 use crate::hub::Hub;
 use crate::outbox::{Outbound, OutboxReceiver, WeakOutbox};
 use crate::server::Ctx;
@@ -46,6 +53,8 @@ use crate::time::now_ms;
 const MAX_COALESCE: usize = 256;
 /// Write-buffer size beyond which gathering stops and the buffer is written.
 const COALESCE_BYTES: usize = 64 * 1024;
+/// Write-buffer capacity a session keeps between writes; a larger one is freed.
+const RETAINED_WRITE_BUFFER: usize = 8 * 1024;
 /// Initial read-buffer size; it grows for larger frames.
 const READ_BUFFER: usize = 1024;
 
@@ -106,6 +115,7 @@ struct LoggedIn {
 /// Tells the hub the session left, however the task ends (even by panic).
 struct LeaveGuard {
     hub: Hub,
+    games: crate::games::Games,
     uid: i64,
     session_id: u64,
     reason: Option<LeaveReason>,
@@ -113,6 +123,8 @@ struct LeaveGuard {
 
 impl Drop for LeaveGuard {
     fn drop(&mut self) {
+        // Also at shutdown: a game in play waits for its player, as for any leave.
+        self.games.offline_soon(self.uid, self.session_id);
         if let Some(reason) = self.reason {
             self.hub.leave_soon(self.uid, self.session_id, reason);
         }
@@ -214,6 +226,8 @@ impl Session {
                     l._leave.reason = Some(reason);
                 }
                 let _ = self.flush().await;
+                // It submits nothing more (the lingering close only discards).
+                drop(reading);
             }
             None => {
                 // Shutting down: stop reading, say so, deliver what is still owed.
@@ -226,6 +240,16 @@ impl Session {
         }
         let _ = self.writer.shutdown().await;
         debug!(?leave, "closed");
+        if leave.is_some() {
+            // Leave the hub at once, then close gently: the last frame (kicked,
+            // an error) must not be destroyed by a reset.
+            let Self { reader, phase, .. } = self;
+            drop(phase);
+            tokio::select! {
+                () = output::linger(reader) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
     }
 
     fn logged_in(&self) -> bool {
@@ -382,6 +406,28 @@ impl Session {
             ClientMessage::UploadBegin(m) => self.upload_begin(seq, m).await,
             ClientMessage::DownloadBegin(m) => self.download_begin(seq, m).await,
             ClientMessage::Transfer(m) => self.transfer(seq, m),
+            ClientMessage::GameInvite(_) => self.game(seq, GameRequest::Invite).await,
+            ClientMessage::GameCancel(m) => self.game(seq, GameRequest::Cancel(m.game_id)).await,
+            ClientMessage::GameAccept(m) => self.game(seq, GameRequest::Accept(m.game_id)).await,
+            ClientMessage::GameMove(m) => {
+                self.game(seq, GameRequest::Move(m.game_id, m.cell)).await
+            }
+            ClientMessage::GameResign(m) => self.game(seq, GameRequest::Resign(m.game_id)).await,
+            ClientMessage::GameWatch(m) => self.game(seq, GameRequest::Watch(m.game_id)).await,
+            ClientMessage::GameUnwatch(m) => self.game(seq, GameRequest::Unwatch(m.game_id)).await,
+            ClientMessage::Games(_) => self.games(seq).await,
+            ClientMessage::Stats(m) => self.stats(seq, m).await,
+            ClientMessage::Send(m) => self.send(seq, m).await,
+            ClientMessage::GroupCreate(m) => self.group_create(seq, m).await,
+            ClientMessage::GroupJoin(m) => self.group_join(seq, m).await,
+            ClientMessage::GroupLeave(m) => self.group_leave(seq, m).await,
+            ClientMessage::GroupMembers(m) => self.group_members(seq, m).await,
+            ClientMessage::GroupApprove(m) => self.group_approve(seq, m).await,
+            ClientMessage::GroupReject(m) => self.group_reject(seq, m).await,
+            ClientMessage::GroupRemove(m) => self.group_remove(seq, m).await,
+            ClientMessage::Groups(_) => self.groups(seq).await,
+            ClientMessage::Read(m) => self.read(seq, m).await,
+            ClientMessage::Search(m) => self.search(seq, m).await,
         }
     }
 

@@ -3,13 +3,21 @@
 
 use bytes::BytesMut;
 use chatroom_shared::message::{ErrorReply, LeaveReason, ServerMessage, ServerShutdown};
-use tokio::io::AsyncWriteExt;
-use tokio::time::timeout;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::time::{Duration, Instant, timeout, timeout_at};
+use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::{COALESCE_BYTES, LoggedIn, MAX_COALESCE, Phase, Session};
+use super::{COALESCE_BYTES, LoggedIn, MAX_COALESCE, Phase, RETAINED_WRITE_BUFFER, Session};
 use crate::outbox::{CloseReason, Outbound};
+use chatroom_shared::FrameCodec;
+
+/// How long a closing session keeps reading what the client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+/// How much a closing session reads and discards at most.
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Copy an outbox item into the write buffer, leaving out what this session
 /// must not get again: its own messages (acknowledged instead) and messages
@@ -133,7 +141,9 @@ impl Session {
             self.writer.write_all(&self.wbuf),
         )
         .await;
-        if self.wbuf.capacity() > 4 * COALESCE_BYTES {
+        // A big buffer (a long login_ok, a burst) is not kept for an idle session:
+        // thousands of idle sessions would each hold one.
+        if self.wbuf.capacity() > RETAINED_WRITE_BUFFER {
             self.wbuf = BytesMut::new();
         } else {
             self.wbuf.clear();
@@ -155,5 +165,23 @@ impl Session {
     pub(super) async fn send_error_now(&mut self, reply: ErrorReply) {
         self.queue(&ServerMessage::Error(reply));
         let _ = self.flush().await;
+    }
+}
+
+/// A lingering close, after the write side is shut down: read and discard
+/// what the client still sends until it closes too (or [`LINGER`] passes).
+/// Closing a socket with unread data makes the kernel send a reset, and a
+/// reset can destroy the client's copy of our last frame (`kicked`, the
+/// error that explains the close) before the client reads it.
+pub(super) async fn linger(reader: FramedRead<OwnedReadHalf, FrameCodec>) {
+    let mut io = reader.into_parts().io;
+    let deadline = Instant::now() + LINGER;
+    let mut buf = vec![0u8; 4096];
+    let mut total = 0;
+    while total < LINGER_BYTES {
+        match timeout_at(deadline, io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => total += n,
+            _ => break,
+        }
     }
 }

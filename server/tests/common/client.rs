@@ -254,6 +254,7 @@ impl TestClient {
                 before,
                 after,
                 limit,
+                ..Default::default()
             }))
             .await
         {

@@ -28,6 +28,8 @@ pub fn test_config(database_url: &str) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: Some(database_url.to_owned()),
         bcrypt_cost: 4,
+        // Every test client comes from 127.0.0.1; the limit has its own test.
+        max_connections_per_address: 0,
         ..Config::default()
     }
 }

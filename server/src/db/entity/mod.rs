@@ -7,4 +7,7 @@ pub mod base_info;
 pub mod chat_history;
 pub mod file_put_record;
 pub mod game_record;
+pub mod group_info;
+pub mod group_user_relation;
+pub mod read_position;
 pub mod session_token;

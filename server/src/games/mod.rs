@@ -1,0 +1,255 @@
+//! The two-player game (tic-tac-toe): one task owns every game on the server.
+//!
+//! Sessions talk to it through a cloneable [`Games`] handle over a channel (the
+//! actor pattern, like the hub). Because one task decides everything in turn,
+//! "the first accept wins" holds without locks: ten accepts arriving together are
+//! ten commands in a queue, and only the first finds the seat free. The task
+//! keeps the game state in a pure [`table::Table`], sends the events it asks for
+//! through the hub, stores finished games in `game_record`, and wakes for the
+//! earliest deadline (invitation expiry, move timeout, reconnect grace).
+
+pub mod table;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::GameView;
+use sea_orm::DatabaseConnection;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::hub::{Delivery, Hub};
+use crate::outbox::encode_event;
+use crate::time::now_ms;
+use table::{Answer, Effect, Player, Table, Times};
+
+/// Commands queued for the game task before senders wait.
+const QUEUE: usize = 1024;
+
+/// A game request from a session.
+#[derive(Debug)]
+pub enum Request {
+    /// `game_invite`.
+    Invite,
+    /// `game_cancel`.
+    Cancel(i64),
+    /// `game_accept`.
+    Accept(i64),
+    /// `game_move`.
+    Move(i64, u8),
+    /// `game_resign`.
+    Resign(i64),
+    /// `game_watch`.
+    Watch(i64),
+    /// `game_unwatch`.
+    Unwatch(i64),
+}
+
+enum Command {
+    Request {
+        who: Player,
+        request: Request,
+        reply: oneshot::Sender<Answer>,
+    },
+    List {
+        reply: oneshot::Sender<Vec<GameView>>,
+    },
+    Online {
+        uid: i64,
+        session_id: u64,
+    },
+    Offline {
+        uid: i64,
+        session_id: u64,
+    },
+}
+
+/// Handle to the game task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Games {
+    tx: mpsc::Sender<Command>,
+}
+
+/// The refusal sent when the game task has stopped (only during shutdown).
+fn stopped() -> (ErrorCode, String) {
+    (
+        ErrorCode::ShuttingDown,
+        "the server is shutting down".to_owned(),
+    )
+}
+
+impl Games {
+    /// Start the game task with these time limits; it sends events through `hub` and
+    /// stores finished games in `db`.
+    pub fn start(
+        invite_ttl: Duration,
+        move_timeout: Duration,
+        reconnect_grace: Duration,
+        hub: Hub,
+        db: DatabaseConnection,
+    ) -> Self {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
+        let times = Times {
+            invite_ttl: ms(invite_ttl),
+            move_timeout: ms(move_timeout),
+            reconnect_grace: ms(reconnect_grace),
+        };
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let task = GameTask {
+            table: Table::new(times),
+            hub,
+            db: Arc::new(db),
+        };
+        tokio::spawn(task.run(rx));
+        Self { tx }
+    }
+
+    /// Carry out a game request for `uid` (named `name`); the answer is the game
+    /// after it, for the `game_state` reply.
+    pub async fn request(&self, uid: i64, name: &str, request: Request) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        let who = Player {
+            uid,
+            name: name.to_owned(),
+        };
+        let cmd = Command::Request {
+            who,
+            request,
+            reply,
+        };
+        self.tx.send(cmd).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Open invitations and games in play, oldest first.
+    pub async fn list(&self) -> Result<Vec<GameView>, (ErrorCode, String)> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::List { reply })
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+
+    /// A session of `uid` logged in (before it joins the hub, so that a "left" of
+    /// the session it replaces arrives later and is seen to be stale).
+    pub async fn online(&self, uid: i64, session_id: u64) {
+        let _ = self.tx.send(Command::Online { uid, session_id }).await;
+    }
+
+    /// Session `session_id` of `uid` ended. Usable from `Drop`: never waits.
+    pub fn offline_soon(&self, uid: i64, session_id: u64) {
+        let cmd = Command::Offline { uid, session_id };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd)
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let tx = self.tx.clone();
+            rt.spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+}
+
+struct GameTask {
+    table: Table,
+    hub: Hub,
+    db: Arc<DatabaseConnection>,
+}
+
+impl GameTask {
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        loop {
+            let wait = self.table.next_deadline().map(|at| {
+                let ms = u64::try_from((at - now_ms()).max(0)).unwrap_or(0);
+                tokio::time::Instant::now() + Duration::from_millis(ms)
+            });
+            let cmd = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => Some(cmd),
+                    None => break,
+                },
+                () = sleep_until(wait) => None,
+            };
+            let mut fx = Vec::new();
+            let now = now_ms();
+            match cmd {
+                Some(cmd) => self.handle(cmd, now, &mut fx),
+                None => self.table.tick(now, &mut fx),
+            }
+            self.apply(fx).await;
+        }
+        debug!("game task stopped");
+    }
+
+    fn handle(&mut self, cmd: Command, now: i64, fx: &mut Vec<Effect>) {
+        match cmd {
+            Command::Request {
+                who,
+                request,
+                reply,
+            } => {
+                let uid = who.uid;
+                let t = &mut self.table;
+                let answer = match request {
+                    Request::Invite => t.invite(who, now, fx),
+                    Request::Cancel(id) => t.cancel(uid, id, fx),
+                    Request::Accept(id) => t.accept(who, id, now, fx),
+                    Request::Move(id, cell) => t.play(uid, id, cell, now, fx),
+                    Request::Resign(id) => t.resign(uid, id, now, fx),
+                    Request::Watch(id) => t.watch(uid, id),
+                    Request::Unwatch(id) => t.unwatch(uid, id),
+                };
+                let _ = reply.send(answer);
+            }
+            Command::List { reply } => {
+                let _ = reply.send(self.table.list());
+            }
+            Command::Online { uid, session_id } => self.table.online(uid, session_id, now),
+            Command::Offline { uid, session_id } => {
+                self.table.offline(uid, session_id, now, fx);
+            }
+        }
+    }
+
+    /// Send the events and store the records an operation asked for, in order.
+    async fn apply(&self, fx: Vec<Effect>) {
+        for effect in fx {
+            match effect {
+                Effect::ToAll { msg, except } => {
+                    let delivery = Delivery {
+                        frame: encode_event(&msg),
+                        message_id: None,
+                        except,
+                    };
+                    if self.hub.publish(vec![delivery]).await.is_err() {
+                        debug!("the hub has stopped; game event dropped");
+                    }
+                }
+                Effect::ToUsers { msg, uids } => {
+                    if self.hub.send_to(uids, encode_event(&msg)).await.is_err() {
+                        debug!("the hub has stopped; game event dropped");
+                    }
+                }
+                Effect::Record(game) => {
+                    // Stored beside the game loop, so a slow database never holds a move.
+                    let db = Arc::clone(&self.db);
+                    tokio::spawn(async move {
+                        match crate::db::games::insert(db.as_ref(), &game).await {
+                            Ok(id) => info!(record = id, "game recorded"),
+                            Err(e) => warn!(error = %e, ?game, "cannot record a finished game"),
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,444 @@
+//! Groups: `group_create`, `group_join`, `group_leave`, `group_members`,
+//! `group_approve`, `group_reject`, `group_remove` and `groups`.
+//!
+//! Every change is written to the database first; then the people it concerns who are
+//! online hear of it (`group_update`): the group's members, and the user it is about.
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{
+    GroupChange, GroupCreate, GroupInfo, GroupList, GroupMemberRef, GroupRef, GroupState,
+    GroupStatus, GroupUpdate, MemberList, Membership, ServerMessage,
+};
+use chatroom_shared::rules::{TextError, name_key, validate_name, validate_text};
+use tracing::{info, warn};
+
+use super::{Flow, Reject, Session};
+use crate::db::accounts;
+use crate::db::groups::{self, CreateGroupError, Group, NewGroup, Relation};
+use crate::outbox::encode_event;
+use crate::server::Ctx;
+use crate::time::now_ms;
+
+/// The wire form of a relation flag.
+pub(crate) fn membership(rel: Option<Relation>) -> Membership {
+    match rel.map(|r| r.flag) {
+        Some(groups::REL_REQUESTED) => Membership::Requested,
+        Some(groups::REL_MEMBER) => Membership::Member,
+        Some(groups::REL_REMOVED) => Membership::Removed,
+        Some(groups::REL_LEFT) => Membership::Left,
+        _ => Membership::None,
+    }
+}
+
+/// A group as a user with standing `me` sees it.
+pub(crate) fn info(g: &Group, me: Membership, members: u32) -> GroupInfo {
+    GroupInfo {
+        id: g.id,
+        name: g.name.clone(),
+        creator: g.creator_name.clone(),
+        private: g.private,
+        comment: g.comment.clone(),
+        created: g.created,
+        status: match g.flag {
+            groups::FLAG_OPEN => GroupStatus::Open,
+            groups::FLAG_CLOSED_BY_ADMIN => GroupStatus::ClosedByAdmin,
+            _ => GroupStatus::Closed,
+        },
+        me,
+        members,
+    }
+}
+
+fn update_frame(
+    g: &Group,
+    me: Membership,
+    members: u32,
+    change: GroupChange,
+    user: Option<&str>,
+) -> bytes::Bytes {
+    encode_event(&ServerMessage::GroupUpdate(GroupUpdate {
+        group: info(g, me, members),
+        change,
+        user: user.map(str::to_owned),
+    }))
+}
+
+/// Tell the group's online members, but those in `except`, what changed (about `user`).
+/// Used by sessions and the admin console alike.
+pub(crate) async fn tell_members(
+    ctx: &Ctx,
+    g: &Group,
+    change: GroupChange,
+    user: Option<&str>,
+    except: &[i64],
+) -> Result<(), sea_orm::DbErr> {
+    let members = groups::users_with(&ctx.db, g.id, groups::REL_MEMBER).await?;
+    let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+    let to: Vec<i64> = members
+        .iter()
+        .map(|(uid, _)| *uid)
+        .filter(|u| !except.contains(u))
+        .collect();
+    let me = if g.is_open() {
+        Membership::Member
+    } else {
+        Membership::None
+    };
+    let frame = update_frame(g, me, count, change, user);
+    if !to.is_empty() && ctx.hub.send_to(to, frame).await.is_err() {
+        warn!("the hub has stopped; group update not sent");
+    }
+    Ok(())
+}
+
+/// Tell one user (if online), whose standing is now `me`, what changed.
+pub(crate) async fn tell_user(
+    ctx: &Ctx,
+    g: &Group,
+    uid: i64,
+    me: Membership,
+    change: GroupChange,
+    user: Option<&str>,
+) -> Result<(), sea_orm::DbErr> {
+    let members = groups::users_with(&ctx.db, g.id, groups::REL_MEMBER).await?;
+    let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+    let frame = update_frame(g, me, count, change, user);
+    if ctx.hub.send_to(vec![uid], frame).await.is_err() {
+        warn!("the hub has stopped; group update not sent");
+    }
+    Ok(())
+}
+
+/// What a creator decides about one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Approve,
+    Reject,
+    Remove,
+}
+
+fn not_creator(g: &Group) -> Reject {
+    Reject::new(
+        ErrorCode::Forbidden,
+        format!("only {} (who made {}) can do that", g.creator_name, g.name),
+    )
+}
+
+impl Session {
+    /// The open group named `name`.
+    async fn open_group(&self, name: &str) -> Result<Group, Reject> {
+        let g = groups::find_by_key(&self.ctx.db, &name_key(name.trim()))
+            .await?
+            .ok_or_else(|| {
+                Reject::new(
+                    ErrorCode::GroupNotFound,
+                    format!("no group is named {name:?}"),
+                )
+            })?;
+        if !g.is_open() {
+            return Err(Reject::new(
+                ErrorCode::GroupClosed,
+                format!("the group {} is closed", g.name),
+            ));
+        }
+        Ok(g)
+    }
+
+    async fn count(&self, g: &Group) -> Result<u32, Reject> {
+        let members = groups::users_with(&self.ctx.db, g.id, groups::REL_MEMBER).await?;
+        Ok(u32::try_from(members.len()).unwrap_or(u32::MAX))
+    }
+
+    async fn reply_group(&mut self, seq: u32, g: &Group, me: Membership) -> Result<Flow, Reject> {
+        let members = self.count(g).await?;
+        self.queue(&ServerMessage::GroupState(GroupState {
+            seq,
+            group: info(g, me, members),
+        }));
+        Ok(Flow::Continue)
+    }
+
+    /// `group_create`.
+    pub(super) async fn group_create(&mut self, seq: u32, m: GroupCreate) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let name = validate_name(&m.name)
+            .map_err(|e| Reject::new(ErrorCode::InvalidName, format!("group name: {e}")))?;
+        let comment = m.comment.filter(|c| !c.trim().is_empty());
+        if let Some(c) = &comment {
+            validate_text(c, self.ctx.config.max_message_len).map_err(|e| match e {
+                TextError::TooLong { .. } => Reject::new(ErrorCode::TextTooLong, e.to_string()),
+                _ => Reject::new(ErrorCode::InvalidText, e.to_string()),
+            })?;
+        }
+        let key = name_key(&name);
+        let max = self.ctx.config.max_groups_per_user;
+        let new = NewGroup {
+            creator: me,
+            name: &name,
+            key: &key,
+            private: m.private,
+            comment: comment.as_deref(),
+            full_history: m.full_history,
+            now: now_ms(),
+        };
+        match groups::create(&self.ctx.db, new, max).await {
+            Ok(id) => info!(id, %name, private = m.private, "group created"),
+            Err(CreateGroupError::TooMany(n)) => {
+                return Err(Reject::new(
+                    ErrorCode::TooManyGroups,
+                    format!("you already have {n} open groups (at most {max}); leave one first"),
+                ));
+            }
+            Err(CreateGroupError::NameTaken) => {
+                return Err(Reject::new(
+                    ErrorCode::GroupExists,
+                    format!("a group named {name} (or one that looks the same) exists"),
+                ));
+            }
+            Err(CreateGroupError::Db(e)) => return Err(e.into()),
+        }
+        let g = self.open_group(&name).await?;
+        self.reply_group(seq, &g, Membership::Member).await
+    }
+
+    /// `group_join`: join a public group, or ask to join a private one.
+    pub(super) async fn group_join(&mut self, seq: u32, m: GroupRef) -> Result<Flow, Reject> {
+        let l = self.require_login()?;
+        let (me, my_name) = (l.uid, l.name.clone());
+        let g = self.open_group(&m.group).await?;
+        let db = &self.ctx.db;
+        let rel = groups::relation(db, g.id, me).await?;
+        match rel.map(|r| r.flag) {
+            Some(groups::REL_MEMBER) => {
+                return Err(Reject::new(
+                    ErrorCode::AlreadyMember,
+                    format!("you are already a member of {}", g.name),
+                ));
+            }
+            Some(groups::REL_REQUESTED) => {
+                return Err(Reject::new(
+                    ErrorCode::AlreadyMember,
+                    format!(
+                        "your request to join {} is waiting for {}",
+                        g.name, g.creator_name
+                    ),
+                ));
+            }
+            Some(groups::REL_REMOVED) if !g.private => {
+                return Err(Reject::new(
+                    ErrorCode::Forbidden,
+                    format!("{} removed you from {}", g.creator_name, g.name),
+                ));
+            }
+            _ => {}
+        }
+        let now = now_ms();
+        if g.private {
+            groups::set_relation(db, g.id, me, groups::REL_REQUESTED, now).await?;
+            let ctx = &self.ctx;
+            tell_user(
+                ctx,
+                &g,
+                g.creator,
+                Membership::Member,
+                GroupChange::Requested,
+                Some(&my_name),
+            )
+            .await?;
+            return self.reply_group(seq, &g, Membership::Requested).await;
+        }
+        groups::set_relation(db, g.id, me, groups::REL_MEMBER, now).await?;
+        tell_members(&self.ctx, &g, GroupChange::Joined, Some(&my_name), &[me]).await?;
+        self.reply_group(seq, &g, Membership::Member).await
+    }
+
+    /// `group_leave`: leave (or withdraw a request); the creator leaving closes the group.
+    pub(super) async fn group_leave(&mut self, seq: u32, m: GroupRef) -> Result<Flow, Reject> {
+        let l = self.require_login()?;
+        let (me, my_name) = (l.uid, l.name.clone());
+        let mut g = self.open_group(&m.group).await?;
+        let db = &self.ctx.db;
+        let rel = groups::relation(db, g.id, me).await?;
+        if !matches!(
+            rel.map(|r| r.flag),
+            Some(groups::REL_MEMBER | groups::REL_REQUESTED)
+        ) {
+            return Err(Reject::new(
+                ErrorCode::Forbidden,
+                format!("you are not a member of {}", g.name),
+            ));
+        }
+        if g.creator == me {
+            groups::close(db, g.id, groups::FLAG_CLOSED).await?;
+            g.flag = groups::FLAG_CLOSED;
+            info!(group = %g.name, "group closed by its creator");
+            tell_members(&self.ctx, &g, GroupChange::Closed, None, &[me]).await?;
+            // The creator has left it: it no longer shows in their list.
+            groups::set_relation(db, g.id, me, groups::REL_LEFT, now_ms()).await?;
+            return self.reply_group(seq, &g, Membership::Left).await;
+        }
+        groups::set_relation(db, g.id, me, groups::REL_LEFT, now_ms()).await?;
+        if rel.is_some_and(|r| r.flag == groups::REL_MEMBER) {
+            tell_members(&self.ctx, &g, GroupChange::Left, Some(&my_name), &[me]).await?;
+        }
+        self.reply_group(seq, &g, Membership::Left).await
+    }
+
+    /// `group_members`: the members, and for the creator the waiting requests.
+    pub(super) async fn group_members(&mut self, seq: u32, m: GroupRef) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let g = self.open_group(&m.group).await?;
+        let db = &self.ctx.db;
+        let rel = groups::relation(db, g.id, me).await?;
+        if g.private && rel.is_none_or(|r| r.flag != groups::REL_MEMBER) {
+            return Err(Reject::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "{} is a private group: only its members see who is in it",
+                    g.name
+                ),
+            ));
+        }
+        let members = groups::users_with(db, g.id, groups::REL_MEMBER).await?;
+        let requests = if g.creator == me {
+            groups::users_with(db, g.id, groups::REL_REQUESTED).await?
+        } else {
+            Vec::new()
+        };
+        self.queue(&ServerMessage::MemberList(MemberList {
+            seq,
+            group: g.name,
+            members: members.into_iter().map(|(_, n)| n).collect(),
+            requests: requests.into_iter().map(|(_, n)| n).collect(),
+        }));
+        Ok(Flow::Continue)
+    }
+
+    /// The creator's decision about `m.user`: the group and the user, after checks.
+    async fn decide(
+        &self,
+        m: &GroupMemberRef,
+    ) -> Result<(Group, i64, String, Option<Relation>), Reject> {
+        let me = self.require_login()?.uid;
+        let g = self.open_group(&m.group).await?;
+        if g.creator != me {
+            return Err(not_creator(&g));
+        }
+        let db = &self.ctx.db;
+        let user = accounts::find_by_key(db, &name_key(m.user.trim()))
+            .await?
+            .ok_or_else(|| {
+                Reject::new(
+                    ErrorCode::UserNotFound,
+                    format!("no account is named {:?}", m.user),
+                )
+            })?;
+        let rel = groups::relation(db, g.id, user.id).await?;
+        Ok((g, user.id, user.name, rel))
+    }
+
+    /// `group_approve`: let a user who asked into the group.
+    pub(super) async fn group_approve(
+        &mut self,
+        seq: u32,
+        m: GroupMemberRef,
+    ) -> Result<Flow, Reject> {
+        self.decide_about(seq, m, Decision::Approve).await
+    }
+
+    /// `group_reject`: turn a request down.
+    pub(super) async fn group_reject(
+        &mut self,
+        seq: u32,
+        m: GroupMemberRef,
+    ) -> Result<Flow, Reject> {
+        self.decide_about(seq, m, Decision::Reject).await
+    }
+
+    /// `group_remove`: the creator removes a member.
+    pub(super) async fn group_remove(
+        &mut self,
+        seq: u32,
+        m: GroupMemberRef,
+    ) -> Result<Flow, Reject> {
+        self.decide_about(seq, m, Decision::Remove).await
+    }
+
+    /// The creator's decision about one user: checked, stored, then told to the user
+    /// and (for approvals and removals) to the other members.
+    async fn decide_about(
+        &mut self,
+        seq: u32,
+        m: GroupMemberRef,
+        decision: Decision,
+    ) -> Result<Flow, Reject> {
+        let (g, uid, name, rel) = self.decide(&m).await?;
+        let (needs, flag, me_now, change, members_told) = match decision {
+            Decision::Approve => (
+                groups::REL_REQUESTED,
+                groups::REL_MEMBER,
+                Membership::Member,
+                GroupChange::Approved,
+                Some(GroupChange::Joined),
+            ),
+            Decision::Reject => (
+                groups::REL_REQUESTED,
+                groups::REL_REMOVED,
+                Membership::Removed,
+                GroupChange::Rejected,
+                None,
+            ),
+            Decision::Remove => (
+                groups::REL_MEMBER,
+                groups::REL_REMOVED,
+                Membership::Removed,
+                GroupChange::Removed,
+                Some(GroupChange::Removed),
+            ),
+        };
+        if decision == Decision::Remove && uid == g.creator {
+            return Err(Reject::new(
+                ErrorCode::Forbidden,
+                "the creator cannot be removed; leaving closes the group",
+            ));
+        }
+        if rel.is_none_or(|r| r.flag != needs) {
+            let why = if needs == groups::REL_MEMBER {
+                format!("{name} is not a member of {}", g.name)
+            } else {
+                format!("{name} has not asked to join {}", g.name)
+            };
+            return Err(Reject::new(ErrorCode::UserNotFound, why));
+        }
+        groups::set_relation(&self.ctx.db, g.id, uid, flag, now_ms()).await?;
+        let me = self.require_login()?.uid;
+        let ctx = &self.ctx;
+        tell_user(ctx, &g, uid, me_now, change, Some(&name)).await?;
+        if let Some(change) = members_told {
+            tell_members(ctx, &g, change, Some(&name), &[me, uid]).await?;
+        }
+        self.reply_group(seq, &g, Membership::Member).await
+    }
+
+    /// `groups`: every open group, and closed ones the user was in.
+    pub(super) async fn groups(&mut self, seq: u32) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let db = &self.ctx.db;
+        let list = groups::list_for(db, me).await?;
+        let mine = groups::relations_of(db, me).await?;
+        let ids: Vec<i64> = list.iter().map(|g| g.id).collect();
+        let counts = groups::member_counts(db, &ids).await?;
+        let groups = list
+            .iter()
+            .map(|g| {
+                info(
+                    g,
+                    membership(mine.get(&g.id).copied()),
+                    counts.get(&g.id).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        self.queue(&ServerMessage::GroupList(GroupList { seq, groups }));
+        Ok(Flow::Continue)
+    }
+}
