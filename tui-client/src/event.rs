@@ -6,6 +6,11 @@ use crate::net::NetEvent;
 
 /// One input to [`crate::app::App::update`].
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "each event is moved once through a bounded channel and handled at once; \
+              boxing the server's messages would only add an allocation per message"
+)]
 pub enum AppEvent {
     /// A key press.
     Key(KeyEvent),

@@ -2,7 +2,9 @@
 //! are neither lost nor doubled across dropped connections, a message said
 //! while disconnected is delivered once, a kicked session ends without
 //! reconnecting, a ban while away ends in a refused login, a server restart
-//! is survived with the resume token, and refused logins are reported as such.
+//! is survived with the resume token, refused logins are reported as such,
+//! and direct messages cross a cut both ways once (unread ones come again at
+//! the next login and still show once).
 //!
 //! The client under test is driven only through `net::spawn`, `NetCommand`s
 //! and the `NetEvent`s it reports. Its connection goes through a small TCP
@@ -21,7 +23,8 @@ use std::time::Duration;
 
 use chatroom_server::{Admin, Config, Server};
 use chatroom_shared::message::{
-    ChatMessage, ClientMessage, Hello, Login, Quit, Register, Request, Say, SayOk, ServerMessage,
+    ChatMessage, ClientMessage, Hello, Login, Quit, Register, Request, Say, SayOk, Send,
+    ServerMessage, Target,
 };
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
 use chatroom_tui::net::{self, NetCommand, NetEvent, NetHandle};
@@ -363,7 +366,7 @@ impl Probe {
     fn shown_ids(&self) -> Vec<i64> {
         self.app
             .chat()
-            .map(|c| c.entries.iter().filter_map(|e| e.id).collect())
+            .map(|c| c.log().entries.iter().filter_map(|e| e.id).collect())
             .unwrap_or_default()
     }
 
@@ -610,6 +613,108 @@ async fn say_while_disconnected_is_delivered_once_after_reconnect() {
         "own messages come as acknowledgements only: {:?}",
         probe.ids
     );
+    server.stop().await;
+}
+
+/// The ids of the stored messages in the client's conversation with `user`.
+fn dm_ids(probe: &Probe, user: &str) -> Vec<i64> {
+    let to = Target::User { user: user.into() };
+    let chat = probe.app.chat();
+    chat.and_then(|c| c.convs.get(&to))
+        .map(|c| c.log.entries.iter().filter_map(|e| e.id).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_cross_a_cut_both_ways_once_and_unread_ones_come_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let proxy = Proxy::start(server.addr).await;
+    let mut probe = Probe::start();
+    probe.login(proxy.addr, "frank", PASSWORD, true).await;
+    probe.wait_for("login", logged_in(false)).await;
+    let mut erin = Raw::user(server.addr, "erin", true).await;
+
+    proxy.set_up(false);
+    proxy.cut();
+    probe.wait_for("disconnected", is_disconnected).await;
+    // frank writes erin while down: kept, and sent as `send` once back.
+    let to_erin = Target::User {
+        user: "erin".into(),
+    };
+    let send = |id: &str, text: &str| NetCommand::Send {
+        client_id: id.into(),
+        to: to_erin.clone(),
+        text: text.into(),
+    };
+    probe.handle.send(send("frank-1", "while down")).await;
+    // erin writes frank (delivered at his next login), then the room: the
+    // room's gap fill moves past the direct message's id, which must not
+    // make it look like a duplicate.
+    let dm = ClientMessage::Send(Send {
+        id: "erin-1".into(),
+        to: Target::User {
+            user: "frank".into(),
+        },
+        text: "are you there?".into(),
+    });
+    let ServerMessage::SayOk(dm_ok) = erin.request(dm).await else {
+        panic!("erin's direct message refused");
+    };
+    let room = ClientMessage::Say(Say {
+        id: "erin-2".into(),
+        text: "room after".into(),
+    });
+    assert!(matches!(erin.request(room).await, ServerMessage::SayOk(_)));
+    probe.pump_for(Duration::from_millis(300)).await;
+    proxy.set_up(true);
+    probe.wait_for("caught up", is_missed).await;
+    // erin's message is shown (in the conversation with erin, though its id
+    // is below the room's newest); frank's was acknowledged once. (This
+    // probe sends past the app, so the app shows only what it received.)
+    probe
+        .pump_until("erin's message and frank's ack", |p| {
+            !dm_ids(p, "erin").is_empty() && p.acks.iter().any(|a| a.id == "frank-1")
+        })
+        .await;
+    assert_eq!(dm_ids(&probe, "erin"), [dm_ok.message_id]);
+    assert!(
+        probe.shown_ids().iter().any(|id| *id > dm_ok.message_id),
+        "the room's gap went past it: {:?}",
+        probe.shown_ids()
+    );
+
+    // erin got frank's message once: it comes before the sentinel, alone.
+    probe.handle.send(send("frank-2", "sentinel")).await;
+    let (_writer, _, mut erin_events) = erin.listen();
+    let mut texts = Vec::new();
+    while texts.last().map(String::as_str) != Some("sentinel") {
+        let msg = tokio::time::timeout(WAIT, erin_events.recv())
+            .await
+            .expect("erin gets the sentinel")
+            .expect("erin connected");
+        if let ServerMessage::Message(m) = msg {
+            assert_eq!(m.to, to_erin, "a direct message, not the room: {m:?}");
+            texts.push(m.text);
+        }
+    }
+    assert_eq!(texts, ["while down", "sentinel"]);
+
+    // frank never showed erin's message (the room is on his screen), so no
+    // read went out: the next login delivers it again, and it shows once.
+    let before = probe.log.len();
+    proxy.cut();
+    probe.wait_for("disconnected", is_disconnected).await;
+    probe.wait_for("caught up", is_missed).await;
+    let again = |p: &Probe| {
+        p.log[before..]
+            .iter()
+            .any(|l| l == &format!("message {}", dm_ok.message_id))
+    };
+    probe.pump_until("erin's message again", again).await;
+    assert_eq!(dm_ids(&probe, "erin"), [dm_ok.message_id], "shown once");
+    let acks = probe.acks.iter().filter(|a| a.id == "frank-1").count();
+    assert_eq!(acks, 1, "frank's message was acknowledged once");
     server.stop().await;
 }
 

@@ -6,9 +6,11 @@
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, Direction, FileInfo, FileList, FileShared, LeaveReason, LoginOk,
-    MessageKind, OnlineUser, ServerMessage, UserInfo, UserJoined, UserLeft,
+    Announcement, ChatMessage, Direction, EndReason, FileInfo, FileList, FileShared, GameList,
+    GameResult, GameStatus, GameUpdate, GameView, LeaveReason, LoginOk, MessageKind, OnlineUser,
+    ServerMessage, UserInfo, UserJoined, UserLeft,
 };
+use chatroom_shared::tictactoe::TicTacToe;
 use chatroom_tui::app::{App, Settings};
 use chatroom_tui::event::AppEvent;
 use chatroom_tui::net::{NetEvent, TransferState, TransferUpdate};
@@ -51,6 +53,7 @@ fn msg(id: i64, minute: i64, from: &str, text: &str) -> ChatMessage {
         kind: MessageKind::Message,
         from: from.into(),
         text: text.into(),
+        to: Default::default(),
     }
 }
 
@@ -165,6 +168,15 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_overlay_scrolled_to_its_end() {
+    let mut app = main_screen();
+    key(&mut app, KeyCode::F(1));
+    key(&mut app, KeyCode::PageDown);
+    key(&mut app, KeyCode::PageDown);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
 fn too_small_terminal_says_how_big_it_must_be() {
     let mut app = main_screen();
     app.update(AppEvent::Resize(40, 10));
@@ -205,7 +217,7 @@ fn files_pane_with_two_files_and_a_running_transfer() {
     ))));
     // Tab to the files pane (the input holds a draft, so Tab completes
     // nothing and moves on), select the second file.
-    for _ in 0..3 {
+    for _ in 0..4 {
         key(&mut app, KeyCode::Tab);
     }
     key(&mut app, KeyCode::Down);
@@ -231,9 +243,105 @@ fn save_prompt_over_the_main_screen() {
             files: vec![shared_file(1, 7, "notes.txt", 2_000, "bob")],
         },
     ))));
-    for _ in 0..3 {
+    for _ in 0..4 {
         key(&mut app, KeyCode::Tab);
     }
     key(&mut app, KeyCode::Char('d'));
+    insta::assert_snapshot!(render(&app));
+}
+
+/// Game `id`: `x` invites (open, `o` None) or plays `o` after `moves`.
+fn game(id: i64, x: &str, o: Option<&str>, moves: &[u8], secs_left: i64) -> GameView {
+    let rules = TicTacToe::from_moves(moves).unwrap();
+    let playing = o.is_some();
+    let turn = match rules.turn() {
+        Some(chatroom_shared::tictactoe::Mark::X) => Some(x.to_owned()),
+        _ => o.map(str::to_owned),
+    };
+    GameView {
+        id,
+        status: if playing {
+            GameStatus::Playing
+        } else {
+            GameStatus::Open
+        },
+        x: x.into(),
+        o: o.map(str::to_owned),
+        moves: moves.to_vec(),
+        board: rules.board_string(),
+        turn: turn.filter(|_| playing),
+        deadline: Some(T0 + secs_left * 1000),
+        result: None,
+        created: T0,
+    }
+}
+
+fn server(app: &mut App, msg: ServerMessage) {
+    app.update(AppEvent::Net(NetEvent::Server(msg)));
+}
+
+/// The main screen with invitations listed and alice's game against bob on
+/// the board (alice to move), the board focused with F2 (the draft stays).
+fn screen_with_a_game() -> App {
+    let mut app = main_screen();
+    server(
+        &mut app,
+        ServerMessage::GameList(GameList {
+            seq: 4,
+            games: vec![
+                game(2, "さくら", None, &[], 272),
+                game(5, "张伟", Some("carol"), &[0, 4], 50),
+                game(6, "dave", None, &[], 31),
+            ],
+        }),
+    );
+    server(
+        &mut app,
+        ServerMessage::GameUpdate(GameUpdate {
+            game: game(3, "alice", Some("bob"), &[], 60),
+        }),
+    );
+    server(
+        &mut app,
+        ServerMessage::GameUpdate(GameUpdate {
+            game: game(3, "alice", Some("bob"), &[4, 0, 2, 6], 42),
+        }),
+    );
+    key(&mut app, KeyCode::F(2));
+    key(&mut app, KeyCode::Right);
+    app
+}
+
+#[test]
+fn main_screen_with_a_game_on_the_board_and_invitations_listed() {
+    insta::assert_snapshot!(render(&screen_with_a_game()));
+}
+
+#[test]
+fn narrow_screen_with_the_board_above_the_messages() {
+    let mut app = screen_with_a_game();
+    app.update(AppEvent::Resize(60, 24));
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn a_won_game_with_the_line_on_the_board_and_the_summary_in_the_chat() {
+    let mut app = screen_with_a_game();
+    key(&mut app, KeyCode::Esc);
+    let mut over = game(3, "alice", Some("bob"), &[4, 0, 2, 6, 3, 8, 5], 0);
+    over.status = GameStatus::Over;
+    over.turn = None;
+    over.deadline = None;
+    over.result = Some(GameResult {
+        winner: Some("alice".into()),
+        loser: Some("bob".into()),
+        reason: EndReason::Line,
+        line: Some([3, 4, 5]),
+        summary: "alice beat bob at tic-tac-toe".into(),
+    });
+    server(
+        &mut app,
+        ServerMessage::GameUpdate(GameUpdate { game: over }),
+    );
     insta::assert_snapshot!(render(&app));
 }

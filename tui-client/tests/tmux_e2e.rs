@@ -250,9 +250,9 @@ fn one_client_uploads_and_the_other_downloads_it_with_a_key() {
     tmux.wait_for("bob", "[alice] shared report.bin (3.0 MiB)");
     tmux.wait_for("bob", "Files (1)");
 
-    // bob: Tab to the files pane (input, messages, online, files), d asks
-    // where (pre-filled with --download-dir), Enter confirms.
-    tmux.keys("bob", &["Tab", "Tab", "Tab"]);
+    // bob: Tab to the files pane (input, messages, conversations, online,
+    // files), d asks where (pre-filled with --download-dir), Enter confirms.
+    tmux.keys("bob", &["Tab", "Tab", "Tab", "Tab"]);
     tmux.wait_for("bob", "Enter/d download");
     tmux.keys("bob", &["d"]);
     tmux.wait_for("bob", "Save to:");
@@ -271,5 +271,213 @@ fn one_client_uploads_and_the_other_downloads_it_with_a_key() {
             .join("report.bin.part")
             .exists(),
         "the part file is renamed into place"
+    );
+}
+
+/// Wait until `target` shows `needle`, then type `keys` (key names).
+fn when_then(tmux: &Tmux, target: &str, needle: &str, keys: &[&str]) {
+    tmux.wait_for(target, needle);
+    tmux.keys(target, keys);
+}
+
+#[test]
+fn two_clients_play_a_whole_game_by_keys_and_a_third_watches() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("game");
+    let port = start_server(&tmux, dir.path());
+    for user in ["alice", "bob", "carol"] {
+        register(&tmux, dir.path(), port, user);
+    }
+    tmux.wait_for("alice", "[carol] joined the chat room");
+
+    // alice invites with /game; the others see the invitation.
+    tmux.type_text("alice", "/game");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "You invite anyone to play");
+    tmux.wait_for("alice", "you invite ·");
+    tmux.wait_for("bob", "alice invites anyone to play tic-tac-toe");
+    tmux.wait_for("bob", "alice invites ·");
+
+    // bob accepts from the side panel: Tab to the games pane (input,
+    // messages, conversations, online, files, games), Enter. Both boards open
+    // at once, each with the focus (both inputs are empty).
+    tmux.keys("bob", &["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    when_then(&tmux, "bob", "Enter accept/watch", &["Enter"]);
+    tmux.wait_for("bob", "You play O against alice");
+    tmux.wait_for("alice", "bob accepted: you play X and move first");
+    tmux.wait_for("alice", "your turn (X)");
+    tmux.wait_for("bob", "alice's turn (X)");
+    tmux.wait_for("carol", "alice vs bob");
+
+    // carol watches the game in play: Tab to the games pane, Enter.
+    tmux.keys("carol", &["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    when_then(&tmux, "carol", "Enter accept/watch", &["Enter"]);
+    tmux.wait_for("carol", "Watching game");
+
+    // The chat stays usable: Esc to the input, a message, F2 back.
+    tmux.keys("alice", &["Escape"]);
+    tmux.type_text("alice", "good luck bob");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "[alice]: good luck bob");
+    tmux.keys("alice", &["F2"]);
+    tmux.wait_for("alice", "r resign");
+
+    // X centre (5); O top middle by arrows from the centre; X top left (1);
+    // O blocks bottom right (9); X bottom left (7) threatens two lines; O
+    // blocks one by arrows; X completes 3-5-7 (cells 2, 4, 6).
+    tmux.keys("alice", &["5"]);
+    when_then(&tmux, "bob", "your turn (O)", &["Up", "Enter"]);
+    when_then(&tmux, "alice", "your turn (X)", &["1"]);
+    when_then(&tmux, "bob", "your turn (O)", &["9"]);
+    when_then(&tmux, "alice", "your turn (X)", &["7"]);
+    // bob's cursor is on 9 (bottom right): Left, Left, Up is 4 (middle left).
+    when_then(
+        &tmux,
+        "bob",
+        "your turn (O)",
+        &["Left", "Left", "Up", "Space"],
+    );
+    when_then(&tmux, "alice", "your turn (X)", &["3"]);
+
+    // Both screens show the result line; everyone gets the summary.
+    tmux.wait_for("alice", "You won: 3 in a row");
+    tmux.wait_for("bob", "You lost: 3 in a row");
+    tmux.wait_for("carol", "alice won: 3 in a row");
+    for user in ["alice", "bob", "carol"] {
+        tmux.wait_for(user, "alice beat bob at tic-tac-toe");
+    }
+
+    // The result is stored: a key that the board does not use goes to the
+    // input, so /stats can be typed right away.
+    tmux.type_text("alice", "/stats");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "alice: 1 win, 0 losses, 0 draws");
+    tmux.type_text("bob", "/stats alice");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "alice: 1 win, 0 losses, 0 draws");
+}
+
+/// Wait until a line of `target`'s screen satisfies `pred`.
+fn wait_for_line(tmux: &Tmux, target: &str, what: &str, pred: impl Fn(&str) -> bool) {
+    let start = Instant::now();
+    loop {
+        let screen = tmux.screen(target);
+        if screen.lines().any(&pred) {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{what} did not appear on {target} within {WAIT:?}; the screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+/// Wait until `target`'s program has exited (its tmux session is gone).
+fn wait_gone(tmux: &Tmux, target: &str) {
+    let start = Instant::now();
+    while Command::new("tmux")
+        .args(["-L", &tmux.socket, "has-session", "-t", target])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(start.elapsed() < WAIT, "{target} did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Start a client for `user` and log in (the account exists).
+fn log_in(tmux: &Tmux, dir: &Path, port: u16, user: &str) {
+    tmux.start(user, &client_command(dir, port, user));
+    tmux.wait_for(user, "Password");
+    tmux.type_text(user, &format!("{user}-password"));
+    tmux.keys(user, &["Enter"]);
+    tmux.wait_for(user, &format!("Welcome, {user}"));
+}
+
+/// The conversations pane's row for `label` ends in `count` unread.
+fn row_with_unread(line: &str, label: &str, count: &str) -> bool {
+    line.split('│')
+        .any(|cell| cell.trim_start().starts_with(label) && cell.trim_end().ends_with(count))
+}
+
+#[test]
+fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("groups");
+    let port = start_server(&tmux, dir.path());
+    register(&tmux, dir.path(), port, "alice");
+    register(&tmux, dir.path(), port, "bob");
+
+    // alice makes a private group; it is shown, and her input goes there.
+    tmux.type_text("alice", "/create --private team release plans");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "You created #team");
+    tmux.wait_for("alice", "message to #team");
+
+    // bob asks to join; alice sees the request in her conversations pane.
+    tmux.type_text("bob", "/join team");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "You asked to join #team; alice decides");
+    tmux.wait_for("alice", "bob asks to join #team: a approves");
+    tmux.wait_for("alice", "bob asks for #team");
+
+    // alice approves with a key: Tab to the pane (input, messages,
+    // conversations), down past the room and #team to the request, a.
+    tmux.keys("alice", &["Tab", "Tab", "Down", "Down"]);
+    when_then(&tmux, "alice", "a approve · r reject", &["a"]);
+    tmux.wait_for("bob", "Your request to join #team was approved");
+    tmux.wait_for("alice", "You let bob into #team.");
+
+    // bob opens #team from his pane (the room, then #team) and they talk.
+    tmux.keys("bob", &["Tab", "Tab", "Down", "Enter"]);
+    tmux.wait_for("bob", "message to #team");
+    tmux.type_text("bob", "thanks, glad to be in");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("alice", "[bob]: thanks, glad to be in");
+    tmux.keys("alice", &["Escape"]);
+    tmux.type_text("alice", "welcome to the team");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "[alice]: welcome to the team");
+
+    // bob quits; alice writes him directly while he is away.
+    tmux.keys("bob", &["C-q"]);
+    wait_gone(&tmux, "bob");
+    tmux.wait_for("alice", "Online (1)");
+    tmux.type_text("alice", "/msg bob the release moved to friday");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "message to @bob");
+    tmux.wait_for("alice", "[alice]: the release moved to friday");
+
+    // bob logs in again: the message arrives, counted unread in his pane,
+    // and shows in the conversation with alice.
+    log_in(&tmux, dir.path(), port, "bob");
+    wait_for_line(&tmux, "bob", "@alice with 1 unread", |l| {
+        row_with_unread(l, "@alice", " 1")
+    });
+    tmux.wait_for("bob", "#team");
+    // Tab to the pane; the rows are the room, #team, @alice.
+    tmux.keys("bob", &["Tab", "Tab", "Down", "Down", "Enter"]);
+    tmux.wait_for("bob", "message to @alice");
+    tmux.wait_for("bob", "[alice]: the release moved to friday");
+
+    // Shown means read: once the read position is sent (next tick), logging
+    // in again delivers nothing, so no conversation with alice appears.
+    std::thread::sleep(Duration::from_millis(1500));
+    tmux.keys("bob", &["C-q"]);
+    wait_gone(&tmux, "bob");
+    log_in(&tmux, dir.path(), port, "bob");
+    tmux.wait_for("bob", "#team");
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = tmux.screen("bob");
+    assert!(
+        !screen.contains("@alice"),
+        "the direct message came again:\n{screen}"
     );
 }

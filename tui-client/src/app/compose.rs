@@ -12,6 +12,39 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/upload",
         "share a file: /upload PATH, or /upload \"PATH\" comment",
     ),
+    ("/game", "invite anyone online to tic-tac-toe"),
+    ("/games", "list open invitations and games in play again"),
+    (
+        "/accept",
+        "accept an invitation: /accept ID, or the newest without ID",
+    ),
+    ("/cancel", "withdraw your open invitation"),
+    ("/resign", "give up the game you play"),
+    ("/watch", "watch a game in play: /watch ID"),
+    ("/unwatch", "stop watching; close a finished game"),
+    ("/stats", "wins, losses and draws: /stats [NAME]"),
+    (
+        "/msg",
+        "a direct message: /msg NAME text (delivered later if offline)",
+    ),
+    (
+        "/create",
+        "make a group: /create [--private] [--full-history] NAME [comment]",
+    ),
+    ("/join", "join a group (or ask to): /join NAME"),
+    ("/leave", "leave the group on screen (or /leave NAME)"),
+    ("/groups", "list the groups"),
+    ("/members", "who is in the group on screen"),
+    (
+        "/approve",
+        "let NAME into the group on screen: /approve NAME",
+    ),
+    ("/reject", "turn down NAME's request: /reject NAME"),
+    (
+        "/remove",
+        "remove NAME from the group on screen: /remove NAME",
+    ),
+    ("/search", "find messages: /search WORDS; Enter goes to one"),
 ];
 
 /// The input box's state.

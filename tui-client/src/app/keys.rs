@@ -1,17 +1,19 @@
 //! Keys, mouse and paste: what each does on each screen and pane.
 
-use chatroom_shared::rules::{TextError, text::DEFAULT_MAX_TEXT_BYTES, validate_text};
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::chat::{ChatView, Focus, Pending};
+use super::chat::{ChatView, Focus};
 use super::login::{FormAction, LoginField};
 use super::{Action, App, Screen};
 use crate::net::NetCommand;
+use crate::ui::board::cell_at;
+use crate::ui::conversations::{request_button_at, row_at as conversation_row_at};
 use crate::ui::files::file_at;
-use crate::ui::layout::{chat_regions, hit, login_regions};
-use crate::ui::messages::max_scroll;
+use crate::ui::help;
+use crate::ui::layout::{for_chat, hit, login_regions, overlay};
+use crate::ui::side::row_at;
 
 /// Lines the mouse wheel scrolls.
 const WHEEL_LINES: usize = 3;
@@ -26,16 +28,20 @@ impl App {
             return self.quit();
         }
         if self.help_open {
-            if matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('?' | 'q') | KeyCode::Enter
-            ) {
-                self.help_open = false;
+            match key.code {
+                KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('?' | 'q') | KeyCode::Enter => {
+                    self.help_open = false;
+                }
+                KeyCode::Up => self.scroll_help(-1),
+                KeyCode::Down => self.scroll_help(1),
+                KeyCode::PageUp => self.scroll_help(-10),
+                KeyCode::PageDown => self.scroll_help(10),
+                _ => {}
             }
             return Vec::new();
         }
         if key.code == KeyCode::F(1) {
-            self.help_open = true;
+            self.open_help();
             return Vec::new();
         }
         match &mut self.screen {
@@ -69,59 +75,44 @@ impl App {
         }
     }
 
+    /// Leave: what was read is told first, so it is not delivered again.
     fn quit(&mut self) -> Vec<Action> {
-        vec![Action::Net(NetCommand::Quit), Action::Quit]
+        let mut actions = self.flush_reads();
+        actions.extend([Action::Net(NetCommand::Quit), Action::Quit]);
+        actions
+    }
+
+    fn open_help(&mut self) {
+        self.help_open = true;
+        self.help_scroll = 0;
+    }
+
+    /// Scroll the help overlay by `lines` (negative: up), within its text.
+    fn scroll_help(&mut self, lines: i32) {
+        let rows = overlay(self.area, help::WIDTH, help::height())
+            .height
+            .saturating_sub(2);
+        let max = i32::from(help::max_scroll(rows));
+        let next = (i32::from(self.help_scroll) + lines).clamp(0, max);
+        self.help_scroll = u16::try_from(next).unwrap_or(0);
     }
 
     fn messages_page(&self) -> usize {
-        let (lines, rows) = self.chat().map_or((1, 0), |c| {
-            (c.compose.line_count(), c.sharing.transfer_rows())
-        });
-        let r = chat_regions(self.area, lines, rows);
+        let Some(chat) = self.chat() else { return 1 };
+        let r = for_chat(self.area, chat);
         usize::from(r.messages.height.saturating_sub(3)).max(1)
-    }
-
-    fn max_scroll(&self) -> usize {
-        let Some(chat) = self.chat() else { return 0 };
-        let r = chat_regions(
-            self.area,
-            chat.compose.line_count(),
-            chat.sharing.transfer_rows(),
-        );
-        max_scroll(
-            &chat.entries,
-            r.messages.width.saturating_sub(2),
-            r.messages.height.saturating_sub(2),
-            self.utc_offset_secs,
-        )
-    }
-
-    /// Scroll up; at the top, ask the server for older messages.
-    fn scroll_up(&mut self, lines: usize) -> Vec<Action> {
-        let max = self.max_scroll();
-        let Screen::Chat(chat) = &mut self.screen else {
-            return Vec::new();
-        };
-        chat.scroll_up(lines, max);
-        if chat.scroll >= max
-            && !chat.loading_older
-            && !chat.history_complete
-            && let Some(before) = chat.first_id()
-        {
-            chat.loading_older = true;
-            return vec![Action::Net(NetCommand::History { before })];
-        }
-        Vec::new()
     }
 
     fn on_chat_key(&mut self, key: KeyEvent) -> Vec<Action> {
         let page = self.messages_page();
-        let now = self.now;
         let Screen::Chat(chat) = &mut self.screen else {
             return Vec::new();
         };
         if chat.sharing.prompt.is_some() {
             return self.on_prompt_key(key);
+        }
+        if chat.search.is_some() {
+            return self.on_search_key(key);
         }
         if chat.compose.confirm.is_some() {
             match key.code {
@@ -137,19 +128,23 @@ impl App {
         let alt_or_shift = key
             .modifiers
             .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
+            KeyCode::Up if alt => return self.step_conversation(false),
+            KeyCode::Down if alt => return self.step_conversation(true),
             KeyCode::PageUp => return self.scroll_up(page),
-            KeyCode::PageDown => chat.scroll_down(page),
+            KeyCode::PageDown => return self.scroll_down(page),
             KeyCode::Char('?') if chat.focus != Focus::Input || chat.compose.is_empty() => {
-                self.help_open = true;
+                self.open_help();
             }
+            KeyCode::F(2) => self.toggle_board_focus(),
             KeyCode::Tab => {
                 let names: Vec<String> = chat.online.iter().map(|u| u.name.clone()).collect();
                 if !(chat.focus == Focus::Input && chat.compose.complete(&names)) {
-                    set_focus(chat, chat.focus.step(true));
+                    set_focus(chat, chat.step_focus(true));
                 }
             }
-            KeyCode::BackTab => set_focus(chat, chat.focus.step(false)),
+            KeyCode::BackTab => set_focus(chat, chat.step_focus(false)),
             KeyCode::Esc if chat.focus != Focus::Input => set_focus(chat, Focus::Input),
             _ => match chat.focus {
                 Focus::Input => match key.code {
@@ -162,10 +157,11 @@ impl App {
                 Focus::Messages => match key.code {
                     KeyCode::Up | KeyCode::Char('k') => return self.scroll_up(1),
                     KeyCode::Home | KeyCode::Char('g') => return self.scroll_up(usize::MAX / 2),
-                    KeyCode::Down | KeyCode::Char('j') => chat.scroll_down(1),
-                    KeyCode::End | KeyCode::Char('G') => chat.scroll_down(usize::MAX),
+                    KeyCode::Down | KeyCode::Char('j') => return self.scroll_down(1),
+                    KeyCode::End | KeyCode::Char('G') => return self.scroll_down(usize::MAX),
                     _ => type_into_input(chat, key),
                 },
+                Focus::Conversations => return self.pane_key(key, Self::on_conversations_key),
                 Focus::Users => match key.code {
                     KeyCode::Up => chat.selected_user = chat.selected_user.saturating_sub(1),
                     KeyCode::Down => {
@@ -181,25 +177,26 @@ impl App {
                     }
                     _ => type_into_input(chat, key),
                 },
-                Focus::Files => {
-                    if let Some(actions) = self.on_files_key(key) {
-                        return actions;
-                    }
-                    if let Screen::Chat(chat) = &mut self.screen {
-                        type_into_input(chat, key);
-                    }
-                }
-                Focus::Invites => match key.code {
-                    KeyCode::Enter => {
-                        chat.notice(
-                            now,
-                            "Games are not available yet: this server has no game invitations.",
-                        );
-                    }
-                    KeyCode::Up | KeyCode::Down => {}
-                    _ => type_into_input(chat, key),
-                },
+                Focus::Files => return self.pane_key(key, Self::on_files_key),
+                Focus::Invites => return self.pane_key(key, Self::on_invites_key),
+                Focus::Board => return self.pane_key(key, Self::on_board_key),
             },
+        }
+        Vec::new()
+    }
+
+    /// A key for a side pane's own handler; a printable key the pane does
+    /// not use goes to the input.
+    fn pane_key(
+        &mut self,
+        key: KeyEvent,
+        handler: fn(&mut Self, KeyEvent) -> Option<Vec<Action>>,
+    ) -> Vec<Action> {
+        if let Some(actions) = handler(self, key) {
+            return actions;
+        }
+        if let Screen::Chat(chat) = &mut self.screen {
+            type_into_input(chat, key);
         }
         Vec::new()
     }
@@ -225,9 +222,8 @@ impl App {
         self.send_now()
     }
 
-    /// Send what is in the input box.
+    /// Send what is in the input box to the conversation on screen.
     fn send_now(&mut self) -> Vec<Action> {
-        let now = self.now;
         let client_id = self.new_client_id();
         let Screen::Chat(chat) = &mut self.screen else {
             return Vec::new();
@@ -239,31 +235,22 @@ impl App {
             .filter(|t| t.starts_with('/'))
             .unwrap_or(&raw)
             .to_owned();
-        if let Err(e) = validate_text(&text, DEFAULT_MAX_TEXT_BYTES) {
-            let why = match e {
-                TextError::TooLong { .. } => {
-                    format!("Not sent: {e}. Shorten it and press Enter again.")
-                }
-                _ => format!("Not sent: {e}."),
-            };
-            chat.notice(now, why);
-            return Vec::new();
-        }
-        chat.compose.take();
-        chat.scroll_down(usize::MAX);
-        chat.pending.push(Pending {
-            client_id: client_id.clone(),
-            text: text.clone(),
-        });
-        vec![Action::Net(NetCommand::Say { client_id, text })]
+        self.send_to_shown(client_id, text)
     }
 
     fn run_command(&mut self, command: &str) -> Vec<Action> {
         let now = self.now;
         let name = command.split_whitespace().next().unwrap_or("");
+        let args = command.strip_prefix(name).unwrap_or("");
+        if let Some(actions) = self.game_command(name, args) {
+            return actions;
+        }
+        if let Some(actions) = self.talk_command(name, args) {
+            return actions;
+        }
         match name {
             "/help" => {
-                self.help_open = true;
+                self.open_help();
                 Vec::new()
             }
             "/quit" => self.quit(),
@@ -283,8 +270,11 @@ impl App {
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Action> {
         let (x, y) = (mouse.column, mouse.row);
         if self.help_open {
-            if matches!(mouse.kind, MouseEventKind::Down(_)) {
-                self.help_open = false;
+            match mouse.kind {
+                MouseEventKind::Down(_) => self.help_open = false,
+                MouseEventKind::ScrollUp => self.scroll_help(-3),
+                MouseEventKind::ScrollDown => self.scroll_help(3),
+                _ => {}
             }
             return Vec::new();
         }
@@ -309,18 +299,16 @@ impl App {
                 self.form_action(action)
             }
             Screen::Chat(chat) => {
-                let r = chat_regions(
-                    area,
-                    chat.compose.line_count(),
-                    chat.sharing.transfer_rows(),
-                );
+                let r = for_chat(area, chat);
                 match mouse.kind {
                     MouseEventKind::ScrollUp if hit(r.messages, x, y) => {
                         self.scroll_up(WHEEL_LINES)
                     }
                     MouseEventKind::ScrollDown if hit(r.messages, x, y) => {
-                        chat.scroll_down(WHEEL_LINES);
-                        Vec::new()
+                        self.scroll_down(WHEEL_LINES)
+                    }
+                    MouseEventKind::Down(MouseButton::Left) if chat.search.is_some() => {
+                        self.on_search_click(area, y)
                     }
                     MouseEventKind::Down(MouseButton::Left) => {
                         let row =
@@ -329,6 +317,12 @@ impl App {
                             set_focus(chat, Focus::Input);
                         } else if hit(r.messages, x, y) {
                             set_focus(chat, Focus::Messages);
+                        } else if let Some(pane) = r.conversations.filter(|c| hit(*c, x, y)) {
+                            let convs = &chat.convs;
+                            let count = convs.all().len() + convs.requests.len();
+                            let row = conversation_row_at(pane, convs.selected, count, y);
+                            let button = request_button_at(pane, x);
+                            return self.on_conversations_click(row, button);
                         } else if let Some(users) = r.users.filter(|u| hit(*u, x, y)) {
                             set_focus(chat, Focus::Users);
                             if row(users) < chat.online.len() {
@@ -340,8 +334,12 @@ impl App {
                             if let Some(i) = file_at(files, chat.selected_file, count, y) {
                                 self.open_save_prompt(i);
                             }
-                        } else if r.invites.is_some_and(|i| hit(i, x, y)) {
-                            set_focus(chat, Focus::Invites);
+                        } else if let Some(invites) = r.invites.filter(|i| hit(*i, x, y)) {
+                            let count = chat.games.listed.len();
+                            let row = row_at(invites, chat.games.selected, count, y);
+                            self.on_invites_click(row);
+                        } else if let Some(board) = r.board.filter(|b| hit(*b, x, y)) {
+                            return self.on_board_click(cell_at(board, x, y));
                         }
                         Vec::new()
                     }
@@ -367,7 +365,7 @@ impl App {
 }
 
 /// Move the focus, showing the input's cursor only while it has the focus.
-fn set_focus(chat: &mut ChatView, focus: Focus) {
+pub(super) fn set_focus(chat: &mut ChatView, focus: Focus) {
     chat.focus = focus;
     chat.compose.show_cursor(focus == Focus::Input);
 }

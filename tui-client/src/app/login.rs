@@ -293,6 +293,12 @@ impl LoginForm {
                 ),
                 false,
             ),
+            ErrorCode::TooManyConnections => (
+                "Too many connections from this address: close another chatroom client \
+                 (or wait for it to time out), then press Enter."
+                    .to_owned(),
+                false,
+            ),
             _ if closed => (
                 format!("{message} The server closed the connection; press Enter to reconnect."),
                 false,
@@ -420,6 +426,18 @@ mod tests {
         f.failed(ErrorCode::WrongPassword, "wrong", Some(0), true);
         match &f.status {
             FormStatus::Error { message, .. } => assert!(message.contains("reconnect")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn too_many_connections_says_what_to_close() {
+        let mut f = LoginForm::new("h:1", "alice");
+        f.failed(ErrorCode::TooManyConnections, "limit", None, true);
+        match &f.status {
+            FormStatus::Error { message, .. } => {
+                assert!(message.starts_with("Too many connections from this address"))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -4,16 +4,33 @@
 //! tick) and returns [`Action`]s for the main loop to carry out (send to the
 //! network, ring the bell, remember the login, quit). Nothing here does IO, so
 //! every behaviour is tested without a terminal or a socket.
+//!
+//! The main screen ([`ChatView`]) holds the conversations
+//! ([`conversations`]: the room, groups, direct messages, each a
+//! [`log::MessageLog`]); ticks send the read positions that moved.
 
+pub mod board;
 pub mod chat;
 pub mod compose;
+pub mod conversation;
+pub mod conversations;
 pub mod entry;
 pub mod files;
+mod game_events;
+pub mod games;
+mod group_commands;
+pub mod groups;
 mod keys;
+pub mod log;
 pub mod login;
 mod network;
 pub mod paths;
+mod play;
+mod scrollback;
+pub mod search;
+mod search_keys;
 pub mod sharing;
+mod talk;
 
 use std::path::PathBuf;
 
@@ -95,6 +112,8 @@ pub struct App {
     pub area: Rect,
     /// The help overlay is open.
     pub help_open: bool,
+    /// Lines of the help scrolled off its top (on short screens).
+    pub help_scroll: u16,
     /// Preferences.
     pub settings: Settings,
     /// Local time offset for clocks, in seconds east of UTC.
@@ -115,6 +134,7 @@ impl App {
             screen: Screen::Login(Box::new(LoginForm::new(server, user))),
             area: Rect::new(0, 0, 80, 24),
             help_open: false,
+            help_scroll: 0,
             settings,
             utc_offset_secs,
             now: 0,
@@ -162,7 +182,7 @@ impl App {
             }
             AppEvent::Tick(now) => {
                 self.now = now;
-                Vec::new()
+                self.flush_reads()
             }
             AppEvent::Key(key) => self.on_key(key),
             AppEvent::Mouse(mouse) => self.on_mouse(mouse),
@@ -172,6 +192,16 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod conversations_tests;
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod games_tests;
+#[cfg(test)]
+mod groups_tests;
+#[cfg(test)]
+mod play_tests;
 #[cfg(test)]
 mod sharing_tests;
 #[cfg(test)]

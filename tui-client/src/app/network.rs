@@ -1,6 +1,9 @@
-//! What each network event does to the state.
+//! What each network event does to the state: stored messages go to their
+//! conversation, presence and shared files to the main room, game and group
+//! messages to their own handlers (`game_events.rs`, `groups.rs`), pages of
+//! history to `scrollback.rs`.
 
-use chatroom_shared::message::{ChatMessage, MessageKind, ServerMessage};
+use chatroom_shared::message::{ChatMessage, MessageKind, ServerMessage, Target};
 
 use super::chat::{ChatView, Connection};
 use super::entry::{ADMIN, Entry, EntryKind};
@@ -49,12 +52,19 @@ impl App {
                 }
                 Vec::new()
             }
-            NetEvent::LoggedIn { ok, resumed } => self.logged_in(ok, resumed),
+            NetEvent::LoggedIn { ok, resumed } => {
+                let mut actions = self.logged_in(ok, resumed);
+                if resumed {
+                    self.games_resumed();
+                    actions.extend(self.catch_up_conversations());
+                }
+                actions
+            }
             NetEvent::Missed(messages) => {
                 if let Screen::Chat(chat) = &mut self.screen {
-                    let added = messages.iter().filter(|m| chat.insert_stored(m)).count();
+                    let added = messages.iter().filter(|m| chat.receive(m, true)).count();
                     if added > 0 {
-                        chat.notice(
+                        chat.convs.room_mut().log.notice(
                             now,
                             format!(
                                 "{added} message(s) arrived while you were away (shown above)."
@@ -65,6 +75,11 @@ impl App {
                 Vec::new()
             }
             NetEvent::Server(msg) => self.on_server(msg),
+            NetEvent::History { query, page } => self.on_history(query, page),
+            NetEvent::SendRefused { client_id, error } => {
+                self.send_refused(&client_id, &error);
+                Vec::new()
+            }
             NetEvent::Disconnected {
                 reason,
                 retry_in,
@@ -105,8 +120,9 @@ impl App {
             Screen::Chat(chat) if resumed => {
                 chat.online = ok.online;
                 chat.connection = Connection::Online;
+                chat.convs.resend_unconfirmed_reads();
                 for m in &ok.recent {
-                    chat.insert_stored(m);
+                    chat.receive(m, true);
                 }
                 chat.notice(now, "Reconnected.");
                 Vec::new()
@@ -117,8 +133,9 @@ impl App {
                     .as_ref()
                     .map_or_else(String::new, |(s, _)| s.clone());
                 let mut chat = ChatView::new(&ok.user.name, &server, ok.online);
+                chat.convs.room_mut().log.loaded = true;
                 for m in &ok.recent {
-                    chat.insert_stored(m);
+                    chat.receive(m, false);
                 }
                 chat.notice(
                     now,
@@ -137,6 +154,36 @@ impl App {
     }
 
     fn on_server(&mut self, msg: ServerMessage) -> Vec<Action> {
+        let msg = match msg {
+            ServerMessage::GameInvite(_)
+            | ServerMessage::GameUpdate(_)
+            | ServerMessage::GameState(_)
+            | ServerMessage::GameList(_)
+            | ServerMessage::Stats(_) => return self.on_game_message(msg).unwrap_or_default(),
+            ServerMessage::Error(e) if super::games::error_text(e.code).is_some() => {
+                return self
+                    .on_game_message(ServerMessage::Error(e))
+                    .unwrap_or_default();
+            }
+            ServerMessage::GroupUpdate(_)
+            | ServerMessage::GroupState(_)
+            | ServerMessage::GroupList(_)
+            | ServerMessage::MemberList(_)
+            | ServerMessage::ReadOk(_)
+            | ServerMessage::SearchResults(_) => {
+                return self.on_group_message(msg).unwrap_or_default();
+            }
+            ServerMessage::Error(e) if super::groups::error_text(e.code).is_some() => {
+                return self
+                    .on_group_message(ServerMessage::Error(e))
+                    .unwrap_or_default();
+            }
+            ServerMessage::SayOk(ok) => {
+                self.acked(&ok);
+                return Vec::new();
+            }
+            other => other,
+        };
         let now = self.now;
         let bell = self.settings.bell_on_mention;
         let Screen::Chat(chat) = &mut self.screen else {
@@ -144,23 +191,29 @@ impl App {
         };
         match msg {
             ServerMessage::Message(m) => {
-                let mention = m.from != chat.me && chat.mentions_me(&m.text);
-                if chat.insert_stored(&m) && mention && bell {
+                let from_other = m.from != chat.me;
+                let direct = matches!(m.to, Target::User { .. });
+                let mention = from_other && (direct || chat.mentions_me(&m.text));
+                if chat.receive(&m, true) && mention && bell {
                     return vec![Action::Bell];
                 }
             }
             ServerMessage::Announcement(a) => {
-                chat.insert_stored(&ChatMessage {
-                    id: a.id,
-                    ts: a.ts,
-                    kind: MessageKind::Announcement,
-                    from: ADMIN.to_owned(),
-                    text: a.text,
-                });
+                chat.receive(
+                    &ChatMessage {
+                        id: a.id,
+                        ts: a.ts,
+                        kind: MessageKind::Announcement,
+                        from: ADMIN.to_owned(),
+                        text: a.text,
+                        to: Target::Room,
+                    },
+                    true,
+                );
             }
             ServerMessage::UserJoined(j) => {
                 chat.user_joined(&j.name, j.ts);
-                chat.push(Entry {
+                chat.push_room(Entry {
                     id: None,
                     ts: j.ts,
                     kind: EntryKind::Joined(j.name),
@@ -169,42 +222,24 @@ impl App {
             }
             ServerMessage::UserLeft(l) => {
                 chat.user_left(&l.name);
-                chat.push(Entry {
+                chat.push_room(Entry {
                     id: None,
                     ts: l.ts,
                     kind: EntryKind::Left(l.name, l.reason),
                     text: String::new(),
                 });
             }
-            ServerMessage::SayOk(ok) => {
-                if let Some(p) = chat.settle(&ok.id) {
-                    let own = ChatMessage {
-                        id: ok.message_id,
-                        ts: ok.ts,
-                        kind: MessageKind::Message,
-                        from: chat.me.clone(),
-                        text: p.text,
-                    };
-                    chat.insert_stored(&own);
-                }
-            }
-            ServerMessage::HistoryPage(page) => {
-                // Older lines go in above the view; the scroll offset counts
-                // from the bottom, so the same lines stay in view.
-                chat.loading_older = false;
-                chat.history_complete |= !page.has_more || page.messages.is_empty();
-                for m in &page.messages {
-                    chat.insert_stored(m);
-                }
-            }
             ServerMessage::Error(e) => {
+                if let Some(search) = &mut chat.search {
+                    search.loading = false;
+                }
                 chat.notice(now, format!("Server: {} ({})", e.message, e.code));
             }
             ServerMessage::FileList(list) => chat.sharing.add_files(list.files),
             ServerMessage::FileShared(shared) => {
                 let text = super::sharing::shared_notice(&shared);
                 if chat.sharing.shared(shared.file.clone()) {
-                    chat.push(Entry {
+                    chat.push_room(Entry {
                         id: None,
                         ts: shared.file.ts,
                         kind: EntryKind::Notice,

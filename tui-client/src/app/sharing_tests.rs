@@ -41,7 +41,7 @@ fn with_files() -> App {
 }
 
 fn to_files_pane(app: &mut App) {
-    for _ in 0..3 {
+    for _ in 0..4 {
         app.update(key(KeyCode::Tab));
     }
     assert_eq!(app.chat().unwrap().focus, Focus::Files);
@@ -67,6 +67,7 @@ fn file_shared_adds_the_file_once_and_a_notice() {
     let chat = app.chat().unwrap();
     assert_eq!(chat.sharing.files.len(), 3);
     let notices: Vec<&str> = chat
+        .log()
         .entries
         .iter()
         .filter(|e| e.text.contains("shared"))
@@ -123,7 +124,7 @@ fn esc_closes_the_prompt_without_downloading() {
 #[test]
 fn clicking_a_file_asks_where_to_save_it() {
     let mut app = with_files();
-    let files = chat_regions(app.area, 1, 0).files.unwrap();
+    let files = chat_regions(app.area, 1, 0, false).files.unwrap();
     // Each file takes two rows: the second file starts on the third row inside.
     app.update(click(files.x + 2, files.y + 3));
     let chat = app.chat().unwrap();
@@ -184,7 +185,7 @@ fn upload_command_takes_the_rest_of_the_line_or_a_quoted_path_and_comment() {
     );
     type_text(&mut app, "/upload");
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    let last = app.chat().unwrap().entries.last().unwrap();
+    let last = app.chat().unwrap().log().entries.last().unwrap();
     assert!(last.text.starts_with("Usage: /upload"));
 }
 
@@ -212,7 +213,7 @@ fn x_cancels_the_newest_running_transfer_and_the_end_is_told() {
     let chat = app.chat().unwrap();
     assert_eq!(chat.sharing.transfer_rows(), 0);
     assert_eq!(
-        chat.entries.last().unwrap().text,
+        chat.log().entries.last().unwrap().text,
         "Download of a.txt cancelled."
     );
     assert!(
@@ -232,7 +233,7 @@ fn a_finished_download_says_where_it_was_saved() {
         },
     );
     assert_eq!(
-        app.chat().unwrap().entries.last().unwrap().text,
+        app.chat().unwrap().log().entries.last().unwrap().text,
         "Saved b.pdf to /d/b (1).pdf."
     );
 }

@@ -2,13 +2,13 @@
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    ChatMessage, LeaveReason, LoginOk, MessageKind, OnlineUser, SayOk, ServerMessage, UserInfo,
-    UserJoined, UserLeft,
+    ChatMessage, LeaveReason, LoginOk, MessageKind, OnlineUser, SayOk, ServerMessage, Target,
+    UserInfo, UserJoined, UserLeft,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::*;
-use crate::net::NetEvent;
+use crate::net::{HistoryQuery, NetEvent};
 use crate::ui::layout::{chat_regions, login_regions};
 
 pub(super) fn key(code: KeyCode) -> AppEvent {
@@ -54,10 +54,11 @@ fn msg(id: i64, from: &str, text: &str) -> ChatMessage {
         kind: MessageKind::Message,
         from: from.into(),
         text: text.into(),
+        to: Default::default(),
     }
 }
 
-fn login_ok(name: &str, online: &[&str], recent: Vec<ChatMessage>) -> LoginOk {
+pub(super) fn login_ok(name: &str, online: &[&str], recent: Vec<ChatMessage>) -> LoginOk {
     LoginOk {
         seq: 1,
         user: UserInfo {
@@ -93,6 +94,7 @@ pub(super) fn logged_in() -> App {
 fn stored_ids(app: &App) -> Vec<i64> {
     app.chat()
         .unwrap()
+        .log()
         .entries
         .iter()
         .filter_map(|e| e.id)
@@ -175,7 +177,7 @@ fn third_wrong_password_says_closed_and_enter_tries_again() {
 fn tab_cycles_focus_through_every_pane() {
     let mut app = logged_in();
     let mut seen = vec![app.chat().unwrap().focus];
-    for _ in 0..5 {
+    for _ in 0..6 {
         app.update(key(KeyCode::Tab));
         seen.push(app.chat().unwrap().focus);
     }
@@ -184,6 +186,7 @@ fn tab_cycles_focus_through_every_pane() {
         vec![
             Focus::Input,
             Focus::Messages,
+            Focus::Conversations,
             Focus::Users,
             Focus::Files,
             Focus::Invites,
@@ -208,7 +211,7 @@ fn enter_sends_with_a_fresh_client_id_and_shows_it_pending_until_acked() {
             text: "hi bob".into()
         })]
     );
-    assert_eq!(app.chat().unwrap().pending.len(), 1);
+    assert_eq!(app.chat().unwrap().log().pending.len(), 1);
     assert!(app.chat().unwrap().compose.is_empty());
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::SayOk(
         SayOk {
@@ -218,7 +221,7 @@ fn enter_sends_with_a_fresh_client_id_and_shows_it_pending_until_acked() {
             ts: 5,
         },
     ))));
-    assert!(app.chat().unwrap().pending.is_empty());
+    assert!(app.chat().unwrap().log().pending.is_empty());
     assert_eq!(stored_ids(&app), vec![1, 2]);
 }
 
@@ -290,20 +293,23 @@ fn page_keys_and_the_wheel_scroll_and_new_messages_are_counted_below() {
         ))));
     }
     app.update(key(KeyCode::PageUp));
-    let scrolled = app.chat().unwrap().scroll;
+    let scrolled = app.chat().unwrap().log().scroll;
     assert!(scrolled > 0);
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
         msg(200, "bob", "new"),
     ))));
-    assert_eq!(app.chat().unwrap().unseen_below, 1);
-    let r = chat_regions(app.area, 1, 0);
+    assert_eq!(app.chat().unwrap().log().unseen_below, 1);
+    let r = chat_regions(app.area, 1, 0, false);
     app.update(wheel(true, r.messages.x + 2, r.messages.y + 2));
-    assert_eq!(app.chat().unwrap().scroll, scrolled + 3);
+    assert_eq!(app.chat().unwrap().log().scroll, scrolled + 3);
     app.update(key(KeyCode::PageDown));
     app.update(key(KeyCode::PageDown));
     app.update(key(KeyCode::PageDown));
     assert_eq!(
-        (app.chat().unwrap().scroll, app.chat().unwrap().unseen_below),
+        (
+            app.chat().unwrap().log().scroll,
+            app.chat().unwrap().log().unseen_below
+        ),
         (0, 0)
     );
 }
@@ -311,12 +317,18 @@ fn page_keys_and_the_wheel_scroll_and_new_messages_are_counted_below() {
 #[test]
 fn scrolling_to_the_top_asks_for_older_messages_once() {
     let mut app = logged_in();
-    let r = chat_regions(app.area, 1, 0);
+    let r = chat_regions(app.area, 1, 0, false);
     let mut asked = Vec::new();
     for _ in 0..5 {
         asked.extend(app.update(wheel(true, r.messages.x + 1, r.messages.y + 1)));
     }
-    assert_eq!(asked, vec![Action::Net(NetCommand::History { before: 1 })]);
+    assert_eq!(
+        asked,
+        vec![Action::Net(NetCommand::History(HistoryQuery::older(
+            Target::Room,
+            Some(1)
+        )))]
+    );
 }
 
 #[test]
@@ -353,6 +365,7 @@ fn reconnect_keeps_every_message_once_and_in_order() {
     let notices: Vec<_> = app
         .chat()
         .unwrap()
+        .log()
         .entries
         .iter()
         .filter(|e| e.kind == entry::EntryKind::Notice)
@@ -388,10 +401,10 @@ fn joins_and_leaves_update_the_online_list_and_the_messages() {
         ["alice", "carol"]
     );
     assert!(
-        matches!(&chat.entries[chat.entries.len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
+        matches!(&chat.log().entries[chat.log().entries.len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
     );
     assert!(
-        matches!(&chat.entries[chat.entries.len() - 1].kind, entry::EntryKind::Left(n, _) if n == "bob")
+        matches!(&chat.log().entries[chat.log().entries.len() - 1].kind, entry::EntryKind::Left(n, _) if n == "bob")
     );
 }
 
@@ -429,7 +442,7 @@ fn clicks_focus_form_fields_and_select_side_items() {
     ));
 
     let mut app = logged_in();
-    let r = chat_regions(app.area, 1, 0);
+    let r = chat_regions(app.area, 1, 0, false);
     let users = r.users.unwrap();
     app.update(click(users.x + 2, users.y + 2));
     let chat = app.chat().unwrap();
@@ -458,11 +471,27 @@ fn slash_commands_run_and_unknown_ones_are_explained() {
     app.update(key(KeyCode::Esc));
     type_text(&mut app, "/dance");
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    let last = app.chat().unwrap().entries.last().unwrap();
+    let last = app.chat().unwrap().log().entries.last().unwrap();
     assert!(last.text.contains("Unknown command /dance"));
     type_text(&mut app, "//etc/passwd is a path");
     let actions = app.update(key(KeyCode::Enter));
     assert!(
         matches!(&actions[..], [Action::Net(NetCommand::Say { text, .. })] if text == "/etc/passwd is a path")
     );
+}
+
+#[test]
+fn help_scrolls_on_a_short_screen() {
+    let mut app = logged_in();
+    app.update(AppEvent::Resize(100, 24));
+    app.update(key(KeyCode::F(1)));
+    for _ in 0..50 {
+        app.update(key(KeyCode::Down));
+    }
+    let rows = 24 - 2 - 2;
+    assert_eq!(app.help_scroll, crate::ui::help::max_scroll(rows));
+    assert!(app.help_scroll > 0);
+    app.update(key(KeyCode::PageUp));
+    app.update(key(KeyCode::PageUp));
+    assert_eq!(app.help_scroll, 0);
 }

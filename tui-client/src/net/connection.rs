@@ -95,7 +95,23 @@ impl Conn {
             version: PROTOCOL_VERSION,
             client: CLIENT_NAME.to_owned(),
         });
-        match conn.request(hello, |_| {}).await? {
+        // A server that turns the connection away (too many from this
+        // address) may say why without a `seq` and close: that is a refusal,
+        // not an unreachable server.
+        let mut refusal = None;
+        let reply = conn
+            .request(hello, |msg| {
+                if let ServerMessage::Error(e) = msg {
+                    refusal = Some(e);
+                }
+            })
+            .await;
+        let reply = match (reply, refusal) {
+            (Ok(reply), _) => reply,
+            (Err(_), Some(e)) => return Err(ConnError::Refused(e)),
+            (Err(e), None) => return Err(e),
+        };
+        match reply {
             ServerMessage::HelloOk(ok) => {
                 debug!(server = %ok.server, version = ok.version, "hello accepted");
                 conn.limits = ok.limits;

@@ -85,6 +85,7 @@ mod tests {
             kind: MessageKind::Message,
             from: "bob".into(),
             text: format!("m{id}"),
+            to: Default::default(),
         }
     }
 

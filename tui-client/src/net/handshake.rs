@@ -1,14 +1,15 @@
 //! The request/reply exchanges before a connection is handed to its reader
 //! and writer tasks: register and login, resume after a drop (falling back to
 //! the password), and the catch-up that follows a resume (re-sending
-//! unacknowledged `say`s and paging `history` through the gap).
+//! unacknowledged `say`s and `send`s and paging the room's `history` through
+//! the gap).
 
 use std::collections::HashSet;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, ErrorReply, History, Login, LoginOk, Register, RegisterOk, Resume,
-    Say, ServerMessage,
+    Say, Send, ServerMessage,
 };
 use tracing::{debug, info};
 
@@ -98,7 +99,7 @@ pub(crate) async fn reconnect(session: &Session) -> Result<(Conn, LoginOk), Resu
     }
 }
 
-/// After a resume: re-send every unacknowledged `say` with its client id
+/// After a resume: re-send every unacknowledged `say` or `send` with its client id
 /// (the server stores each once), page `history` from the last id seen until
 /// `has_more` is false, and wait for the replies to the re-sent `say`s, so
 /// that their ids can be left out of the gap.
@@ -110,10 +111,18 @@ pub(crate) async fn catch_up(
     session.new_connection();
     let mut awaiting = HashSet::new();
     for say in session.pending().to_vec() {
-        let body = ClientMessage::Say(Say {
-            id: say.client_id.clone(),
-            text: say.text,
-        });
+        let body = if say.to.is_room() {
+            ClientMessage::Say(Say {
+                id: say.client_id.clone(),
+                text: say.text,
+            })
+        } else {
+            ClientMessage::Send(Send {
+                id: say.client_id.clone(),
+                to: say.to,
+                text: say.text,
+            })
+        };
         let seq = conn.send(body).await?;
         session.sent(seq, say.client_id);
         awaiting.insert(seq);
@@ -170,6 +179,7 @@ fn history_after(after: i64, limit: u32) -> ClientMessage {
         before: None,
         after: Some(after),
         limit: Some(limit),
+        ..Default::default()
     })
 }
 

@@ -19,9 +19,16 @@ use super::connection::{Conn, Frames, read_message};
 const OUTGOING_QUEUE: usize = 64;
 /// Messages read and not yet handled.
 const INCOMING_QUEUE: usize = 256;
+/// After a failed write, how long the reader has to report the end itself.
+const READER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the reader and writer tasks report.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "each message is moved once through a bounded channel and handled at once; \
+              boxing it would only add an allocation per message"
+)]
 pub(crate) enum LinkEvent {
     /// A message from the server.
     Message(ServerMessage),
@@ -141,6 +148,10 @@ async fn write_loop(
         if let Err(e) = socket.write_all(&frame).await {
             let reason = format!("writing failed: {e}");
             debug!(%reason, "writer stops");
+            // The server may have closed on purpose with a last word (`kicked`,
+            // an error) still unread: the reader reports the end after passing
+            // that on. Only if it does not (a hung read) does the writer.
+            tokio::time::sleep(READER_GRACE).await;
             let _ = to_manager.send(LinkEvent::Closed(reason)).await;
             return;
         }

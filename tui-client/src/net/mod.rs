@@ -9,6 +9,13 @@
 //! password), re-sends messages that were not acknowledged, and fetches what
 //! was missed since the last message id it saw, so nothing is lost or doubled.
 //!
+//! After every login the task asks for the shared files, the games (open
+//! invitations and games in play) and the groups, so the app's panes start
+//! full. Duplicates are dropped here only for the main room (whose gap the
+//! task fills itself); messages of groups and direct messages pass through,
+//! and the app drops repeated ids per conversation (offline delivery repeats
+//! what the user has not confirmed with `read`).
+//!
 //! File transfers run beside the chat: each in its own task with its own data
 //! connection (`transfer.rs`, `data.rs`, `upload.rs`, `download.rs`), asking
 //! the control connection only for its ticket, so chat never waits for bytes.
@@ -17,13 +24,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{ChatMessage, Direction, FileInfo, LoginOk, ServerMessage};
+use chatroom_shared::message::{
+    ChatMessage, Direction, ErrorReply, FileInfo, HistoryPage, LoginOk, ServerMessage, Target,
+};
 
 mod backoff;
+mod commands;
 mod connection;
 mod data;
 mod download;
+mod game;
 mod gap;
+mod group;
 mod handshake;
 mod link;
 mod login;
@@ -34,6 +46,8 @@ mod transfer;
 mod upload;
 
 pub use download::{part_path, unique_target};
+pub use game::GameRequest;
+pub use group::{GroupRequest, HistoryQuery};
 pub use task::{NetHandle, spawn};
 pub use transfer::sha256_file;
 
@@ -52,18 +66,27 @@ pub enum NetCommand {
         /// Register before logging in.
         register: bool,
     },
-    /// Send a chat message; `client_id` makes a re-send after a reconnect safe.
+    /// Send a chat message to the main room; `client_id` makes a re-send
+    /// after a reconnect safe.
     Say {
         /// Client-chosen id, unique per message.
         client_id: String,
         /// The text.
         text: String,
     },
-    /// Fetch older messages (scrollback), newest first before `before`.
-    History {
-        /// Fetch messages with smaller ids.
-        before: i64,
+    /// Send a chat message to a group or a user (`send`), with the same
+    /// pending, re-send and ack (`say_ok`) as `Say`.
+    Send {
+        /// Client-chosen id, unique per message.
+        client_id: String,
+        /// The group or user.
+        to: Target,
+        /// The text.
+        text: String,
     },
+    /// Fetch a page of a conversation's history; kept across a reconnect.
+    /// The page comes back as [`NetEvent::History`].
+    History(HistoryQuery),
     /// Share a local file with the room.
     Upload {
         /// Chosen by the app; names the transfer in every [`TransferUpdate`].
@@ -87,6 +110,16 @@ pub enum NetCommand {
         /// The transfer's id.
         transfer_id: u64,
     },
+    /// A game request (`game_invite`, `game_accept`, `game_move`, `games`,
+    /// `stats`, ...), sent as it is on the logged-in connection. Its reply
+    /// comes back as a [`NetEvent::Server`]. Dropped while disconnected: a
+    /// move decided before a drop may no longer fit the game after it.
+    Game(GameRequest),
+    /// A group, read-position or search request, sent as it is on the
+    /// logged-in connection; its reply comes back as a [`NetEvent::Server`].
+    /// Dropped while disconnected (the app sends reads again after a
+    /// reconnect).
+    Group(GroupRequest),
     /// Leave: send `quit`, close, stop the task.
     Quit,
 }
@@ -182,6 +215,21 @@ pub enum NetEvent {
     /// An event or reply from the server (messages, joins, leaves, acks,
     /// history pages, errors, ...).
     Server(ServerMessage),
+    /// A page of history the app asked for (or the server's refusal).
+    History {
+        /// What was asked.
+        query: HistoryQuery,
+        /// The page, or why there is none.
+        page: Result<HistoryPage, ErrorReply>,
+    },
+    /// The server refused a `say` or `send` for good (e.g. a direct message
+    /// to nobody): it is no longer pending.
+    SendRefused {
+        /// The message's client id.
+        client_id: String,
+        /// Why.
+        error: ErrorReply,
+    },
     /// The connection dropped; the next attempt is in `retry_in`.
     Disconnected {
         /// Why, for the status bar.

@@ -1,10 +1,13 @@
 //! Reconnecting after a dropped connection: wait with growing, jittered
 //! backoff (still taking commands), connect, resume (or log in with the kept
-//! password), then catch up on what was missed, reporting every step.
+//! password), then catch up on what was missed in the main room, reporting
+//! every step. (Groups and direct messages catch up by themselves: the
+//! server delivers what the user has not read after the login, and the app
+//! asks for public groups' pages.)
 
 use std::time::Duration;
 
-use chatroom_shared::message::{ErrorReply, ServerMessage};
+use chatroom_shared::message::{ErrorReply, ServerMessage, Target};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -69,13 +72,18 @@ impl Manager {
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return Ok(()),
                 cmd = self.commands.recv() => match cmd.ok_or(Stop)? {
-                    NetCommand::Say { client_id, text } => session.said(client_id, text),
+                    NetCommand::Say { client_id, text } => {
+                        session.said(client_id, Target::Room, text);
+                    }
+                    NetCommand::Send { client_id, to, text } => session.said(client_id, to, text),
                     NetCommand::Quit => {
                         let _ = self.emit(NetEvent::Ended { reason: "quit".into() }).await;
                         return Err(Stop);
                     }
-                    NetCommand::History { before } => session.history_later(before),
+                    NetCommand::History(query) => session.history_later(query),
                     NetCommand::Login { .. } => warn!("already logged in; login ignored"),
+                    NetCommand::Game(_) => warn!("not connected; game request dropped"),
+                    NetCommand::Group(_) => debug!("not connected; group request dropped"),
                     cmd @ (NetCommand::Upload { .. }
                     | NetCommand::Download { .. }
                     | NetCommand::CancelTransfer { .. }) => {

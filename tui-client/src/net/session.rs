@@ -1,10 +1,11 @@
 //! What the network task remembers about a logged-in session across
-//! reconnects: the credentials and resume token, the last message id seen,
-//! the `say`s still waiting for their `say_ok`, and the scrollback `history`
-//! requests still waiting for their page.
+//! reconnects: the credentials and resume token, the last message id seen in
+//! the main room, the `say`s and `send`s still waiting for their `say_ok`,
+//! and the `history` requests still waiting for their page.
 //!
 //! The gap cursor advances only with messages from the room (`recent`,
-//! `message` and `announcement` events, `Missed`). A `say_ok` can arrive
+//! room `message` and `announcement` events, `Missed`); messages of groups
+//! and direct messages share the id sequence but not the room's gap. A `say_ok` can arrive
 //! before the events of lower ids stored in the same batch, so an own message
 //! id must not move the cursor past them; own ids are kept aside instead, to
 //! be left out of the next gap (the app has them from the `say_ok`).
@@ -12,8 +13,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{ErrorReply, LoginOk, SayOk};
+use chatroom_shared::message::{ErrorReply, LoginOk, SayOk, Target};
 
+use super::HistoryQuery;
 use super::gap::{Filled, Gap};
 
 /// What is needed to connect and log in again.
@@ -32,6 +34,8 @@ pub(crate) struct Credentials {
 pub(crate) struct PendingSay {
     /// The client message id (the server deduplicates by it).
     pub(crate) client_id: String,
+    /// Where it goes: the room (`say`), a group or a user (`send`).
+    pub(crate) to: Target,
     /// The text.
     pub(crate) text: String,
 }
@@ -49,8 +53,8 @@ pub(crate) struct Session {
     own: BTreeSet<i64>,
     pending: Vec<PendingSay>,
     in_flight: HashMap<u32, String>,
-    history_in_flight: HashMap<u32, i64>,
-    history_deferred: Vec<i64>,
+    history_in_flight: HashMap<u32, HistoryQuery>,
+    history_deferred: Vec<HistoryQuery>,
 }
 
 impl Session {
@@ -74,8 +78,8 @@ impl Session {
         self.highest
     }
 
-    /// A `message` or `announcement` event with id `id` arrived: true when it
-    /// is new, false for a duplicate the app must not see again.
+    /// A room `message` or `announcement` event with id `id` arrived: true
+    /// when it is new, false for a duplicate the app must not see again.
     pub(crate) fn saw(&mut self, id: i64) -> bool {
         if id <= self.highest {
             return false;
@@ -85,10 +89,14 @@ impl Session {
         true
     }
 
-    /// The app asked to send this message.
-    pub(crate) fn said(&mut self, client_id: String, text: String) {
+    /// The app asked to send this message to `to`.
+    pub(crate) fn said(&mut self, client_id: String, to: Target, text: String) {
         self.pending.retain(|p| p.client_id != client_id);
-        self.pending.push(PendingSay { client_id, text });
+        self.pending.push(PendingSay {
+            client_id,
+            to,
+            text,
+        });
     }
 
     /// The `say` for `client_id` went out on the current connection as `seq`.
@@ -110,52 +118,51 @@ impl Session {
         }
     }
 
-    /// The app asked for older messages while there is no connection: the
-    /// request goes out after the reconnect.
-    pub(crate) fn history_later(&mut self, before: i64) {
-        if !self.history_deferred.contains(&before) {
-            self.history_deferred.push(before);
+    /// The app asked for a page of history while there is no connection:
+    /// the request goes out after the reconnect.
+    pub(crate) fn history_later(&mut self, query: HistoryQuery) {
+        if !self.history_deferred.contains(&query) {
+            self.history_deferred.push(query);
         }
     }
 
-    /// A scrollback `history` request went out as `seq`.
-    pub(crate) fn history_sent(&mut self, seq: u32, before: i64) {
-        self.history_in_flight.insert(seq, before);
+    /// A `history` request went out as `seq`.
+    pub(crate) fn history_sent(&mut self, seq: u32, query: HistoryQuery) {
+        self.history_in_flight.insert(seq, query);
     }
 
-    /// A `history_page` (or error) answered `seq`.
-    pub(crate) fn answered(&mut self, seq: u32) {
-        self.history_in_flight.remove(&seq);
+    /// A `history_page` (or error) answered `seq`: the query it answers, if
+    /// it was one of the app's.
+    pub(crate) fn answered(&mut self, seq: u32) -> Option<HistoryQuery> {
+        self.history_in_flight.remove(&seq)
     }
 
-    /// Scrollback requests to send on the new connection.
-    pub(crate) fn take_history(&mut self) -> Vec<i64> {
+    /// History requests to send on the new connection.
+    pub(crate) fn take_history(&mut self) -> Vec<HistoryQuery> {
         std::mem::take(&mut self.history_deferred)
     }
 
-    /// An `error` arrived: if it answers a `say`, that message is given up,
-    /// unless the server refused it only because it is shutting down (then it
-    /// is sent again after the reconnect).
-    pub(crate) fn failed(&mut self, e: &ErrorReply) {
-        if let Some(seq) = e.seq {
-            self.answered(seq);
+    /// An `error` arrived: if it answers a `say` or `send`, that message is
+    /// given up (its client id is returned), unless the server refused it
+    /// only because it is shutting down (then it is sent again after the
+    /// reconnect).
+    pub(crate) fn failed(&mut self, e: &ErrorReply) -> Option<String> {
+        let client_id = e.seq.and_then(|seq| self.in_flight.remove(&seq))?;
+        if e.code == ErrorCode::ShuttingDown {
+            return None;
         }
-        let Some(client_id) = e.seq.and_then(|seq| self.in_flight.remove(&seq)) else {
-            return;
-        };
-        if e.code != ErrorCode::ShuttingDown {
-            self.pending.retain(|p| p.client_id != client_id);
-        }
+        self.pending.retain(|p| p.client_id != client_id);
+        Some(client_id)
     }
 
     /// A new connection starts: replies to `seq`s of the old one never come,
-    /// so unanswered scrollback requests are asked again.
+    /// so unanswered history requests are asked again.
     pub(crate) fn new_connection(&mut self) {
         self.in_flight.clear();
-        let mut unanswered: Vec<i64> = self.history_in_flight.drain().map(|(_, b)| b).collect();
-        unanswered.sort_unstable();
-        for before in unanswered {
-            self.history_later(before);
+        let mut unanswered: Vec<(u32, HistoryQuery)> = self.history_in_flight.drain().collect();
+        unanswered.sort_unstable_by_key(|(seq, _)| *seq);
+        for (_, query) in unanswered {
+            self.history_later(query);
         }
         self.closing = None;
     }
@@ -193,6 +200,7 @@ mod tests {
             kind: MessageKind::Message,
             from: "bob".into(),
             text: format!("m{id}"),
+            to: Default::default(),
         }
     }
 
@@ -243,8 +251,8 @@ mod tests {
     #[test]
     fn acknowledged_says_stop_being_pending() {
         let mut s = session(&[]);
-        s.said("a".into(), "one".into());
-        s.said("b".into(), "two".into());
+        s.said("a".into(), Target::Room, "one".into());
+        s.said("b".into(), Target::Room, "two".into());
         s.sent(7, "a".into());
         s.sent(8, "b".into());
         s.acked(&say_ok(7, "a", 3));
@@ -255,13 +263,20 @@ mod tests {
     #[test]
     fn refused_say_is_dropped_but_shutting_down_keeps_it() {
         let mut s = session(&[]);
-        s.said("a".into(), "one".into());
-        s.said("b".into(), "two".into());
+        s.said("a".into(), Target::Room, "one".into());
+        s.said("b".into(), Target::Room, "two".into());
         s.sent(1, "a".into());
         s.sent(2, "b".into());
-        s.failed(&ErrorReply::new(Some(1), ErrorCode::InvalidText, "no"));
-        s.failed(&ErrorReply::new(Some(2), ErrorCode::ShuttingDown, "bye"));
-        s.failed(&ErrorReply::new(None, ErrorCode::IdleTimeout, "idle"));
+        let refused = s.failed(&ErrorReply::new(Some(1), ErrorCode::InvalidText, "no"));
+        assert_eq!(refused.as_deref(), Some("a"));
+        assert_eq!(
+            s.failed(&ErrorReply::new(Some(2), ErrorCode::ShuttingDown, "bye")),
+            None
+        );
+        assert_eq!(
+            s.failed(&ErrorReply::new(None, ErrorCode::IdleTimeout, "idle")),
+            None
+        );
         let left: Vec<_> = s.pending().iter().map(|p| p.client_id.as_str()).collect();
         assert_eq!(left, ["b"]);
     }
@@ -289,21 +304,30 @@ mod tests {
 
     #[test]
     fn unanswered_history_is_asked_again_on_the_next_connection() {
+        let older = |before| HistoryQuery::older(Target::Room, Some(before));
+        let team = Target::Group {
+            group: "team".into(),
+        };
         let mut s = session(&[]);
-        s.history_sent(3, 100);
-        s.history_sent(4, 50);
-        s.answered(4);
-        s.history_later(20);
+        s.history_sent(3, older(100));
+        s.history_sent(4, older(50));
+        s.history_sent(5, HistoryQuery::newer(team.clone(), 7));
+        assert_eq!(s.answered(4), Some(older(50)));
+        assert_eq!(s.answered(9), None, "not a history request");
+        s.history_later(older(20));
         s.new_connection();
-        assert_eq!(s.take_history(), [20, 100]);
+        assert_eq!(
+            s.take_history(),
+            [older(20), older(100), HistoryQuery::newer(team, 7)]
+        );
         assert!(s.take_history().is_empty());
     }
 
     #[test]
     fn resaying_an_id_replaces_the_pending_copy() {
         let mut s = session(&[]);
-        s.said("a".into(), "one".into());
-        s.said("a".into(), "one again".into());
+        s.said("a".into(), Target::Room, "one".into());
+        s.said("a".into(), Target::Room, "one again".into());
         assert_eq!(s.pending().len(), 1);
         assert_eq!(s.pending()[0].text, "one again");
     }

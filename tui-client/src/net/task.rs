@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chatroom_shared::message::{
-    ClientMessage, Files, History, Kicked, Ping, Quit, Say, ServerMessage,
+    ClientMessage, Files, Games, Groups, Kicked, Ping, Quit, ServerMessage,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -67,7 +67,7 @@ pub fn spawn(events: mpsc::Sender<NetEvent>) -> NetHandle {
         events,
         transfers: Transfers::new(),
         awaiting: HashMap::new(),
-        files_seq: None,
+        quiet: Vec::new(),
     };
     tokio::spawn(manager.run().instrument(info_span!("net")));
     NetHandle { commands: tx }
@@ -100,8 +100,10 @@ pub(crate) struct Manager {
     pub(crate) transfers: Transfers,
     /// Transfer requests sent on the current connection, by `seq`.
     awaiting: HashMap<u32, oneshot::Sender<ServerMessage>>,
-    /// The `seq` of this connection's `files` request (its error is quiet).
-    files_seq: Option<u32>,
+    /// The `seq`s of this connection's requests whose errors are quiet: the
+    /// `files`, `games` and `groups` listings (a server without file sharing,
+    /// games or groups refuses them) and `read`s (sent again later).
+    pub(crate) quiet: Vec<u32>,
 }
 
 impl Manager {
@@ -143,7 +145,11 @@ impl Manager {
                     .await?;
                     return Err(Stop);
                 }
-                NetCommand::Say { .. } | NetCommand::History { .. } => {
+                NetCommand::Say { .. }
+                | NetCommand::Send { .. }
+                | NetCommand::History(_)
+                | NetCommand::Game(_)
+                | NetCommand::Group(_) => {
                     warn!("not logged in; command dropped");
                 }
                 cmd @ (NetCommand::Upload { .. }
@@ -209,13 +215,23 @@ impl Manager {
         let mut link = Link::start(conn);
         // Replies to requests of the old connection never come.
         self.awaiting.clear();
-        self.files_seq = match link.try_send(ClientMessage::Files(Files {})) {
-            Ok(seq) => seq,
-            Err(_) => return Ok(End::Dropped("writing failed".into())),
-        };
-        // Scrollback asked while disconnected, or left unanswered by the drop.
-        for before in session.take_history() {
-            if send_command(&mut link, session, NetCommand::History { before }).is_err() {
+        self.quiet.clear();
+        for listing in [
+            ClientMessage::Files(Files {}),
+            ClientMessage::Games(Games {}),
+            ClientMessage::Groups(Groups {}),
+        ] {
+            match link.try_send(listing) {
+                Ok(seq) => self.quiet.extend(seq),
+                Err(_) => return Ok(End::Dropped("writing failed".into())),
+            }
+        }
+        // History asked while disconnected, or left unanswered by the drop.
+        for query in session.take_history() {
+            if self
+                .send_command(&mut link, session, NetCommand::History(query))
+                .is_err()
+            {
                 return Ok(End::Dropped("writing failed".into()));
             }
         }
@@ -247,7 +263,7 @@ impl Manager {
                     if is_transfer(&cmd) {
                         self.transfers.start(cmd, Some(&session.creds.server), &self.events);
                     } else {
-                        if send_command(&mut link, session, cmd).is_err() {
+                        if self.send_command(&mut link, session, cmd).is_err() {
                             return Ok(End::Dropped("writing failed".into()));
                         }
                         last_sent = Instant::now();
@@ -283,17 +299,47 @@ impl Manager {
                 let _ = reply.send(msg);
                 return Ok(None);
             }
-            if self.files_seq == Some(seq) {
-                self.files_seq = None;
+            if let Some(i) = self.quiet.iter().position(|s| *s == seq) {
+                self.quiet.swap_remove(i);
                 if let ServerMessage::Error(e) = &msg {
-                    debug!(code = %e.code, "the server lists no files");
+                    debug!(code = %e.code, "refused quietly");
                     return Ok(None);
                 }
             }
         }
         let mut end = None;
+        match msg {
+            ServerMessage::HistoryPage(page) => {
+                if let Some(query) = session.answered(page.seq) {
+                    let page = Ok(page);
+                    self.emit(NetEvent::History { query, page }).await?;
+                } else {
+                    debug!(seq = page.seq, "a history page nobody waits for");
+                }
+                return Ok(None);
+            }
+            ServerMessage::Error(e) => {
+                debug!(code = %e.code, seq = ?e.seq, "server error");
+                if let Some(query) = e.seq.and_then(|seq| session.answered(seq)) {
+                    let page = Err(e);
+                    self.emit(NetEvent::History { query, page }).await?;
+                    return Ok(None);
+                }
+                if let Some(client_id) = session.failed(&e) {
+                    let refused = NetEvent::SendRefused {
+                        client_id,
+                        error: e,
+                    };
+                    self.emit(refused).await?;
+                    return Ok(None);
+                }
+                self.emit(NetEvent::Server(ServerMessage::Error(e))).await?;
+                return Ok(None);
+            }
+            _ => {}
+        }
         match &msg {
-            ServerMessage::Message(m) if !session.saw(m.id) => {
+            ServerMessage::Message(m) if m.to.is_room() && !session.saw(m.id) => {
                 debug!(id = m.id, "duplicate message dropped");
                 return Ok(None);
             }
@@ -302,11 +348,6 @@ impl Manager {
                 return Ok(None);
             }
             ServerMessage::SayOk(ok) => session.acked(ok),
-            ServerMessage::HistoryPage(page) => session.answered(page.seq),
-            ServerMessage::Error(e) => {
-                debug!(code = %e.code, seq = ?e.seq, "server error");
-                session.failed(e);
-            }
             ServerMessage::ServerShutdown(s) => {
                 session.closing = Some(format!("the server is shutting down: {}", s.message));
             }
@@ -364,46 +405,6 @@ impl Manager {
             Stop
         })
     }
-}
-
-/// Send one command (not `Quit`) on a logged-in link.
-fn send_command(link: &mut Link, session: &mut Session, cmd: NetCommand) -> Result<(), LinkClosed> {
-    match cmd {
-        NetCommand::Say { client_id, text } => {
-            session.said(client_id.clone(), text.clone());
-            let body = ClientMessage::Say(Say {
-                id: client_id.clone(),
-                text,
-            });
-            match link.try_send(body)? {
-                Some(seq) => session.sent(seq, client_id),
-                // Cannot happen (the caller checked for room); the message
-                // stays pending and goes out after the next reconnect.
-                None => warn!("send queue full; message kept for later"),
-            }
-        }
-        NetCommand::History { before } => {
-            let body = ClientMessage::History(History {
-                before: Some(before),
-                after: None,
-                limit: None,
-            });
-            match link.try_send(body) {
-                Ok(Some(seq)) => session.history_sent(seq, before),
-                Ok(None) => session.history_later(before),
-                Err(e) => {
-                    session.history_later(before);
-                    return Err(e);
-                }
-            }
-        }
-        NetCommand::Login { .. } => warn!("already logged in; login ignored"),
-        NetCommand::Quit
-        | NetCommand::Upload { .. }
-        | NetCommand::Download { .. }
-        | NetCommand::CancelTransfer { .. } => {}
-    }
-    Ok(())
 }
 
 /// Commands that start or stop a transfer (handled beside the chat).

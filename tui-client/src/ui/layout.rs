@@ -1,14 +1,20 @@
 //! Where everything goes on the screen: pure functions of the terminal size
-//! (and the input's height), used both for drawing and for finding what a
-//! mouse click hit.
+//! (and the input's height, the transfers strip, whether a game board is
+//! open), used both for drawing and for finding what a mouse click hit. The
+//! side column holds, top down, the conversations, who is online, shared
+//! files and games (under the board while a game is on it).
 
 use ratatui::layout::{Constraint, Layout, Position, Rect};
+
+use super::board;
+use crate::app::ChatView;
 
 /// Narrowest terminal the client draws in.
 pub const MIN_WIDTH: u16 = 48;
 /// Shortest terminal the client draws in.
 pub const MIN_HEIGHT: u16 = 17;
-/// Width of the side panes (users, files, invites) when there is room.
+/// Width of the side panes (conversations, users, files, invites) when
+/// there is room.
 pub const SIDEBAR_WIDTH: u16 = 26;
 /// The side panes are shown from this terminal width on.
 pub const SIDEBAR_FROM_WIDTH: u16 = 72;
@@ -97,12 +103,17 @@ pub fn login_regions(area: Rect) -> LoginRegions {
 pub struct ChatRegions {
     /// The message list (with its border).
     pub messages: Rect,
+    /// The conversations (room, groups, direct messages), when there is room.
+    pub conversations: Option<Rect>,
     /// Online users, when there is room.
     pub users: Option<Rect>,
     /// Shared files, when there is room.
     pub files: Option<Rect>,
     /// Game invitations, when there is room.
     pub invites: Option<Rect>,
+    /// The tic-tac-toe board, while a game is on it: at the top of the side
+    /// column, or above the messages when there is no side column.
+    pub board: Option<Rect>,
     /// The transfers strip above the input, while transfers run.
     pub transfers: Option<Rect>,
     /// The input box (with its border).
@@ -111,9 +122,31 @@ pub struct ChatRegions {
     pub status: Rect,
 }
 
-/// Lay out the main screen for an input of `input_lines` lines and
-/// `transfer_rows` running transfers (the strip is left out when 0).
-pub fn chat_regions(area: Rect, input_lines: usize, transfer_rows: usize) -> ChatRegions {
+/// Rows each side pane keeps below an open board (its borders and two rows).
+const SIDE_PANE_MIN: u16 = 4;
+/// Rows the message list keeps below an open board when there is no side
+/// column.
+const MESSAGES_MIN: u16 = 5;
+
+/// Lay out the main screen as `chat` needs it.
+pub fn for_chat(area: Rect, chat: &ChatView) -> ChatRegions {
+    chat_regions(
+        area,
+        chat.compose.line_count(),
+        chat.sharing.transfer_rows(),
+        chat.games.board.is_some(),
+    )
+}
+
+/// Lay out the main screen for an input of `input_lines` lines,
+/// `transfer_rows` running transfers (the strip is left out when 0), and a
+/// game board when `board` is true.
+pub fn chat_regions(
+    area: Rect,
+    input_lines: usize,
+    transfer_rows: usize,
+    board: bool,
+) -> ChatRegions {
     let lines = u16::try_from(input_lines)
         .unwrap_or(MAX_INPUT_LINES)
         .clamp(1, MAX_INPUT_LINES);
@@ -130,11 +163,21 @@ pub fn chat_regions(area: Rect, input_lines: usize, transfer_rows: usize) -> Cha
     .areas(area);
     let transfers = (rows > 0).then_some(strip_area);
     if area.width < SIDEBAR_FROM_WIDTH {
+        let (board, messages) = if board {
+            let height = board::pane_height(top.height.saturating_sub(MESSAGES_MIN));
+            let [b, m] =
+                Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(top);
+            (Some(b), m)
+        } else {
+            (None, top)
+        };
         return ChatRegions {
-            messages: top,
+            messages,
+            conversations: None,
             users: None,
             files: None,
             invites: None,
+            board,
             transfers,
             input,
             status,
@@ -142,17 +185,38 @@ pub fn chat_regions(area: Rect, input_lines: usize, transfer_rows: usize) -> Cha
     }
     let [messages, side] =
         Layout::horizontal([Constraint::Min(20), Constraint::Length(SIDEBAR_WIDTH)]).areas(top);
-    let [users, files, invites] = Layout::vertical([
-        Constraint::Percentage(40),
-        Constraint::Percentage(30),
-        Constraint::Percentage(30),
-    ])
-    .areas(side);
+    let (board, [conversations, users, files, invites]) = if board {
+        // While a game is on the board, the four panes below it share the
+        // rest equally (the conversations get what does not divide).
+        let height = board::pane_height(side.height.saturating_sub(4 * SIDE_PANE_MIN));
+        let [b, rest] =
+            Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(side);
+        let each = rest.height / 4;
+        let panes = Layout::vertical([
+            Constraint::Length(rest.height - 3 * each),
+            Constraint::Length(each),
+            Constraint::Length(each),
+            Constraint::Length(each),
+        ])
+        .areas(rest);
+        (Some(b), panes)
+    } else {
+        let panes = Layout::vertical([
+            Constraint::Percentage(31),
+            Constraint::Percentage(25),
+            Constraint::Percentage(22),
+            Constraint::Percentage(22),
+        ])
+        .areas(side);
+        (None, panes)
+    };
     ChatRegions {
         messages,
+        conversations: Some(conversations),
         users: Some(users),
         files: Some(files),
         invites: Some(invites),
+        board,
         transfers,
         input,
         status,
@@ -177,22 +241,48 @@ mod tests {
 
     #[test]
     fn chat_layout_fills_the_screen_and_hides_the_sidebar_when_narrow() {
-        let wide = chat_regions(Rect::new(0, 0, 100, 30), 1, 0);
+        let wide = chat_regions(Rect::new(0, 0, 100, 30), 1, 0, false);
         assert_eq!(wide.status, Rect::new(0, 29, 100, 1));
         assert_eq!(wide.input.height, 3);
         assert_eq!(wide.messages.width + SIDEBAR_WIDTH, 100);
         assert!(wide.users.is_some() && wide.files.is_some() && wide.invites.is_some());
-        let narrow = chat_regions(Rect::new(0, 0, 60, 20), 3, 0);
+        let convs = wide.conversations.unwrap();
+        assert_eq!((convs.y, convs.bottom()), (0, wide.users.unwrap().y));
+        let narrow = chat_regions(Rect::new(0, 0, 60, 20), 3, 0, false);
         assert!(narrow.users.is_none());
         assert_eq!(narrow.input.height, 5);
         assert_eq!(narrow.messages.width, 60);
-        let tall_input = chat_regions(Rect::new(0, 0, 60, 30), 40, 0);
+        let tall_input = chat_regions(Rect::new(0, 0, 60, 30), 40, 0, false);
         assert_eq!(tall_input.input.height, MAX_INPUT_LINES + 2);
         assert!(wide.transfers.is_none());
-        let busy = chat_regions(Rect::new(0, 0, 100, 30), 1, 9);
+        let busy = chat_regions(Rect::new(0, 0, 100, 30), 1, 9, false);
         let strip = busy.transfers.unwrap();
         assert_eq!(strip.height, MAX_TRANSFER_ROWS + 2);
         assert_eq!(strip.y + strip.height, busy.input.y);
+    }
+
+    #[test]
+    fn an_open_board_goes_on_top_of_the_side_column_or_above_the_messages() {
+        let plain = chat_regions(Rect::new(0, 0, 110, 32), 1, 0, false);
+        assert!(plain.board.is_none());
+        let wide = chat_regions(Rect::new(0, 0, 110, 32), 1, 0, true);
+        let b = wide.board.unwrap();
+        let convs = wide.conversations.unwrap();
+        assert_eq!((b.x, b.y, b.width), (convs.x, 0, SIDEBAR_WIDTH));
+        assert_eq!(b.bottom(), convs.y);
+        assert!(convs.height >= SIDE_PANE_MIN);
+        assert_eq!(wide.invites.unwrap().bottom(), wide.messages.bottom());
+        assert_eq!(wide.messages, plain.messages, "the chat keeps its room");
+        let tall = chat_regions(Rect::new(0, 0, 110, 50), 1, 0, true);
+        assert!(tall.board.unwrap().height > b.height, "a larger grid");
+        let narrow = chat_regions(Rect::new(0, 0, 60, 30), 1, 0, true);
+        let nb = narrow.board.unwrap();
+        assert_eq!((nb.y, nb.width), (0, 60));
+        assert_eq!(nb.bottom(), narrow.messages.y);
+        assert!(narrow.messages.height >= MESSAGES_MIN);
+        let tiny = chat_regions(Rect::new(0, 0, MIN_WIDTH, MIN_HEIGHT), 1, 0, true);
+        assert!(tiny.messages.height >= MESSAGES_MIN);
+        assert!(tiny.board.unwrap().height >= 3);
     }
 
     #[test]

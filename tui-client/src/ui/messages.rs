@@ -45,6 +45,8 @@ pub struct MessageList<'a> {
     pub unseen_below: usize,
     /// A border or title around the list.
     pub block: Option<Block<'a>>,
+    /// The stored message to highlight (where a jump from search went).
+    pub marked: Option<i64>,
 }
 
 impl Widget for MessageList<'_> {
@@ -66,11 +68,15 @@ impl Widget for MessageList<'_> {
         let wanted = self.scroll.saturating_add(height);
         let mut newest_first: Vec<Line<'static>> = Vec::new();
         for entry in self.entries.iter().rev() {
-            newest_first.extend(
-                entry_lines(entry, width, self.utc_offset_secs)
-                    .into_iter()
-                    .rev(),
-            );
+            let lines = entry_lines(entry, width, self.utc_offset_secs);
+            let marked = entry.id.is_some() && entry.id == self.marked;
+            newest_first.extend(lines.into_iter().rev().map(|line| {
+                if marked {
+                    line.patch_style(theme::jump_target())
+                } else {
+                    line
+                }
+            }));
             if newest_first.len() >= wanted {
                 break;
             }
@@ -288,6 +294,7 @@ mod tests {
             utc_offset_secs: 0,
             unseen_below,
             block: Some(Block::bordered().title(" chat ")),
+            marked: None,
         }
     }
 

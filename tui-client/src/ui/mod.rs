@@ -1,19 +1,26 @@
 //! Drawing: a pure function of the app state.
 //!
 //! [`draw`] reads the [`App`] and changes nothing. Each pane is a widget of
-//! its own: [`login`] (the form), [`messages`] (the message list), [`side`]
-//! (users, invites), [`files`] (shared files), [`transfers`] (the gauges of
-//! running transfers), [`status`] (the status bar), [`help`] (the key overlay
-//! and the send confirmation), [`prompt`] (save/upload questions). [`layout`] places them, and the app
-//! uses the same layout to find what a mouse click hit. [`theme`] holds every
-//! colour and style.
+//! its own: [`login`] (the form), [`messages`] (the message list of the
+//! conversation on screen), [`conversations`] (the room, groups, direct
+//! messages and join requests), [`side`] (the side lists, online users),
+//! [`files`] (shared files), [`games`] (the invite board), [`board`] (the
+//! tic-tac-toe board), [`transfers`] (the gauges of running transfers),
+//! [`status`] (the status bar), [`help`] (the key overlay and the send
+//! confirmation), [`prompt`] (save/upload questions), [`search`] (search
+//! results). [`layout`] places them, and the app uses the same layout to
+//! find what a mouse click hit. [`theme`] holds every colour and style.
 
+pub mod board;
+pub mod conversations;
 pub mod files;
+pub mod games;
 pub mod help;
 pub mod layout;
 pub mod login;
 pub mod messages;
 pub mod prompt;
+pub mod search;
 pub mod side;
 pub mod status;
 pub mod theme;
@@ -25,7 +32,11 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use chatroom_shared::message::Target;
+
+use crate::app::conversations::label as conversations_label;
 use crate::app::{App, ChatView, Focus, Screen};
+use crate::text;
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -39,9 +50,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Chat(chat) => draw_chat(frame, area, app, chat),
     }
     if app.help_open {
-        let rect = layout::overlay(area, 72, 24);
+        let rect = layout::overlay(area, help::WIDTH, help::height());
         clear_around(frame, rect);
-        frame.render_widget(help::HelpOverlay, rect);
+        frame.render_widget(
+            help::HelpOverlay {
+                scroll: app.help_scroll,
+            },
+            rect,
+        );
     }
 }
 
@@ -90,27 +106,58 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The message pane's title: which conversation it shows.
+fn messages_title(chat: &ChatView) -> String {
+    let conv = chat.convs.shown();
+    match (&conv.target, &conv.group) {
+        (Target::Room, _) => format!(" Main room · {} ", chat.server),
+        (Target::User { user }, _) => format!(" @{user} · direct messages "),
+        (Target::Group { group }, None) => format!(" #{group} "),
+        (Target::Group { group }, Some(g)) => {
+            let kind = if g.private { "private group" } else { "group" };
+            let state = if conv.is_closed() {
+                " (closed)".to_owned()
+            } else {
+                format!(" · {} member(s)", g.members)
+            };
+            let comment = g
+                .comment
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(|c| format!(" · {}", text::sanitize_line(c)))
+                .unwrap_or_default();
+            format!(" #{group} · {kind} of {}{state}{comment} ", g.creator)
+        }
+    }
+}
+
 fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
-    let r = layout::chat_regions(
-        area,
-        chat.compose.line_count(),
-        chat.sharing.transfer_rows(),
-    );
-    let title = format!(" chatroom · {} ", chat.server);
-    let messages_block = Block::bordered()
-        .title(title)
+    let r = layout::for_chat(area, chat);
+    let title_room = usize::from(r.messages.width.saturating_sub(4));
+    let mut messages_block = Block::bordered()
+        .title(text::truncate(&messages_title(chat), title_room))
         .border_style(border(chat.focus == Focus::Messages));
+    let elsewhere = chat.convs.unread_elsewhere();
+    if elsewhere > 0 {
+        let note = format!(" {elsewhere} unread elsewhere (Alt-↓) ");
+        messages_block = messages_block.title_bottom(Line::from(note).right_aligned().bold());
+    }
     let shown = chat.shown_entries(app.now);
+    let log = chat.log();
     frame.render_widget(
         messages::MessageList {
             entries: &shown,
-            scroll: chat.scroll,
+            scroll: log.scroll,
             utc_offset_secs: app.utc_offset_secs,
-            unseen_below: chat.unseen_below,
+            unseen_below: log.unseen_below,
             block: Some(messages_block),
+            marked: log.marked,
         },
         r.messages,
     );
+    if let Some(rect) = r.conversations {
+        frame.render_widget(conversations::ConversationsPane { chat }, rect);
+    }
     if let Some(rect) = r.users {
         frame.render_widget(side::users(chat), rect);
     }
@@ -124,7 +171,19 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         );
     }
     if let Some(rect) = r.invites {
-        frame.render_widget(side::invites(chat), rect);
+        let width = rect.width.saturating_sub(2);
+        frame.render_widget(games::invites(chat, app.now, width), rect);
+    }
+    if let (Some(rect), Some(board)) = (r.board, &chat.games.board) {
+        frame.render_widget(
+            board::BoardView {
+                board,
+                me: &chat.me,
+                now: app.now,
+                focused: chat.focus == Focus::Board,
+            },
+            rect,
+        );
     }
     if let Some(rect) = r.transfers {
         frame.render_widget(
@@ -134,8 +193,12 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
             rect,
         );
     }
+    let input_title = match &chat.convs.shown().target {
+        Target::Room => " message ".to_owned(),
+        other => format!(" message to {} ", conversations_label(other)),
+    };
     let mut input_block = Block::bordered()
-        .title(" message ")
+        .title(input_title)
         .border_style(border(chat.focus == Focus::Input));
     if let Some(hint) = chat.compose.hint() {
         input_block = input_block.title_bottom(Line::from(format!(" {hint} ")).italic());
@@ -158,5 +221,17 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         let rect = layout::overlay(area, 76, 5);
         clear_around(frame, rect);
         frame.render_widget(prompt::PromptOverlay { prompt: p }, rect);
+    }
+    if let Some(s) = &chat.search {
+        let rect = search::overlay_rect(area);
+        clear_around(frame, rect);
+        frame.render_widget(
+            search::SearchOverlay {
+                search: s,
+                me: &chat.me,
+                utc_offset_secs: app.utc_offset_secs,
+            },
+            rect,
+        );
     }
 }

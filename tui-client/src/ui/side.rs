@@ -1,5 +1,7 @@
-//! The side panes: online users and game invitations (shared files are in
-//! [`super::files`]).
+//! The side panes' list widget, and the online users pane (conversations are
+//! in [`super::conversations`], shared files in [`super::files`], games in
+//! [`super::games`]). [`row_at`] maps a click
+//! back to a row with the list's own scrolling arithmetic.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -14,6 +16,8 @@ use crate::app::{ChatView, Focus};
 pub struct SideList<'a> {
     /// Pane title (the count is added).
     pub title: &'a str,
+    /// The count shown after the title.
+    pub count: usize,
     /// The rows.
     pub items: Vec<Line<'a>>,
     /// The selected row.
@@ -27,7 +31,7 @@ pub struct SideList<'a> {
 impl Widget for SideList<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let block = Block::bordered()
-            .title(format!(" {} ({}) ", self.title, self.items.len()))
+            .title(format!(" {} ({}) ", self.title, self.count))
             .border_style(super::border(self.focused));
         let inner = block.inner(area);
         block.render(area, buf);
@@ -37,8 +41,8 @@ impl Widget for SideList<'_> {
                 .render(inner, buf);
             return;
         }
+        let first = first_shown(inner.height, self.selected);
         let height = usize::from(inner.height);
-        let first = self.selected.saturating_sub(height.saturating_sub(1));
         let lines: Vec<Line> = self
             .items
             .into_iter()
@@ -75,6 +79,7 @@ pub fn users(chat: &ChatView) -> SideList<'_> {
         .collect();
     SideList {
         title: "Online",
+        count: chat.online.len(),
         items,
         selected: chat.selected_user,
         focused: chat.focus == Focus::Users,
@@ -82,13 +87,38 @@ pub fn users(chat: &ChatView) -> SideList<'_> {
     }
 }
 
-/// The game invitations pane: the server has sent no invitations.
-pub fn invites(chat: &ChatView) -> SideList<'_> {
-    SideList {
-        title: "Games",
-        items: Vec::new(),
-        selected: chat.selected_invite,
-        focused: chat.focus == Focus::Invites,
-        empty: "No game invitations. Games are not available on this server yet.",
+/// The first row shown in a list of `height` rows, so the selected one is
+/// visible.
+fn first_shown(height: u16, selected: usize) -> usize {
+    selected.saturating_sub(usize::from(height).saturating_sub(1))
+}
+
+/// The row drawn at screen row `y` of the list pane `area` (borders
+/// included), if any.
+pub fn row_at(area: Rect, selected: usize, count: usize, y: u16) -> Option<usize> {
+    let inner_top = area.y + 1;
+    let height = area.height.saturating_sub(2);
+    if y < inner_top || y >= inner_top + height {
+        return None;
+    }
+    let i = first_shown(height, selected) + usize::from(y - inner_top);
+    (i < count).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clicks_map_to_the_row_drawn_there() {
+        // 5 rows inside.
+        let area = Rect::new(70, 10, 26, 7);
+        assert_eq!(row_at(area, 0, 9, 10), None, "the border");
+        assert_eq!(row_at(area, 0, 9, 11), Some(0));
+        assert_eq!(row_at(area, 0, 2, 13), None, "below the last row");
+        // Selected 7: rows 3..=7 are shown.
+        assert_eq!(row_at(area, 7, 9, 11), Some(3));
+        assert_eq!(row_at(area, 7, 9, 15), Some(7));
+        assert_eq!(row_at(area, 7, 9, 16), None, "the border");
     }
 }

@@ -6,6 +6,7 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use crate::app::conversations::Row;
 use crate::app::{ChatView, Connection, Focus};
 
 /// The one-line bar at the bottom of the main screen.
@@ -37,14 +38,31 @@ impl Widget for StatusBar<'_> {
             Focus::Messages => {
                 "↑↓ scroll · Home/End · Tab next pane · Esc input · F1 help · Ctrl-Q quit"
             }
+            Focus::Conversations => match chat.convs.selected_row() {
+                Some(Row::Request(_)) => {
+                    "↑↓ select · a approve · r reject · Enter show the group · Esc input"
+                }
+                _ => "↑↓ select · Enter open · Alt-↑↓ anywhere · Tab next pane · Esc input",
+            },
             Focus::Users => "↑↓ select · Enter mention · Tab next pane · Esc input · F1 help",
             Focus::Files => {
                 "↑↓ select · Enter/d download · u upload · x cancel · Tab next pane · Esc input"
             }
-            Focus::Invites => "↑↓ select · Enter accept · Tab next pane · Esc input · F1 help",
+            Focus::Invites => {
+                "↑↓ select · Enter accept/watch · n invite · c cancel · Tab next pane · Esc input"
+            }
+            Focus::Board => match chat.games.board.as_ref() {
+                Some(b) if b.in_play() && b.mark().is_some() => {
+                    "←↑↓→ move · Enter/Space/1-9 place · r resign · Esc chat · F1 help"
+                }
+                Some(b) if b.in_play() => "q stop watching · Esc chat · F1 help",
+                _ => "q close the board · Esc chat · F1 help",
+            },
         };
         let keys = if chat.sharing.prompt.is_some() {
             "Enter confirm · Tab complete the path · Esc cancel"
+        } else if chat.search.is_some() {
+            "↑↓ choose · Enter go to the message · Esc close the results"
         } else {
             keys
         };

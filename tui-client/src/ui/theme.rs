@@ -5,6 +5,7 @@
 //! from the 256-colour cube; highlights set both foreground and background so
 //! they stay readable on dark and light themes. Also the clock format.
 
+use chatroom_shared::tictactoe::Mark;
 use ratatui::style::{Color, Modifier, Style};
 
 /// The colours user names are drawn in: chosen to stay readable on common
@@ -44,6 +45,26 @@ pub fn clock(ts_millis: i64, utc_offset_secs: i32) -> String {
         .saturating_add(i64::from(utc_offset_secs));
     let of_day = secs.rem_euclid(86_400);
     format!("{:02}:{:02}", of_day / 3600, of_day % 3600 / 60)
+}
+
+/// "MM-DD HH:MM" of a timestamp at a UTC offset, where the day matters too
+/// (search results span days).
+pub fn day_and_clock(ts_millis: i64, utc_offset_secs: i32) -> String {
+    let secs = ts_millis
+        .div_euclid(1000)
+        .saturating_add(i64::from(utc_offset_secs));
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => t.format("%m-%d %H:%M").to_string(),
+        None => clock(ts_millis, utc_offset_secs),
+    }
+}
+
+/// The message a jump from search results went to: underlined and bright,
+/// so the eye finds it.
+pub fn jump_target() -> Style {
+    Style::new()
+        .add_modifier(Modifier::UNDERLINED)
+        .add_modifier(Modifier::BOLD)
 }
 
 /// The time column: present but quiet.
@@ -110,6 +131,43 @@ pub fn border(focused: bool) -> Style {
     }
 }
 
+/// A player's mark on the board: X and O in colours of their own, bold.
+pub fn mark(mark: Mark) -> Style {
+    let color = match mark {
+        Mark::X => Color::LightCyan,
+        Mark::O => Color::LightMagenta,
+    };
+    Style::new().fg(color).add_modifier(Modifier::BOLD)
+}
+
+/// The lines of the tic-tac-toe grid: quiet, so the marks stand out.
+pub fn board_rules() -> Style {
+    Style::new().add_modifier(Modifier::DIM)
+}
+
+/// The key (1-9) shown in an empty cell while the user may move.
+pub fn cell_key() -> Style {
+    Style::new().add_modifier(Modifier::DIM)
+}
+
+/// The board's cursor cell: reversed, like a selected row.
+pub fn board_cursor() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+/// The cells of the winning line: a background that reads on any theme.
+pub fn winning_cell() -> Style {
+    Style::new()
+        .fg(Color::Black)
+        .bg(Color::Green)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// "your turn (X)": hard to miss.
+pub fn your_turn() -> Style {
+    Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)
+}
+
 /// The status bar: reversed, so it reads as a bar on any theme.
 pub fn status_bar() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
@@ -174,6 +232,18 @@ mod tests {
         assert_eq!(clock(-1, 0), "23:59");
         assert_eq!(clock(i64::MIN, i32::MIN).len(), 5);
         assert_eq!(clock(i64::MAX, i32::MAX).len(), 5);
+    }
+
+    #[test]
+    fn day_and_clock_adds_the_date_at_the_offset() {
+        let midnight = 1_767_225_600_000;
+        assert_eq!(day_and_clock(midnight, 0), "01-01 00:00");
+        assert_eq!(day_and_clock(midnight, -3600), "12-31 23:00");
+        assert_eq!(
+            day_and_clock(i64::MAX, i32::MAX).len(),
+            5,
+            "out of range: the clock"
+        );
     }
 
     #[test]
