@@ -8,10 +8,36 @@
 //!   raw figure; while the transfer runs, two other users chat and the
 //!   uploader chats too, and their round-trip latencies are reported; plus
 //!   the server's and the benchmark's peak memory.
+//! - `limit`: the raw loopback fan-out limit of this machine (one writer, N
+//!   sockets, no protocol), the yardstick of `fanout`.
+//! - `fanout`: N clients in the main room, K of them sending flat out or at a
+//!   fixed rate; deliveries/s (also as a percentage of `limit`), latency from
+//!   send to delivery, losses, server CPU and memory.
+//! - `store`: durable acknowledged messages/s and ack latency, flat out and
+//!   at half that rate.
+//! - `idle`: C connections logged in and held idle; the server's memory per
+//!   connection.
+//! - `logins`: a storm of simultaneous password logins while two users chat;
+//!   logins/s and the chat's latency before and during the storm.
+//! - `reconnect`: the server restarted under C logged-in clients; time until
+//!   every one is back (resume tokens).
 
+mod chatters;
 mod client;
+mod crowd;
+mod fanout;
+mod frames;
+mod idle;
+mod limit;
+mod load;
+mod logins;
+mod percentiles;
 mod proc_stats;
+mod reconnect;
+mod report;
+mod sender;
 mod server;
+mod store;
 mod transfer;
 
 use clap::{Parser, Subcommand};
@@ -32,11 +58,29 @@ struct Cli {
 enum Scenario {
     /// File transfer throughput against raw loopback TCP, with chat latency during the transfer.
     Transfer(transfer::Args),
+    /// Raw loopback fan-out limit: one writer, N sockets, no protocol.
+    Limit(limit::Args),
+    /// N clients in the main room, K sending: deliveries/s, latency, losses.
+    Fanout(fanout::Args),
+    /// Durable acknowledged messages/s and ack latency.
+    Store(store::Args),
+    /// C idle logged-in connections: server memory per connection.
+    Idle(idle::Args),
+    /// A storm of simultaneous logins: logins/s and chat latency during it.
+    Logins(logins::Args),
+    /// Restart the server under C clients: time until all are back (resume).
+    Reconnect(reconnect::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().scenario {
         Scenario::Transfer(args) => transfer::run(args).await,
+        Scenario::Limit(args) => limit::run(args).await,
+        Scenario::Fanout(args) => fanout::run(args).await,
+        Scenario::Store(args) => store::run(args).await,
+        Scenario::Idle(args) => idle::run(args).await,
+        Scenario::Logins(args) => logins::run(args).await,
+        Scenario::Reconnect(args) => reconnect::run(args).await,
     }
 }

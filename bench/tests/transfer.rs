@@ -3,39 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::Command;
-
-fn server_binary() -> PathBuf {
-    let bench = PathBuf::from(env!("CARGO_BIN_EXE_chatroom-bench"));
-    let server = bench.parent().unwrap().join("chatroom-server");
-    if !server.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "chatroom-server"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    server
-}
+mod common;
 
 #[test]
 fn transfer_scenario_reports_sane_figures() {
-    let out = Command::new(env!("CARGO_BIN_EXE_chatroom-bench"))
-        .args(["transfer", "--size", "4194304", "--json", "--server-bin"])
-        .arg(server_binary())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["scenario"], "transfer");
+    let report = common::report(&["transfer", "--size", "4194304"]);
     assert_eq!(report["bytes"], 4_194_304);
-    for key in ["raw_loopback_mib_s", "upload_mib_s", "download_mib_s"] {
+    for key in [
+        "raw_loopback_mib_s",
+        "raw_disk_write_mib_s",
+        "raw_sha256_mib_s",
+        "upload_mib_s",
+        "download_mib_s",
+        "download_verified_mib_s",
+    ] {
         let v = report[key].as_f64().unwrap();
         assert!(v.is_finite() && v > 0.0, "{key} = {v}");
     }

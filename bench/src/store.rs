@@ -1,0 +1,232 @@
+//! The `store` scenario: durable acknowledged messages per second. C senders,
+//! the only clients, send flat out with a bounded window of unacknowledged
+//! messages; a `say_ok` means the message is stored (group commit), so the
+//! acked rate is the durable store rate. Then, in the same run, an open-loop
+//! phase offers half the measured rate and reports the ack latency there.
+//! Every message is also delivered to the C − 1 other senders.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::load::{self, Crowd, Shared};
+use crate::proc_stats;
+use crate::report::{self, CpuUse, CpuWindow, Summary};
+use crate::sender::Pace;
+use crate::server::ServerArgs;
+
+/// Flags of `chatroom-bench store`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Senders (the only clients).
+    #[arg(long, default_value_t = 10)]
+    senders: usize,
+    /// Seconds of each phase (flat out, then open loop at half its rate).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Messages each sender may have sent and not yet had acknowledged.
+    #[arg(long, default_value_t = 64)]
+    window: usize,
+    /// Most seconds to wait after each phase for its last acks.
+    #[arg(long, default_value_t = 15.0)]
+    drain_seconds: f64,
+    /// The server to measure.
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one phase measured.
+struct Phase {
+    took: Duration,
+    acked: u64,
+    acks: Summary,
+    cpu: CpuUse,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.acked as f64 / self.took.as_secs_f64().max(1e-9)
+    }
+
+    fn json(&self, offered: Option<f64>) -> Value {
+        json!({
+            "seconds": self.took.as_secs_f64(),
+            "offered_msgs_per_s": offered,
+            "messages_acked": self.acked,
+            "acked_msgs_per_s": self.rate(),
+            "ack_latency_ms": self.acks.json(),
+            "cpu": self.cpu.json(),
+        })
+    }
+}
+
+/// Send with every sender paced by `pace(i)` for `seconds`, then wait up to
+/// `drain` for the outstanding acks.
+async fn phase(
+    crowd: &mut Crowd,
+    shared: &Arc<Shared>,
+    pid: Option<u32>,
+    seconds: Duration,
+    drain: Duration,
+    pace: impl Fn(usize) -> Pace,
+) -> anyhow::Result<Phase> {
+    let acked_before = shared.acked.load(Ordering::Relaxed);
+    let cpu = CpuWindow::start(pid);
+    let start = Instant::now();
+    let until = start + seconds;
+    let mut sending = Vec::with_capacity(crowd.senders.len());
+    for (i, mut sender) in std::mem::take(&mut crowd.senders).into_iter().enumerate() {
+        let (shared, pace) = (Arc::clone(shared), pace(i));
+        sending.push(tokio::spawn(async move {
+            sender.run(pace, until, &shared).await.map(|()| sender)
+        }));
+    }
+    for s in sending {
+        crowd.senders.push(s.await??);
+    }
+    let took = start.elapsed();
+    let acked = shared.acked.load(Ordering::Relaxed) - acked_before;
+    let cpu = cpu.stop();
+    load::wait_for(drain, || crowd.pending() == 0).await;
+    let mut acks = report::latency()?;
+    for s in &crowd.senders {
+        acks.add(s.outstanding.take_acks()?)?;
+    }
+    Ok(Phase {
+        took,
+        acked,
+        acks: Summary::of(&acks),
+        cpu,
+    })
+}
+
+/// Run the scenario and print its figures.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.senders >= 1, "--senders must be at least 1");
+    anyhow::ensure!(
+        args.seconds > 0.0 && args.seconds <= 3600.0,
+        "--seconds must be in (0, 3600]"
+    );
+    let target = args.server.target()?;
+    let database = match (&args.server.addr, &args.server.database_url) {
+        (Some(_), _) => "the running server's",
+        (None, Some(_)) => "the given --database-url",
+        (None, None) => "SQLite (fresh directory)",
+    };
+    let shared = Shared::new();
+    let mut crowd = Crowd::gather(
+        target.addr,
+        &load::name_prefix("s"),
+        args.senders,
+        args.senders,
+        64,
+        &shared,
+    )
+    .await
+    .context("logging in the senders")?;
+    let seconds = Duration::from_secs_f64(args.seconds);
+    let drain = Duration::from_secs_f64(args.drain_seconds.max(0.0));
+    let window = args.window.max(1);
+
+    let flat = phase(&mut crowd, &shared, target.pid, seconds, drain, |_| {
+        Pace::Window(window)
+    })
+    .await
+    .context("flat-out phase")?;
+    let half = flat.rate() / 2.0;
+    let k = args.senders as f64;
+    let open = if half > 0.0 {
+        Some(
+            phase(&mut crowd, &shared, target.pid, seconds, drain, |i| {
+                Pace::Rate {
+                    per_second: half / k,
+                    offset: Duration::from_secs_f64(i as f64 / half),
+                }
+            })
+            .await
+            .context("open-loop phase")?,
+        )
+    } else {
+        None
+    };
+
+    let others = args.senders as u64 - 1;
+    let drained = load::wait_for(drain, || {
+        shared.delivered.load(Ordering::Relaxed) >= shared.acked.load(Ordering::Relaxed) * others
+    })
+    .await;
+    let memory = target.pid.and_then(proc_stats::memory);
+    let totals = crowd.finish().await?;
+    let sent = shared.sent.load(Ordering::Relaxed);
+    let acked = shared.acked.load(Ordering::Relaxed);
+    let expected = acked * others;
+    let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
+    let report = json!({
+        "scenario": "store",
+        "database": database,
+        "senders": args.senders,
+        "window": window,
+        "deliveries_per_message": others,
+        "flat": flat.json(None),
+        "open": open.as_ref().map(|p| p.json(Some(half))),
+        "acked_msgs_per_s": flat.rate(),
+        "ack_p99_ms_at_half_rate": open.as_ref().map(|p| p.acks.p99).filter(|v| v.is_finite()),
+        "messages_sent": sent,
+        "messages_acked": acked,
+        "messages_unacked": sent - acked.min(sent),
+        "deliveries_expected": expected,
+        "deliveries_received": totals.messages,
+        "lost": expected as i64 - totals.messages as i64,
+        "drained": drained,
+        "disconnected": totals.closed,
+        "errors": shared.errors.load(Ordering::Relaxed),
+        "first_error": first_error,
+        "server_peak_rss_kib": memory.map(|m| m.peak_kib),
+    });
+    if args.json {
+        println!("{report}");
+        return Ok(());
+    }
+    println!(
+        "store: {} senders (the only clients; each message also goes to the {others} others), window {window}, database: {database}",
+        args.senders
+    );
+    println!(
+        "  flat out      {:10.0} acked msg/s over {:.1} s   ack {}",
+        flat.rate(),
+        flat.took.as_secs_f64(),
+        flat.acks.line()
+    );
+    println!("                {}", flat.cpu.line());
+    println!("                saturated: {}", flat.cpu.verdict());
+    if let Some(open) = &open {
+        println!(
+            "  open loop     {:10.0} acked msg/s of {half:.0} offered   ack {}",
+            open.rate(),
+            open.acks.line()
+        );
+        println!("                {}", open.cpu.line());
+    }
+    println!(
+        "  lost {} of {expected} deliveries to the others ({}), {} unacked, {} disconnected, {} errors",
+        expected as i64 - totals.messages as i64,
+        if drained {
+            "drained"
+        } else {
+            "drain timed out"
+        },
+        sent - acked.min(sent),
+        totals.closed,
+        shared.errors.load(Ordering::Relaxed)
+    );
+    if let Some(e) = shared.first_error.lock().ok().and_then(|e| e.clone()) {
+        println!("  first error: {e}");
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! The `limit`, `fanout` and `store` scenarios run end to end at tiny sizes
+//! and report sane figures: positive rates, finite latencies, nothing lost
+//! once drained (the real measurements are far larger; see docs/BENCHMARKS.md).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::report as bench;
+use serde_json::Value;
+
+fn positive(report: &Value, pointer: &str) -> f64 {
+    let v = report
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("{pointer} missing in {report}"));
+    assert!(v.is_finite() && v > 0.0, "{pointer} = {v}");
+    v
+}
+
+/// p50 <= p99 <= max, all finite and positive, over `n` > 0 samples.
+fn sane_latency(report: &Value, pointer: &str) {
+    assert!(positive(report, &format!("{pointer}/n")) >= 1.0);
+    let p50 = positive(report, &format!("{pointer}/p50"));
+    let p99 = positive(report, &format!("{pointer}/p99"));
+    let max = positive(report, &format!("{pointer}/max"));
+    assert!(p50 <= p99 && p99 <= max, "{pointer}: {p50} {p99} {max}");
+}
+
+/// Everything acknowledged reached every other client, and nothing failed.
+fn nothing_lost(report: &Value) {
+    assert_eq!(report["lost"], 0, "{report}");
+    assert_eq!(report["drained"], true, "{report}");
+    assert_eq!(report["messages_unacked"], 0, "{report}");
+    assert_eq!(report["disconnected"], 0, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["deliveries_expected"], report["deliveries_received"]);
+}
+
+#[test]
+fn limit_scenario_reports_a_positive_delivery_rate() {
+    let r = bench(&["limit", "--clients", "20", "--seconds", "1"]);
+    assert_eq!(r["clients"], 20);
+    assert_eq!(r["frames_per_write"], 64);
+    positive(&r, "/deliveries_per_s");
+    positive(&r, "/mib_per_s");
+}
+
+#[test]
+fn fanout_flat_out_delivers_every_message_to_every_other_client() {
+    let r = bench(&[
+        "fanout",
+        "--clients",
+        "20",
+        "--senders",
+        "2",
+        "--seconds",
+        "1",
+        "--limit-seconds",
+        "0.5",
+    ]);
+    assert_eq!(r["mode"], "flat");
+    assert_eq!(r["clients"], 20);
+    positive(&r, "/deliveries_per_s");
+    positive(&r, "/msgs_in_per_s");
+    positive(&r, "/limit/deliveries_per_s");
+    positive(&r, "/pct_of_limit");
+    positive(&r, "/server_peak_rss_kib");
+    assert!(r["server_cpu_s"].as_f64().unwrap() >= 0.0);
+    assert!(r["bench_cpu_s"].as_f64().unwrap() >= 0.0);
+    assert!(r["saturated"].as_str().is_some());
+    sane_latency(&r, "/latency_ms");
+    sane_latency(&r, "/ack_latency_ms");
+    nothing_lost(&r);
+    let acked = r["messages_acked"].as_u64().unwrap();
+    assert_eq!(r["deliveries_received"].as_u64().unwrap(), acked * 19);
+}
+
+#[test]
+fn fanout_at_a_fixed_rate_sends_about_that_many_messages() {
+    let r = bench(&[
+        "fanout",
+        "--clients",
+        "10",
+        "--senders",
+        "2",
+        "--seconds",
+        "1",
+        "--rate",
+        "100",
+        "--no-limit",
+    ]);
+    assert_eq!(r["mode"], "rate");
+    assert!(r["limit"].is_null());
+    let acked = r["messages_acked"].as_u64().unwrap();
+    assert!(
+        (80..=110).contains(&acked),
+        "{acked} messages at 100/s for 1 s"
+    );
+    sane_latency(&r, "/latency_ms");
+    nothing_lost(&r);
+}
+
+#[test]
+fn store_reports_acked_rate_and_ack_latency_at_half_of_it() {
+    let r = bench(&["store", "--senders", "3", "--seconds", "1"]);
+    assert_eq!(r["deliveries_per_message"], 2);
+    let flat = positive(&r, "/flat/acked_msgs_per_s");
+    assert_eq!(r["acked_msgs_per_s"].as_f64().unwrap(), flat);
+    sane_latency(&r, "/flat/ack_latency_ms");
+    let offered = positive(&r, "/open/offered_msgs_per_s");
+    assert!((offered - flat / 2.0).abs() < 1e-6 * flat);
+    positive(&r, "/open/acked_msgs_per_s");
+    sane_latency(&r, "/open/ack_latency_ms");
+    positive(&r, "/ack_p99_ms_at_half_rate");
+    nothing_lost(&r);
+}
