@@ -125,6 +125,12 @@ impl Server {
         Self::start(listener, config).await
     }
 
+    /// What every session of this server shares (for tests of a session alone).
+    #[cfg(test)]
+    pub(crate) fn ctx(&self) -> Arc<Ctx> {
+        Arc::clone(&self.ctx)
+    }
+
     /// Start on an already bound listener (tests bind port 0).
     pub async fn start(listener: TcpListener, config: Config) -> Result<Self, StartError> {
         // The data directory holds the shared files whatever the database is.

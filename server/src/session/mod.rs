@@ -53,8 +53,11 @@ use crate::time::now_ms;
 const MAX_COALESCE: usize = 256;
 /// Write-buffer size beyond which gathering stops and the buffer is written.
 const COALESCE_BYTES: usize = 64 * 1024;
-/// Write-buffer capacity a session keeps between writes; a larger one is freed.
-const RETAINED_WRITE_BUFFER: usize = 8 * 1024;
+/// Write-buffer capacity a session keeps between writes; a larger one is
+/// freed. Small: a burst (a login storm's join notices) would otherwise leave
+/// every idle session holding a buffer its size, and allocating a buffer for
+/// a big write costs far less than the write itself.
+const RETAINED_WRITE_BUFFER: usize = 1024;
 /// Initial read-buffer size; it grows for larger frames.
 const READ_BUFFER: usize = 1024;
 
@@ -216,7 +219,7 @@ impl Session {
                 write: self.writer,
                 seq,
             };
-            crate::files::serve(conn, grant, self.ctx, shutdown).await;
+            Box::pin(crate::files::serve(conn, grant, self.ctx, shutdown)).await;
             debug!("data connection closed");
             return;
         }
@@ -235,7 +238,7 @@ impl Session {
                     l._leave.reason = None;
                 }
                 drop(reading);
-                self.finish_shutdown(&flush).await;
+                Box::pin(self.finish_shutdown(&flush)).await;
             }
         }
         let _ = self.writer.shutdown().await;
@@ -284,7 +287,10 @@ impl Session {
                         Some(Ok(Decoded::Frame(body))) => {
                             self.last_inbound = Instant::now();
                             self.frame_deadline = None;
-                            let flow = self.handle_frame(&body).await;
+                            // Boxed: the handlers' futures are large and live only
+                            // while a request runs; inline, every idle session
+                            // would carry their size (8 KiB) for its whole life.
+                            let flow = Box::pin(self.handle_frame(&body)).await;
                             if self.flush().await.is_err() {
                                 return Some(LeaveReason::Disconnected);
                             }
@@ -308,7 +314,7 @@ impl Session {
                     }
                 }
                 () = &mut timer => {
-                    if let Some(reason) = self.deadline_passed().await {
+                    if let Some(reason) = Box::pin(self.deadline_passed()).await {
                         return Some(reason);
                     }
                     timer.as_mut().reset(self.next_deadline());
@@ -451,4 +457,40 @@ impl Session {
             Phase::Greeted => Err(Reject::new(ErrorCode::LoginRequired, "log in first")),
         }
     }
+}
+
+#[cfg(test)]
+mod footprint_tests {
+    use super::*;
+
+    /// Every connection's task holds its future for its whole life: the
+    /// request handlers' large futures must stay out of it (they are boxed
+    /// while a request runs), or each idle session carries their size.
+    #[tokio::test]
+    async fn an_idle_session_future_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            ..crate::config::Config::default()
+        };
+        let server = crate::server::Server::bind(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let (stream, peer) = accepted.unwrap();
+        let signals = Signals {
+            shutdown: CancellationToken::new(),
+            flush: CancellationToken::new(),
+            reading: tokio_util::task::TaskTracker::new().token(),
+        };
+        let future = serve(stream, peer, server.ctx(), signals);
+        let size = std::mem::size_of_val(&future);
+        eprintln!("session future: {size} bytes");
+        assert!(size <= MAX_SESSION_FUTURE, "{size} bytes");
+    }
+
+    /// Measured with the handlers boxed: 1,912 bytes (release), 2,152 (debug);
+    /// with `handle_frame` inline: 8,168 and 7,288.
+    const MAX_SESSION_FUTURE: usize = 4 * 1024;
 }
