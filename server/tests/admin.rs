@@ -14,7 +14,7 @@ use chatroom_server::db::history::{self as db_history, Cursor, LEVEL_ADMIN};
 use chatroom_server::{Admin, AdminError};
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    ClientMessage, Kicked, LeaveReason, MessageKind, Resume, ServerMessage, UserLeft,
+    ClientMessage, Kicked, LeaveReason, MessageKind, Ping, Resume, ServerMessage, UserLeft,
 };
 use common::binary::{ServerProcess, Stdin};
 use common::client::{PASSWORD, TestClient, error_code};
@@ -412,3 +412,33 @@ async fn binary_without_database_url_keeps_sqlite_in_the_data_dir() {
     server.terminate();
     assert!(server.wait_exit().await.success(), "{}", server.log());
 }
+
+// A kick closes gently: after `kicked` and the end of the stream, the server
+// still reads (and discards) what the client sends for a moment, so the
+// kernel sends no reset that could destroy the client's unread `kicked`.
+db_test!(
+    a_kicked_client_gets_no_reset_after_the_last_frame,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut dave, _) = TestClient::user(server.addr, "dave").await;
+        server
+            .admin
+            .kick("dave", Some("enough".into()))
+            .await
+            .unwrap();
+        let got = dave.expect_closed().await;
+        assert!(
+            got.iter()
+                .any(|m| matches!(m, ServerMessage::Kicked(k) if !k.banned)),
+            "{got:?}"
+        );
+        // A socket closed with unread data answers with a reset, after which
+        // writes fail; a lingering one still takes them.
+        for _ in 0..3 {
+            let sent = dave.try_send(ClientMessage::Ping(Ping {})).await;
+            assert!(sent.is_ok(), "write after the close failed: {sent:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server.stop().await;
+    }
+);
