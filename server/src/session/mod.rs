@@ -223,21 +223,20 @@ impl Session {
             debug!("data connection closed");
             return;
         }
+        // It submits no more records: the lingering close below only discards.
+        drop(reading);
         match leave {
             Some(reason) => {
                 if let Phase::LoggedIn(l) = &mut self.phase {
                     l._leave.reason = Some(reason);
                 }
                 let _ = self.flush().await;
-                // It submits nothing more (the lingering close only discards).
-                drop(reading);
             }
             None => {
                 // Shutting down: stop reading, say so, deliver what is still owed.
                 if let Phase::LoggedIn(l) = &mut self.phase {
                     l._leave.reason = None;
                 }
-                drop(reading);
                 Box::pin(self.finish_shutdown(&flush)).await;
             }
         }
@@ -486,7 +485,6 @@ mod footprint_tests {
         };
         let future = serve(stream, peer, server.ctx(), signals);
         let size = std::mem::size_of_val(&future);
-        eprintln!("session future: {size} bytes");
         assert!(size <= MAX_SESSION_FUTURE, "{size} bytes");
     }
 
