@@ -5,7 +5,6 @@
 //! Reported beside the raw loopback fan-out `limit` for the same N, measured in
 //! the same run.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use crate::limit::{self, Limit};
 use crate::load::{self, Crowd, Shared};
 use crate::proc_stats;
 use crate::report::{self, CpuWindow, Summary};
-use crate::sender::Pace;
+use crate::sender::{self, Pace};
 use crate::server::ServerArgs;
 
 /// Flags of `chatroom-bench fanout`.
@@ -110,23 +109,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let until = start + seconds;
     let k = args.senders as f64;
-    let mut sending = Vec::with_capacity(args.senders);
-    for (i, mut sender) in std::mem::take(&mut crowd.senders).into_iter().enumerate() {
-        let pace = match args.rate {
-            None => Pace::Window(args.window.max(1)),
-            Some(rate) => Pace::Rate {
-                per_second: rate / k,
-                offset: Duration::from_secs_f64(i as f64 / rate),
-            },
-        };
-        let shared = Arc::clone(&shared);
-        sending.push(tokio::spawn(async move {
-            sender.run(pace, until, &shared).await.map(|()| sender)
-        }));
-    }
-    for s in sending {
-        crowd.senders.push(s.await??);
-    }
+    let pace = |i: usize| match args.rate {
+        None => Pace::Window(args.window.max(1)),
+        Some(rate) => Pace::Rate {
+            per_second: rate / k,
+            offset: Duration::from_secs_f64(i as f64 / rate),
+        },
+    };
+    crowd.senders =
+        sender::run_all(std::mem::take(&mut crowd.senders), pace, until, &shared).await?;
     let took = start.elapsed();
     let cpu = cpu.stop();
     let delivered_in_window = shared.delivered.load(Ordering::Relaxed);

@@ -111,6 +111,45 @@ pub enum Pace {
     },
 }
 
+/// Run `senders` until `until`, sender `i` paced by `pace(i)`, on a thread of
+/// their own: an open-loop generator must send when its messages are due, not
+/// when the runtime is done with a thousand receivers' reads (which would
+/// show as server latency). Returns the senders, for their acks.
+pub async fn run_all(
+    senders: Vec<Sender>,
+    pace: impl Fn(usize) -> Pace,
+    until: Instant,
+    shared: &Arc<Shared>,
+) -> anyhow::Result<Vec<Sender>> {
+    let pacer = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-senders")
+        .enable_all()
+        .build()
+        .context("starting the senders' thread")?;
+    let mut sending = Vec::with_capacity(senders.len());
+    for (i, mut sender) in senders.into_iter().enumerate() {
+        let (shared, pace) = (Arc::clone(shared), pace(i));
+        sending.push(
+            pacer.spawn(async move { sender.run(pace, until, &shared).await.map(|()| sender) }),
+        );
+    }
+    let mut done = Vec::with_capacity(sending.len());
+    let mut failed = None;
+    for s in sending {
+        match s.await {
+            Ok(Ok(sender)) => done.push(sender),
+            Ok(Err(e)) => failed = failed.or(Some(e)),
+            Err(e) => failed = failed.or(Some(e.into())),
+        }
+    }
+    pacer.shutdown_background();
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
 /// The sending side of a sender's connection.
 pub struct Sender {
     writer: OwnedWriteHalf,

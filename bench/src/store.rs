@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::load::{self, Crowd, Shared};
 use crate::proc_stats;
 use crate::report::{self, CpuUse, CpuWindow, Summary};
-use crate::sender::Pace;
+use crate::sender::{self, Pace};
 use crate::server::ServerArgs;
 
 /// Flags of `chatroom-bench store`.
@@ -80,16 +80,8 @@ async fn phase(
     let cpu = CpuWindow::start(pid);
     let start = Instant::now();
     let until = start + seconds;
-    let mut sending = Vec::with_capacity(crowd.senders.len());
-    for (i, mut sender) in std::mem::take(&mut crowd.senders).into_iter().enumerate() {
-        let (shared, pace) = (Arc::clone(shared), pace(i));
-        sending.push(tokio::spawn(async move {
-            sender.run(pace, until, &shared).await.map(|()| sender)
-        }));
-    }
-    for s in sending {
-        crowd.senders.push(s.await??);
-    }
+    crowd.senders =
+        sender::run_all(std::mem::take(&mut crowd.senders), pace, until, shared).await?;
     let took = start.elapsed();
     let acked = shared.acked.load(Ordering::Relaxed) - acked_before;
     let cpu = cpu.stop();

@@ -107,6 +107,17 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_STORE_BATCH", default_value_t = 2048)]
     pub store_batch: usize,
 
+    /// Least time between the starts of two store batches per online session
+    /// (0 turns spacing off): each batch wakes every session, so under a steady
+    /// stream of messages a crowded room shares fewer, larger batches. A quiet
+    /// room is unaffected (an idle writer stores at once).
+    #[arg(long, env = "CHATROOM_BATCH_SPACING_PER_SESSION", default_value = "15us", value_parser = humantime::parse_duration)]
+    pub batch_spacing_per_session: Duration,
+
+    /// The most the batch spacing grows to, however many are online.
+    #[arg(long, env = "CHATROOM_MAX_BATCH_SPACING", default_value = "20ms", value_parser = humantime::parse_duration)]
+    pub max_batch_spacing: Duration,
+
     /// How long a resume token stays valid.
     #[arg(long, env = "CHATROOM_TOKEN_TTL", default_value = "30days", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,

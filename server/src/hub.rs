@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{
@@ -92,6 +94,9 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct Hub {
     tx: mpsc::Sender<Command>,
+    /// Sessions in the table, kept by the hub task for readers that must not
+    /// wait for it (the store writer spaces its batches by it).
+    online: Arc<AtomicUsize>,
 }
 
 /// The hub task has stopped (only during shutdown).
@@ -103,8 +108,18 @@ impl Hub {
     /// Start the hub task and return its handle.
     pub fn start() -> Self {
         let (tx, rx) = mpsc::channel(HUB_QUEUE);
-        tokio::spawn(HubTask::default().run(rx));
-        Self { tx }
+        let online = Arc::new(AtomicUsize::new(0));
+        let task = HubTask {
+            online: Arc::clone(&online),
+            ..HubTask::default()
+        };
+        tokio::spawn(task.run(rx));
+        Self { tx, online }
+    }
+
+    /// How many sessions are online now, without asking the hub task.
+    pub fn online_count(&self) -> usize {
+        self.online.load(Ordering::Relaxed)
     }
 
     async fn send(&self, cmd: Command) -> Result<(), HubGone> {
@@ -185,6 +200,8 @@ struct HubTask {
     sessions: HashMap<i64, SessionEntry>,
     /// Login order, for a stable online list.
     order: Vec<i64>,
+    /// `sessions.len()`, shared with [`Hub::online_count`].
+    online: Arc<AtomicUsize>,
 }
 
 impl HubTask {
@@ -265,6 +282,7 @@ impl HubTask {
                 false
             }
         };
+        self.online.store(self.sessions.len(), Ordering::Relaxed);
         if !replaced {
             let frame = encode_event(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
             self.publish(vec![Delivery {
@@ -298,6 +316,7 @@ impl HubTask {
     fn remove_session(&mut self, uid: i64, reason: LeaveReason) -> Option<Delivery> {
         let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
+        self.online.store(self.sessions.len(), Ordering::Relaxed);
         let frame = encode_event(&ServerMessage::UserLeft(UserLeft {
             name: entry.name,
             reason,
@@ -387,6 +406,27 @@ mod tests {
             message_id: None,
             except,
         }
+    }
+
+    #[tokio::test]
+    async fn the_online_count_follows_joins_replacements_and_leaves() {
+        let hub = Hub::start();
+        assert_eq!(hub.online_count(), 0);
+        let (a, _a_rx) = outbox(16, 1_000_000);
+        let (b, _b_rx) = outbox(16, 1_000_000);
+        let (b_again, _b_again_rx) = outbox(16, 1_000_000);
+        hub.join(entry(1, a)).await.unwrap();
+        hub.join(entry(2, b)).await.unwrap();
+        assert_eq!(hub.online_count(), 2);
+        // A second login of the same account replaces the first: still two.
+        let mut again = entry(2, b_again);
+        again.session_id = 20;
+        assert!(hub.join(again).await.unwrap().replaced);
+        assert_eq!(hub.online_count(), 2);
+        hub.leave(1, 1, LeaveReason::Quit).await;
+        // The hub handles commands in order: once it answers, the leave is done.
+        assert_eq!(hub.online().await.unwrap().len(), 1);
+        assert_eq!(hub.online_count(), 1);
     }
 
     #[tokio::test]

@@ -151,6 +151,10 @@ impl Server {
             hub.clone(),
             config.store_queue,
             config.store_batch,
+            store::BatchSpacing {
+                per_session: config.batch_spacing_per_session,
+                max: config.max_batch_spacing,
+            },
             close_store.clone(),
         )
         .await?;

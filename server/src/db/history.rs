@@ -244,6 +244,12 @@ pub async fn insert_rows(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Resu
     Ok(())
 }
 
+/// Whether `rows` go into the database with one statement of [`insert_rows`], which is
+/// atomic by itself and needs no transaction around it.
+pub fn fits_one_insert(rows: &[NewChatRow]) -> bool {
+    rows.len() <= ROWS_PER_INSERT
+}
+
 /// The highest stored message id (0 when there are none), so the server can continue
 /// numbering after a restart.
 pub async fn max_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {

@@ -54,6 +54,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         opt.max_connections(if in_memory { 1 } else { SQLITE_MAX_CONNECTIONS })
             .min_connections(1)
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
