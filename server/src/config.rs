@@ -111,7 +111,7 @@ pub struct Config {
     /// (0 turns spacing off): each batch wakes every session, so under a steady
     /// stream of messages a crowded room shares fewer, larger batches. A quiet
     /// room is unaffected (an idle writer stores at once).
-    #[arg(long, env = "CHATROOM_BATCH_SPACING_PER_SESSION", default_value = "15us", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "CHATROOM_BATCH_SPACING_PER_SESSION", default_value = "8us", value_parser = humantime::parse_duration)]
     pub batch_spacing_per_session: Duration,
 
     /// The most the batch spacing grows to, however many are online.
@@ -219,6 +219,8 @@ mod tests {
         assert_eq!(c.max_file_size, 1 << 30);
         assert_eq!(c.min_free_space, 256 << 20);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
+        assert_eq!(c.batch_spacing_per_session, Duration::from_micros(8));
+        assert_eq!(c.max_batch_spacing, Duration::from_millis(20));
         assert_eq!(c.transfer_idle_timeout, Duration::from_secs(30));
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
         assert_eq!(c.max_groups_per_user, 5);

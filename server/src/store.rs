@@ -230,10 +230,12 @@ impl Dedup {
 /// sessions that costs milliseconds of CPU per batch, whatever the batch's
 /// size. Under a steady stream of messages, committing as often as the disk
 /// allows then spends the machine on wake-ups and small writes, and every
-/// delivery queues behind them (docs/BENCHMARKS.md). Spacing batches in
-/// proportion to the number of sessions keeps that cost bounded: messages that
-/// arrive meanwhile share the next batch. A message that finds the writer idle
-/// for longer than the spacing is stored at once, so a quiet room pays nothing.
+/// delivery queues behind them (docs/BENCHMARKS.md). So when records came in
+/// while a batch was being written (a steady stream, not a lone message), the
+/// next batch starts no earlier than this spacing after the last one began,
+/// in proportion to the number of sessions: what arrives meanwhile shares it.
+/// A record that finds the writer idle is stored at once, so a quiet room, or
+/// an occasional message beside other traffic, pays nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchSpacing {
     /// Spacing per online session.
@@ -313,8 +315,13 @@ impl WriterTask {
                     }
                     let started = Instant::now();
                     self.write_batch(std::mem::take(&mut items)).await;
-                    // What arrives meanwhile waits for the next batch.
-                    let spacing = self.spacing.after_batch(self.hub.online_count());
+                    // Records that came in while this batch was written mean a
+                    // steady stream: they, and what follows, share the next batch.
+                    let spacing = if rx.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        self.spacing.after_batch(self.hub.online_count())
+                    };
                     if !spacing.is_zero() {
                         tokio::select! {
                             () = tokio::time::sleep_until((started + spacing).into()) => {}

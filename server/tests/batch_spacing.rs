@@ -8,6 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use chatroom_shared::message::{ClientMessage, Say, ServerMessage};
 use common::client::TestClient;
 use common::db::db_test;
 use common::server::TestServer;
@@ -17,8 +18,36 @@ use common::server::TestServer;
 const PER_SESSION: Duration = Duration::from_secs(1);
 const SPACING: Duration = Duration::from_secs(2);
 
+/// Messages pipelined in one burst: more than one batch's worth arrives while
+/// the first is being written.
+const BURST: usize = 300;
+
+/// Send `BURST` messages in one write and wait for every ack; returns when
+/// the first and the last ack arrived, counted from the write.
+async fn burst(client: &mut TestClient, tag: &str) -> (Duration, Duration) {
+    let mut seqs = Vec::with_capacity(BURST);
+    let sent = Instant::now();
+    for i in 0..BURST {
+        let say = ClientMessage::Say(Say {
+            id: format!("{tag}{i}"),
+            text: format!("{tag} {i}"),
+        });
+        seqs.push(client.send(say).await);
+    }
+    let mut first = None;
+    for seq in seqs {
+        match client.reply_to(seq).await {
+            ServerMessage::SayOk(_) => {
+                first.get_or_insert_with(|| sent.elapsed());
+            }
+            other => panic!("expected say_ok, got {other:?}"),
+        }
+    }
+    (first.unwrap(), sent.elapsed())
+}
+
 db_test!(
-    messages_during_the_spacing_wait_for_it_and_an_idle_writer_stores_at_once,
+    a_steady_stream_shares_spaced_batches_and_an_idle_writer_stores_at_once,
     |tdb| async move {
         let server = TestServer::start_with(tdb.url(), |c| {
             c.batch_spacing_per_session = PER_SESSION;
@@ -28,24 +57,26 @@ db_test!(
         let (mut alice, _) = TestClient::user(server.addr, "alice").await;
         let (mut bob, _) = TestClient::user(server.addr, "bob").await;
 
-        // The writer is idle: the first message is a batch of its own.
-        let first_sent = Instant::now();
-        alice.say_ok("m0", "first").await;
-        // Sent right after that batch: it waits for the spacing to pass.
-        alice.say_ok("m1", "second").await;
-        let waited = first_sent.elapsed();
+        // The writer starts on the first message at once; the rest come in
+        // while it writes, so the next batch waits for the spacing.
+        let (first, last) = burst(&mut alice, "a").await;
         assert!(
-            waited >= SPACING,
-            "the second batch started {waited:?} after the first, under the spacing {SPACING:?}"
+            first < SPACING,
+            "the first message waited {first:?}, as if the idle writer held it back"
         );
-        assert_eq!(bob.next_message().await.text, "first");
-        assert_eq!(bob.next_message().await.text, "second");
+        assert!(
+            last >= SPACING,
+            "the whole burst was acknowledged after {last:?}: its batches were not spaced ({SPACING:?})"
+        );
+        for i in 0..BURST {
+            assert_eq!(bob.next_message().await.text, format!("a {i}"));
+        }
 
-        // After a pause longer than the spacing, nothing is held back: the
-        // ack comes well within one spacing (a commit takes milliseconds).
+        // After a pause longer than the spacing, a lone message is not held
+        // back: its ack comes well within one spacing (a commit takes milliseconds).
         tokio::time::sleep(SPACING + Duration::from_millis(500)).await;
         let idle_sent = Instant::now();
-        alice.say_ok("m2", "after a pause").await;
+        alice.say_ok("lone", "after a pause").await;
         let took = idle_sent.elapsed();
         assert!(
             took < SPACING,
@@ -57,19 +88,17 @@ db_test!(
 );
 
 db_test!(spacing_off_stores_back_to_back, |tdb| async move {
-    // The same sequence with spacing off: the second ack does not wait.
+    // The same burst with spacing off: nothing waits.
     let server = TestServer::start_with(tdb.url(), |c| {
         c.batch_spacing_per_session = Duration::ZERO;
     })
     .await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let (mut bob, _) = TestClient::user(server.addr, "bob").await;
-    let first_sent = Instant::now();
-    alice.say_ok("m0", "first").await;
-    alice.say_ok("m1", "second").await;
-    let took = first_sent.elapsed();
-    assert!(took < SPACING, "two acks took {took:?} with spacing off");
-    assert_eq!(bob.next_message().await.text, "first");
-    assert_eq!(bob.next_message().await.text, "second");
+    let (_, last) = burst(&mut alice, "a").await;
+    assert!(last < SPACING, "the burst took {last:?} with spacing off");
+    for i in 0..BURST {
+        assert_eq!(bob.next_message().await.text, format!("a {i}"));
+    }
     server.stop().await;
 });
