@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{self, Control};
+use crate::own_thread::OwnThread;
 use crate::percentiles::Samples;
 
 /// Most messages one run sends, whatever the interval.
@@ -32,6 +33,8 @@ pub struct Chat {
     stop: CancellationToken,
     acks: JoinHandle<anyhow::Result<Vec<Sample>>>,
     deliveries: JoinHandle<anyhow::Result<Vec<Sample>>>,
+    /// The thread the chatters run on (stopped when this is dropped).
+    thread: Option<OwnThread>,
 }
 
 /// What the chatters measured.
@@ -51,8 +54,21 @@ fn stamp(s: &str, prefix: char) -> Option<u64> {
 
 impl Chat {
     /// Register and log in two users named after `tag`, and start chatting:
-    /// a message every `every`.
+    /// a message every `every`. The chatters connect, send and time on a
+    /// thread of their own, so the load beside them (on the main runtime) does
+    /// not delay the yardstick itself.
     pub async fn start(addr: SocketAddr, tag: &str, every: Duration) -> anyhow::Result<Self> {
+        let thread = OwnThread::start("bench-chat")?;
+        let tag = tag.to_owned();
+        let mut chat = thread
+            .spawn(async move { Self::start_here(addr, &tag, every).await })
+            .await
+            .context("the chatters' thread")??;
+        chat.thread = Some(thread);
+        Ok(chat)
+    }
+
+    async fn start_here(addr: SocketAddr, tag: &str, every: Duration) -> anyhow::Result<Self> {
         let sender = Control::user(addr, &format!("cs{tag}"))
             .await
             .context("chatter login")?;
@@ -151,6 +167,7 @@ impl Chat {
             stop,
             acks,
             deliveries,
+            thread: None,
         })
     }
 

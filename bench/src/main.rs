@@ -31,6 +31,7 @@ mod idle;
 mod limit;
 mod load;
 mod logins;
+mod own_thread;
 mod percentiles;
 mod proc_stats;
 mod reconnect;

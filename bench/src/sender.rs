@@ -16,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
 use crate::load::Shared;
+use crate::own_thread::OwnThread;
 use crate::report::{self, Latency};
 
 /// Most messages one sender writes in one call.
@@ -121,12 +122,7 @@ pub async fn run_all(
     until: Instant,
     shared: &Arc<Shared>,
 ) -> anyhow::Result<Vec<Sender>> {
-    let pacer = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("bench-senders")
-        .enable_all()
-        .build()
-        .context("starting the senders' thread")?;
+    let pacer = OwnThread::start("bench-senders")?;
     let mut sending = Vec::with_capacity(senders.len());
     for (i, mut sender) in senders.into_iter().enumerate() {
         let (shared, pace) = (Arc::clone(shared), pace(i));
@@ -143,7 +139,7 @@ pub async fn run_all(
             Err(e) => failed = failed.or(Some(e.into())),
         }
     }
-    pacer.shutdown_background();
+    drop(pacer);
     match failed {
         Some(e) => Err(e),
         None => Ok(done),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chatroom_server::db::history as db_history;
 use chatroom_shared::message::{ChatMessage, ClientMessage, MessageKind, Say, ServerMessage};
-use common::client::TestClient;
+use common::client::{TestClient, all_history};
 use common::db::db_test;
 use common::server::TestServer;
 
@@ -21,19 +21,6 @@ fn say(id: &str, text: &str) -> ClientMessage {
         id: id.into(),
         text: text.into(),
     })
-}
-
-/// The whole room history, oldest first, paged forwards.
-async fn all_history(client: &mut TestClient) -> Vec<ChatMessage> {
-    let mut out: Vec<ChatMessage> = Vec::new();
-    loop {
-        let after = out.last().map_or(0, |m| m.id);
-        let page = client.history(None, Some(after), Some(200)).await;
-        out.extend(page.messages);
-        if !page.has_more {
-            return out;
-        }
-    }
 }
 
 /// What one sender saw before its connection closed.

@@ -53,8 +53,18 @@ impl ServerProcess {
     /// `--database-url` (none: the SQLite default in the data directory), and
     /// wait until it accepts connections.
     pub async fn spawn(data_dir: &Path, database_url: Option<&str>, stdin: Stdin) -> Self {
+        Self::spawn_with(data_dir, database_url, stdin, &[]).await
+    }
+
+    /// Like [`ServerProcess::spawn`], with more flags after the usual ones.
+    pub async fn spawn_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        stdin: Stdin,
+        flags: &[&str],
+    ) -> Self {
         for _ in 0..5 {
-            match Self::try_spawn(data_dir, database_url, stdin).await {
+            match Self::try_spawn(data_dir, database_url, stdin, flags).await {
                 Ok(process) => return process,
                 Err(log) if log.contains("cannot listen") => continue,
                 Err(log) => panic!("chatroom-server exited while starting; its log:\n{log}"),
@@ -68,6 +78,7 @@ impl ServerProcess {
         data_dir: &Path,
         database_url: Option<&str>,
         stdin: Stdin,
+        flags: &[&str],
     ) -> Result<Self, String> {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let log_dir = tempfile::tempdir().expect("create a log dir");
@@ -83,6 +94,7 @@ impl ServerProcess {
         if let Some(url) = database_url {
             cmd.arg("--database-url").arg(url);
         }
+        cmd.args(flags);
         // Only the flags above count: no settings from the test environment.
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -163,6 +175,12 @@ impl ServerProcess {
             .status()
             .expect("run kill");
         assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Kill it with SIGKILL, as a crash or the out-of-memory killer would, and
+    /// wait until it is gone.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("SIGKILL chatroom-server");
     }
 
     /// Wait for the process to exit by itself.

@@ -422,3 +422,21 @@ pub fn error_code(m: &ServerMessage) -> ErrorCode {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+/// The whole room history, oldest first, paged forwards.
+pub async fn all_history(client: &mut TestClient) -> Vec<ChatMessage> {
+    history_after(client, 0).await
+}
+
+/// The room history after message id `first_after`, oldest first, paged forwards.
+pub async fn history_after(client: &mut TestClient, first_after: i64) -> Vec<ChatMessage> {
+    let mut out: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after = out.last().map_or(first_after, |m| m.id);
+        let page = client.history(None, Some(after), Some(200)).await;
+        out.extend(page.messages);
+        if !page.has_more {
+            return out;
+        }
+    }
+}
