@@ -118,6 +118,20 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_MAX_BATCH_SPACING", default_value = "20ms", value_parser = humantime::parse_duration)]
     pub max_batch_spacing: Duration,
 
+    /// Requests a second one connection may send on average (0: no limit).
+    /// Beyond it a request gets `rate_limited` with the time to wait.
+    #[arg(long, env = "CHATROOM_REQUEST_RATE", default_value_t = 20)]
+    pub request_rate: u32,
+
+    /// Requests one connection may send at once after a quiet spell.
+    #[arg(long, env = "CHATROOM_REQUEST_BURST", default_value_t = 100)]
+    pub request_burst: u32,
+
+    /// Requests refused as `rate_limited` in a row (each within 5 s of the last)
+    /// before the connection is closed.
+    #[arg(long, env = "CHATROOM_RATE_LIMIT_STRIKES", default_value_t = 20)]
+    pub rate_limit_strikes: u32,
+
     /// How long a resume token stays valid.
     #[arg(long, env = "CHATROOM_TOKEN_TTL", default_value = "30days", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
@@ -220,6 +234,10 @@ mod tests {
         assert_eq!(c.min_free_space, 256 << 20);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
         assert_eq!(c.batch_spacing_per_session, Duration::from_micros(8));
+        assert_eq!(
+            (c.request_rate, c.request_burst, c.rate_limit_strikes),
+            (20, 100, 20)
+        );
         assert_eq!(c.max_batch_spacing, Duration::from_millis(20));
         assert_eq!(c.transfer_idle_timeout, Duration::from_secs(30));
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));

@@ -17,7 +17,8 @@
 //!   decides accepts and moves in turn, and stores finished games.
 //! - [`db`]: SeaORM entities and the queries, on SQLite, PostgreSQL or MySQL.
 //! - [`password`], [`token`], [`throttle`]: bcrypt off the async threads,
-//!   resume tokens, failed-login limits per address.
+//!   resume tokens, failed-login limits per address; [`flood`]: the request
+//!   rate limit of each connection.
 //! - [`admin`], [`console`]: the administrator's actions and the console on
 //!   standard input that drives them.
 //! - [`config`]: every flag and its default; [`conn_limit`]: connections per address.
@@ -28,6 +29,7 @@ pub mod conn_limit;
 pub mod console;
 pub mod db;
 pub mod files;
+pub mod flood;
 pub mod games;
 pub mod history;
 pub mod hub;

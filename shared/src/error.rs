@@ -75,6 +75,10 @@ pub enum ErrorCode {
     ShuttingDown,
     /// Reserved: the server is overloaded; retry after `retry_after_ms`.
     ServerBusy,
+    /// Too many requests too fast from this connection: the request was
+    /// dropped; retry after `retry_after_ms`. A client that keeps on is
+    /// disconnected (the last such error says so).
+    RateLimited,
     /// Something went wrong inside the server; the request had no effect.
     Internal,
     /// The file name breaks the file-name rules.
@@ -165,6 +169,7 @@ impl ErrorCode {
             Self::SlowConsumer => "slow_consumer",
             Self::ShuttingDown => "shutting_down",
             Self::ServerBusy => "server_busy",
+            Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
             Self::InvalidFileName => "invalid_file_name",
             Self::FileExists => "file_exists",
@@ -237,6 +242,7 @@ mod tests {
         ErrorCode::SlowConsumer,
         ErrorCode::ShuttingDown,
         ErrorCode::ServerBusy,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::InvalidFileName,
         ErrorCode::FileExists,

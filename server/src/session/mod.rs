@@ -43,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use crate::flood::{FloodLimit, Limiter, Verdict};
 use crate::games::Request as GameRequest;
 use crate::hub::Hub;
 use crate::outbox::{Outbound, OutboxReceiver, WeakOutbox};
@@ -78,6 +79,11 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, ctx: Arc<Ctx>, signals: 
     let (read, write) = stream.into_split();
     let codec = FrameCodec::new(ctx.config.max_frame);
     let now = Instant::now();
+    let limiter = Limiter::new(FloodLimit {
+        rate: ctx.config.request_rate,
+        burst: ctx.config.request_burst,
+        strikes: ctx.config.rate_limit_strikes,
+    });
     let session = Session {
         reader: FramedRead::with_capacity(read, codec, READ_BUFFER),
         writer: write,
@@ -87,6 +93,7 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, ctx: Arc<Ctx>, signals: 
         id,
         phase: Phase::Connected,
         failed_logins: 0,
+        limiter,
         connected_at: now,
         last_inbound: now,
         frame_deadline: None,
@@ -185,6 +192,8 @@ struct Session {
     wbuf: BytesMut,
     phase: Phase,
     failed_logins: u32,
+    /// Requests per second of this connection.
+    limiter: Limiter,
     connected_at: Instant,
     last_inbound: Instant,
     frame_deadline: Option<Instant>,
@@ -366,15 +375,23 @@ impl Session {
     }
 
     async fn handle_frame(&mut self, body: &[u8]) -> Flow {
+        // Every frame counts against the rate limit, readable or not.
+        let verdict = self.limiter.check();
         let req = match decode::decode_request(body) {
             Ok(req) => req,
             Err(reply) => {
+                if let Some(flow) = self.rate_limited(verdict, reply.seq) {
+                    return flow;
+                }
                 debug!(code = %reply.code, "bad request");
                 self.queue(&ServerMessage::Error(reply));
                 return Flow::Continue;
             }
         };
         let seq = req.seq;
+        if let Some(flow) = self.rate_limited(verdict, Some(seq)) {
+            return flow;
+        }
         match self.dispatch(seq, req.body).await {
             Ok(flow) => flow,
             Err(mut reject) => {
@@ -388,6 +405,33 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Refuse a request over the rate limit (`None`: within it, go on).
+    fn rate_limited(&mut self, verdict: Verdict, seq: Option<u32>) -> Option<Flow> {
+        let (retry, closing) = match verdict {
+            Verdict::Allow => return None,
+            Verdict::Refuse(retry) => (retry, false),
+            Verdict::Disconnect(retry) => (retry, true),
+        };
+        let message = if closing {
+            warn!("still too many requests after being told; closing");
+            "too many requests, still, after being told to wait; closing".to_owned()
+        } else {
+            debug!(?retry, "request over the rate limit");
+            format!(
+                "too many requests; this one was dropped, send again in {} ms",
+                retry.as_millis()
+            )
+        };
+        let mut reply = ErrorReply::new(seq, ErrorCode::RateLimited, message);
+        reply.retry_after_ms = Some(u64::try_from(retry.as_millis()).unwrap_or(u64::MAX).max(1));
+        self.queue(&ServerMessage::Error(reply));
+        Some(if closing {
+            Flow::End(Some(LeaveReason::Disconnected))
+        } else {
+            Flow::Continue
+        })
     }
 
     /// The one dispatch match: each request type to its handler.

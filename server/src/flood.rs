@@ -1,0 +1,192 @@
+//! Per-connection request rate limit: a client that floods the server with
+//! requests gets `rate_limited` with the time to wait, and is disconnected if
+//! it keeps on regardless, while everyone else goes on as if nothing happened.
+//!
+//! The limit is a token bucket (GCRA, from `governor`): `rate` requests a
+//! second on average and `burst` at once. Its clock is tokio's, so the tests
+//! drive it with a paused clock.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+
+/// Refusals further apart than this do not add up: a client that slows down
+/// when told starts with a clean slate.
+const STRIKE_MEMORY: Duration = Duration::from_secs(5);
+
+/// Tokio's clock for `governor`: the paused clock in tests, the monotonic
+/// clock otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> Self::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+/// The limits of one connection, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloodLimit {
+    /// Requests a second on average; 0 turns the limit off.
+    pub rate: u32,
+    /// Requests accepted at once after a quiet spell.
+    pub burst: u32,
+    /// Refusals in a row (none more than [`STRIKE_MEMORY`] after the last)
+    /// before the connection is closed.
+    pub strikes: u32,
+}
+
+/// What the limiter says about one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within the limit: handle it.
+    Allow,
+    /// Over the limit: refuse it; the client may retry after this long.
+    Refuse(Duration),
+    /// Over the limit once too often: refuse it and close the connection.
+    Disconnect(Duration),
+}
+
+type Bucket = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<std::time::Instant>>;
+
+/// One connection's limiter.
+#[derive(Debug)]
+pub struct Limiter {
+    bucket: Option<Bucket>,
+    max_strikes: u32,
+    strikes: u32,
+    last_refusal: Option<tokio::time::Instant>,
+}
+
+impl Limiter {
+    /// A limiter with these limits (a rate of 0: one that allows everything).
+    pub fn new(limit: FloodLimit) -> Self {
+        let bucket = NonZeroU32::new(limit.rate).map(|rate| {
+            let burst = NonZeroU32::new(limit.burst).unwrap_or(rate);
+            RateLimiter::direct_with_clock(Quota::per_second(rate).allow_burst(burst), TokioClock)
+        });
+        Self {
+            bucket,
+            max_strikes: limit.strikes.max(1),
+            strikes: 0,
+            last_refusal: None,
+        }
+    }
+
+    /// Count one request and judge it.
+    pub fn check(&mut self) -> Verdict {
+        let Some(bucket) = &self.bucket else {
+            return Verdict::Allow;
+        };
+        let Err(not_until) = bucket.check() else {
+            return Verdict::Allow;
+        };
+        let retry = not_until.wait_time_from(TokioClock.now());
+        let now = tokio::time::Instant::now();
+        if self
+            .last_refusal
+            .is_some_and(|last| now.duration_since(last) > STRIKE_MEMORY)
+        {
+            self.strikes = 0;
+        }
+        self.last_refusal = Some(now);
+        self.strikes += 1;
+        if self.strikes >= self.max_strikes {
+            Verdict::Disconnect(retry)
+        } else {
+            Verdict::Refuse(retry)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(rate: u32, burst: u32, strikes: u32) -> Limiter {
+        Limiter::new(FloodLimit {
+            rate,
+            burst,
+            strikes,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_passes_then_the_rate_holds_with_a_retry_time() {
+        let mut l = limiter(10, 5, 100);
+        for _ in 0..5 {
+            assert_eq!(l.check(), Verdict::Allow);
+        }
+        let Verdict::Refuse(retry) = l.check() else {
+            panic!("the sixth request at once must be refused");
+        };
+        // One request every 100 ms: the next one is due within that.
+        assert!(
+            retry > Duration::ZERO && retry <= Duration::from_millis(100),
+            "{retry:?}"
+        );
+        tokio::time::advance(retry).await;
+        assert_eq!(l.check(), Verdict::Allow);
+        assert!(matches!(l.check(), Verdict::Refuse(_)));
+        // A quiet second refills the burst.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        for _ in 0..5 {
+            assert_eq!(l.check(), Verdict::Allow);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_keeps_flooding_is_disconnected() {
+        let mut l = limiter(10, 5, 3);
+        for _ in 0..5 {
+            assert_eq!(l.check(), Verdict::Allow);
+        }
+        assert!(matches!(l.check(), Verdict::Refuse(_)));
+        assert!(matches!(l.check(), Verdict::Refuse(_)));
+        assert!(matches!(l.check(), Verdict::Disconnect(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_slows_down_when_told_is_not_disconnected() {
+        let mut l = limiter(10, 1, 3);
+        // Refused now and then, each time more than the strike memory apart.
+        for _ in 0..10 {
+            assert_eq!(l.check(), Verdict::Allow);
+            assert!(matches!(l.check(), Verdict::Refuse(_)));
+            tokio::time::advance(STRIKE_MEMORY + Duration::from_secs(1)).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_at_twice_the_rate_is_disconnected_in_the_end() {
+        let mut l = limiter(10, 1, 20);
+        let mut verdicts = Vec::new();
+        // 20 requests a second against a limit of 10, for ten seconds at most.
+        for _ in 0..200 {
+            let v = l.check();
+            verdicts.push(v);
+            if matches!(v, Verdict::Disconnect(_)) {
+                break;
+            }
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        let allowed = verdicts.iter().filter(|v| **v == Verdict::Allow).count();
+        assert!(matches!(verdicts.last(), Some(Verdict::Disconnect(_))));
+        assert!(allowed >= 19, "half of them passed meanwhile: {allowed}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_of_zero_allows_everything() {
+        let mut l = limiter(0, 0, 1);
+        for _ in 0..10_000 {
+            assert_eq!(l.check(), Verdict::Allow);
+        }
+    }
+}
