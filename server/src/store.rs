@@ -1,5 +1,6 @@
 //! The write-behind store: a bounded queue of records and one writer task that
-//! stores them in batches, one transaction per batch (group commit).
+//! stores them in batches, each atomic: one transaction, or one multi-row
+//! statement for a batch of chat messages alone (group commit).
 //!
 //! Ordering and durability live here. The writer assigns message ids in queue
 //! order, commits a batch, and only then acknowledges each sender (`say_ok`)
