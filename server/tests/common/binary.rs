@@ -139,6 +139,11 @@ impl ServerProcess {
         })
     }
 
+    /// The process id, for its memory figures in /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the child is still running")
+    }
+
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
