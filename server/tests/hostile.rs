@@ -99,3 +99,50 @@ async fn a_thousand_connections_sending_only_a_maximal_header_stay_bounded_and_a
     carol.say_ok("m3", "new here").await;
     assert_eq!(bob.next_message().await.text, "new here");
 }
+
+/// What the server sends back to `bytes` sent as if they were frames, until
+/// it closes the connection.
+async fn answer_to(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    // The server may close before reading everything: a failed write is fine.
+    let _ = s.write_all(bytes).await;
+    String::from_utf8_lossy(&read_until_closed(s).await).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_a_tls_client_hello_and_random_bytes_are_refused_and_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), None, Stdin::Null).await;
+    let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+    let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+
+    // "GET " read as a length prefix announces about 1.2 GB: over the limit.
+    let http = b"GET / HTTP/1.1\r\nHost: chat.example\r\nUser-Agent: curl/8\r\n\r\n";
+    // A TLS 1.2 ClientHello record header and the start of its body: 0x16030100...
+    let mut client_hello = vec![
+        0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+    ];
+    client_hello.extend(std::iter::repeat_n(0xab_u8, 200));
+    let cases: Vec<(&str, Vec<u8>)> = vec![("HTTP", http.to_vec()), ("TLS", client_hello)];
+    for (what, bytes) in &cases {
+        let answer = answer_to(server.addr, bytes).await;
+        assert!(
+            answer.contains("frame_too_large"),
+            "{what}: expected frame_too_large and a close, got {answer:?}"
+        );
+    }
+    // Random bytes: whatever their first four say, the server answers with an
+    // error or closes, and never stops serving the others.
+    for round in 0..20 {
+        let bytes: Vec<u8> = (0..512).map(|_| rand::random::<u8>()).collect();
+        let answer = answer_to(server.addr, &bytes).await;
+        assert!(
+            answer.is_empty() || answer.contains("\"type\":\"error\""),
+            "random bytes, round {round}: {answer:?}"
+        );
+        alice
+            .say_ok(&format!("r{round}"), &format!("round {round}"))
+            .await;
+        assert_eq!(bob.next_message().await.text, format!("round {round}"));
+    }
+}
