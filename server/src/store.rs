@@ -246,12 +246,6 @@ pub struct BatchSpacing {
 }
 
 impl BatchSpacing {
-    /// No spacing: every batch starts as soon as the last one is done.
-    pub const NONE: Self = Self {
-        per_session: Duration::ZERO,
-        max: Duration::ZERO,
-    };
-
     /// The least time from the start of one batch to the start of the next,
     /// with `online` sessions to deliver to.
     pub fn after_batch(self, online: usize) -> Duration {
@@ -620,7 +614,11 @@ mod tests {
         assert_eq!(spacing.after_batch(1000), Duration::from_millis(15));
         assert_eq!(spacing.after_batch(100_000), Duration::from_millis(20));
         assert_eq!(spacing.after_batch(usize::MAX), Duration::from_millis(20));
-        assert_eq!(BatchSpacing::NONE.after_batch(1000), Duration::ZERO);
+        let off = BatchSpacing {
+            per_session: Duration::ZERO,
+            max: Duration::ZERO,
+        };
+        assert_eq!(off.after_batch(1000), Duration::ZERO);
     }
 
     #[test]

@@ -82,27 +82,26 @@ async fn send_until_killed(
     }
 }
 
-/// The database file the killed server left, opened as the server opens it.
-async fn open_db(data_dir: &Path) -> sea_orm::DatabaseConnection {
+/// Run `sql` on the database file the killed server left, opened as the
+/// server opens it.
+async fn query(data_dir: &Path, sql: &str) -> Vec<sea_orm::QueryResult> {
     let url = chatroom_server::db::sqlite_url_for(data_dir);
-    chatroom_server::db::connect(&url).await.unwrap()
+    let db = chatroom_server::db::connect(&url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    rows
 }
 
 /// SQLite's own check of the database file the killed server left.
 async fn integrity_check(data_dir: &Path) {
-    let db = open_db(data_dir).await;
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "PRAGMA integrity_check",
-        ))
+    let verdicts: Vec<String> = query(data_dir, "PRAGMA integrity_check")
         .await
-        .unwrap();
-    let verdicts: Vec<String> = rows
         .iter()
         .map(|r| r.try_get_by_index::<String>(0).unwrap())
         .collect();
-    db.close().await.unwrap();
     assert_eq!(verdicts, ["ok"], "integrity check after a kill");
 }
 
@@ -145,16 +144,9 @@ fn check(stored: &[(i64, String)], acked: &HashMap<String, i64>) {
 
 /// The whole history, straight from the database file.
 async fn stored_messages(data_dir: &Path) -> Vec<(i64, String)> {
-    let db = open_db(data_dir).await;
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "SELECT id, comment FROM chat_history ORDER BY id",
-        ))
+    query(data_dir, "SELECT id, comment FROM chat_history ORDER BY id")
         .await
-        .unwrap();
-    db.close().await.unwrap();
-    rows.iter()
+        .iter()
         .map(|r| {
             (
                 r.try_get_by_index::<i64>(0).unwrap(),

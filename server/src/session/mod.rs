@@ -377,21 +377,23 @@ impl Session {
     async fn handle_frame(&mut self, body: &[u8]) -> Flow {
         // Every frame counts against the rate limit, readable or not.
         let verdict = self.limiter.check();
-        let req = match decode::decode_request(body) {
+        let decoded = decode::decode_request(body);
+        let readable_seq = match &decoded {
+            Ok(req) => Some(req.seq),
+            Err(reply) => reply.seq,
+        };
+        if let Some(flow) = self.rate_limited(verdict, readable_seq) {
+            return flow;
+        }
+        let req = match decoded {
             Ok(req) => req,
             Err(reply) => {
-                if let Some(flow) = self.rate_limited(verdict, reply.seq) {
-                    return flow;
-                }
                 debug!(code = %reply.code, "bad request");
                 self.queue(&ServerMessage::Error(reply));
                 return Flow::Continue;
             }
         };
         let seq = req.seq;
-        if let Some(flow) = self.rate_limited(verdict, Some(seq)) {
-            return flow;
-        }
         match self.dispatch(seq, req.body).await {
             Ok(flow) => flow,
             Err(mut reject) => {
