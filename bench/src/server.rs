@@ -16,7 +16,7 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
     /// A running server to measure (loopback only; start it with
-    /// `--max-connections-per-address 0 --request-rate 0`); without it one is started.
+    /// `--max-connections-per-address 0 --request-rate 0 --plain`); without it one is started.
     #[arg(long)]
     pub addr: Option<SocketAddr>,
     /// The running server's process id, for its CPU and memory figures.
@@ -102,6 +102,8 @@ impl Target {
             // Load generators send far above any one person's request rate.
             "--request-rate".into(),
             "0".into(),
+            // The load generator speaks plain TCP.
+            "--plain".into(),
         ];
         args.extend(extra.iter().map(OsString::from));
         if let Some(url) = database_url {

@@ -34,6 +34,21 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Speak plain TCP, without TLS. Only for a trusted local network: passwords then
+    /// cross it in clear text.
+    #[arg(long, env = "CHATROOM_PLAIN", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub plain: bool,
+
+    /// The server's TLS certificate chain (PEM). Without it (and without --plain) a
+    /// self-signed certificate is made in DATA_DIR/tls/ on the first start and kept;
+    /// clients pin it on first use.
+    #[arg(long, env = "CHATROOM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "CHATROOM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Largest frame (bytes of JSON) accepted from a client; larger frames close the connection.
     #[arg(long, env = "CHATROOM_MAX_FRAME", default_value_t = chatroom_shared::DEFAULT_MAX_CLIENT_FRAME)]
     pub max_frame: usize,
@@ -248,6 +263,8 @@ mod tests {
         assert_eq!(c.bcrypt_parallelism(), cpus.saturating_sub(1).max(1));
         assert_eq!(c.game_move_timeout, Duration::from_secs(60));
         assert_eq!(c.game_reconnect_grace, Duration::from_secs(30));
+        assert!(!c.plain, "TLS is on unless asked otherwise");
+        assert_eq!((c.tls_cert, c.tls_key), (None, None));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!
 //! - [`server`]: binding, the accept loop, graceful shutdown; [`run`] is the
 //!   library entry point and tests start the real server on port 0 with it.
+//! - [`tls`], [`transport`]: the TLS identity and handshake that start every
+//!   connection (unless `--plain`), and the plain-or-TLS halves sessions use.
 //! - `session`: one task per connection: framing, deadlines, the connection
 //!   state machine (hello → login → chat), one handler per request type.
 //! - [`store`]: the write-behind queue and the writer task that stores records
@@ -40,7 +42,9 @@ mod session;
 pub mod store;
 pub mod throttle;
 pub mod time;
+pub mod tls;
 pub mod token;
+pub mod transport;
 
 pub use admin::{Admin, AdminError};
 pub use config::Config;

@@ -21,7 +21,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::admin::Admin;
 use crate::config::Config;
@@ -31,6 +31,7 @@ use crate::password::PasswordHasher;
 use crate::session::{self, Signals};
 use crate::store::{self, Store, Writer};
 use crate::throttle::AddressThrottle;
+use crate::tls::Tls;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    /// The TLS certificate or key could not be loaded or made.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// Some other IO failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -109,6 +113,7 @@ fn limits(config: &Config) -> Limits {
 /// A started server, ready to [`run`](Server::run).
 pub struct Server {
     listener: TcpListener,
+    tls: Option<Tls>,
     ctx: Arc<Ctx>,
     writer: Writer,
     shutdown: CancellationToken,
@@ -141,6 +146,13 @@ impl Server {
                     source,
                 }
             })?;
+        let tls = Tls::from_config(&config)?;
+        match &tls {
+            Some(tls) => info!(fingerprint = tls.fingerprint(), "TLS on"),
+            None => {
+                warn!("plain TCP without TLS (--plain): passwords cross the network in clear text")
+            }
+        }
         let url = config.effective_database_url();
         let db = crate::db::connect(&url).await?;
         crate::db::migrate(&db).await?;
@@ -182,6 +194,7 @@ impl Server {
         });
         Ok(Self {
             listener,
+            tls,
             ctx,
             writer,
             shutdown: CancellationToken::new(),
@@ -192,6 +205,11 @@ impl Server {
     /// The address the server listens on.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The fingerprint of the TLS certificate the server presents; `None` with `--plain`.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.tls.as_ref().map(Tls::fingerprint)
     }
 
     /// The administrator's interface (console commands, also used by tests).
@@ -208,6 +226,7 @@ impl Server {
     pub async fn run(self) -> Result<(), StartError> {
         let Self {
             listener,
+            tls,
             ctx,
             writer,
             shutdown,
@@ -227,8 +246,14 @@ impl Server {
                         if let Err(e) = stream.set_nodelay(true) {
                             warn!(error = %e, "set_nodelay failed");
                         }
+                        let deadline = ctx.config.auth_timeout;
+                        let tls = tls.clone();
                         let Some(slot) = slots.take(peer.ip()) else {
-                            sessions.spawn(refuse_busy_address(stream, peer));
+                            sessions.spawn(async move {
+                                if let Ok(stream) = Tls::start(tls.as_ref(), stream, deadline).await {
+                                    refuse_busy_address(stream, peer).await;
+                                }
+                            });
                             continue;
                         };
                         let signals = Signals {
@@ -239,7 +264,10 @@ impl Server {
                         let ctx = Arc::clone(&ctx);
                         sessions.spawn(async move {
                             let _slot = slot;
-                            session::serve(stream, peer, ctx, signals).await;
+                            match Tls::start(tls.as_ref(), stream, deadline).await {
+                                Ok(stream) => session::serve(stream, peer, ctx, signals).await,
+                                Err(e) => debug!(%peer, error = %e, "connection closed before its first frame"),
+                            }
                         });
                     }
                     Err(e) => {
@@ -293,8 +321,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Tell a connection from an address that has all its slots why it is closed.
-async fn refuse_busy_address(mut stream: tokio::net::TcpStream, peer: SocketAddr) {
+async fn refuse_busy_address(stream: crate::transport::Stream, peer: SocketAddr) {
     use tokio::io::AsyncWriteExt;
+    let (_read, mut stream) = stream.into_split();
     info!(%peer, "too many connections from this address; refused");
     let reply =
         chatroom_shared::message::ServerMessage::Error(chatroom_shared::message::ErrorReply::new(

@@ -131,6 +131,9 @@ pub enum ErrorCode {
     AlreadyMember,
     /// Too many connections from this address; the connection closes.
     TooManyConnections,
+    /// The server speaks TLS only and the client sent plain bytes; sent as a
+    /// plain frame before the close, so a plain client can say what is wrong.
+    TlsRequired,
 }
 
 impl ErrorCode {
@@ -196,6 +199,7 @@ impl ErrorCode {
             Self::GroupClosed => "group_closed",
             Self::AlreadyMember => "already_member",
             Self::TooManyConnections => "too_many_connections",
+            Self::TlsRequired => "tls_required",
         }
     }
 }
@@ -269,6 +273,7 @@ mod tests {
         ErrorCode::GroupClosed,
         ErrorCode::AlreadyMember,
         ErrorCode::TooManyConnections,
+        ErrorCode::TlsRequired,
     ];
 
     #[test]

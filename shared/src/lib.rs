@@ -9,6 +9,7 @@
 //! - [`message`]: every request a client sends ([`message::ClientMessage`])
 //!   and every reply and event the server sends ([`message::ServerMessage`]).
 //! - [`error`]: the stable machine-readable error codes.
+//! - [`fingerprint`]: how both sides write a TLS certificate's fingerprint.
 //! - [`rules`]: pure validation rules shared by both sides (user names,
 //!   passwords, chat text, client message ids), so a client can check input
 //!   before sending it and the server enforces the very same rules.
@@ -20,12 +21,14 @@
 
 pub mod codec;
 pub mod error;
+pub mod fingerprint;
 pub mod message;
 pub mod rules;
 pub mod tictactoe;
 
 pub use codec::{Decoded, FrameCodec, FrameError, encode_frame, encode_frame_into};
 pub use error::ErrorCode;
+pub use fingerprint::fingerprint;
 pub use message::{ClientMessage, Request, ServerMessage};
 
 /// The protocol version this crate speaks. A client sends it in `hello`.

@@ -8,12 +8,14 @@
 //! - [`net`]: the connection in its own tasks (one reads, one writes): login,
 //!   keepalive, reconnect with backoff, resume, and filling the gap.
 //! - [`text`]: widths of grapheme clusters and word wrap.
-//! - [`config`]: the remembered server and user name.
+//! - [`config`]: the remembered server and user name; [`known_servers`]: the
+//!   certificates pinned on first use.
 //! - [`terminal`]: entering the full-screen mode and always restoring it.
 
 pub mod app;
 pub mod config;
 pub mod event;
+pub mod known_servers;
 pub mod net;
 pub mod terminal;
 pub mod text;

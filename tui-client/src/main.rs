@@ -48,6 +48,17 @@ struct Args {
     /// Where the last server and user name are remembered (default: the platform's config directory).
     #[arg(long, env = "CHATROOM_CONFIG")]
     config: Option<PathBuf>,
+    /// Connect over plain TCP, without TLS: only on a trusted local network, since the
+    /// password then crosses it in clear text (the server must run with --plain too).
+    #[arg(long, env = "CHATROOM_PLAIN", conflicts_with_all = ["ca_file", "known_servers"])]
+    plain: bool,
+    /// Also trust the certificate authorities in this PEM file (for a private CA).
+    #[arg(long, env = "CHATROOM_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// Where certificates trusted on first use are pinned (default: known_servers in the
+    /// platform's config directory).
+    #[arg(long, env = "CHATROOM_KNOWN_SERVERS")]
+    known_servers: Option<PathBuf>,
 }
 
 fn now_ms() -> i64 {
@@ -100,11 +111,20 @@ async fn main() -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(chatroom_tui::app::paths::default_download_dir),
     };
+    let transport = if args.plain {
+        net::Transport::plain()
+    } else {
+        let known = args
+            .known_servers
+            .clone()
+            .or_else(chatroom_tui::known_servers::default_path);
+        net::Transport::tls(known, args.ca_file.as_deref())?
+    };
     let offset = chrono::Local::now().offset().local_minus_utc();
     let app = App::new(&server, &user, settings, offset);
 
     let mut tui = terminal::enter().context("entering full-screen mode")?;
-    let result = run(&mut tui, app, config_path).await;
+    let result = run(&mut tui, app, config_path, transport).await;
     terminal::restore();
     result
 }
@@ -113,9 +133,10 @@ async fn run(
     tui: &mut terminal::Tui,
     mut app: App,
     config_path: Option<PathBuf>,
+    transport: net::Transport,
 ) -> anyhow::Result<()> {
     let (net_tx, mut net_rx) = mpsc::channel(1024);
-    let net = net::spawn(net_tx);
+    let net = net::spawn(net_tx, transport);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let size = tui.size()?;

@@ -63,6 +63,7 @@ fn config(dir: &TempDir) -> Config {
         max_history_page: 20,
         // The talkers send far faster than a person; the limit has its own tests.
         request_rate: 0,
+        plain: true,
         ..Config::default()
     }
 }
@@ -354,7 +355,7 @@ impl Probe {
     fn start() -> Self {
         let (tx, events) = mpsc::channel(1024);
         Self {
-            handle: net::spawn(tx),
+            handle: net::spawn(tx, net::Transport::plain()),
             events,
             ids: Vec::new(),
             acks: Vec::new(),

@@ -26,6 +26,7 @@ async fn start_server(dir: &TempDir) -> String {
         data_dir: dir.path().to_path_buf(),
         database_url: Some(chatroom_server::db::sqlite_url_for(dir.path())),
         bcrypt_cost: 4,
+        plain: true,
         ..Config::default()
     };
     let server = Server::start(listener, config).await.unwrap();
@@ -42,7 +43,7 @@ struct Client {
 impl Client {
     async fn register(server: &str, name: &str) -> Self {
         let (tx, events) = mpsc::channel(1024);
-        let net = net::spawn(tx);
+        let net = net::spawn(tx, net::Transport::plain());
         let mut c = Self { net, events };
         c.net
             .send(NetCommand::Login {

@@ -1,15 +1,14 @@
 //! Sending a stored file on a data connection: `transfer_ready`, then the raw bytes
-//! from the requested offset, moved by the kernel with `sendfile(2)` on Linux and in
-//! [`CHUNK`]-sized reads elsewhere (never the whole file in memory).
+//! from the requested offset, moved by the kernel with `sendfile(2)` on a plain
+//! connection on Linux, and in [`CHUNK`]-sized reads under TLS (whose bytes must be
+//! encrypted on their way) or elsewhere: never the whole file in memory.
 
 use std::io;
 use std::sync::Arc;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{Direction, ServerMessage, TransferReady};
-#[cfg(not(target_os = "linux"))]
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -80,11 +79,9 @@ pub async fn send(
     Ok(())
 }
 
-/// Send `length` bytes of `file` from `offset` with `sendfile(2)`: the kernel moves
-/// page-cache pages to the socket without copying them through this process, which
-/// leaves the CPU to the receiver (on loopback, to the client). Returns the bytes
-/// sent: fewer than `length` when the client stopped reading for `idle`.
-#[cfg(target_os = "linux")]
+/// Send `length` bytes of `file` (positioned at `offset`) the cheapest way the
+/// connection allows. Returns the bytes sent: fewer than `length` when the client
+/// stopped reading for `idle`.
 async fn copy_range(
     file: tokio::fs::File,
     offset: u64,
@@ -92,9 +89,28 @@ async fn copy_range(
     conn: &mut DataConn,
     idle: std::time::Duration,
 ) -> Result<u64, TransferError> {
+    #[cfg(target_os = "linux")]
+    if let Some(socket) = crate::transport::plain_socket(&conn.write) {
+        return send_file(file, offset, length, socket, idle).await;
+    }
+    let _ = offset;
+    copy_by_reads(file, length, conn, idle).await
+}
+
+/// Send `length` bytes of `file` from `offset` with `sendfile(2)`: the kernel moves
+/// page-cache pages to the socket without copying them through this process, which
+/// leaves the CPU to the receiver (on loopback, to the client). Returns the bytes
+/// sent: fewer than `length` when the client stopped reading for `idle`.
+#[cfg(target_os = "linux")]
+async fn send_file(
+    file: tokio::fs::File,
+    offset: u64,
+    length: u64,
+    socket: &tokio::net::TcpStream,
+    idle: std::time::Duration,
+) -> Result<u64, TransferError> {
     use tokio::io::Interest;
     let file = file.into_std().await;
-    let socket: &tokio::net::TcpStream = conn.write.as_ref();
     let mut pos = offset;
     let end = offset + length;
     while pos < end {
@@ -128,12 +144,10 @@ async fn copy_range(
 const SENDFILE_STEP: u64 = 4 * 1024 * 1024;
 
 /// Send `length` bytes of `file` (positioned at the offset) in [`CHUNK`]-sized reads
-/// and writes, where `sendfile(2)` is not available. Returns the bytes sent: fewer
+/// and writes, where `sendfile(2)` cannot be used. Returns the bytes sent: fewer
 /// than `length` when the client stopped reading for `idle`.
-#[cfg(not(target_os = "linux"))]
-async fn copy_range(
+async fn copy_by_reads(
     file: tokio::fs::File,
-    _offset: u64,
     length: u64,
     conn: &mut DataConn,
     idle: std::time::Duration,

@@ -25,12 +25,12 @@ use bytes::BytesMut;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ErrorReply, FileInfo, ServerMessage};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::db::files::StoredFile;
 use crate::server::Ctx;
+use crate::transport::{ReadHalf, WriteHalf};
 use store::FileStore;
 use tickets::{Grant, Tickets};
 
@@ -80,11 +80,11 @@ pub fn to_info(f: &StoredFile) -> FileInfo {
 /// A connection whose first request was a valid `transfer`.
 pub struct DataConn {
     /// The socket's read half.
-    pub read: OwnedReadHalf,
+    pub read: ReadHalf,
     /// Bytes read past the `transfer` frame: the first bytes of an upload.
     pub buffered: BytesMut,
     /// The socket's write half.
-    pub write: OwnedWriteHalf,
+    pub write: WriteHalf,
     /// The `transfer` request's `seq`, carried by every reply.
     pub seq: u32,
 }

@@ -30,13 +30,12 @@ use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 
+use crate::transport::{ReadHalf, WriteHalf};
 use bytes::BytesMut;
 use chatroom_shared::message::{ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage};
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, FrameError};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +72,12 @@ pub struct Signals {
 }
 
 /// Serve one connection until it closes.
-pub async fn serve(stream: TcpStream, addr: SocketAddr, ctx: Arc<Ctx>, signals: Signals) {
+pub async fn serve(
+    stream: crate::transport::Stream,
+    addr: SocketAddr,
+    ctx: Arc<Ctx>,
+    signals: Signals,
+) {
     let id = ctx.next_session_id();
     let span = info_span!("conn", id, peer = %addr, user = tracing::field::Empty);
     let (read, write) = stream.into_split();
@@ -187,8 +191,8 @@ struct Session {
     ctx: Arc<Ctx>,
     addr: SocketAddr,
     id: u64,
-    reader: FramedRead<OwnedReadHalf, FrameCodec>,
-    writer: OwnedWriteHalf,
+    reader: FramedRead<ReadHalf, FrameCodec>,
+    writer: WriteHalf,
     wbuf: BytesMut,
     phase: Phase,
     failed_logins: u32,
@@ -522,14 +526,20 @@ mod footprint_tests {
         let server = crate::server::Server::bind(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (_client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let (_client, accepted) =
+            tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
         let (stream, peer) = accepted.unwrap();
         let signals = Signals {
             shutdown: CancellationToken::new(),
             flush: CancellationToken::new(),
             reading: tokio_util::task::TaskTracker::new().token(),
         };
-        let future = serve(stream, peer, server.ctx(), signals);
+        let future = serve(
+            crate::transport::Stream::Plain(stream),
+            peer,
+            server.ctx(),
+            signals,
+        );
         let size = std::mem::size_of_val(&future);
         assert!(size <= MAX_SESSION_FUTURE, "{size} bytes");
     }

@@ -1,10 +1,10 @@
 //! The output side of a session: gathering outbox items into one write,
 //! writing with a deadline, and delivering what is still owed at shutdown.
 
+use crate::transport::ReadHalf;
 use bytes::BytesMut;
 use chatroom_shared::message::{ErrorReply, LeaveReason, ServerMessage, ServerShutdown};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedReadHalf;
 use tokio::time::{Duration, Instant, timeout, timeout_at};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
@@ -173,7 +173,7 @@ impl Session {
 /// Closing a socket with unread data makes the kernel send a reset, and a
 /// reset can destroy the client's copy of our last frame (`kicked`, the
 /// error that explains the close) before the client reads it.
-pub(super) async fn linger(reader: FramedRead<OwnedReadHalf, FrameCodec>) {
+pub(super) async fn linger(reader: FramedRead<ReadHalf, FrameCodec>) {
     let mut io = reader.into_parts().io;
     let deadline = Instant::now() + LINGER;
     let mut buf = vec![0u8; 4096];

@@ -57,7 +57,27 @@ impl ServerProcess {
     }
 
     /// Like [`ServerProcess::spawn`], with more flags after the usual ones.
+    /// The server speaks plain TCP (`--plain`), as the test clients do.
     pub async fn spawn_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        stdin: Stdin,
+        flags: &[&str],
+    ) -> Self {
+        let mut all = vec!["--plain"];
+        all.extend_from_slice(flags);
+        Self::spawn_raw(data_dir, database_url, stdin, &all).await
+    }
+
+    /// Start the binary with TLS as it is by default (a self-signed certificate
+    /// made in the data directory, unless `flags` name one), SQLite in the data
+    /// directory, and stdin closed.
+    pub async fn spawn_tls(data_dir: &Path, flags: &[&str]) -> Self {
+        Self::spawn_raw(data_dir, None, Stdin::Null, flags).await
+    }
+
+    /// Start with exactly the usual flags and `flags`, retrying on a taken port.
+    async fn spawn_raw(
         data_dir: &Path,
         database_url: Option<&str>,
         stdin: Stdin,

@@ -32,6 +32,8 @@ pub fn test_config(database_url: &str) -> Config {
         max_connections_per_address: 0,
         // Tests pipeline hundreds of requests; the rate limit has its own tests.
         request_rate: 0,
+        // Test clients speak plain TCP; TLS has its own tests.
+        plain: true,
         ..Config::default()
     }
 }

@@ -122,6 +122,9 @@ pub struct App {
     pub now: UnixMillis,
     /// The server and user of the login in progress.
     login_target: Option<(String, String)>,
+    /// Connection notices (a certificate pinned on first use) that came before
+    /// the chat screen; shown at its top once logged in.
+    pending_notices: Vec<String>,
     next_client_id: u64,
     client_id_prefix: String,
     next_transfer_id: u64,
@@ -139,6 +142,7 @@ impl App {
             utc_offset_secs,
             now: 0,
             login_target: None,
+            pending_notices: Vec::new(),
             next_client_id: 1,
             client_id_prefix: format!("{:x}", std::process::id()),
             next_transfer_id: 0,

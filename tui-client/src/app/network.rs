@@ -27,6 +27,13 @@ impl App {
                 }
                 Vec::new()
             }
+            NetEvent::Notice(text) => {
+                match &mut self.screen {
+                    Screen::Chat(chat) => chat.notice(now, text),
+                    Screen::Login(_) => self.pending_notices.push(text),
+                }
+                Vec::new()
+            }
             NetEvent::Registered { name } => {
                 if let Screen::Login(form) = &mut self.screen {
                     form.registered(&name);
@@ -144,6 +151,9 @@ impl App {
                         ok.user.name
                     ),
                 );
+                for text in self.pending_notices.drain(..) {
+                    chat.notice(now, text);
+                }
                 self.screen = Screen::Chat(Box::new(chat));
                 vec![Action::Remember {
                     server,

@@ -13,15 +13,16 @@ use chatroom_shared::message::{ClientMessage, ErrorReply, Hello, Limits, Request
 use chatroom_shared::{Decoded, FrameCodec, FrameError, MAX_SERVER_FRAME, PROTOCOL_VERSION};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio_util::codec::FramedRead;
-use tracing::{debug, warn};
+use tracing::debug;
+
+use super::dial::{DialError, ReadHalf, Transport, WriteHalf};
 
 /// The client name sent in `hello`, for the server's log.
 pub(crate) const CLIENT_NAME: &str = concat!("chatroom-tui ", env!("CARGO_PKG_VERSION"));
 
-/// How long a TCP connect may take before the server counts as unreachable.
+/// How long a TCP connect and TLS handshake may take before the server counts as
+/// unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a reply to one handshake request (hello, register, login, resume,
@@ -30,7 +31,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The decoded side of a connection.
-pub(crate) type Frames = FramedRead<OwnedReadHalf, FrameCodec>;
+pub(crate) type Frames = FramedRead<ReadHalf, FrameCodec>;
 
 /// Why a connection could not be used (any of these ends it).
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,12 @@ pub(crate) enum ConnError {
     /// Connecting, or waiting for a reply, took too long.
     #[error("the server did not answer in time")]
     Timeout,
+    /// The TLS handshake failed.
+    #[error("{0}")]
+    Tls(String),
+    /// The server's certificate is not the one pinned for it: trying again cannot help.
+    #[error("{0}")]
+    Untrusted(String),
     /// The server closed the connection.
     #[error("the server closed the connection")]
     Closed,
@@ -66,23 +73,31 @@ pub(crate) enum ConnError {
 #[derive(Debug)]
 pub(crate) struct Conn {
     frames: Frames,
-    writer: OwnedWriteHalf,
+    writer: WriteHalf,
     next_seq: u32,
     limits: Limits,
     replies: u64,
+    /// What the user should be told about trusting the server (a certificate
+    /// pinned on first use), until it is taken.
+    notice: Option<String>,
+}
+
+impl From<DialError> for ConnError {
+    fn from(e: DialError) -> Self {
+        match e {
+            DialError::Connect(e) => Self::Connect(e),
+            DialError::Timeout => Self::Timeout,
+            DialError::Tls(m) => Self::Tls(m),
+            DialError::Untrusted(m) => Self::Untrusted(m),
+        }
+    }
 }
 
 impl Conn {
-    /// Connect to `server` (`HOST:PORT`) and say `hello`.
-    pub(crate) async fn open(server: &str) -> Result<Self, ConnError> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(server))
-            .await
-            .map_err(|_| ConnError::Timeout)?
-            .map_err(ConnError::Connect)?;
-        if let Err(e) = stream.set_nodelay(true) {
-            warn!(error = %e, "could not set TCP_NODELAY");
-        }
-        let (read, writer) = stream.into_split();
+    /// Connect to `server` (`HOST:PORT`) over `transport` and say `hello`.
+    pub(crate) async fn open(server: &str, transport: &Transport) -> Result<Self, ConnError> {
+        let dialed = transport.dial(server, CONNECT_TIMEOUT).await?;
+        let (read, writer) = tokio::io::split(dialed.stream);
         let mut conn = Self {
             frames: FramedRead::new(read, FrameCodec::new(MAX_SERVER_FRAME)),
             writer,
@@ -90,6 +105,7 @@ impl Conn {
             // The protocol defaults until `hello_ok` brings the real ones.
             limits: Limits::default(),
             replies: 0,
+            notice: dialed.notice,
         };
         let hello = ClientMessage::Hello(Hello {
             version: PROTOCOL_VERSION,
@@ -125,6 +141,11 @@ impl Conn {
     /// The limits the server announced in `hello_ok`.
     pub(crate) fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// What the user should be told about trusting the server, once.
+    pub(crate) fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
     }
 
     /// How many replies (messages with our `seq`) this connection has read:
@@ -175,7 +196,7 @@ impl Conn {
     }
 
     /// Hand the halves to the reader and writer tasks, with the next `seq`.
-    pub(crate) fn into_parts(self) -> (Frames, OwnedWriteHalf, u32) {
+    pub(crate) fn into_parts(self) -> (Frames, WriteHalf, u32) {
         (self.frames, self.writer, self.next_seq)
     }
 }

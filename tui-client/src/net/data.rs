@@ -9,12 +9,11 @@ use chatroom_shared::message::{
 };
 use chatroom_shared::{FrameCodec, MAX_SERVER_FRAME};
 use tokio::io::AsyncWriteExt as _;
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio_util::codec::FramedRead;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::connection::{Frames, read_message};
+use super::dial::{Transport, WriteHalf};
 use super::transfer::TransferError;
 
 /// How long connecting and the `transfer_ready` reply may take.
@@ -30,7 +29,7 @@ pub(crate) struct DataConn {
     /// file (see `FramedRead::into_parts`).
     pub(crate) frames: Frames,
     /// The writing side.
-    pub(crate) writer: OwnedWriteHalf,
+    pub(crate) writer: WriteHalf,
     /// The server's `transfer_ready`.
     pub(crate) ready: TransferReady,
 }
@@ -39,18 +38,14 @@ pub(crate) struct DataConn {
 /// the expected direction.
 pub(crate) async fn open(
     server: &str,
+    transport: &Transport,
     ticket: &str,
     direction: Direction,
 ) -> Result<DataConn, TransferError> {
-    let what = format!("cannot open a data connection to {server}");
-    let stream = tokio::time::timeout(READY_TIMEOUT, TcpStream::connect(server))
-        .await
-        .map_err(|_| TransferError::Broken(format!("{what}: timed out")))?
-        .map_err(TransferError::io(what))?;
-    if let Err(e) = stream.set_nodelay(true) {
-        warn!(error = %e, "could not set TCP_NODELAY");
-    }
-    let (read, mut writer) = stream.into_split();
+    let dialed = transport.dial(server, READY_TIMEOUT).await.map_err(|e| {
+        TransferError::Broken(format!("cannot open a data connection to {server}: {e}"))
+    })?;
+    let (read, mut writer) = tokio::io::split(dialed.stream);
     let mut frames = FramedRead::new(read, FrameCodec::new(MAX_SERVER_FRAME));
     let request = Request {
         seq: TRANSFER_SEQ,

@@ -120,7 +120,7 @@ pub(crate) async fn run(
             "the server's answer does not fit the file asked for".into(),
         ));
     }
-    let conn = data::open(server, &ticket, Direction::Download).await?;
+    let conn = data::open(server, &control.transport, &ticket, Direction::Download).await?;
     if conn.ready.offset != offset || conn.ready.offset + conn.ready.length != file.size {
         return Err(TransferError::Broken(format!(
             "the server offered {} bytes from {} of a {}-byte file",

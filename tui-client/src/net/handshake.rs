@@ -14,6 +14,7 @@ use chatroom_shared::message::{
 use tracing::{debug, info};
 
 use super::connection::{Conn, ConnError, unexpected};
+use super::dial::Transport;
 use super::session::Session;
 
 /// A reply that is either what was asked for or the server's refusal.
@@ -27,6 +28,8 @@ pub(crate) enum ResumeError {
     /// Trying again cannot help (banned, account gone, password changed):
     /// the server's refusal.
     Fatal(ErrorReply),
+    /// The server's certificate is not the pinned one: never retried.
+    Untrusted(String),
 }
 
 /// What a catch-up after a resume found.
@@ -79,9 +82,16 @@ async fn resume(conn: &mut Conn, token: &str) -> Result<Answer<LoginOk>, ConnErr
 
 /// Connect again for `session`: hello, `resume` with its token, and on
 /// `invalid_token` a `login` with the kept password.
-pub(crate) async fn reconnect(session: &Session) -> Result<(Conn, LoginOk), ResumeError> {
+pub(crate) async fn reconnect(
+    session: &Session,
+    transport: &Transport,
+) -> Result<(Conn, LoginOk), ResumeError> {
     let retry = |e: ConnError| ResumeError::Retry(e.to_string());
-    let mut conn = Conn::open(&session.creds.server).await.map_err(retry)?;
+    let mut conn = match Conn::open(&session.creds.server, transport).await {
+        Ok(conn) => conn,
+        Err(ConnError::Untrusted(warning)) => return Err(ResumeError::Untrusted(warning)),
+        Err(e) => return Err(retry(e)),
+    };
     match resume(&mut conn, &session.token).await.map_err(retry)? {
         Ok(ok) => return Ok((conn, ok)),
         Err(e) if e.code == ErrorCode::InvalidToken => {

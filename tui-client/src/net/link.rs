@@ -8,12 +8,12 @@
 use bytes::Bytes;
 use chatroom_shared::message::{ClientMessage, Request, ServerMessage};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, error};
 
 use super::connection::{Conn, Frames, read_message};
+use super::dial::WriteHalf;
 
 /// Frames waiting for the writer.
 const OUTGOING_QUEUE: usize = 64;
@@ -140,7 +140,7 @@ async fn read_loop(mut frames: Frames, to_manager: mpsc::Sender<LinkEvent>) {
 
 /// Write queued frames until the queue closes or a write fails.
 async fn write_loop(
-    mut socket: OwnedWriteHalf,
+    mut socket: WriteHalf,
     mut frames: mpsc::Receiver<Bytes>,
     to_manager: mpsc::Sender<LinkEvent>,
 ) {

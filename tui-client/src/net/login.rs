@@ -44,8 +44,13 @@ impl Manager {
             let is_reused = reused.is_some();
             let mut conn = match reused.take() {
                 Some(conn) => conn,
-                None => match Conn::open(&creds.server).await {
-                    Ok(conn) => conn,
+                None => match Conn::open(&creds.server, &self.transport).await {
+                    Ok(mut conn) => {
+                        if let Some(notice) = conn.take_notice() {
+                            self.emit(NetEvent::Notice(notice)).await?;
+                        }
+                        conn
+                    }
                     Err(e) => return self.not_connected(creds, e).await,
                 },
             };

@@ -32,6 +32,7 @@ mod backoff;
 mod commands;
 mod connection;
 mod data;
+mod dial;
 mod download;
 mod game;
 mod gap;
@@ -45,6 +46,7 @@ mod task;
 mod transfer;
 mod upload;
 
+pub use dial::{Transport, TrustError};
 pub use download::{part_path, unique_target};
 pub use game::GameRequest;
 pub use group::{GroupRequest, HistoryQuery};
@@ -186,6 +188,9 @@ pub enum NetEvent {
         /// Why.
         error: String,
     },
+    /// Something the user should know about the connection's security: a
+    /// self-signed certificate was trusted on first use and pinned.
+    Notice(String),
     /// `register` succeeded; a login follows.
     Registered {
         /// The name as the server stored it.

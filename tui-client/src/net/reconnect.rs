@@ -18,14 +18,23 @@ use super::session::Session;
 use super::task::{Manager, Stop};
 use super::{NetCommand, NetEvent};
 
+/// Why reconnecting stopped for good.
+#[derive(Debug)]
+pub(crate) enum GiveUp {
+    /// Logging in again was refused (banned, password changed).
+    Refused(ErrorReply),
+    /// The server's certificate is not the pinned one (the warning).
+    Untrusted(String),
+}
+
 impl Manager {
-    /// Reconnect with backoff until logged in and caught up; `Ok(Err(refusal))`
-    /// when logging in again was refused for good.
+    /// Reconnect with backoff until logged in and caught up; `Ok(Err(_))` when
+    /// trying again cannot help.
     pub(crate) async fn reconnect(
         &mut self,
         session: &mut Session,
         mut reason: String,
-    ) -> Result<Result<(Conn, Vec<ServerMessage>), ErrorReply>, Stop> {
+    ) -> Result<Result<(Conn, Vec<ServerMessage>), GiveUp>, Stop> {
         let mut attempt = 1u32;
         loop {
             let retry_in = backoff::delay(attempt);
@@ -41,8 +50,11 @@ impl Manager {
                 attempt,
             })
             .await?;
-            reason = match handshake::reconnect(session).await {
+            reason = match handshake::reconnect(session, &self.transport).await {
                 Ok((mut conn, mut ok)) => {
+                    if let Some(notice) = conn.take_notice() {
+                        self.emit(NetEvent::Notice(notice)).await?;
+                    }
                     session.token.clone_from(&ok.token);
                     // What is new in `recent` comes in `Missed`, once.
                     let recent = std::mem::take(&mut ok.recent);
@@ -56,7 +68,8 @@ impl Manager {
                         Err(e) => e.to_string(),
                     }
                 }
-                Err(ResumeError::Fatal(refusal)) => return Ok(Err(refusal)),
+                Err(ResumeError::Fatal(refusal)) => return Ok(Err(GiveUp::Refused(refusal))),
+                Err(ResumeError::Untrusted(warning)) => return Ok(Err(GiveUp::Untrusted(warning))),
                 Err(ResumeError::Retry(reason)) => reason,
             };
             debug!(attempt, %reason, "reconnect attempt failed");

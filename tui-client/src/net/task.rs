@@ -19,8 +19,10 @@ use tokio::time::Instant;
 use tracing::{Instrument as _, debug, info, info_span, warn};
 
 use super::connection::Conn;
+use super::dial::Transport;
 use super::link::{Link, LinkClosed, LinkEvent};
 use super::login::FirstLogin;
+use super::reconnect::GiveUp;
 use super::session::{Credentials, Session};
 use super::transfer::{ControlRequest, Transfers};
 use super::{NetCommand, NetEvent};
@@ -59,13 +61,15 @@ impl NetHandle {
     }
 }
 
-/// Start the network task (inside a tokio runtime); it reports on `events`.
-pub fn spawn(events: mpsc::Sender<NetEvent>) -> NetHandle {
+/// Start the network task (inside a tokio runtime); it connects over `transport`
+/// and reports on `events`.
+pub fn spawn(events: mpsc::Sender<NetEvent>, transport: Transport) -> NetHandle {
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let manager = Manager {
         commands: rx,
         events,
-        transfers: Transfers::new(),
+        transfers: Transfers::new(transport.clone()),
+        transport,
         awaiting: HashMap::new(),
         quiet: Vec::new(),
     };
@@ -96,6 +100,8 @@ pub(crate) struct Idle {
 /// and the replies transfers wait for on the current connection.
 pub(crate) struct Manager {
     pub(crate) commands: mpsc::Receiver<NetCommand>,
+    /// Plain TCP or TLS, for every connection.
+    pub(crate) transport: Transport,
     pub(crate) events: mpsc::Sender<NetEvent>,
     pub(crate) transfers: Transfers,
     /// Transfer requests sent on the current connection, by `seq`.
@@ -184,7 +190,8 @@ impl Manager {
                             later = next_later;
                             continue;
                         }
-                        Err(e) => {
+                        Err(GiveUp::Untrusted(warning)) => warning,
+                        Err(GiveUp::Refused(e)) => {
                             // Banned, or the password changed: the app asks anew.
                             info!(code = %e.code, "logging in again was refused");
                             return self

@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument as _, debug, info, info_span};
 
+use super::dial::Transport;
 use super::{NetCommand, NetEvent, TransferState, TransferUpdate, download, upload};
 
 /// Buffer size for hashing, reading and writing file data.
@@ -70,10 +71,13 @@ pub(crate) struct ControlRequest {
     pub(crate) reply: oneshot::Sender<ServerMessage>,
 }
 
-/// A transfer task's way to the control connection.
+/// A transfer task's way to the control connection, and how it opens its own
+/// data connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Control {
     tx: mpsc::Sender<ControlRequest>,
+    /// Plain or TLS, as the control connection.
+    pub(crate) transport: Transport,
 }
 
 impl Control {
@@ -102,11 +106,11 @@ pub(crate) struct Transfers {
 }
 
 impl Transfers {
-    /// No transfers yet.
-    pub(crate) fn new() -> Self {
+    /// No transfers yet; their data connections go over `transport`.
+    pub(crate) fn new(transport: Transport) -> Self {
         let (tx, requests) = mpsc::channel(CONTROL_QUEUE);
         Self {
-            control: Control { tx },
+            control: Control { tx, transport },
             requests,
             running: HashMap::new(),
         }

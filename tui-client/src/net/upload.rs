@@ -51,7 +51,7 @@ pub(crate) async fn run(
             )));
         }
     };
-    let mut conn = data::open(server, &ticket, Direction::Upload).await?;
+    let mut conn = data::open(server, &control.transport, &ticket, Direction::Upload).await?;
     let (offset, length) = (conn.ready.offset, conn.ready.length);
     if offset.checked_add(length) != Some(size) {
         return Err(TransferError::Broken(format!(
