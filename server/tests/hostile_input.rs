@@ -15,7 +15,7 @@ use common::db::db_test;
 use common::hostile::{Pair, code_of, lo, login, register, say, sqlite_server};
 use common::server::TestServer;
 
-// ----- 4. oversized and mistyped fields -----
+// ----- oversized and mistyped fields -----
 
 /// A request frame written as raw JSON, and the error code it must get.
 fn mistyped() -> Vec<(&'static str, ErrorCode)> {
@@ -113,6 +113,8 @@ async fn mistyped_fields_of_every_newer_request_get_invalid_field_with_their_seq
     }
     // Nothing of it changed anything: no group, no message.
     assert!(server.admin.groups().await.unwrap().is_empty());
+    let history = all_history(&mut pair.alice).await;
+    assert!(history.iter().all(|m| m.from != "mallory"), "{history:?}");
     pair.nothing_lost().await;
     server.stop().await;
 }
@@ -345,7 +347,7 @@ db_test!(
     }
 );
 
-// ----- 6. a page of a billion messages -----
+// ----- a page of a billion messages -----
 
 // However many messages a history or search page asks for (a billion, u32's
 // maximum, none, zero), it gets at most max_history_page, at least one, in the

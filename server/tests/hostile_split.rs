@@ -19,7 +19,7 @@ use common::hostile::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
-// ----- 2. frames split at every byte boundary -----
+// ----- frames split at every byte boundary -----
 
 /// A reply reduced to what must be the same whoever sends it and however its
 /// bytes were cut: its type, its error code, and the user's own name replaced.
@@ -103,6 +103,10 @@ async fn a_login_and_say_stream_cut_at_every_byte_gets_the_replies_it_gets_whole
             ("splitter", text.as_str())
         );
     }
+    let ack = pair.alice.say_ok("after", "after every cut").await;
+    pair.acked.push((ack.message_id, "after every cut".into()));
+    let next = pair.bob.next_message().await;
+    assert_eq!(next.id, ack.message_id, "delivered twice: {next:?}");
     pair.still_chatting("every cut").await;
     pair.nothing_lost().await;
     server.stop().await;
@@ -177,7 +181,7 @@ fn random_cuts_of_a_request_stream_get_the_replies_it_gets_whole() {
     let (server, tdb) = rt.block_on(sqlite_server(|_| {}));
     let addr = server.addr;
     // Shared with the (`Fn`) test-case closure.
-    let observer = tokio::sync::Mutex::new(rt.block_on(TestClient::user(addr, "observer")).0);
+    let pair = tokio::sync::Mutex::new(rt.block_on(Pair::new(addr, lo(1), lo(1))));
     let case = AtomicU32::new(0);
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 24,
@@ -207,9 +211,10 @@ fn random_cuts_of_a_request_stream_get_the_replies_it_gets_whole() {
                 whole
             );
             // What was said is stored once, in order.
-            let page = match observer
+            let page = match pair
                 .lock()
                 .await
+                .alice
                 .request(ClientMessage::History(History {
                     from: Some(cut_name.clone()),
                     ..Default::default()
@@ -228,8 +233,9 @@ fn random_cuts_of_a_request_stream_get_the_replies_it_gets_whole() {
         panic!("{e}");
     }
     rt.block_on(async {
-        let mut observer = observer.into_inner();
-        observer.say_ok("o-1", "after the random cuts").await;
+        let mut pair = pair.into_inner();
+        pair.still_chatting("the random cuts").await;
+        pair.nothing_lost().await;
         server.stop().await;
         tdb.drop_db().await;
     });
