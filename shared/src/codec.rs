@@ -49,6 +49,9 @@ pub struct FrameCodec {
     inner: LengthDelimitedCodec,
     max: usize,
     in_frame: bool,
+    /// The current frame's length prefix is complete and within the limit.
+    /// Tracked apart from `in_frame`: a prefix may arrive in several reads.
+    head_checked: bool,
 }
 
 impl FrameCodec {
@@ -63,6 +66,7 @@ impl FrameCodec {
             inner,
             max,
             in_frame: false,
+            head_checked: false,
         }
     }
 
@@ -82,23 +86,25 @@ impl Decoder for FrameCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Decoded>, FrameError> {
-        if !self.in_frame {
-            if src.is_empty() {
-                return Ok(None);
+        if !self.in_frame && src.is_empty() {
+            return Ok(None);
+        }
+        // Checked once all four bytes are in, whether they came in one read or
+        // in several (then the frame has already started).
+        if !self.head_checked && src.len() >= HEADER_LEN {
+            let declared = u64::from(u32::from_be_bytes([src[0], src[1], src[2], src[3]]));
+            if declared > self.max as u64 {
+                return Err(FrameError::TooLarge {
+                    declared,
+                    max: self.max,
+                });
             }
-            if src.len() >= HEADER_LEN {
-                let declared = u64::from(u32::from_be_bytes([src[0], src[1], src[2], src[3]]));
-                if declared > self.max as u64 {
-                    return Err(FrameError::TooLarge {
-                        declared,
-                        max: self.max,
-                    });
-                }
-            }
+            self.head_checked = true;
         }
         match self.inner.decode(src) {
             Ok(Some(frame)) => {
                 self.in_frame = false;
+                self.head_checked = false;
                 Ok(Some(Decoded::Frame(frame)))
             }
             Ok(None) if self.in_frame => Ok(None),
@@ -194,6 +200,48 @@ mod tests {
             other => panic!("expected TooLarge, got {other:?}"),
         }
         assert!(src.capacity() < 1024, "no buffer reserved for the body");
+    }
+
+    #[test]
+    fn oversized_prefix_arriving_a_byte_at_a_time_is_refused_too() {
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::new();
+        for (i, byte) in 65u32.to_be_bytes().into_iter().enumerate() {
+            src.extend_from_slice(&[byte]);
+            let got = codec.decode(&mut src);
+            if i < 3 {
+                assert!(
+                    matches!(got, Ok(Some(Decoded::FrameStarted) | None)),
+                    "{got:?}"
+                );
+            } else {
+                assert!(
+                    matches!(
+                        got,
+                        Err(FrameError::TooLarge {
+                            declared: 65,
+                            max: 64
+                        })
+                    ),
+                    "{got:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_starting_like_a_huge_prefix_is_not_taken_for_one() {
+        // The body's first bytes are 0xFF...: once the prefix is checked they
+        // are body, also when they arrive apart from it.
+        let mut codec = FrameCodec::new(64);
+        let bytes = frame(&[0xFF; 8]);
+        let mut src = BytesMut::from(&bytes[..4]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&bytes[4..]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::from(&[0xFF; 8][..])))
+        );
     }
 
     #[test]

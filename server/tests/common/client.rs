@@ -313,6 +313,31 @@ impl TestClient {
         }
     }
 
+    /// Open a TCP connection from the local address `ip` (no hello yet): any
+    /// 127.x.y.z works on Linux's loopback, so a test can be "another address".
+    pub async fn connect_from(addr: SocketAddr, ip: std::net::IpAddr) -> Self {
+        let socket = if ip.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .unwrap();
+        socket.bind(SocketAddr::new(ip, 0)).unwrap();
+        Self::from_stream(socket.connect(addr).await.unwrap())
+    }
+
+    /// Connect from `ip`, hello, register `name` with [`PASSWORD`], log in.
+    pub async fn user_from(addr: SocketAddr, ip: std::net::IpAddr, name: &str) -> (Self, LoginOk) {
+        let mut c = Self::connect_from(addr, ip).await;
+        c.hello().await;
+        match c.register(name, PASSWORD).await {
+            ServerMessage::RegisterOk(_) => {}
+            other => panic!("register {name}: {other:?}"),
+        }
+        let ok = c.login_ok(name, PASSWORD).await;
+        (c, ok)
+    }
+
     /// Connect with a receive buffer of about `bytes` (no hello yet), so that a
     /// client that stops reading fills up soon: left alone, the kernel grows the
     /// buffer to many megabytes.

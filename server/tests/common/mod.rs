@@ -5,5 +5,6 @@
 pub mod binary;
 pub mod client;
 pub mod db;
+pub mod hostile;
 pub mod server;
 pub mod transfer;
