@@ -140,28 +140,36 @@ fn client_command(dir: &Path, port: u16, user: &str) -> String {
     let downloads = dir.join(format!("{user}-downloads"));
     std::fs::create_dir_all(&downloads).unwrap();
     format!(
-        "{} --server 127.0.0.1:{port} --user {user} --no-bell --config {} --log-file {} --download-dir {}",
+        "{} --server 127.0.0.1:{port} --user {user} --no-bell --config {} --known-servers {} --log-file {} --download-dir {}",
         env!("CARGO_BIN_EXE_chatroom"),
         dir.join(format!("{user}.json")).display(),
+        dir.join("known_servers").display(),
         dir.join(format!("{user}.log")).display(),
         downloads.display(),
     )
 }
 
-/// Start the real server in tmux window `srv`; returns its port.
+/// Start the real server (TLS with a self-signed certificate, as by default)
+/// in tmux window `srv`; returns its port.
 fn start_server(tmux: &Tmux, dir: &Path) -> u16 {
     let port = free_port();
+    start_server_at(tmux, "srv", &dir.join("data"), port);
+    port
+}
+
+/// Start the real server in tmux window `window` with data directory `data`
+/// on `port`.
+fn start_server_at(tmux: &Tmux, window: &str, data: &Path, port: u16) {
     tmux.start(
-        "srv",
+        window,
         &format!(
             "{} --listen 127.0.0.1:{port} --data-dir {} --bcrypt-cost 4 2>{}",
             server_binary().display(),
-            dir.join("data").display(),
-            dir.join("server.log").display()
+            data.display(),
+            data.with_extension("log").display()
         ),
     );
     wait_for_port(port);
-    port
 }
 
 /// Start a client for `user` and register from the login form (server and
@@ -192,6 +200,8 @@ fn two_clients_chat_see_joins_leaves_and_an_announcement() {
     let tmux = Tmux::new("chat");
     let port = start_server(&tmux, dir.path());
     register(&tmux, dir.path(), port, "alice");
+    // The server's self-signed certificate was trusted on first use, and said so.
+    tmux.wait_for("alice", &format!("First connection to 127.0.0.1:{port}"));
     register(&tmux, dir.path(), port, "bob");
     tmux.wait_for("alice", "[bob] joined the chat room");
 
@@ -480,4 +490,36 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
         !screen.contains("@alice"),
         "the direct message came again:\n{screen}"
     );
+}
+
+#[test]
+fn a_pinned_certificate_is_trusted_again_and_a_changed_one_is_refused() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("tofu");
+    let port = start_server(&tmux, dir.path());
+    register(&tmux, dir.path(), port, "alice");
+    tmux.wait_for("alice", "First connection to");
+    tmux.keys("alice", &["C-q"]);
+    wait_gone(&tmux, "alice");
+
+    // Next time the pinned certificate is accepted without a word.
+    log_in(&tmux, dir.path(), port, "alice");
+    assert!(!tmux.screen("alice").contains("First connection"));
+    tmux.keys("alice", &["C-q"]);
+    wait_gone(&tmux, "alice");
+
+    // Another server, with another certificate, answers on the same address.
+    tmux.type_text("srv", "/quit");
+    tmux.keys("srv", &["Enter"]);
+    wait_gone(&tmux, "srv");
+    start_server_at(&tmux, "srv2", &dir.path().join("other"), port);
+    tmux.start("alice", &client_command(dir.path(), port, "alice"));
+    tmux.wait_for("alice", "Password");
+    tmux.type_text("alice", "alice-password");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "CHANGED");
+    assert!(!tmux.screen("alice").contains("Welcome"));
 }

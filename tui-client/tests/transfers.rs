@@ -1,7 +1,8 @@
 //! The network task's file transfers against the real server, started
 //! in-process: an upload is shared with everyone, a download is verified
 //! and saved without overwriting a local file, and a `.part` left by an
-//! interrupted download is resumed from its length.
+//! interrupted download is resumed from its length; the same over TLS (where
+//! the server copies through the encryption instead of `sendfile`).
 //!
 //! Driven only through `net::spawn`, `NetCommand`s and `NetEvent`s.
 
@@ -20,13 +21,17 @@ use tokio::sync::mpsc;
 const WAIT: Duration = Duration::from_secs(60);
 
 async fn start_server(dir: &TempDir) -> String {
+    start_server_with(dir, true).await
+}
+
+async fn start_server_with(dir: &TempDir, plain: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         database_url: Some(chatroom_server::db::sqlite_url_for(dir.path())),
         bcrypt_cost: 4,
-        plain: true,
+        plain,
         ..Config::default()
     };
     let server = Server::start(listener, config).await.unwrap();
@@ -42,8 +47,12 @@ struct Client {
 
 impl Client {
     async fn register(server: &str, name: &str) -> Self {
+        Self::register_over(server, name, net::Transport::plain()).await
+    }
+
+    async fn register_over(server: &str, name: &str, transport: net::Transport) -> Self {
         let (tx, events) = mpsc::channel(1024);
-        let net = net::spawn(tx, net::Transport::plain());
+        let net = net::spawn(tx, transport);
         let mut c = Self { net, events };
         c.net
             .send(NetCommand::Login {
@@ -314,4 +323,47 @@ async fn transfers_cancelled_midway_leave_nothing_shared_or_saved_and_resume_lat
     assert!(first.unwrap() >= kept, "resumed at {first:?}, kept {kept}");
     assert!(std::fs::read(&saved).unwrap() == bytes);
     assert!(!part.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_cross_tls_whole_and_resumed() {
+    let server_dir = TempDir::new().unwrap();
+    let server = start_server_with(&server_dir, false).await;
+    let known = server_dir.path().join("known_servers");
+    let tls = || net::Transport::tls(Some(known.clone()), None).unwrap();
+    let mut alice = Client::register_over(&server, "alice", tls()).await;
+    let mut bob = Client::register_over(&server, "bob", tls()).await;
+
+    let local = TempDir::new().unwrap();
+    let bytes = content(3 * 1024 * 1024 + 5);
+    let path = local.path().join("over tls.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    alice
+        .net
+        .send(NetCommand::Upload {
+            transfer_id: 1,
+            path,
+            comment: None,
+        })
+        .await;
+    assert_eq!(alice.finish(1).await.0, TransferState::Done { saved: None });
+    let file = bob
+        .until(|e| match e {
+            NetEvent::Server(ServerMessage::FileShared(s)) => Some(s.file.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(file.size, bytes.len() as u64);
+
+    let downloads = TempDir::new().unwrap();
+    let (saved, _) = bob.download(1, &file, downloads.path()).await;
+    assert!(std::fs::read(&saved).unwrap() == bytes);
+
+    let resume = TempDir::new().unwrap();
+    let third = bytes.len() / 3;
+    let part = net::part_path(resume.path(), &file.name);
+    std::fs::write(&part, &bytes[..third]).unwrap();
+    let (resumed, first) = bob.download(2, &file, resume.path()).await;
+    assert!(first.unwrap() >= third as u64, "started at {first:?}");
+    assert!(std::fs::read(&resumed).unwrap() == bytes);
 }
