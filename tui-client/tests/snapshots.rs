@@ -135,6 +135,26 @@ fn login_form_with_an_error() {
 }
 
 #[test]
+fn login_form_with_a_changed_certificate_warning_shown_whole() {
+    let mut app = new_app(80, 24);
+    type_text(&mut app, "password1");
+    key(&mut app, KeyCode::Enter);
+    app.update(AppEvent::Net(NetEvent::Untrusted {
+        server: "chat.example:44302".into(),
+        warning: "WARNING: the certificate of chat.example:44302 has CHANGED since it was \
+                  pinned (pinned SHA256:AAAA, presented SHA256:BBBB). Someone may be \
+                  intercepting the connection, so the client did not connect and sent no \
+                  password. If the server's certificate was replaced on purpose, delete the \
+                  line for chat.example:44302 in /home/me/.config/chatroom/known_servers and \
+                  connect again."
+            .into(),
+    }));
+    let screen = render(&app);
+    assert!(screen.contains("connect again."), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn login_form_offering_to_register() {
     let mut app = new_app(80, 24);
     type_text(&mut app, "password1");

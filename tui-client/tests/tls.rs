@@ -178,11 +178,16 @@ async fn a_changed_certificate_is_refused_before_the_password_is_sent() {
     alice.login(&server.addr.to_string(), "alice", true).await;
     let refused = alice
         .wait_for("the refusal", |e| {
-            matches!(e, NetEvent::Unreachable { .. } | NetEvent::LoggedIn { .. })
+            matches!(
+                e,
+                NetEvent::Untrusted { .. }
+                    | NetEvent::Unreachable { .. }
+                    | NetEvent::LoggedIn { .. }
+            )
         })
         .await;
-    let NetEvent::Unreachable { error, .. } = refused else {
-        panic!("logged in despite a changed certificate: {refused:?}");
+    let NetEvent::Untrusted { warning: error, .. } = refused else {
+        panic!("not refused as untrusted despite a changed certificate: {refused:?}");
     };
     assert!(error.contains("CHANGED"), "{error}");
     assert!(error.contains(old), "{error}");

@@ -284,7 +284,7 @@ impl App {
                 if mouse.kind != MouseEventKind::Down(MouseButton::Left) {
                     return Vec::new();
                 }
-                let r = login_regions(area);
+                let r = login_regions(area, crate::ui::login::status_lines(form, area));
                 let target = [
                     (r.server, LoginField::Server),
                     (r.user, LoginField::User),

@@ -252,6 +252,17 @@ impl LoginForm {
         };
     }
 
+    /// The server's certificate changed since it was pinned: show the whole
+    /// warning (what to check, how to trust a new certificate).
+    pub fn untrusted(&mut self, warning: &str) {
+        self.focus = LoginField::Server;
+        self.refresh_cursors();
+        self.status = FormStatus::Error {
+            message: warning.to_owned(),
+            offer_register: false,
+        };
+    }
+
     /// The account was created; the login follows.
     pub fn registered(&mut self, name: &str) {
         self.status = FormStatus::Busy(format!("Account {name} created. Logging in…"));
@@ -291,6 +302,10 @@ impl LoginForm {
                     "The name {} is taken. Choose another, or log in.",
                     self.user_value()
                 ),
+                false,
+            ),
+            ErrorCode::TlsRequired => (
+                "This server speaks TLS only: start chatroom without --plain.".to_owned(),
                 false,
             ),
             ErrorCode::TooManyConnections => (

@@ -27,6 +27,12 @@ impl App {
                 }
                 Vec::new()
             }
+            NetEvent::Untrusted { warning, .. } => {
+                if let Screen::Login(form) = &mut self.screen {
+                    form.untrusted(&warning);
+                }
+                Vec::new()
+            }
             NetEvent::Notice(text) => {
                 match &mut self.screen {
                     Screen::Chat(chat) => chat.notice(now, text),

@@ -430,7 +430,7 @@ fn a_mention_rings_the_bell_unless_turned_off() {
 fn clicks_focus_form_fields_and_select_side_items() {
     let mut app = App::new("h:1", "alice", Settings::default(), 0);
     app.update(AppEvent::Resize(100, 30));
-    let r = login_regions(app.area);
+    let r = login_regions(app.area, 2);
     app.update(click(r.server.x + 2, r.server.y + 1));
     assert_eq!(app.login().unwrap().focus, LoginField::Server);
     app.update(click(r.password.x + 2, r.password.y + 1));

@@ -129,6 +129,10 @@ impl Manager {
                 attempts_left: e.attempts_left,
                 closed: true,
             },
+            ConnError::Untrusted(warning) => NetEvent::Untrusted {
+                server: creds.server.clone(),
+                warning,
+            },
             other => NetEvent::Unreachable {
                 server: creds.server.clone(),
                 error: other.to_string(),

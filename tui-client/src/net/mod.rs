@@ -188,6 +188,14 @@ pub enum NetEvent {
         /// Why.
         error: String,
     },
+    /// The server's certificate is not the one pinned for it: nothing was sent
+    /// and the client will not connect to it until the user removes the pin.
+    Untrusted {
+        /// `HOST:PORT`.
+        server: String,
+        /// The warning, with the two fingerprints and how to trust the new one.
+        warning: String,
+    },
     /// Something the user should know about the connection's security: a
     /// self-signed certificate was trusted on first use and pinned.
     Notice(String),

@@ -54,10 +54,20 @@ pub struct LoginRegions {
     pub keys: Rect,
 }
 
-/// Lay out the login form, centred.
-pub fn login_regions(area: Rect) -> LoginRegions {
+/// Lines the login form's status gets at least.
+const LOGIN_STATUS_LINES: u16 = 2;
+
+/// Columns of the login form's status text in `area`.
+pub fn login_status_width(area: Rect) -> u16 {
+    area.width.saturating_sub(4).min(64).saturating_sub(4)
+}
+
+/// Lay out the login form, centred, with `status_lines` lines for its status (at
+/// least two; a long warning makes the form taller, as far as the screen allows).
+pub fn login_regions(area: Rect, status_lines: u16) -> LoginRegions {
     let width = area.width.saturating_sub(4).min(64);
-    let height = 17.min(area.height);
+    let status_lines = status_lines.max(LOGIN_STATUS_LINES);
+    let height = 15u16.saturating_add(status_lines).min(area.height);
     let form = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -75,7 +85,7 @@ pub fn login_regions(area: Rect) -> LoginRegions {
         Constraint::Length(3),
         Constraint::Length(3),
         Constraint::Length(3),
-        Constraint::Length(2),
+        Constraint::Length(status_lines),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -287,7 +297,7 @@ mod tests {
 
     #[test]
     fn login_form_is_centred_and_its_parts_do_not_overlap() {
-        let r = login_regions(Rect::new(0, 0, 80, 24));
+        let r = login_regions(Rect::new(0, 0, 80, 24), 2);
         assert_eq!(r.form.width, 64);
         for (a, b) in [
             (r.server, r.user),

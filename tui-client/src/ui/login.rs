@@ -4,10 +4,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 use tui_textarea::TextArea;
 
-use super::layout::login_regions;
+use super::layout::{login_regions, login_status_width};
 use crate::app::{FormStatus, LoginField, LoginForm};
 
 /// Draws a [`LoginForm`] centred in the area it is given.
@@ -57,10 +57,35 @@ fn button(buf: &mut Buffer, rect: Rect, label: &str, focused: bool) {
         .render(inner, buf);
 }
 
+/// The form's status line, and how it is shown.
+fn status(form: &LoginForm) -> (&str, Style) {
+    match &form.status {
+        FormStatus::Idle => (
+            "New here? Fill in a name and password and choose Register.",
+            Style::new().dim(),
+        ),
+        FormStatus::Busy(text) => (text, Style::new().fg(Color::Yellow)),
+        FormStatus::Info(text) => (text, Style::new().fg(Color::Green)),
+        FormStatus::Error { message, .. } => (message, Style::new().fg(Color::Red).bold()),
+    }
+}
+
+/// The form's status wrapped to its width in `area`.
+fn status_lines_of(form: &LoginForm, area: Rect) -> Vec<String> {
+    let (text, _) = status(form);
+    crate::text::wrap(text, usize::from(login_status_width(area)).max(1))
+}
+
+/// How many lines the form's status takes in `area`: the layout (drawing and mouse
+/// hits alike) gives it that many, so a long warning is shown whole.
+pub fn status_lines(form: &LoginForm, area: Rect) -> u16 {
+    u16::try_from(status_lines_of(form, area).len()).unwrap_or(u16::MAX)
+}
+
 impl Widget for LoginView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let r = login_regions(area);
         let f = self.form;
+        let r = login_regions(area, status_lines(f, area));
         Block::bordered()
             .border_type(BorderType::Rounded)
             .title(Line::from(" chatroom · log in ").bold())
@@ -88,19 +113,12 @@ impl Widget for LoginView<'_> {
         );
         button(buf, r.login, "Login", f.focus == LoginField::Login);
         button(buf, r.register, "Register", f.focus == LoginField::Register);
-        let status = match &f.status {
-            FormStatus::Idle => {
-                Line::from("New here? Fill in a name and password and choose Register.".dim())
-            }
-            FormStatus::Busy(text) => Line::from(Span::from(text.as_str()).fg(Color::Yellow)),
-            FormStatus::Info(text) => Line::from(Span::from(text.as_str()).fg(Color::Green)),
-            FormStatus::Error { message, .. } => {
-                Line::from(Span::from(message.as_str()).fg(Color::Red).bold())
-            }
-        };
-        Paragraph::new(status)
-            .wrap(Wrap { trim: true })
-            .render(r.status, buf);
+        let (_, style) = status(f);
+        let lines: Vec<Line<'_>> = status_lines_of(f, area)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, style)))
+            .collect();
+        Paragraph::new(lines).render(r.status, buf);
         Paragraph::new(Line::from(
             "Tab next field · Enter log in · Ctrl-R register · Esc quit".dim(),
         ))
