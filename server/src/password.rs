@@ -4,6 +4,10 @@
 //! bcrypt's silent truncation at 72 bytes never applies and NUL bytes are fine.
 //! bcrypt runs on the blocking pool, at most `parallelism` at a time, so a
 //! storm of logins queues here instead of stalling chat.
+//!
+//! A login with a name that has no account is checked against a decoy hash of
+//! the same cost ([`PasswordHasher::verify_unknown`]), so it costs the same
+//! time as a wrong password: timing does not tell which names exist.
 
 use std::sync::Arc;
 
@@ -21,6 +25,8 @@ pub struct HashError(String);
 pub struct PasswordHasher {
     cost: u32,
     permits: Arc<Semaphore>,
+    /// A hash of a random password at `cost`, made on the first unknown name.
+    decoy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 fn prehash(password: &str) -> String {
@@ -33,6 +39,7 @@ impl PasswordHasher {
         Self {
             cost,
             permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            decoy: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -64,11 +71,43 @@ impl PasswordHasher {
         let hash = hash.to_owned();
         self.run(move || bcrypt::verify(pre, &hash)).await
     }
+
+    /// Check `password` for a name that has no account: the same bcrypt work as
+    /// [`verify`](Self::verify) against a real hash, and always `false`, so an
+    /// unknown name and a wrong password cannot be told apart by their time.
+    pub async fn verify_unknown(&self, password: &str) -> Result<bool, HashError> {
+        let decoy = self.decoy().await?;
+        // A random password hashed: nothing the client sends can match it.
+        let _ = self.verify(password, decoy).await?;
+        Ok(false)
+    }
+
+    /// The decoy hash, made once.
+    async fn decoy(&self) -> Result<&String, HashError> {
+        self.decoy
+            .get_or_try_init(|| async {
+                let secret: [u8; 32] = rand::random();
+                self.hash(&base64::engine::general_purpose::STANDARD.encode(secret))
+                    .await
+            })
+            .await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_unknown_name_costs_a_check_at_the_same_cost_and_never_matches() {
+        let h = PasswordHasher::new(5, 1);
+        assert!(!h.verify_unknown("anything at all").await.unwrap());
+        assert!(!h.verify_unknown("").await.unwrap());
+        let decoy = h.decoy().await.unwrap().clone();
+        assert!(decoy.starts_with("$2b$05$"), "{decoy}");
+        // Made once, kept for every later unknown name.
+        assert_eq!(h.decoy().await.unwrap(), &decoy);
+    }
 
     #[tokio::test]
     async fn long_passwords_are_not_truncated() {

@@ -167,7 +167,7 @@ db_test!(
         );
         assert_eq!(
             code_of(&mut anon, login(&huge)).await,
-            ErrorCode::UserNotFound
+            ErrorCode::WrongPassword
         );
         let e = anon
             .request(ClientMessage::Login(Login {

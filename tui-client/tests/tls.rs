@@ -196,7 +196,8 @@ async fn a_changed_certificate_is_refused_before_the_password_is_sent() {
         "{error}"
     );
     assert!(error.contains(&known.display().to_string()), "{error}");
-    // The pin stays, and no account was made: the register request never left.
+    // The pin stays, and no account was made: the register request never left
+    // (logging in as alice with her password fails).
     assert_eq!(
         std::fs::read_to_string(&known).unwrap(),
         format!("{} {old}\n", server.addr)
@@ -212,7 +213,7 @@ async fn a_changed_certificate_is_refused_before_the_password_is_sent() {
         matches!(
             answer,
             NetEvent::LoginFailed {
-                code: ErrorCode::UserNotFound,
+                code: ErrorCode::WrongPassword,
                 ..
             }
         ),

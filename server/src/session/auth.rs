@@ -135,35 +135,35 @@ impl Session {
         let ctx = Arc::clone(&self.ctx);
         // Names hold no white space, so surrounding white space is a typo.
         let key = name_key(m.name.trim());
-        let Some(account) = accounts::find_by_key(&ctx.db, &key).await? else {
-            ctx.throttle.record_failure(self.addr.ip());
-            return Err(Reject::new(
-                ErrorCode::UserNotFound,
-                "no account has this name; register it first",
-            ));
+        let account = accounts::find_by_key(&ctx.db, &key).await?;
+        // An unknown name costs the same bcrypt work and gets the same answer as
+        // a wrong password: neither the reply nor its time tells which names exist.
+        let checked = match &account {
+            Some(account) => ctx.hasher.verify(&m.password, &account.password).await,
+            None => ctx.hasher.verify_unknown(&m.password).await,
         };
-        let ok = ctx
-            .hasher
-            .verify(&m.password, &account.password)
-            .await
-            .map_err(|e| Reject::internal("checking the password", &e))?;
-        if !ok {
-            ctx.throttle.record_failure(self.addr.ip());
-            self.failed_logins += 1;
-            let left = ctx
-                .config
-                .max_login_attempts
-                .saturating_sub(self.failed_logins);
-            info!(user = %account.name, attempts_left = left, "wrong password");
-            let message = if left == 0 {
-                "wrong password; no attempts left, closing the connection".to_owned()
-            } else {
-                format!("wrong password; {left} attempt(s) left")
-            };
-            let mut r = Reject::new(ErrorCode::WrongPassword, message);
-            r.reply.attempts_left = Some(left);
-            return Err(if left == 0 { r.closing() } else { r });
-        }
+        let ok = checked.map_err(|e| Reject::internal("checking the password", &e))?;
+        let account = match account {
+            Some(account) if ok => account,
+            _ => {
+                ctx.throttle.record_failure(self.addr.ip());
+                self.failed_logins += 1;
+                let left = ctx
+                    .config
+                    .max_login_attempts
+                    .saturating_sub(self.failed_logins);
+                info!(name = ?m.name.trim(), attempts_left = left, "wrong name or password");
+                let message = if left == 0 {
+                    "wrong user name or password; no attempts left, closing the connection"
+                        .to_owned()
+                } else {
+                    format!("wrong user name or password; {left} attempt(s) left")
+                };
+                let mut r = Reject::new(ErrorCode::WrongPassword, message);
+                r.reply.attempts_left = Some(left);
+                return Err(if left == 0 { r.closing() } else { r });
+            }
+        };
         check_enabled(&account)?;
         let token = crate::token::generate();
         let now = now_ms();

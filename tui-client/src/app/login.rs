@@ -284,18 +284,21 @@ impl LoginForm {
                 ),
                 true,
             ),
+            // The server does not say whether the name or the password was wrong.
             ErrorCode::WrongPassword if closed || attempts_left == Some(0) => (
-                "Wrong password. The server closed the connection after too many attempts; \
-                 press Enter to reconnect and try again."
+                "Wrong user name or password. The server closed the connection after too \
+                 many attempts; press Enter to reconnect and try again."
                     .to_owned(),
                 false,
             ),
             ErrorCode::WrongPassword => (
                 format!(
-                    "Wrong password. {} attempt(s) left.",
-                    attempts_left.map_or_else(|| "Some".to_owned(), |n| n.to_string())
+                    "Wrong user name or password. {} attempt(s) left. New here? Type a \
+                     password and press Ctrl-R to register {}.",
+                    attempts_left.map_or_else(|| "Some".to_owned(), |n| n.to_string()),
+                    self.user_value()
                 ),
-                false,
+                true,
             ),
             ErrorCode::NameTaken => (
                 format!(
