@@ -114,7 +114,8 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_OUTBOUND_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub outbound_bytes: usize,
 
-    /// Records waiting to be stored before senders must wait (write-behind queue size).
+    /// Records waiting to be stored (write-behind queue size). When it is full (the
+    /// database is slow or unavailable) a chat message gets `server_busy`.
     #[arg(long, env = "CHATROOM_STORE_QUEUE", default_value_t = 16384)]
     pub store_queue: usize,
 
@@ -142,8 +143,8 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_REQUEST_BURST", default_value_t = 100)]
     pub request_burst: u32,
 
-    /// Requests refused as `rate_limited` in a row (each within 5 s of the last)
-    /// before the connection is closed.
+    /// Requests refused as `rate_limited` in a row (each within 5 s of the last; an
+    /// accepted request ends the row) before the connection is closed.
     #[arg(long, env = "CHATROOM_RATE_LIMIT_STRIKES", default_value_t = 20)]
     pub rate_limit_strikes: u32,
 

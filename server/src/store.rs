@@ -142,6 +142,17 @@ pub enum StoreError {
     Stopped,
 }
 
+/// Why [`Store::try_submit`] did not queue a record.
+#[derive(Debug, thiserror::Error)]
+pub enum TrySubmitError {
+    /// The queue is full (the database is slow or unavailable): try later.
+    #[error("the store queue is full")]
+    Full,
+    /// The writer has stopped.
+    #[error("the store has stopped")]
+    Stopped,
+}
+
 /// Handle for queueing records. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -152,6 +163,16 @@ impl Store {
     /// Queue a record, waiting while the queue is full (backpressure).
     pub async fn submit(&self, item: StoreItem) -> Result<(), StoreError> {
         self.tx.send(item).await.map_err(|_| StoreError::Stopped)
+    }
+
+    /// Queue a record if there is room now. Chat messages use this: while the
+    /// database is unavailable the queue fills, and senders are told to retry
+    /// (`server_busy`) instead of waiting without an answer.
+    pub fn try_submit(&self, item: StoreItem) -> Result<(), TrySubmitError> {
+        self.tx.try_send(item).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => TrySubmitError::Full,
+            mpsc::error::TrySendError::Closed(_) => TrySubmitError::Stopped,
+        })
     }
 }
 

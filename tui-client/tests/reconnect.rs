@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use chatroom_server::{Admin, Config, Server};
 use chatroom_shared::message::{
-    ChatMessage, ClientMessage, Hello, Login, Quit, Register, Request, Say, SayOk, Send,
+    ChatMessage, ClientMessage, Hello, History, Login, Quit, Register, Request, Say, SayOk, Send,
     ServerMessage, Target,
 };
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
@@ -70,8 +70,14 @@ fn config(dir: &TempDir) -> Config {
 
 impl TestServer {
     async fn start(dir: &TempDir) -> Self {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    async fn start_with(dir: &TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Server::start(listener, config(dir)).await.unwrap();
+        let mut config = config(dir);
+        adjust(&mut config);
+        let server = Server::start(listener, config).await.unwrap();
         let addr = server.local_addr().unwrap();
         let admin = server.admin();
         let shutdown = server.shutdown_token();
@@ -551,6 +557,65 @@ async fn every_message_arrives_once_in_order_across_cut_connections() {
     assert_eq!(probe.ids, expected, "every message after login, no gaps");
     // And that is exactly what the client's message list shows.
     assert_eq!(probe.shown_ids(), expected, "shown once each, in order");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_refused_for_now_go_out_again_by_themselves_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    // A tight request rate, so a quick run of messages is refused in part
+    // with `rate_limited` and a retry time.
+    let server = TestServer::start_with(&dir, |c| {
+        c.request_rate = 4;
+        c.request_burst = 8;
+    })
+    .await;
+    let mut probe = Probe::start();
+    probe.login(server.addr, "carol", PASSWORD, true).await;
+    probe.wait_for("login", logged_in(false)).await;
+    const SAID: usize = 14;
+    for i in 0..SAID {
+        probe
+            .say(&format!("quick-{i}"), &format!("quick {i}"))
+            .await;
+    }
+    probe
+        .pump_until("every message acknowledged", |p| p.acks.len() >= SAID)
+        .await;
+    let refused: Vec<&String> = probe
+        .log
+        .iter()
+        .filter(|l| l.starts_with("SendRefused"))
+        .collect();
+    assert!(refused.is_empty(), "nothing refused for good: {refused:?}");
+    // Sent again one at a time, as told: never so many refusals that the
+    // server closes the connection.
+    let dropped: Vec<&String> = probe
+        .log
+        .iter()
+        .filter(|l| l.starts_with("Disconnected"))
+        .collect();
+    assert!(dropped.is_empty(), "{dropped:?}");
+    let mut acked: Vec<String> = probe.acks.iter().map(|a| a.id.clone()).collect();
+    acked.sort_unstable();
+    acked.dedup();
+    assert_eq!(acked.len(), SAID, "each acknowledged once");
+    // Stored once each, as another user reads the history.
+    let mut reader = Raw::user(server.addr, "dave", true).await;
+    let page = reader
+        .request(ClientMessage::History(History {
+            limit: Some(200),
+            ..Default::default()
+        }))
+        .await;
+    let ServerMessage::HistoryPage(page) = page else {
+        panic!("{page:?}")
+    };
+    let texts: Vec<String> = page.messages.into_iter().map(|m| m.text).collect();
+    for i in 0..SAID {
+        let n = texts.iter().filter(|t| **t == format!("quick {i}")).count();
+        assert_eq!(n, 1, "quick {i} stored {n} times");
+    }
     server.stop().await;
 }
 

@@ -17,8 +17,13 @@ use super::{Flow, Reject, Session};
 use crate::db::history::{self, Cursor, Filters, Scope, TARGET_GROUP, TARGET_ROOM, TARGET_USER};
 use crate::db::{accounts, groups, reads};
 use crate::history::to_chat_messages;
-use crate::store::{Ack, Destination, StoreItem};
+use crate::store::{Ack, Destination, StoreItem, TrySubmitError};
 use crate::time::now_ms;
+use tracing::warn;
+
+/// What `server_busy` tells a sender to wait when the store queue is full: about
+/// one retry of the writer's backoff while the database is away.
+const STORE_BUSY_RETRY_MS: u64 = 1000;
 
 /// A conversation the user may use, resolved.
 pub(super) struct Conversation {
@@ -183,12 +188,22 @@ impl Session {
                 seq,
             },
         };
-        self.ctx
-            .store
-            .submit(item)
-            .await
-            .map_err(|_| Reject::new(ErrorCode::ShuttingDown, "the server is shutting down"))?;
-        Ok(Flow::Continue)
+        match self.ctx.store.try_submit(item) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(TrySubmitError::Full) => {
+                warn!("the store queue is full; a message was refused with server_busy");
+                let mut r = Reject::new(
+                    ErrorCode::ServerBusy,
+                    "the server cannot store messages right now; send it again shortly",
+                );
+                r.reply.retry_after_ms = Some(STORE_BUSY_RETRY_MS);
+                Err(r)
+            }
+            Err(TrySubmitError::Stopped) => Err(Reject::new(
+                ErrorCode::ShuttingDown,
+                "the server is shutting down",
+            )),
+        }
     }
 
     /// `history`: one page of a conversation, narrowed by the request's filters.

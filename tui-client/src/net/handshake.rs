@@ -5,11 +5,12 @@
 //! the gap).
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, ErrorReply, History, Login, LoginOk, Register, RegisterOk, Resume,
-    Say, Send, ServerMessage,
+    ServerMessage,
 };
 use tracing::{debug, info};
 
@@ -121,18 +122,7 @@ pub(crate) async fn catch_up(
     session.new_connection();
     let mut awaiting = HashSet::new();
     for say in session.pending().to_vec() {
-        let body = if say.to.is_room() {
-            ClientMessage::Say(Say {
-                id: say.client_id.clone(),
-                text: say.text,
-            })
-        } else {
-            ClientMessage::Send(Send {
-                id: say.client_id.clone(),
-                to: say.to,
-                text: say.text,
-            })
-        };
+        let body = say.request();
         let seq = conn.send(body).await?;
         session.sent(seq, say.client_id);
         awaiting.insert(seq);
@@ -140,8 +130,10 @@ pub(crate) async fn catch_up(
     let mut gap = session.gap();
     let limit = conn.limits().max_history_page;
     let mut paging = None;
+    // The `after` of the page asked for last, to ask again if refused for now.
+    let mut asked_after = gap.after();
     if gap.needs_history(&recent) {
-        paging = Some(conn.send(history_after(gap.after(), limit)).await?);
+        paging = Some(conn.send(history_after(asked_after, limit)).await?);
     }
     gap.add(recent);
     debug!(after = gap.after(), resent = awaiting.len(), "catching up");
@@ -152,13 +144,26 @@ pub(crate) async fn catch_up(
         if seq.is_some() && seq == paging {
             let page = match msg {
                 ServerMessage::HistoryPage(page) => page,
+                // Told to slow down: ask for the same page again when told.
+                ServerMessage::Error(e)
+                    if matches!(e.code, ErrorCode::RateLimited | ErrorCode::ServerBusy) =>
+                {
+                    let wait = Duration::from_millis(e.retry_after_ms.unwrap_or(1000));
+                    debug!(?wait, "history page refused for now; asking again");
+                    tokio::time::sleep(wait).await;
+                    paging = Some(conn.send(history_after(asked_after, limit)).await?);
+                    continue;
+                }
                 ServerMessage::Error(e) => return Err(ConnError::Refused(e)),
                 other => return Err(unexpected(&other)),
             };
             let last = page.messages.last().map(|m| m.id);
             gap.add(page.messages);
             paging = match (page.has_more, last) {
-                (true, Some(last)) => Some(conn.send(history_after(last, limit)).await?),
+                (true, Some(last)) => {
+                    asked_after = last;
+                    Some(conn.send(history_after(last, limit)).await?)
+                }
                 _ => None,
             };
             continue;

@@ -1,7 +1,9 @@
 //! What the network task remembers about a logged-in session across
 //! reconnects: the credentials and resume token, the last message id seen in
 //! the main room, the `say`s and `send`s still waiting for their `say_ok`,
-//! and the `history` requests still waiting for their page.
+//! and the `history` requests still waiting for their page. A message the
+//! server refused for now (`server_busy`, `rate_limited`) stays pending and
+//! goes out again after the time the server asked for.
 //!
 //! The gap cursor advances only with messages from the room (`recent`,
 //! room `message` and `announcement` events, `Missed`); messages of groups
@@ -10,10 +12,12 @@
 //! id must not move the cursor past them; own ids are kept aside instead, to
 //! be left out of the next gap (the app has them from the `say_ok`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{ErrorReply, LoginOk, SayOk, Target};
+use chatroom_shared::message::{ClientMessage, ErrorReply, LoginOk, Say, SayOk, Send, Target};
+use tokio::time::Instant;
 
 use super::HistoryQuery;
 use super::gap::{Filled, Gap};
@@ -40,6 +44,40 @@ pub(crate) struct PendingSay {
     pub(crate) text: String,
 }
 
+impl PendingSay {
+    /// The request that sends it: `say` to the room, `send` elsewhere.
+    pub(crate) fn request(&self) -> ClientMessage {
+        if self.to.is_room() {
+            ClientMessage::Say(Say {
+                id: self.client_id.clone(),
+                text: self.text.clone(),
+            })
+        } else {
+            ClientMessage::Send(Send {
+                id: self.client_id.clone(),
+                to: self.to.clone(),
+                text: self.text.clone(),
+            })
+        }
+    }
+}
+
+/// What a refusal of a `say` or `send` means for the message.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SayRefusal {
+    /// The error is not about a message of ours (or the server is closing:
+    /// it goes out again after the reconnect).
+    NotOurs,
+    /// The server asked to send it again later (`server_busy`, `rate_limited`):
+    /// it stays pending and goes out again at [`Session::retry_at`].
+    Later,
+    /// Refused for good: the message with this client id is dropped.
+    Refused(String),
+}
+
+/// The wait before re-sending a message refused as busy without a retry time.
+const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+
 /// The state of one logged-in session.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -53,6 +91,11 @@ pub(crate) struct Session {
     own: BTreeSet<i64>,
     pending: Vec<PendingSay>,
     in_flight: HashMap<u32, String>,
+    /// Pending messages the server asked to send again (client ids), and when
+    /// the next of them goes: one at a time, so that a client told to slow
+    /// down never floods the server with its retries.
+    retry: HashSet<String>,
+    retry_at: Option<Instant>,
     history_in_flight: HashMap<u32, HistoryQuery>,
     history_deferred: Vec<HistoryQuery>,
 }
@@ -68,6 +111,8 @@ impl Session {
             own: BTreeSet::new(),
             pending: Vec::new(),
             in_flight: HashMap::new(),
+            retry: HashSet::new(),
+            retry_at: None,
             history_in_flight: HashMap::new(),
             history_deferred: Vec::new(),
         }
@@ -113,6 +158,11 @@ impl Session {
     pub(crate) fn acked(&mut self, ok: &SayOk) {
         self.in_flight.remove(&ok.seq);
         self.pending.retain(|p| p.client_id != ok.id);
+        self.retry.remove(&ok.id);
+        if !self.retry.is_empty() && self.retry_at.is_none() {
+            // The server takes messages again: the next refused one goes now.
+            self.retry_at = Some(Instant::now());
+        }
         if ok.message_id > self.highest {
             self.own.insert(ok.message_id);
         }
@@ -146,19 +196,60 @@ impl Session {
     /// given up (its client id is returned), unless the server refused it
     /// only because it is shutting down (then it is sent again after the
     /// reconnect).
-    pub(crate) fn failed(&mut self, e: &ErrorReply) -> Option<String> {
-        let client_id = e.seq.and_then(|seq| self.in_flight.remove(&seq))?;
-        if e.code == ErrorCode::ShuttingDown {
-            return None;
+    pub(crate) fn failed(&mut self, e: &ErrorReply) -> SayRefusal {
+        let Some(client_id) = e.seq.and_then(|seq| self.in_flight.remove(&seq)) else {
+            return SayRefusal::NotOurs;
+        };
+        match e.code {
+            ErrorCode::ShuttingDown => SayRefusal::NotOurs,
+            ErrorCode::ServerBusy | ErrorCode::RateLimited => {
+                let wait = e
+                    .retry_after_ms
+                    .map_or(DEFAULT_RETRY, Duration::from_millis);
+                let at = Instant::now() + wait;
+                self.retry_at = Some(self.retry_at.map_or(at, |t| t.max(at)));
+                self.retry.insert(client_id);
+                SayRefusal::Later
+            }
+            _ => {
+                self.pending.retain(|p| p.client_id != client_id);
+                SayRefusal::Refused(client_id)
+            }
         }
-        self.pending.retain(|p| p.client_id != client_id);
-        Some(client_id)
+    }
+
+    /// When the next message refused for now is due to go out again.
+    pub(crate) fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// The next message due to go out again: the first said of those refused
+    /// for now. The one after it is due when this one is acknowledged (or at
+    /// the time a new refusal names).
+    pub(crate) fn take_retry(&mut self) -> Option<PendingSay> {
+        self.retry_at = None;
+        let next = self
+            .pending
+            .iter()
+            .find(|p| self.retry.contains(&p.client_id))
+            .cloned();
+        match &next {
+            Some(say) => {
+                self.retry.remove(&say.client_id);
+            }
+            // Acknowledged meanwhile (a reply to an earlier send).
+            None => self.retry.clear(),
+        }
+        next
     }
 
     /// A new connection starts: replies to `seq`s of the old one never come,
     /// so unanswered history requests are asked again.
     pub(crate) fn new_connection(&mut self) {
         self.in_flight.clear();
+        // Every pending message goes out again on the new connection anyway.
+        self.retry.clear();
+        self.retry_at = None;
         let mut unanswered: Vec<(u32, HistoryQuery)> = self.history_in_flight.drain().collect();
         unanswered.sort_unstable_by_key(|(seq, _)| *seq);
         for (_, query) in unanswered {
@@ -268,17 +359,45 @@ mod tests {
         s.sent(1, "a".into());
         s.sent(2, "b".into());
         let refused = s.failed(&ErrorReply::new(Some(1), ErrorCode::InvalidText, "no"));
-        assert_eq!(refused.as_deref(), Some("a"));
+        assert_eq!(refused, SayRefusal::Refused("a".into()));
         assert_eq!(
             s.failed(&ErrorReply::new(Some(2), ErrorCode::ShuttingDown, "bye")),
-            None
+            SayRefusal::NotOurs
         );
         assert_eq!(
             s.failed(&ErrorReply::new(None, ErrorCode::IdleTimeout, "idle")),
-            None
+            SayRefusal::NotOurs
         );
         let left: Vec<_> = s.pending().iter().map(|p| p.client_id.as_str()).collect();
         assert_eq!(left, ["b"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_refusals_are_sent_again_one_at_a_time_in_order() {
+        let mut s = session(&[]);
+        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+            s.said(id.into(), Target::Room, "text".into());
+            s.sent(u32::try_from(i).unwrap() + 1, id.into());
+        }
+        let mut busy = ErrorReply::new(Some(2), ErrorCode::ServerBusy, "busy");
+        busy.retry_after_ms = Some(500);
+        assert_eq!(s.failed(&busy), SayRefusal::Later);
+        let mut limited = ErrorReply::new(Some(3), ErrorCode::RateLimited, "slow");
+        limited.retry_after_ms = Some(200);
+        assert_eq!(s.failed(&limited), SayRefusal::Later);
+        // Both stay pending; the later of the two times counts.
+        assert_eq!(s.pending().len(), 3);
+        let due = s.retry_at().unwrap();
+        assert_eq!(due - Instant::now(), Duration::from_millis(500));
+        // The first said goes first, alone.
+        let first = s.take_retry().unwrap();
+        assert_eq!(first.client_id, "b");
+        assert_eq!(s.retry_at(), None, "the next waits for this one's answer");
+        s.sent(4, first.client_id);
+        s.acked(&say_ok(4, "b", 10));
+        assert_eq!(s.retry_at(), Some(Instant::now()), "then the next at once");
+        assert_eq!(s.take_retry().unwrap().client_id, "c");
+        assert_eq!(s.take_retry(), None);
     }
 
     #[test]

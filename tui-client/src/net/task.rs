@@ -23,7 +23,7 @@ use super::dial::Transport;
 use super::link::{Link, LinkClosed, LinkEvent};
 use super::login::FirstLogin;
 use super::reconnect::GiveUp;
-use super::session::{Credentials, Session};
+use super::session::{Credentials, SayRefusal, Session};
 use super::transfer::{ControlRequest, Transfers};
 use super::{NetCommand, NetEvent};
 
@@ -283,6 +283,17 @@ impl Manager {
                     last_sent = Instant::now();
                 }
                 () = room, if !has_room => {}
+                () = sleep_until_or_never(session.retry_at()), if has_room && session.retry_at().is_some() => {
+                    if let Some(say) = session.take_retry() {
+                        match link.try_send(say.request()) {
+                            Ok(Some(seq)) => session.sent(seq, say.client_id),
+                            // Still pending: it goes out after the next reconnect.
+                            Ok(None) => warn!("send queue full; message kept for later"),
+                            Err(_) => return Ok(End::Dropped("writing failed".into())),
+                        }
+                    }
+                    last_sent = Instant::now();
+                }
                 () = tokio::time::sleep_until(last_sent + ping_every) => {
                     // A full queue means requests are going out anyway.
                     if link.try_send(ClientMessage::Ping(Ping {})).is_err() {
@@ -332,13 +343,20 @@ impl Manager {
                     self.emit(NetEvent::History { query, page }).await?;
                     return Ok(None);
                 }
-                if let Some(client_id) = session.failed(&e) {
-                    let refused = NetEvent::SendRefused {
-                        client_id,
-                        error: e,
-                    };
-                    self.emit(refused).await?;
-                    return Ok(None);
+                match session.failed(&e) {
+                    SayRefusal::Refused(client_id) => {
+                        let refused = NetEvent::SendRefused {
+                            client_id,
+                            error: e,
+                        };
+                        self.emit(refused).await?;
+                        return Ok(None);
+                    }
+                    SayRefusal::Later => {
+                        debug!(code = %e.code, "message refused for now; it goes out again");
+                        return Ok(None);
+                    }
+                    SayRefusal::NotOurs => {}
                 }
                 self.emit(NetEvent::Server(ServerMessage::Error(e))).await?;
                 return Ok(None);
@@ -432,6 +450,14 @@ fn kick_reason(k: &Kicked) -> String {
     match &k.reason {
         Some(reason) => format!("{what}: {reason}"),
         None => what.to_owned(),
+    }
+}
+
+/// Sleep until `at`; never wake without one (the branch using it is disabled then).
+async fn sleep_until_or_never(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
