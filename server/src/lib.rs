@@ -24,12 +24,14 @@
 //! - [`admin`], [`console`]: the administrator's actions and the console on
 //!   standard input that drives them.
 //! - [`config`]: every flag and its default; [`conn_limit`]: connections per address.
+//! - [`fault`]: a panic injected on request, in debug builds only, for tests.
 
 pub mod admin;
 pub mod config;
 pub mod conn_limit;
 pub mod console;
 pub mod db;
+pub mod fault;
 pub mod files;
 pub mod flood;
 pub mod games;

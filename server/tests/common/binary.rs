@@ -42,6 +42,18 @@ pub struct ServerProcess {
     _log_dir: TempDir,
 }
 
+/// How to start the binary once.
+#[derive(Clone, Copy)]
+struct Spawn<'a> {
+    data_dir: &'a Path,
+    database_url: Option<&'a str>,
+    stdin: Stdin,
+    flags: &'a [&'a str],
+    envs: &'a [(&'a str, &'a str)],
+    /// The address to listen on; `None`: a free port.
+    addr: Option<SocketAddr>,
+}
+
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a probe port");
@@ -76,6 +88,43 @@ impl ServerProcess {
         Self::spawn_raw(data_dir, None, Stdin::Null, flags).await
     }
 
+    /// Like [`ServerProcess::spawn_with`] (plain TCP, SQLite in `data_dir`, stdin
+    /// closed), with these environment variables set for the child.
+    pub async fn spawn_env(data_dir: &Path, flags: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut all = vec!["--plain"];
+        all.extend_from_slice(flags);
+        let spawn = Spawn {
+            data_dir,
+            database_url: None,
+            stdin: Stdin::Null,
+            flags: &all,
+            envs,
+            addr: None,
+        };
+        Self::spawn_retrying(&spawn).await
+    }
+
+    /// Start the binary again on the same address after it exited (plain TCP,
+    /// SQLite in `data_dir`, stdin closed): clients find it where it was.
+    pub async fn restart_at(addr: SocketAddr, data_dir: &Path, flags: &[&str]) -> Self {
+        let mut all = vec!["--plain"];
+        all.extend_from_slice(flags);
+        let spawn = Spawn {
+            data_dir,
+            database_url: None,
+            stdin: Stdin::Null,
+            flags: &all,
+            envs: &[],
+            addr: Some(addr),
+        };
+        Self::try_spawn(&spawn).await.unwrap_or_else(|log| {
+            panic!(
+                "chatroom-server did not start again; its log:
+{log}"
+            )
+        })
+    }
+
     /// Start with exactly the usual flags and `flags`, retrying on a taken port.
     async fn spawn_raw(
         data_dir: &Path,
@@ -83,8 +132,21 @@ impl ServerProcess {
         stdin: Stdin,
         flags: &[&str],
     ) -> Self {
+        let spawn = Spawn {
+            data_dir,
+            database_url,
+            stdin,
+            flags,
+            envs: &[],
+            addr: None,
+        };
+        Self::spawn_retrying(&spawn).await
+    }
+
+    /// Start as `spawn` says, on a new free port each try.
+    async fn spawn_retrying(spawn: &Spawn<'_>) -> Self {
         for _ in 0..5 {
-            match Self::try_spawn(data_dir, database_url, stdin, flags).await {
+            match Self::try_spawn(spawn).await {
                 Ok(process) => return process,
                 Err(log) if log.contains("cannot listen") => continue,
                 Err(log) => panic!("chatroom-server exited while starting; its log:\n{log}"),
@@ -94,13 +156,16 @@ impl ServerProcess {
     }
 
     /// One start; `Err(log)` if the child exits before it is ready.
-    async fn try_spawn(
-        data_dir: &Path,
-        database_url: Option<&str>,
-        stdin: Stdin,
-        flags: &[&str],
-    ) -> Result<Self, String> {
-        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    async fn try_spawn(spawn: &Spawn<'_>) -> Result<Self, String> {
+        let Spawn {
+            data_dir,
+            database_url,
+            stdin,
+            flags,
+            envs,
+            addr,
+        } = *spawn;
+        let addr: SocketAddr = addr.unwrap_or_else(|| ([127, 0, 0, 1], free_port()).into());
         let log_dir = tempfile::tempdir().expect("create a log dir");
         let log = log_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("create the log file");
@@ -122,6 +187,7 @@ impl ServerProcess {
                 cmd.env_remove(key);
             }
         }
+        cmd.envs(envs.iter().copied());
         cmd.stdin(match stdin {
             Stdin::Piped => Stdio::piped(),
             Stdin::Null => Stdio::null(),

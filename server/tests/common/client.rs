@@ -225,6 +225,24 @@ impl TestClient {
         }
     }
 
+    /// Resume with a token from an earlier login and expect success (no password,
+    /// so no bcrypt on the server).
+    pub async fn resume_ok(&mut self, token: &str) -> LoginOk {
+        match self
+            .request(ClientMessage::Resume(Resume {
+                token: token.into(),
+            }))
+            .await
+        {
+            ServerMessage::LoginOk(ok) => {
+                self.name = Some(ok.user.name.clone());
+                self.token = Some(ok.token.clone());
+                ok
+            }
+            other => panic!("resume: {other:?}"),
+        }
+    }
+
     /// Send say; returns the reply.
     pub async fn say(&mut self, id: &str, text: &str) -> ServerMessage {
         self.request(ClientMessage::Say(Say {
