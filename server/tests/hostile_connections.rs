@@ -1,8 +1,9 @@
 //! The hostile suite, connections: a member who never reads a room flooded by
 //! several senders is dropped while every other reader gets every message; one
 //! address over its connection limit does not keep another out; two thousand
-//! connections coming and going leave only the users who stayed. After each case
-//! two users still chat and nothing is lost.
+//! connections coming and going leave only the users who stayed; two hundred
+//! simultaneous logins while two users keep chatting. After each case two users
+//! still chat and nothing is lost.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -328,4 +329,47 @@ async fn two_thousand_connections_coming_and_going_leave_only_the_chatting_users
     pair.still_chatting("the churn").await;
     pair.nothing_lost().await;
     server.stop().await;
+}
+
+// ----- two hundred simultaneous logins -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_simultaneous_logins_while_two_users_keep_chatting() {
+    const LOGINS: usize = 200;
+    let (server, _tdb) = sqlite_server(|_| {}).await;
+    let addr = server.addr;
+    let mut pair = Pair::new(addr, lo(1), lo(1)).await;
+    for i in 0..LOGINS {
+        register_only(addr, &format!("crowd{i}")).await;
+    }
+    // Everyone logs in at once (each from its own connection), while alice and
+    // bob go on talking round after round.
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut logins = Vec::new();
+    for i in 0..LOGINS {
+        let done = Arc::clone(&done);
+        logins.push(tokio::spawn(async move {
+            let (client, ok) = TestClient::existing(addr, &format!("crowd{i}")).await;
+            done.fetch_add(1, Ordering::SeqCst);
+            (client, ok)
+        }));
+    }
+    let mut rounds = 0;
+    while done.load(Ordering::SeqCst) < LOGINS {
+        rounds += 1;
+        pair.still_chatting(&format!("login round {rounds}")).await;
+    }
+    let mut crowd = Vec::new();
+    for t in logins {
+        let (client, ok) = t.await.unwrap();
+        assert_eq!(ok.user.name, client.name.clone().unwrap());
+        crowd.push(client);
+    }
+    pair.still_chatting("the logins").await;
+    pair.nothing_lost().await;
+    assert!(rounds >= 1, "the chat went on during the logins");
+    // Everyone is online at once (the admin's list, as on the console).
+    let online = common::hostile::online(&server).await;
+    assert_eq!(online.len(), LOGINS + 2, "{online:?}");
+    drop(crowd);
 }
