@@ -26,6 +26,7 @@ mod chatters;
 mod client;
 mod crowd;
 mod fanout;
+mod flood;
 mod frames;
 mod idle;
 mod limit;
@@ -69,6 +70,8 @@ enum Scenario {
     Idle(idle::Args),
     /// A storm of simultaneous logins: logins/s and chat latency during it.
     Logins(logins::Args),
+    /// One client flooding against the rate limit: what it gets, and chat latency during it.
+    Flood(flood::Args),
     /// Restart the server under C clients: time until all are back (resume).
     Reconnect(reconnect::Args),
 }
@@ -82,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Store(args) => store::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Logins(args) => logins::run(args).await,
+        Scenario::Flood(args) => flood::run(args).await,
         Scenario::Reconnect(args) => reconnect::run(args).await,
     }
 }

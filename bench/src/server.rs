@@ -77,7 +77,8 @@ impl Target {
     }
 
     /// Like [`Target::spawn`], but with these server flags instead of the cost-4
-    /// default (without `--bcrypt-cost` the server's own default cost applies).
+    /// default (without `--bcrypt-cost` the server's own default cost applies;
+    /// without `--request-rate` the request limit is off).
     pub fn spawn_with(
         binary: Option<PathBuf>,
         database_url: Option<&str>,
@@ -99,12 +100,13 @@ impl Target {
             dir.path().into(),
             "--max-connections-per-address".into(),
             "0".into(),
-            // Load generators send far above any one person's request rate.
-            "--request-rate".into(),
-            "0".into(),
             // The load generator speaks plain TCP.
             "--plain".into(),
         ];
+        if !extra.contains(&"--request-rate") {
+            // Load generators send far above any one person's request rate.
+            args.extend(["--request-rate".into(), "0".into()]);
+        }
         args.extend(extra.iter().map(OsString::from));
         if let Some(url) = database_url {
             args.extend(["--database-url".into(), url.into()]);

@@ -1,4 +1,4 @@
-//! The `idle`, `logins` and `reconnect` scenarios run end to end at tiny sizes
+//! The `idle`, `logins`, `flood` and `reconnect` scenarios run end to end at tiny sizes
 //! and report sane figures (the real sizes are in docs/BENCHMARKS.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -65,4 +65,38 @@ fn reconnect_scenario_brings_every_client_back_after_a_restart() {
     assert_eq!(report["back_ms"]["n"], 20);
     assert!(report["back_ms"]["p99"].as_f64().unwrap() <= all_back * 1000.0 + 1e-6);
     positive(&report, "server_stop_s");
+}
+
+#[test]
+fn flood_scenario_shows_the_limit_at_work_and_chat_latency_on_both_sides() {
+    let report = run(&[
+        "flood",
+        "--rate",
+        "500",
+        "--baseline-secs",
+        "1",
+        "--flood-secs",
+        "2",
+    ]);
+    assert_eq!(report["scenario"], "flood");
+    let sent = report["flood_sent"].as_u64().unwrap();
+    let accepted = report["flood_accepted"].as_u64().unwrap();
+    let refused = report["flood_refused"].as_u64().unwrap();
+    // The limit let through at most the burst and the rate, refused the rest
+    // it read, and closed the flooder for persisting.
+    assert!(sent > 300, "{report}");
+    // Not refilled by reconnecting: the user's bucket outlives the connection.
+    assert!((20..=100 + 20 * 3).contains(&accepted), "{report}");
+    assert!(refused >= 20, "{report}");
+    assert!(
+        report["flood_disconnected"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    for phase in ["chat_delivery_baseline_ms", "chat_delivery_flood_ms"] {
+        assert!(
+            report[phase]["n"].as_u64().unwrap() >= 5,
+            "{phase}: {report}"
+        );
+    }
+    positive(&report, "chat_delivery_p99_ratio");
 }

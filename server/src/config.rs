@@ -221,6 +221,15 @@ impl Config {
             .unwrap_or_else(|| crate::db::sqlite_url_for(&self.data_dir))
     }
 
+    /// The request rate limit of one connection or user.
+    pub fn flood_limit(&self) -> crate::flood::FloodLimit {
+        crate::flood::FloodLimit {
+            rate: self.request_rate,
+            burst: self.request_burst,
+            strikes: self.rate_limit_strikes,
+        }
+    }
+
     /// Number of concurrent bcrypt computations.
     pub fn bcrypt_parallelism(&self) -> usize {
         self.bcrypt_threads

@@ -5,8 +5,15 @@
 //! The limit is a token bucket (GCRA, from `governor`): `rate` requests a
 //! second on average and `burst` at once. Its clock is tokio's, so the tests
 //! drive it with a paused clock.
+//!
+//! Before login a connection has a bucket of its own. A logged-in user's bucket
+//! outlives the connection ([`UserLimiters`]): whoever is closed for flooding
+//! and logs in again (by token, without bcrypt) finds the bucket as it left it,
+//! not a fresh burst.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::Clock;
@@ -43,6 +50,15 @@ pub struct FloodLimit {
     pub strikes: u32,
 }
 
+impl FloodLimit {
+    /// No limit at all.
+    pub const OFF: Self = Self {
+        rate: 0,
+        burst: 0,
+        strikes: 0,
+    };
+}
+
 /// What the limiter says about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -56,7 +72,7 @@ pub enum Verdict {
 
 type Bucket = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<std::time::Instant>>;
 
-/// One connection's limiter.
+/// One connection's (or, once logged in, one user's) limiter.
 #[derive(Debug)]
 pub struct Limiter {
     bucket: Option<Bucket>,
@@ -106,6 +122,53 @@ impl Limiter {
         } else {
             Verdict::Refuse(retry)
         }
+    }
+}
+
+/// The limiters of users whose connection ended, kept until they would be full
+/// again anyway, so that logging in again does not refill a bucket.
+#[derive(Debug, Clone)]
+pub struct UserLimiters {
+    kept: Arc<Mutex<HashMap<i64, (Limiter, tokio::time::Instant)>>>,
+    /// After this long unused a bucket is full and its strikes forgotten:
+    /// a fresh one is the same.
+    forget_after: Duration,
+}
+
+impl UserLimiters {
+    /// Kept for users limited as `limit` says.
+    pub fn new(limit: FloodLimit) -> Self {
+        let refill = match NonZeroU32::new(limit.rate) {
+            Some(rate) => {
+                Duration::from_secs_f64(f64::from(limit.burst.max(1)) / f64::from(rate.get()))
+            }
+            None => Duration::ZERO,
+        };
+        Self {
+            kept: Arc::new(Mutex::new(HashMap::new())),
+            forget_after: refill.max(STRIKE_MEMORY),
+        }
+    }
+
+    /// The limiter `uid` left behind, if it still matters.
+    pub fn take(&self, uid: i64) -> Option<Limiter> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let (limiter, since) = kept.remove(&uid)?;
+        (since.elapsed() < self.forget_after).then_some(limiter)
+    }
+
+    /// Keep `uid`'s limiter for its next login; forget those that no longer matter.
+    pub fn give_back(&self, uid: i64, mut limiter: Limiter) {
+        if limiter.bucket.is_none() {
+            return;
+        }
+        // The bucket is kept; a row of refusals ended with the connection.
+        limiter.strikes = 0;
+        limiter.last_refusal = None;
+        let now = tokio::time::Instant::now();
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|_, (_, since)| now.duration_since(*since) < self.forget_after);
+        kept.insert(uid, (limiter, now));
     }
 }
 
@@ -200,6 +263,29 @@ mod tests {
             "within the first row: {}",
             verdicts.len()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_user_who_logs_in_again_finds_the_bucket_as_it_was() {
+        let limit = FloodLimit {
+            rate: 10,
+            burst: 5,
+            strikes: 20,
+        };
+        let users = UserLimiters::new(limit);
+        let mut l = Limiter::new(limit);
+        for _ in 0..5 {
+            assert_eq!(l.check(), Verdict::Allow);
+        }
+        users.give_back(7, l);
+        // Back at once: still empty, no fresh burst.
+        let mut again = users.take(7).expect("kept");
+        assert!(matches!(again.check(), Verdict::Refuse(_)));
+        users.give_back(7, again);
+        assert!(users.take(8).is_none(), "nobody else's");
+        // Back much later: as good as new, so it is forgotten.
+        tokio::time::advance(STRIKE_MEMORY + Duration::from_secs(1)).await;
+        assert!(users.take(7).is_none());
     }
 
     #[tokio::test(start_paused = true)]

@@ -83,6 +83,8 @@ pub struct Ctx {
     pub files: Files,
     /// The game task: invitations and games in play.
     pub games: crate::games::Games,
+    /// Request limiters of users who left, for their next login.
+    pub limiters: crate::flood::UserLimiters,
     next_session: AtomicU64,
 }
 
@@ -177,8 +179,10 @@ impl Server {
             hub.clone(),
             db.clone(),
         );
+        let limiters = crate::flood::UserLimiters::new(config.flood_limit());
         let ctx = Arc::new(Ctx {
             games,
+            limiters,
             hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
             throttle: AddressThrottle::new(
                 config.address_failure_limit,

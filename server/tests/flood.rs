@@ -125,6 +125,38 @@ async fn a_flooding_client_is_refused_then_disconnected_and_the_others_chat_on()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooder_who_logs_in_again_gets_no_fresh_burst() {
+    let (server, _tdb) = sqlite_server(limited).await;
+    let (mut mallory, _) = TestClient::user(server.addr, "mallory").await;
+    mallory.send_raw(&says(1000, 1000, "flood")).await;
+    mallory.expect_closed().await;
+    let token = mallory.token.clone().unwrap();
+
+    // Straight back in by token (no bcrypt): the bucket is as the flood left
+    // it, so a second burst is refused almost whole.
+    let mut again = TestClient::greeted(server.addr).await;
+    again.resume_ok(&token).await;
+    again.send_raw(&says(BURST, 5000, "again")).await;
+    let (mut accepted, mut refused) = (0, 0);
+    for seq in 5000..5000 + BURST {
+        match again.reply_to(seq).await {
+            ServerMessage::SayOk(_) => accepted += 1,
+            ServerMessage::Error(e) if e.code == ErrorCode::RateLimited => refused += 1,
+            other => panic!("{other:?}"),
+        }
+        if refused == STRIKES {
+            break;
+        }
+    }
+    assert!(
+        refused >= STRIKES.min(BURST / 2),
+        "{accepted} accepted, {refused} refused"
+    );
+    assert!(accepted < BURST / 2, "{accepted} accepted: a fresh burst");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_waits_as_told_goes_on() {
     let (server, _tdb) = sqlite_server(|c| {
         c.request_rate = 10;

@@ -284,6 +284,10 @@ impl Session {
             online: joined.online,
             recent,
         }));
+        if let Some(kept) = self.ctx.limiters.take(account.id) {
+            // Logged in again soon after leaving: no fresh burst.
+            self.limiter = kept;
+        }
         self.phase = Phase::LoggedIn(LoggedIn {
             uid: account.id,
             name,

@@ -83,11 +83,7 @@ pub async fn serve(
     let (read, write) = stream.into_split();
     let codec = FrameCodec::new(ctx.config.max_frame);
     let now = Instant::now();
-    let limiter = Limiter::new(FloodLimit {
-        rate: ctx.config.request_rate,
-        burst: ctx.config.request_burst,
-        strikes: ctx.config.rate_limit_strikes,
-    });
+    let limiter = Limiter::new(ctx.config.flood_limit());
     let session = Session {
         reader: FramedRead::with_capacity(read, codec, READ_BUFFER),
         writer: write,
@@ -238,6 +234,11 @@ impl Session {
         }
         // It submits no more records: the lingering close below only discards.
         drop(reading);
+        if let Phase::LoggedIn(l) = &self.phase {
+            // The user's next login goes on with this bucket, not a fresh one.
+            let spent = std::mem::replace(&mut self.limiter, Limiter::new(FloodLimit::OFF));
+            self.ctx.limiters.give_back(l.uid, spent);
+        }
         match leave {
             Some(reason) => {
                 if let Phase::LoggedIn(l) = &mut self.phase {
