@@ -161,6 +161,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_MIN_FREE_SPACE", default_value_t = 256 * 1024 * 1024)]
     pub min_free_space: u64,
 
+    /// Bytes of shared files one user may have stored, counting their uploads in
+    /// progress: an upload that would go over is refused with quota_exceeded, so one
+    /// account cannot fill the disk for everybody. 0: no limit.
+    #[arg(long, env = "CHATROOM_MAX_FILES_BYTES_PER_USER", default_value_t = 10 * 1024 * 1024 * 1024)]
+    pub max_files_bytes_per_user: u64,
+
     /// How long a transfer ticket (from upload_ready / download_ready) stays valid.
     #[arg(long, env = "CHATROOM_TRANSFER_TICKET_TTL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub transfer_ticket_ttl: Duration,
@@ -257,6 +263,7 @@ mod tests {
         assert_eq!(c.max_login_attempts, 3);
         assert_eq!(c.max_file_size, 1 << 30);
         assert_eq!(c.min_free_space, 256 << 20);
+        assert_eq!(c.max_files_bytes_per_user, 10 << 30);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
         assert_eq!(c.batch_spacing_per_session, Duration::from_micros(8));
         assert_eq!(

@@ -89,6 +89,8 @@ pub enum ErrorCode {
     FileTooLarge,
     /// The server has not enough free space for the file.
     StorageFull,
+    /// The uploader's stored files plus this upload would exceed the per-user quota.
+    QuotaExceeded,
     /// No shared file has that id.
     FileNotFound,
     /// The `sha256` field is not 64 lowercase hex digits.
@@ -178,6 +180,7 @@ impl ErrorCode {
             Self::FileExists => "file_exists",
             Self::FileTooLarge => "file_too_large",
             Self::StorageFull => "storage_full",
+            Self::QuotaExceeded => "quota_exceeded",
             Self::FileNotFound => "file_not_found",
             Self::InvalidChecksum => "invalid_checksum",
             Self::InvalidTicket => "invalid_ticket",
@@ -252,6 +255,7 @@ mod tests {
         ErrorCode::FileExists,
         ErrorCode::FileTooLarge,
         ErrorCode::StorageFull,
+        ErrorCode::QuotaExceeded,
         ErrorCode::FileNotFound,
         ErrorCode::InvalidChecksum,
         ErrorCode::InvalidTicket,

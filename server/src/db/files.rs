@@ -164,3 +164,22 @@ pub async fn name_exists(db: &impl ConnectionTrait, name: &str) -> Result<bool, 
         .await?;
     Ok(found.is_some())
 }
+
+/// Bytes of the files `uid` has stored, for the per-user quota checked at
+/// `upload_begin`. Summed here rather than with SQL `SUM`, whose result type differs
+/// between the backends (a `NUMERIC` or `DECIMAL` on PostgreSQL and MySQL).
+pub async fn stored_bytes_of(db: &impl ConnectionTrait, uid: i64) -> Result<u64, DbErr> {
+    let sizes: Vec<Option<i64>> = file_put_record::Entity::find()
+        .select_only()
+        .column(file_put_record::Column::Size)
+        .filter(file_put_record::Column::Uid.eq(uid))
+        .filter(file_put_record::Column::StorageKey.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sizes
+        .into_iter()
+        .flatten()
+        .map(|s| u64::try_from(s).unwrap_or(0))
+        .fold(0u64, u64::saturating_add))
+}

@@ -104,6 +104,8 @@ struct Hold {
     id: u64,
     uid: i64,
     key: String,
+    /// The whole file's size (counted against the uploader's quota).
+    size: u64,
     /// Bytes the upload may still write (counted against the free space).
     bytes: u64,
     /// The unredeemed ticket holding it, if not yet redeemed.
@@ -149,10 +151,16 @@ impl Tickets {
         self.ttl
     }
 
-    /// Reserve `name` for an upload by `uid` with partial key `key`. An unredeemed
-    /// ticket of the same user for the same content is voided and replaced (a client
-    /// retrying `upload_begin`); any other holder makes this fail.
-    pub fn reserve(&self, name: &str, uid: i64, key: &str) -> Result<Reservation, TicketError> {
+    /// Reserve `name` for an upload of `size` bytes by `uid` with partial key `key`. An
+    /// unredeemed ticket of the same user for the same content is voided and replaced (a
+    /// client retrying `upload_begin`); any other holder makes this fail.
+    pub fn reserve(
+        &self,
+        name: &str,
+        uid: i64,
+        key: &str,
+        size: u64,
+    ) -> Result<Reservation, TicketError> {
         let mut inner = lock(&self.inner);
         inner.expire(Instant::now());
         if let Some(hold) = inner.names.get(name) {
@@ -172,6 +180,7 @@ impl Tickets {
                 id,
                 uid,
                 key: key.to_owned(),
+                size,
                 bytes: 0,
                 ticket: None,
             },
@@ -193,6 +202,18 @@ impl Tickets {
             .filter(|h| h.id != mine.id)
             .map(|h| h.bytes)
             .sum()
+    }
+
+    /// Bytes of the uploads of `uid` other than `mine` that are being prepared or
+    /// running: they count against the user's quota before they are recorded.
+    pub fn in_progress_of(&self, uid: i64, mine: &Reservation) -> u64 {
+        let inner = lock(&self.inner);
+        inner
+            .names
+            .values()
+            .filter(|h| h.id != mine.id && h.uid == uid)
+            .map(|h| h.size)
+            .fold(0u64, u64::saturating_add)
     }
 
     /// Issue a ticket for a checked upload; the reservation moves into it. Returns the
@@ -318,37 +339,74 @@ mod tests {
     #[test]
     fn a_name_is_held_from_reserve_until_the_upload_ends() {
         let t = Tickets::new(Duration::from_secs(60));
-        let r = t.reserve("a", 1, "k").unwrap();
-        assert_eq!(t.reserve("a", 2, "j").unwrap_err(), TicketError::NameBusy);
+        let r = t.reserve("a", 1, "k", 10).unwrap();
+        assert_eq!(
+            t.reserve("a", 2, "j", 10).unwrap_err(),
+            TicketError::NameBusy
+        );
         let (ticket, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
-        assert_eq!(t.reserve("a", 2, "j").unwrap_err(), TicketError::NameBusy);
+        assert_eq!(
+            t.reserve("a", 2, "j", 10).unwrap_err(),
+            TicketError::NameBusy
+        );
         let Some(Grant::Upload(_, guard)) = t.redeem(&ticket) else {
             panic!("ticket should redeem");
         };
         assert!(t.redeem(&ticket).is_none(), "one-time");
-        assert_eq!(t.reserve("a", 1, "k").unwrap_err(), TicketError::NameBusy);
+        assert_eq!(
+            t.reserve("a", 1, "k", 10).unwrap_err(),
+            TicketError::NameBusy
+        );
         drop(guard);
-        assert!(t.reserve("a", 2, "j").is_ok());
+        assert!(t.reserve("a", 2, "j", 10).is_ok());
     }
 
     #[test]
     fn the_same_user_retrying_replaces_an_unused_ticket() {
         let t = Tickets::new(Duration::from_secs(60));
-        let r = t.reserve("a", 1, "k").unwrap();
+        let r = t.reserve("a", 1, "k", 10).unwrap();
         let (first, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
-        let r = t.reserve("a", 1, "k").unwrap();
+        let r = t.reserve("a", 1, "k", 10).unwrap();
         let (second, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
         assert!(t.redeem(&first).is_none());
         assert!(t.redeem(&second).is_some());
     }
 
     #[test]
+    fn a_users_uploads_in_progress_count_until_they_end() {
+        let t = Tickets::new(Duration::from_secs(60));
+        let a = t.reserve("a", 1, "k", 10).unwrap();
+        let b = t.reserve("b", 1, "l", 32).unwrap();
+        let other = t.reserve("c", 2, "m", 64).unwrap();
+        assert_eq!(t.in_progress_of(1, &a), 32);
+        assert_eq!(t.in_progress_of(1, &b), 10);
+        assert_eq!(t.in_progress_of(2, &a), 64);
+        let (ticket, _) = t.issue_upload(b, plan("b", 1, "l")).unwrap();
+        assert_eq!(
+            t.in_progress_of(1, &a),
+            32,
+            "a ticket still holds its bytes"
+        );
+        let Some(Grant::Upload(_, running)) = t.redeem(&ticket) else {
+            panic!("ticket should redeem");
+        };
+        assert_eq!(
+            t.in_progress_of(1, &a),
+            32,
+            "a running upload holds them too"
+        );
+        drop(running);
+        assert_eq!(t.in_progress_of(1, &a), 0);
+        drop(other);
+    }
+
+    #[test]
     fn expired_tickets_release_their_names() {
         let t = Tickets::new(Duration::from_millis(1));
-        let r = t.reserve("a", 1, "k").unwrap();
+        let r = t.reserve("a", 1, "k", 10).unwrap();
         let (ticket, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
         std::thread::sleep(Duration::from_millis(5));
         assert!(t.redeem(&ticket).is_none());
-        assert!(t.reserve("a", 2, "j").is_ok());
+        assert!(t.reserve("a", 2, "j", 10).is_ok());
     }
 }

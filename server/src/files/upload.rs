@@ -57,7 +57,7 @@ pub async fn receive(
     let received = read_into(conn, length, tx, ctx, shutdown).await;
     let partial = match writer.await {
         Ok(Ok(p)) => p,
-        Ok(Err(e)) => return Err(TransferError::internal("writing the upload", &e)),
+        Ok(Err(e)) => return Err(storage_failed(ctx, &plan.key, "writing the upload", &e).await),
         Err(e) => return Err(TransferError::internal("the upload writer", &e)),
     };
     received?;
@@ -67,9 +67,10 @@ pub async fn receive(
             &format!("{} bytes stored of {}", partial.len(), plan.size),
         ));
     }
-    let sum = blocking(move || partial.finish())
-        .await
-        .map_err(|e| TransferError::internal("syncing the upload", &e))?;
+    let sum = match blocking(move || partial.finish()).await {
+        Ok(sum) => sum,
+        Err(e) => return Err(storage_failed(ctx, &plan.key, "syncing the upload", &e).await),
+    };
     if sum != plan.sha256 {
         info!(name = %plan.name, "checksum mismatch; upload discarded");
         remove_partial(ctx, &plan.key).await;
@@ -232,6 +233,29 @@ async fn store_and_record(ctx: &Arc<Ctx>, plan: &UploadPlan) -> Result<FileInfo,
         comment: plan.comment.clone(),
         ts: now,
     })
+}
+
+/// The disk failed the upload (not the client): the partial is deleted, since a full
+/// disk would stay full with it and a failed write leaves bytes nobody can vouch for.
+/// No space left is `storage_full`, anything else `internal`.
+async fn storage_failed(
+    ctx: &Arc<Ctx>,
+    key: &str,
+    what: &str,
+    e: &std::io::Error,
+) -> TransferError {
+    remove_partial(ctx, key).await;
+    use std::io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+    if matches!(e.kind(), StorageFull | QuotaExceeded | FileTooLarge) {
+        warn!(error = %e, "{what} failed: no space left; upload discarded");
+        return TransferError::Refused(
+            ErrorCode::StorageFull,
+            "the server ran out of storage space; nothing was shared and the bytes were \
+             discarded; try again later"
+                .into(),
+        );
+    }
+    TransferError::internal(what, e)
 }
 
 async fn remove_partial(ctx: &Arc<Ctx>, key: &str) {

@@ -87,13 +87,32 @@ impl Session {
         // records its name before it releases its reservation, so we see it.
         let reservation = fs
             .tickets
-            .reserve(&m.name, uid, &key)
+            .reserve(&m.name, uid, &key, m.size)
             .map_err(ticket_error)?;
         if files::name_exists(&self.ctx.db, &m.name).await? {
             return Err(Reject::new(
                 ErrorCode::FileExists,
                 format!("a file named {:?} is already shared", m.name),
             ));
+        }
+        if config.max_files_bytes_per_user > 0 {
+            // Uploads in progress first, then the records: one finishing meanwhile is
+            // recorded before it lets go of its reservation, so it is counted at least
+            // once (perhaps twice, which only errs on the safe side).
+            let running = fs.tickets.in_progress_of(uid, &reservation);
+            let stored = files::stored_bytes_of(&self.ctx.db, uid).await?;
+            let used = stored.saturating_add(running);
+            let quota = config.max_files_bytes_per_user;
+            if used.saturating_add(m.size) > quota {
+                return Err(Reject::new(
+                    ErrorCode::QuotaExceeded,
+                    format!(
+                        "you have {used} bytes of files stored or being uploaded; with \
+                         {} more you would pass your quota of {quota}",
+                        m.size
+                    ),
+                ));
+            }
         }
         let mut offset = fs
             .store
