@@ -1,8 +1,9 @@
 //! Shared-file name rules.
 //!
 //! A shared file's name is a base name only: no path separators (`/` or `\`),
-//! not `.` or `..`, no NUL or other control characters, no leading or trailing
-//! white space, and at most 255 bytes of UTF-8. The server refuses any other
+//! not `.` or `..`, no NUL or other control characters, no bidirectional
+//! controls (which can make `report\u{202E}fdp.exe` read as `reportexe.pdf`), no
+//! leading or trailing white space, and at most 255 bytes of UTF-8. The server refuses any other
 //! name before a byte moves; clients check the same rules before asking.
 
 /// Longest file name, in bytes of UTF-8.
@@ -26,9 +27,22 @@ pub enum FileNameError {
     /// Holds a control character (NUL, escape sequences, newlines, ...).
     #[error("the file name contains the control character U+{:04X}", u32::from(*.0))]
     ControlChar(char),
+    /// Holds a bidirectional control character, which can make a name read as
+    /// something else (a spoofed extension).
+    #[error("the file name contains the bidirectional control U+{:04X}", u32::from(*.0))]
+    BidiControl(char),
     /// Starts or ends with white space.
     #[error("the file name starts or ends with white space")]
     Padded,
+}
+
+/// The characters that reorder text on screen: marks, embeddings, overrides and
+/// isolates (Unicode's Bidi_Control property).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Check a shared file's name.
@@ -47,6 +61,9 @@ pub fn validate_file_name(name: &str) -> Result<(), FileNameError> {
     }
     if let Some(c) = name.chars().find(|c| c.is_control()) {
         return Err(FileNameError::ControlChar(c));
+    }
+    if let Some(c) = name.chars().find(|c| is_bidi_control(*c)) {
+        return Err(FileNameError::BidiControl(c));
     }
     if name.trim() != name {
         return Err(FileNameError::Padded);
@@ -105,6 +122,14 @@ mod tests {
             validate_file_name("a\nb"),
             Err(FileNameError::ControlChar('\n'))
         );
+        for bidi in ['\u{202E}', '\u{202D}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{061C}'] {
+            assert_eq!(
+                validate_file_name(&format!("report{bidi}fdp.exe")),
+                Err(FileNameError::BidiControl(bidi))
+            );
+        }
+        // Joiners stay allowed: emoji sequences need them.
+        assert_eq!(validate_file_name("👨\u{200D}👩\u{200D}👧.png"), Ok(()));
         assert_eq!(validate_file_name(" a"), Err(FileNameError::Padded));
         assert_eq!(
             validate_file_name(&"é".repeat(128)),
