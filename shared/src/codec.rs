@@ -49,6 +49,11 @@ pub struct FrameCodec {
     inner: LengthDelimitedCodec,
     max: usize,
     in_frame: bool,
+    /// The current frame's length prefix has been checked against `max` (and
+    /// so consumed by `inner`). Separate from `in_frame`, which turns on as
+    /// soon as the first byte arrives: a prefix split across reads is still
+    /// checked once its fourth byte is there, so it is always `TooLarge`.
+    head_checked: bool,
 }
 
 impl FrameCodec {
@@ -63,6 +68,7 @@ impl FrameCodec {
             inner,
             max,
             in_frame: false,
+            head_checked: false,
         }
     }
 
@@ -82,23 +88,23 @@ impl Decoder for FrameCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Decoded>, FrameError> {
-        if !self.in_frame {
-            if src.is_empty() {
-                return Ok(None);
+        if !self.in_frame && src.is_empty() {
+            return Ok(None);
+        }
+        if !self.head_checked && src.len() >= HEADER_LEN {
+            let declared = u64::from(u32::from_be_bytes([src[0], src[1], src[2], src[3]]));
+            if declared > self.max as u64 {
+                return Err(FrameError::TooLarge {
+                    declared,
+                    max: self.max,
+                });
             }
-            if src.len() >= HEADER_LEN {
-                let declared = u64::from(u32::from_be_bytes([src[0], src[1], src[2], src[3]]));
-                if declared > self.max as u64 {
-                    return Err(FrameError::TooLarge {
-                        declared,
-                        max: self.max,
-                    });
-                }
-            }
+            self.head_checked = true;
         }
         match self.inner.decode(src) {
             Ok(Some(frame)) => {
                 self.in_frame = false;
+                self.head_checked = false;
                 Ok(Some(Decoded::Frame(frame)))
             }
             Ok(None) if self.in_frame => Ok(None),
@@ -194,6 +200,43 @@ mod tests {
             other => panic!("expected TooLarge, got {other:?}"),
         }
         assert!(src.capacity() < 1024, "no buffer reserved for the body");
+    }
+
+    #[test]
+    fn oversized_prefix_split_across_reads_is_still_too_large() {
+        // Found by the `frames` fuzz target: the check used to run only before
+        // the first byte of a frame, so a prefix arriving in two reads got
+        // the inner codec's I/O error, and the client no `frame_too_large`.
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&[0x00, 0x01][..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00, 0x01]);
+        match codec.decode(&mut src) {
+            Err(FrameError::TooLarge { declared, max }) => {
+                assert_eq!(declared, 0x0001_0001);
+                assert_eq!(max, 64);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        // The same split for a frame within the limit still decodes, and the
+        // next frame's prefix is checked again.
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&[0x00, 0x00][..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00, 0x02, b'{', b'}', 0x00, 0x00, 0x01]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::from(&b"{}"[..])))
+        );
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00]);
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(FrameError::TooLarge {
+                declared: 256,
+                max: 64
+            })
+        ));
     }
 
     #[test]
