@@ -127,13 +127,17 @@ const MAX_KEY_ROUNDS: usize = 8;
 
 /// One round of [`name_key`]: fold, skeleton, fold.
 fn key_round(name: &str) -> String {
-    let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    let folded: String = name.nfkc().flat_map(fold_case).collect();
     let skeleton: String = unicode_security::skeleton(&folded).collect();
-    skeleton
-        .chars()
-        .flat_map(char::to_lowercase)
-        .nfc()
-        .collect()
+    skeleton.chars().flat_map(fold_case).nfc().collect()
+}
+
+/// Lower case, with final sigma `ς` as `σ` (as Unicode case folding does):
+/// `Σ` lowercases to `σ` one character at a time, so without this `ΝΙΚΟΣ`
+/// and `νικος` would get two keys (and `Ϲ` and `ϲ`, whose NFKC forms are `Σ`
+/// and `ς`).
+fn fold_case(c: char) -> impl Iterator<Item = char> {
+    c.to_lowercase().map(|c| if c == 'ς' { 'σ' } else { c })
 }
 
 #[cfg(test)]
@@ -222,6 +226,15 @@ mod tests {
         assert_eq!(name_key("a°/₀"), key);
         assert_eq!(name_key("a°/0"), key);
         assert!(validate_name("a°/₀").is_ok());
+    }
+
+    #[test]
+    fn final_sigma_is_case_folded() {
+        // Found by the `names` fuzz target: Ϲ (U+03F9) is NFKC Σ, which
+        // lowercases to σ, but its lower case ϲ (U+03F2) is NFKC ς.
+        assert_eq!(name_key("Ϲ"), name_key("ϲ"));
+        assert_eq!(name_key("ΝΙΚΟΣ"), name_key("νικος"));
+        assert_eq!(name_key("ΝΙΚΟΣ"), name_key("Νικος"));
     }
 
     #[test]
