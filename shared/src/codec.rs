@@ -49,8 +49,10 @@ pub struct FrameCodec {
     inner: LengthDelimitedCodec,
     max: usize,
     in_frame: bool,
-    /// The current frame's length prefix is complete and within the limit.
-    /// Tracked apart from `in_frame`: a prefix may arrive in several reads.
+    /// The current frame's length prefix has been checked against `max` (and
+    /// so consumed by `inner`). Separate from `in_frame`, which turns on as
+    /// soon as the first byte arrives: a prefix split across reads is still
+    /// checked once its fourth byte is there, so it is always `TooLarge`.
     head_checked: bool,
 }
 
@@ -242,6 +244,43 @@ mod tests {
             codec.decode(&mut src).unwrap(),
             Some(Decoded::Frame(BytesMut::from(&[0xFF; 8][..])))
         );
+    }
+
+    #[test]
+    fn oversized_prefix_split_across_reads_is_still_too_large() {
+        // Found by the `frames` fuzz target: the check used to run only before
+        // the first byte of a frame, so a prefix arriving in two reads got
+        // the inner codec's I/O error, and the client no `frame_too_large`.
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&[0x00, 0x01][..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00, 0x01]);
+        match codec.decode(&mut src) {
+            Err(FrameError::TooLarge { declared, max }) => {
+                assert_eq!(declared, 0x0001_0001);
+                assert_eq!(max, 64);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        // The same split for a frame within the limit still decodes, and the
+        // next frame's prefix is checked again.
+        let mut codec = FrameCodec::new(64);
+        let mut src = BytesMut::from(&[0x00, 0x00][..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00, 0x02, b'{', b'}', 0x00, 0x00, 0x01]);
+        assert_eq!(
+            codec.decode(&mut src).unwrap(),
+            Some(Decoded::Frame(BytesMut::from(&b"{}"[..])))
+        );
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Decoded::FrameStarted));
+        src.extend_from_slice(&[0x00]);
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(FrameError::TooLarge {
+                declared: 256,
+                max: 64
+            })
+        ));
     }
 
     #[test]

@@ -17,7 +17,6 @@
 
 mod auth;
 mod chat;
-pub mod decode;
 mod files;
 mod game;
 mod groups;
@@ -32,7 +31,9 @@ use std::sync::Arc;
 
 use crate::transport::{ReadHalf, WriteHalf};
 use bytes::BytesMut;
-use chatroom_shared::message::{ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage};
+use chatroom_shared::message::{
+    ClientMessage, ErrorReply, LeaveReason, Pong, ServerMessage, decode_request,
+};
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, FrameError};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -382,7 +383,7 @@ impl Session {
     async fn handle_frame(&mut self, body: &[u8]) -> Flow {
         // Every frame counts against the rate limit, readable or not.
         let verdict = self.limiter.check();
-        let decoded = decode::decode_request(body);
+        let decoded = decode_request(body);
         let readable_seq = match &decoded {
             Ok(req) => Some(req.seq),
             Err(reply) => reply.seq,

@@ -104,14 +104,40 @@ pub fn allowed_in_name(c: char) -> bool {
 /// The uniqueness key of a (valid) name: case-folded, NFKC-normalized, and
 /// mapped to its UTS 39 confusable skeleton. Names with equal keys look alike,
 /// so only one of them can be registered; logins compare keys too.
+///
+/// The key is a fixed point (`name_key(&name_key(n)) == name_key(n)`): a
+/// skeleton may hold characters that folding changes again (`%` becomes
+/// `°/₀`, whose `₀` is NFKC `0`, whose skeleton is `o`), so the mapping is
+/// repeated until nothing changes. Otherwise a name spelled like another's
+/// skeleton (`a°/₀` beside `a%`) would get a different key.
 pub fn name_key(name: &str) -> String {
-    let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    let mut key = key_round(name);
+    for _ in 1..MAX_KEY_ROUNDS {
+        let next = key_round(&key);
+        if next == key {
+            break;
+        }
+        key = next;
+    }
+    key
+}
+
+/// Bound on the rounds of [`name_key`]; real mappings settle in two or three.
+const MAX_KEY_ROUNDS: usize = 8;
+
+/// One round of [`name_key`]: fold, skeleton, fold.
+fn key_round(name: &str) -> String {
+    let folded: String = name.nfkc().flat_map(fold_case).collect();
     let skeleton: String = unicode_security::skeleton(&folded).collect();
-    skeleton
-        .chars()
-        .flat_map(char::to_lowercase)
-        .nfc()
-        .collect()
+    skeleton.chars().flat_map(fold_case).nfc().collect()
+}
+
+/// Lower case, with final sigma `ς` as `σ` (as Unicode case folding does):
+/// `Σ` lowercases to `σ` one character at a time, so without this `ΝΙΚΟΣ`
+/// and `νικος` would get two keys (and `Ϲ` and `ϲ`, whose NFKC forms are `Σ`
+/// and `ς`).
+fn fold_case(c: char) -> impl Iterator<Item = char> {
+    c.to_lowercase().map(|c| if c == 'ς' { 'σ' } else { c })
 }
 
 #[cfg(test)]
@@ -189,6 +215,26 @@ mod tests {
         // Ordinary names of the longest legal length stay far below the limit.
         assert!(name_key(&"字".repeat(32)).len() <= MAX_NAME_KEY_BYTES);
         assert!(name_key(&"😀".repeat(32)).len() <= MAX_NAME_KEY_BYTES);
+    }
+
+    #[test]
+    fn the_key_is_a_fixed_point() {
+        // Found by the `names` fuzz target: the skeleton of `%` is `°/₀`, and
+        // `₀` folds to `0` (skeleton `o`), so `a%` and `a°/₀` got two keys.
+        let key = name_key("a%");
+        assert_eq!(name_key(&key), key);
+        assert_eq!(name_key("a°/₀"), key);
+        assert_eq!(name_key("a°/0"), key);
+        assert!(validate_name("a°/₀").is_ok());
+    }
+
+    #[test]
+    fn final_sigma_is_case_folded() {
+        // Found by the `names` fuzz target: Ϲ (U+03F9) is NFKC Σ, which
+        // lowercases to σ, but its lower case ϲ (U+03F2) is NFKC ς.
+        assert_eq!(name_key("Ϲ"), name_key("ϲ"));
+        assert_eq!(name_key("ΝΙΚΟΣ"), name_key("νικος"));
+        assert_eq!(name_key("ΝΙΚΟΣ"), name_key("Νικος"));
     }
 
     #[test]

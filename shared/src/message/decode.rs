@@ -1,15 +1,23 @@
 //! Turning a frame into a request, or into a precise error.
 //!
+//! This is the server's classification of every inbound frame. It lives here,
+//! beside the types, rather than in the server so it has no IO or server state
+//! and can be exercised on its own (the fuzz targets in `fuzz/` drive it with
+//! arbitrary bytes exactly as the server does).
+//!
 //! The fast path parses straight into [`Request`]. Only when that fails is the
 //! frame looked at again to say exactly what is wrong (not UTF-8, not JSON,
 //! not an object, no `type`, an unknown `type`, a bad field) and to recover
 //! its `seq` for the error reply.
 
-use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{ClientMessage, ErrorReply, Request};
 use serde_json::Value;
 
-/// Parse one frame body into a request.
+use super::{ClientMessage, ErrorReply, Request};
+use crate::ErrorCode;
+
+/// Parse one frame body into a request, or into the `error` reply the server
+/// sends for it (code `malformed`, `invalid_utf8`, `missing_type`,
+/// `unknown_type` or `invalid_field`, with the frame's `seq` when readable).
 pub fn decode_request(body: &[u8]) -> Result<Request, ErrorReply> {
     match serde_json::from_slice::<Request>(body) {
         Ok(req) => Ok(req),
