@@ -12,7 +12,7 @@
 //!   lower case all have the accepted name's key (logins look names up by the
 //!   key of what the user typed); the key is a fixed point (a name spelled like
 //!   another's key gets that same key). Every refusal names the rule it breaks.
-//! - file names: accepted exactly when non-empty, at most 255 bytes, not `.` or
+//! - file names (bidirectional controls refused too): accepted exactly when non-empty, at most 255 bytes, not `.` or
 //!   `..`, without `/`, `\` or a control character, and not padded with white
 //!   space; an accepted name is one plain path component (not absolute, no
 //!   root, no `..`), so joining it to a directory stays in that directory.
@@ -82,6 +82,15 @@ fn user_name(raw: &str) {
     }
 }
 
+/// Unicode's Bidi_Control characters, written out independently of the rules.
+fn is_bidi_control(c: char) -> bool {
+    [
+        0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068,
+        0x2069,
+    ]
+    .contains(&u32::from(c))
+}
+
 fn file_name(name: &str) {
     let result = validate_file_name(name);
     let acceptable = !name.is_empty()
@@ -90,6 +99,7 @@ fn file_name(name: &str) {
         && name != ".."
         && !name.contains(['/', '\\'])
         && !name.chars().any(char::is_control)
+        && !name.chars().any(is_bidi_control)
         && name.trim() == name;
     assert_eq!(result.is_ok(), acceptable, "{name:?}: {result:?}");
     match result {
@@ -115,6 +125,7 @@ fn file_name(name: &str) {
         Err(FileNameError::Dots) => assert!(name == "." || name == ".."),
         Err(FileNameError::Separator) => assert!(name.contains(['/', '\\'])),
         Err(FileNameError::ControlChar(c)) => assert!(c.is_control() && name.contains(c)),
+        Err(FileNameError::BidiControl(c)) => assert!(is_bidi_control(c) && name.contains(c)),
         Err(FileNameError::Padded) => assert_ne!(name.trim(), name),
     }
 }

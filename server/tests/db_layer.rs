@@ -83,6 +83,51 @@ db_test!(
     }
 );
 
+// The rekey migration (8) recomputes stale look-alike keys with the current
+// rules; a row whose new key another row already holds keeps its old one.
+db_test!(
+    stale_name_keys_are_recomputed_unless_taken,
+    |tdb| async move {
+        use chatroom_shared::rules::name_key;
+        let conn = tdb.connect().await;
+        Migrator::up(&conn, Some(7)).await.unwrap();
+        let insert = |name: &'static str, key: &'static str| {
+            let conn = conn.clone();
+            async move {
+                let a = NewAccount {
+                    name_key: key,
+                    ..account(name)
+                };
+                accounts::insert_account(&conn, a).await.unwrap().id
+            }
+        };
+        let stale = insert("Ana", "Ana").await;
+        let greek = name_key("νικος");
+        let current = accounts::insert_account(
+            &conn,
+            NewAccount {
+                name_key: &greek,
+                ..account("νικος")
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let clash = insert("ΝΙΚΟΣ", "stale-ΝΙΚΟΣ").await;
+        assert_eq!(name_key("ΝΙΚΟΣ"), greek, "the two look alike now");
+
+        db::migrate(&conn).await.unwrap();
+        let ana = accounts::find_by_key(&conn, &name_key("Ana"))
+            .await
+            .unwrap();
+        assert_eq!(ana.map(|a| a.id), Some(stale));
+        let nikos = accounts::find_by_key(&conn, &greek).await.unwrap();
+        assert_eq!(nikos.map(|a| a.id), Some(current));
+        let kept = accounts::find_by_key(&conn, "stale-ΝΙΚΟΣ").await.unwrap();
+        assert_eq!(kept.map(|a| a.id), Some(clash), "kept its old key");
+    }
+);
+
 db_test!(migrations_roll_back_and_reapply, |tdb| async move {
     let conn = tdb.connect_migrated().await;
     Migrator::down(&conn, None).await.unwrap();

@@ -122,7 +122,9 @@ mod tests {
             validate_file_name("a\nb"),
             Err(FileNameError::ControlChar('\n'))
         );
-        for bidi in ['\u{202E}', '\u{202D}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{061C}'] {
+        for bidi in [
+            '\u{202E}', '\u{202D}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{061C}',
+        ] {
             assert_eq!(
                 validate_file_name(&format!("report{bidi}fdp.exe")),
                 Err(FileNameError::BidiControl(bidi))
