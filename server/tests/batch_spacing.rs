@@ -18,12 +18,14 @@ use common::server::TestServer;
 const PER_SESSION: Duration = Duration::from_secs(1);
 const SPACING: Duration = Duration::from_secs(2);
 
-/// Messages pipelined in one burst: more than one batch's worth arrives while
-/// the first is being written.
+/// Messages in one burst: more than one batch's worth arrives while the first
+/// is being written.
 const BURST: usize = 300;
 
-/// Send `BURST` messages in one write and wait for every ack; returns when
-/// the first and the last ack arrived, counted from the write.
+/// Send `BURST` messages a millisecond apart (so the writer, however late it
+/// wakes on a loaded machine, is writing while more arrive) and wait for every
+/// ack; returns when the first and the last ack arrived, counted from the
+/// first send.
 async fn burst(client: &mut TestClient, tag: &str) -> (Duration, Duration) {
     let mut seqs = Vec::with_capacity(BURST);
     let sent = Instant::now();
@@ -33,6 +35,7 @@ async fn burst(client: &mut TestClient, tag: &str) -> (Duration, Duration) {
             text: format!("{tag} {i}"),
         });
         seqs.push(client.send(say).await);
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let mut first = None;
     for seq in seqs {
