@@ -502,16 +502,10 @@ db_test!(
             _ => unreachable!(),
         }
         // Nobody was kicked or banned, the lobby is open, nothing was announced.
-        let mut online: Vec<String> = server
-            .admin
-            .users()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|u| u.name)
-            .collect();
-        online.sort();
-        assert_eq!(online, ["alice", "bob", "mallory"]);
+        assert_eq!(
+            common::hostile::online(&server).await,
+            ["alice", "bob", "mallory"]
+        );
         let groups = server.admin.groups().await.unwrap();
         assert_eq!(
             groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),

@@ -58,29 +58,6 @@ async fn records(tdb: &TestDb) -> usize {
     n
 }
 
-/// `upload_begin` until the name is free again (the server notices a dropped data
-/// connection a moment after the client drops it).
-async fn upload_ready_eventually(
-    c: &mut TestClient,
-    name: &str,
-    bytes: &[u8],
-) -> chatroom_shared::message::UploadReady {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match c.request(upload_request(name, bytes)).await {
-            ServerMessage::UploadReady(r) => return r,
-            ServerMessage::Error(e) if e.code == ErrorCode::FileExists => {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "name never released"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            other => panic!("upload_begin {name}: {other:?}"),
-        }
-    }
-}
-
 fn finish(data: &Path) {
     assert_only_storage(data);
 }

@@ -128,29 +128,6 @@ async fn downloads_as(c: &mut TestClient, addr: SocketAddr, file: &FileInfo, byt
     assert!(got == bytes, "{}: content", file.name);
 }
 
-/// `upload_begin` until the name is free again: the server notices a vanished data
-/// connection a moment after the client is gone.
-async fn upload_ready_once_free(
-    c: &mut TestClient,
-    name: &str,
-    bytes: &[u8],
-) -> chatroom_shared::message::UploadReady {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match c.request(upload_request(name, bytes)).await {
-            ServerMessage::UploadReady(r) => return r,
-            ServerMessage::Error(e) if e.code == ErrorCode::FileExists => {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "name never released"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            other => panic!("upload_begin {name}: {other:?}"),
-        }
-    }
-}
-
 /// Read one frame from the read half of a data connection.
 async fn read_frame(read: &mut tokio::net::tcp::OwnedReadHalf) -> ServerMessage {
     use tokio::io::AsyncReadExt;
@@ -325,7 +302,7 @@ db_test!(
         audit(tdb, &env.data(), 1).await;
         assert_eq!(partial_len(&env.data()), sent as u64);
 
-        let again = upload_ready_once_free(&mut alice, "short.bin", &bytes).await;
+        let again = upload_ready_eventually(&mut alice, "short.bin", &bytes).await;
         assert_eq!(again.offset, sent as u64);
         let ServerMessage::TransferDone(done) = upload(env.addr(), &again.ticket, &bytes).await
         else {
@@ -388,7 +365,7 @@ db_test!(
         pair.still_chatting("the uploader vanished").await;
 
         let (mut carol, _) = TestClient::existing(env.addr(), "carol").await;
-        let again = upload_ready_once_free(&mut carol, "gone.bin", &bytes).await;
+        let again = upload_ready_eventually(&mut carol, "gone.bin", &bytes).await;
         assert_eq!(again.offset, half as u64);
         assert!(list(&mut pair.bob).await.is_empty());
         audit(tdb, &env.data(), 1).await;

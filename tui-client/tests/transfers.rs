@@ -99,6 +99,15 @@ impl Client {
         (end, first)
     }
 
+    /// The next file shared with the room.
+    async fn shared_file(&mut self) -> FileInfo {
+        self.until(|e| match e {
+            NetEvent::Server(ServerMessage::FileShared(s)) => Some(s.file.clone()),
+            _ => None,
+        })
+        .await
+    }
+
     async fn download(&mut self, id: u64, file: &FileInfo, dir: &Path) -> (PathBuf, Option<u64>) {
         self.net
             .send(NetCommand::Download {
@@ -146,12 +155,7 @@ async fn upload_is_shared_and_downloads_verify_resume_and_never_overwrite() {
         })
         .await;
     assert_eq!(alice.finish(1).await.0, TransferState::Done { saved: None });
-    let file = bob
-        .until(|e| match e {
-            NetEvent::Server(ServerMessage::FileShared(s)) => Some(s.file.clone()),
-            _ => None,
-        })
-        .await;
+    let file = bob.shared_file().await;
     assert_eq!(file.name, "data set.bin");
     assert_eq!(file.size, bytes.len() as u64);
     assert_eq!(file.comment.as_deref(), Some("for bob"));
@@ -291,12 +295,7 @@ async fn transfers_cancelled_midway_leave_nothing_shared_or_saved_and_resume_lat
     alice.net.send(upload(2)).await;
     let (end, _) = alice.finish(2).await;
     assert_eq!(end, TransferState::Done { saved: None });
-    let file = bob
-        .until(|e| match e {
-            NetEvent::Server(ServerMessage::FileShared(s)) => Some(s.file.clone()),
-            _ => None,
-        })
-        .await;
+    let file = bob.shared_file().await;
     assert_eq!(file.size, bytes.len() as u64);
 
     // A download cancelled half-way leaves only its `.part`, never the file's name.
@@ -347,12 +346,7 @@ async fn files_cross_tls_whole_and_resumed() {
         })
         .await;
     assert_eq!(alice.finish(1).await.0, TransferState::Done { saved: None });
-    let file = bob
-        .until(|e| match e {
-            NetEvent::Server(ServerMessage::FileShared(s)) => Some(s.file.clone()),
-            _ => None,
-        })
-        .await;
+    let file = bob.shared_file().await;
     assert_eq!(file.size, bytes.len() as u64);
 
     let downloads = TempDir::new().unwrap();

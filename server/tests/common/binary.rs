@@ -54,6 +54,32 @@ struct Spawn<'a> {
     addr: Option<SocketAddr>,
 }
 
+impl<'a> Spawn<'a> {
+    /// SQLite in `data_dir`, stdin closed, these flags and environment.
+    fn plain_sqlite(
+        data_dir: &'a Path,
+        flags: &'a [&'a str],
+        envs: &'a [(&'a str, &'a str)],
+        addr: Option<SocketAddr>,
+    ) -> Self {
+        Self {
+            data_dir,
+            database_url: None,
+            stdin: Stdin::Null,
+            flags,
+            envs,
+            addr,
+        }
+    }
+}
+
+/// `--plain` (the test clients speak plain TCP) and then `flags`.
+fn plain<'a>(flags: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["--plain"];
+    all.extend_from_slice(flags);
+    all
+}
+
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a probe port");
@@ -76,9 +102,7 @@ impl ServerProcess {
         stdin: Stdin,
         flags: &[&str],
     ) -> Self {
-        let mut all = vec!["--plain"];
-        all.extend_from_slice(flags);
-        Self::spawn_raw(data_dir, database_url, stdin, &all).await
+        Self::spawn_raw(data_dir, database_url, stdin, &plain(flags)).await
     }
 
     /// Start the binary with TLS as it is by default (a self-signed certificate
@@ -91,32 +115,15 @@ impl ServerProcess {
     /// Like [`ServerProcess::spawn_with`] (plain TCP, SQLite in `data_dir`, stdin
     /// closed), with these environment variables set for the child.
     pub async fn spawn_env(data_dir: &Path, flags: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut all = vec!["--plain"];
-        all.extend_from_slice(flags);
-        let spawn = Spawn {
-            data_dir,
-            database_url: None,
-            stdin: Stdin::Null,
-            flags: &all,
-            envs,
-            addr: None,
-        };
-        Self::spawn_retrying(&spawn).await
+        let all = plain(flags);
+        Self::spawn_retrying(&Spawn::plain_sqlite(data_dir, &all, envs, None)).await
     }
 
     /// Start the binary again on the same address after it exited (plain TCP,
     /// SQLite in `data_dir`, stdin closed): clients find it where it was.
     pub async fn restart_at(addr: SocketAddr, data_dir: &Path, flags: &[&str]) -> Self {
-        let mut all = vec!["--plain"];
-        all.extend_from_slice(flags);
-        let spawn = Spawn {
-            data_dir,
-            database_url: None,
-            stdin: Stdin::Null,
-            flags: &all,
-            envs: &[],
-            addr: Some(addr),
-        };
+        let all = plain(flags);
+        let spawn = Spawn::plain_sqlite(data_dir, &all, &[], Some(addr));
         Self::try_spawn(&spawn).await.unwrap_or_else(|log| {
             panic!(
                 "chatroom-server did not start again; its log:

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::*;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -199,5 +201,24 @@ pub fn assert_only_storage(data_dir: &Path) {
     }
     for name in partial_files(data_dir) {
         assert!(name.ends_with(".part"), "unexpected partial: {name}");
+    }
+}
+
+/// `upload_begin` until the name is free again (the server notices a dropped data
+/// connection a moment after the client drops it).
+pub async fn upload_ready_eventually(c: &mut TestClient, name: &str, bytes: &[u8]) -> UploadReady {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match c.request(upload_request(name, bytes)).await {
+            ServerMessage::UploadReady(r) => return r,
+            ServerMessage::Error(e) if e.code == ErrorCode::FileExists => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "name never released"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => panic!("upload_begin {name}: {other:?}"),
+        }
     }
 }
