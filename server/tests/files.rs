@@ -15,7 +15,7 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, FileInfo, Files, ServerMessage, Transfer, UploadBegin,
 };
-use common::client::{TestClient, WAIT, error_code};
+use common::client::{TestClient, error_code};
 use common::db::{TestDb, db_test};
 use common::server::TestServer;
 use common::transfer::*;
