@@ -1,5 +1,6 @@
-//! The database unavailable: another connection holds SQLite's write lock, so
-//! the store writer cannot commit. It retries with backoff; its queue stays
+//! The database unavailable: another process (python3's sqlite3, or failing
+//! that another connection of this one) holds SQLite's write lock, so the store
+//! writer cannot commit. It retries with backoff; its queue stays
 //! bounded (`--store-queue`), and once it is full a sender gets `server_busy`
 //! with a retry time instead of waiting without an answer; the server keeps
 //! answering everyone else; nothing acknowledged is lost, nothing refused is
@@ -23,6 +24,8 @@ use common::client::{TestClient, all_history};
 use common::db::{Backend, TestDb};
 use common::server::TestServer;
 use sea_orm::sqlx::{self, Connection as _};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 const QUEUE: usize = 16;
 const SENT: u32 = 200;
@@ -43,6 +46,68 @@ fn says() -> BytesMut {
     buf
 }
 
+/// Who holds the write lock.
+enum Locker {
+    /// Another process, until its standard input closes.
+    Process(Child),
+    /// Another connection of this process (no python3 here).
+    Connection(sqlx::SqliteConnection),
+}
+
+impl Locker {
+    /// Take SQLite's write lock on the database at `url` and keep it.
+    async fn lock(url: &str) -> Self {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let script = "import sqlite3, sys\n\
+                      c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n\
+                      c.execute('BEGIN IMMEDIATE')\n\
+                      print('locked', flush=True)\n\
+                      sys.stdin.read()\n\
+                      c.execute('ROLLBACK')\n";
+        let spawned = Command::new("python3")
+            .args(["-c", script, &path])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let out = child.stdout.take().unwrap();
+                let line = BufReader::new(out).lines().next_line().await.unwrap();
+                assert_eq!(line.as_deref(), Some("locked"));
+                Self::Process(child)
+            }
+            Err(e) => {
+                eprintln!("no python3 ({e}): another connection of this process takes the lock");
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                Self::Connection(conn)
+            }
+        }
+    }
+
+    /// Let the lock go.
+    async fn release(self) {
+        match self {
+            Self::Process(mut child) => {
+                drop(child.stdin.take());
+                assert!(child.wait().await.unwrap().success());
+            }
+            Self::Connection(mut conn) => {
+                sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_database_fills_a_bounded_queue_senders_get_server_busy_and_all_recovers() {
     let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
@@ -55,12 +120,8 @@ async fn a_locked_database_fills_a_bounded_queue_senders_get_server_busy_and_all
     let (mut bob, _) = TestClient::user(server.addr, "bob").await;
     alice.say_ok("before", "before the lock").await;
 
-    // Another connection takes the write lock and keeps it.
-    let mut locker = sqlx::SqliteConnection::connect(tdb.url()).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
+    // Another process takes the write lock and keeps it.
+    let locker = Locker::lock(tdb.url()).await;
 
     alice.send_raw(&says()).await;
     // Refusals come at once; acks only after the lock is gone.
@@ -93,8 +154,7 @@ async fn a_locked_database_fills_a_bounded_queue_senders_get_server_busy_and_all
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // The lock goes; the writer's next retry stores what it holds.
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
-    drop(locker);
+    locker.release().await;
     let mut acked = BTreeSet::new();
     while busy.len() + acked.len() < SENT as usize {
         match tokio::time::timeout(Duration::from_secs(60), alice.recv())
