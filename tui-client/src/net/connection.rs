@@ -36,18 +36,12 @@ pub(crate) type Frames = FramedRead<ReadHalf, FrameCodec>;
 /// Why a connection could not be used (any of these ends it).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConnError {
-    /// The TCP connection could not be opened.
-    #[error("cannot connect: {0}")]
-    Connect(#[source] io::Error),
-    /// Connecting, or waiting for a reply, took too long.
+    /// The connection could not be opened (TCP, TLS, or an untrusted certificate).
+    #[error(transparent)]
+    Dial(#[from] DialError),
+    /// Waiting for a reply took too long.
     #[error("the server did not answer in time")]
     Timeout,
-    /// The TLS handshake failed.
-    #[error("{0}")]
-    Tls(String),
-    /// The server's certificate is not the one pinned for it: trying again cannot help.
-    #[error("{0}")]
-    Untrusted(String),
     /// The server closed the connection.
     #[error("the server closed the connection")]
     Closed,
@@ -80,17 +74,6 @@ pub(crate) struct Conn {
     /// What the user should be told about trusting the server (a certificate
     /// pinned on first use), until it is taken.
     notice: Option<String>,
-}
-
-impl From<DialError> for ConnError {
-    fn from(e: DialError) -> Self {
-        match e {
-            DialError::Connect(e) => Self::Connect(e),
-            DialError::Timeout => Self::Timeout,
-            DialError::Tls(m) => Self::Tls(m),
-            DialError::Untrusted(m) => Self::Untrusted(m),
-        }
-    }
 }
 
 impl Conn {

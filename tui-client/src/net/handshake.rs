@@ -15,6 +15,7 @@ use chatroom_shared::message::{
 use tracing::{debug, info};
 
 use super::connection::{Conn, ConnError, unexpected};
+use super::dial::DialError;
 use super::dial::Transport;
 use super::session::Session;
 
@@ -90,7 +91,9 @@ pub(crate) async fn reconnect(
     let retry = |e: ConnError| ResumeError::Retry(e.to_string());
     let mut conn = match Conn::open(&session.creds.server, transport).await {
         Ok(conn) => conn,
-        Err(ConnError::Untrusted(warning)) => return Err(ResumeError::Untrusted(warning)),
+        Err(ConnError::Dial(DialError::Untrusted(warning))) => {
+            return Err(ResumeError::Untrusted(warning));
+        }
         Err(e) => return Err(retry(e)),
     };
     match resume(&mut conn, &session.token).await.map_err(retry)? {

@@ -7,6 +7,7 @@ use tracing::{info, warn};
 
 use super::NetEvent;
 use super::connection::{Conn, ConnError};
+use super::dial::DialError;
 use super::handshake;
 use super::session::Credentials;
 use super::task::{Idle, Manager, Stop};
@@ -129,7 +130,7 @@ impl Manager {
                 attempts_left: e.attempts_left,
                 closed: true,
             },
-            ConnError::Untrusted(warning) => NetEvent::Untrusted {
+            ConnError::Dial(DialError::Untrusted(warning)) => NetEvent::Untrusted {
                 server: creds.server.clone(),
                 warning,
             },
