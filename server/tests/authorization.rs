@@ -14,10 +14,10 @@ mod common;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, DownloadBegin, ErrorReply, GameInviteRequest, GameMove, GameRef,
-    GameStatus, GameView, Games, GroupCreate, GroupMemberRef, GroupRef, History, MessageKind, Ping,
-    Read, Search, Send, ServerMessage, Target,
+    GameStatus, GameView, Games, GroupCreate, History, MessageKind, Ping, Read, Search, Send,
+    ServerMessage, Target,
 };
-use common::client::{TestClient, all_history};
+use common::client::{TestClient, all_history, gref, member_ref};
 use common::db::db_test;
 use common::hostile::{Pair, lo};
 use common::server::TestServer;
@@ -25,17 +25,6 @@ use common::transfer::{DataConn, content, download, download_ready, share};
 
 fn group(name: &str) -> Target {
     Target::Group { group: name.into() }
-}
-
-fn gref(name: &str) -> GroupRef {
-    GroupRef { group: name.into() }
-}
-
-fn member_ref(g: &str, u: &str) -> GroupMemberRef {
-    GroupMemberRef {
-        group: g.into(),
-        user: u.into(),
-    }
 }
 
 /// Send a request that must succeed (anything but an error).

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, GroupMemberRef, GroupRef,
-    GroupStatus, Groups, History, Membership, Read, Search, Send, ServerMessage, Target,
+    ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, GroupStatus, Groups, History,
+    Membership, Read, Search, Send, ServerMessage, Target,
 };
-use common::client::{TestClient, error_code};
+use common::client::{TestClient, error_code, gref, member_ref};
 use common::db::{TestDb, db_test};
 use common::server::TestServer;
 
@@ -40,17 +40,6 @@ async fn create_ok(c: &mut TestClient, name: &str, private: bool) -> GroupInfo {
     match create(c, name, private).await {
         ServerMessage::GroupState(s) => s.group,
         other => panic!("group_create {name}: {other:?}"),
-    }
-}
-
-fn gref(name: &str) -> GroupRef {
-    GroupRef { group: name.into() }
-}
-
-fn member_ref(g: &str, u: &str) -> GroupMemberRef {
-    GroupMemberRef {
-        group: g.into(),
-        user: u.into(),
     }
 }
 

@@ -483,3 +483,16 @@ pub async fn history_after(client: &mut TestClient, first_after: i64) -> Vec<Cha
         }
     }
 }
+
+/// A group named in a request.
+pub fn gref(name: &str) -> GroupRef {
+    GroupRef { group: name.into() }
+}
+
+/// A member of a group named in a request.
+pub fn member_ref(g: &str, u: &str) -> GroupMemberRef {
+    GroupMemberRef {
+        group: g.into(),
+        user: u.into(),
+    }
+}
