@@ -60,6 +60,13 @@ db_test!(
         let (mut alice, _) = TestClient::user(server.addr, "alice").await;
         let (mut bob, _) = TestClient::user(server.addr, "bob").await;
 
+        // Logging in stores records (login time, resume token); a burst that
+        // began while they were being written would find the writer busy. One message and a pause
+        // longer than the spacing leave it idle.
+        alice.say_ok("warm", "warm up").await;
+        assert_eq!(bob.next_message().await.text, "warm up");
+        tokio::time::sleep(SPACING + Duration::from_millis(500)).await;
+
         // The writer starts on the first message at once; the rest come in
         // while it writes, so the next batch waits for the spacing.
         let (first, last) = burst(&mut alice, "a").await;
