@@ -20,6 +20,7 @@ mod m20261123_000005_create_session_token;
 mod m20261123_000006_file_storage;
 mod m20261123_000007_groups;
 mod m20261204_000008_rekey_names;
+mod m20261204_000009_store_lock;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_file_storage::Migration),
             Box::new(m20261123_000007_groups::Migration),
             Box::new(m20261204_000008_rekey_names::Migration),
+            Box::new(m20261204_000009_store_lock::Migration),
         ]
     }
 }

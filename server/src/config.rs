@@ -207,6 +207,32 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_GAME_RECONNECT_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub game_reconnect_grace: Duration,
 
+    /// NATS server that carries events between server nodes (e.g. nats://127.0.0.1:4222).
+    /// Without it the server is a single node (the default). With it, several nodes share
+    /// one chat: they must share one PostgreSQL or MySQL database (and, for files, one data
+    /// directory); see docs/ARCHITECTURE.md.
+    #[arg(long, env = "CHATROOM_NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// This node's name in the cluster (in logs and the admin's /users). Default: the host
+    /// name and the listening port, e.g. chat1:44302. Must differ between nodes.
+    #[arg(long, env = "CHATROOM_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// The cluster's name: the prefix of its NATS subjects, so several clusters (or test
+    /// runs) can share one NATS server. Every node of one cluster uses the same name.
+    #[arg(long, env = "CHATROOM_CLUSTER_NAME", default_value = "chatroom")]
+    pub cluster_name: String,
+
+    /// How often a node tells the others it is alive.
+    #[arg(long, env = "CHATROOM_NODE_HEARTBEAT", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub node_heartbeat: Duration,
+
+    /// A node not heard from for this long is taken for dead: its users leave everyone
+    /// else's online list.
+    #[arg(long, env = "CHATROOM_NODE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub node_timeout: Duration,
+
     /// How long a graceful shutdown may take before remaining connections are cut.
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
@@ -275,6 +301,12 @@ mod tests {
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
         assert_eq!(c.max_groups_per_user, 5);
         assert_eq!(c.max_connections_per_address, 32);
+        assert_eq!(c.nats_url, None);
+        assert_eq!(c.cluster_name, "chatroom");
+        assert_eq!(
+            (c.node_heartbeat, c.node_timeout),
+            (Duration::from_secs(1), Duration::from_secs(5))
+        );
         assert_eq!(c.max_offline_delivery, 10_000);
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(c.bcrypt_parallelism(), cpus.saturating_sub(1).max(1));

@@ -112,7 +112,10 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
                 let mut out = format!("{} online:", users.len());
                 for u in users {
                     let mins = (now - u.since).max(0) / 60_000;
-                    out.push_str(&format!("\n  {}  {}  ({mins} min)", u.name, u.addr));
+                    out.push_str(&format!(
+                        "\n  {}  {}  ({mins} min)  on {}",
+                        u.name, u.addr, u.node
+                    ));
                 }
                 out
             }

@@ -5,6 +5,11 @@
 //! pattern). This is the one seam through which sessions reach each other, so
 //! a later version can put fan-out on a message bus without touching sessions.
 //!
+//! In a cluster (`--nats-url`) the hub also keeps who is online on the other
+//! nodes ([`crate::cluster::presence`]), tells them about its own joins and
+//! leaves over the bus, forwards what it publishes, and delivers what they
+//! publish to its own sessions.
+//!
 //! Each session has a bounded outbox. The hub never waits on one: a full outbox
 //! means the client is not reading, and the hub disconnects it (drops its end
 //! of the outbox) instead of letting it grow memory or slow anybody else.
@@ -13,6 +18,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{
@@ -20,6 +26,10 @@ use chatroom_shared::message::{
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
+
+use crate::cluster::bus::Bus;
+use crate::cluster::presence::{Peers, Sequence};
+use crate::cluster::wire::{Body, RemoteUser, SessionKey, WireEvent};
 
 pub use crate::outbox::Delivery;
 use crate::outbox::{Batch, CloseReason, Outbound, Outbox, PushError, encode_event};
@@ -54,6 +64,82 @@ pub struct OnlineEntry {
     pub addr: SocketAddr,
     /// Login time.
     pub since: UnixMillis,
+    /// The server node the user is connected to.
+    pub node: String,
+}
+
+/// What another node said that concerns presence, handed to the hub.
+#[derive(Debug)]
+pub enum Remote {
+    /// A user logged in there.
+    Join {
+        /// The node.
+        node: String,
+        /// Its presence version after the change.
+        version: u64,
+        /// Who.
+        user: RemoteUser,
+        /// The session the login takes over, if the node knew of one.
+        replaces: Option<SessionKey>,
+    },
+    /// A session there ended.
+    Leave {
+        /// The node.
+        node: String,
+        /// Its presence version after the change.
+        version: u64,
+        /// Account id.
+        uid: i64,
+        /// Which connection.
+        session: u64,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// The node is alive.
+    Heartbeat {
+        /// The node.
+        node: String,
+        /// Its presence version.
+        version: u64,
+        /// When it started.
+        started: UnixMillis,
+    },
+    /// Some node asks `node` for its presence table.
+    SnapshotRequest {
+        /// The node asked.
+        node: String,
+    },
+    /// A node's whole presence table.
+    Snapshot {
+        /// The node.
+        node: String,
+        /// Its presence version.
+        version: u64,
+        /// When it started.
+        started: UnixMillis,
+        /// Its users.
+        users: Vec<RemoteUser>,
+    },
+    /// Disconnect this account if it is here (an administrator elsewhere asked).
+    Kick {
+        /// Account id.
+        uid: i64,
+        /// What the user is told.
+        kicked: Kicked,
+    },
+}
+
+/// How the hub takes part in a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterLink {
+    /// The link to the other nodes.
+    pub bus: Bus,
+    /// How often to send a heartbeat.
+    pub heartbeat: Duration,
+    /// How long a silent node lives on.
+    pub timeout: Duration,
+    /// When this node started.
+    pub started: UnixMillis,
 }
 
 /// What a join did.
@@ -88,12 +174,18 @@ enum Command {
         kicked: Kicked,
         reply: oneshot::Sender<bool>,
     },
+    Remote(Remote),
+    Nodes {
+        reply: oneshot::Sender<Vec<(String, UnixMillis)>>,
+    },
 }
 
 /// Handle to the hub task. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Hub {
     tx: mpsc::Sender<Command>,
+    /// In a cluster: where events this node publishes go too.
+    bus: Option<Bus>,
     /// Sessions in the table, kept by the hub task for readers that must not
     /// wait for it (the store writer spaces its batches by it).
     online: Arc<AtomicUsize>,
@@ -105,16 +197,28 @@ pub struct Hub {
 pub struct HubGone;
 
 impl Hub {
-    /// Start the hub task and return its handle.
+    /// Start the hub task of a single server and return its handle.
     pub fn start() -> Self {
+        Self::start_node("local".to_owned(), None)
+    }
+
+    /// Start the hub task of node `node`, in a cluster when `cluster` is given.
+    pub fn start_node(node: String, cluster: Option<ClusterLink>) -> Self {
         let (tx, rx) = mpsc::channel(HUB_QUEUE);
         let online = Arc::new(AtomicUsize::new(0));
+        let bus = cluster.as_ref().map(|c| c.bus.clone());
         let task = HubTask {
             online: Arc::clone(&online),
+            node,
+            cluster: cluster.map(|link| Cluster {
+                link,
+                version: 0,
+                peers: Peers::default(),
+            }),
             ..HubTask::default()
         };
         tokio::spawn(task.run(rx));
-        Self { tx, online }
+        Self { tx, bus, online }
     }
 
     /// How many sessions are online now, without asking the hub task.
@@ -165,29 +269,71 @@ impl Hub {
         }
     }
 
-    /// Deliver events to everyone online, in order.
+    /// Deliver events to everyone online, in order (in a cluster: on every node).
     pub async fn publish(&self, deliveries: Vec<Delivery>) -> Result<(), HubGone> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        if let Some(bus) = &self.bus {
+            let events = deliveries
+                .iter()
+                .filter_map(|d| WireEvent::from_delivery(d, None))
+                .collect();
+            bus.send(Body::Publish(events)).await;
+        }
+        self.publish_local(deliveries).await
+    }
+
+    /// Deliver events to the sessions of this node only (what another node published,
+    /// or stored messages in their turn).
+    pub async fn publish_local(&self, deliveries: Vec<Delivery>) -> Result<(), HubGone> {
         if deliveries.is_empty() {
             return Ok(());
         }
         self.send(Command::Publish(deliveries)).await
     }
 
-    /// Send one event to these accounts only (those online), e.g. a game's moves to
-    /// its players and spectators.
+    /// Send one event to these accounts only (those online, on any node), e.g. a
+    /// game's moves to its players and spectators.
     pub async fn send_to(&self, uids: Vec<i64>, frame: bytes::Bytes) -> Result<(), HubGone> {
+        if let Some(bus) = &self.bus
+            && let Some(raw) = crate::cluster::wire::raw(&frame)
+        {
+            bus.send(Body::SendTo {
+                uids: uids.clone(),
+                frame: raw,
+            })
+            .await;
+        }
+        self.send_to_local(uids, frame).await
+    }
+
+    /// Send one event to those of these accounts online on this node.
+    pub async fn send_to_local(&self, uids: Vec<i64>, frame: bytes::Bytes) -> Result<(), HubGone> {
         self.send(Command::SendTo { uids, frame }).await
     }
 
-    /// Who is online now.
+    /// Hand over what another node said about presence.
+    pub async fn remote(&self, remote: Remote) -> Result<(), HubGone> {
+        self.send(Command::Remote(remote)).await
+    }
+
+    /// The other live nodes with their start times (empty for a single server).
+    pub async fn nodes(&self) -> Result<Vec<(String, UnixMillis)>, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Nodes { reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
+    /// Who is online now, on every node.
     pub async fn online(&self) -> Result<Vec<OnlineEntry>, HubGone> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Online { reply }).await?;
         rx.await.map_err(|_| HubGone)
     }
 
-    /// Disconnect an account (kick or ban): it gets `kicked`, everyone else
-    /// `user_left`. Returns false when the account was not online.
+    /// Disconnect an account (kick or ban), on whichever node it is: it gets
+    /// `kicked`, everyone else `user_left`. Returns false when it was not online.
     pub async fn remove(&self, uid: i64, kicked: Kicked) -> Result<bool, HubGone> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Remove { uid, kicked, reply }).await?;
@@ -202,11 +348,53 @@ struct HubTask {
     order: Vec<i64>,
     /// `sessions.len()`, shared with [`Hub::online_count`].
     online: Arc<AtomicUsize>,
+    /// This node's id.
+    node: String,
+    /// In a cluster: the link and the other nodes' users.
+    cluster: Option<Cluster>,
+}
+
+/// The hub's part in a cluster.
+struct Cluster {
+    link: ClusterLink,
+    /// Number of presence changes this node announced.
+    version: u64,
+    peers: Peers,
+}
+
+/// Whether a login somewhere (`incoming`) takes over the session `existing`:
+/// when it names that session as the one it replaces (it was made knowing of
+/// it), or else when it is the later one (logins at two nodes at once: both
+/// nodes and every other one decide alike).
+fn takes_over(
+    incoming: (&SessionKey, UnixMillis),
+    replaces: Option<&SessionKey>,
+    existing: (&SessionKey, UnixMillis),
+) -> bool {
+    replaces == Some(existing.0)
+        || (incoming.1, &incoming.0.node, incoming.0.session)
+            > (existing.1, &existing.0.node, existing.0.session)
 }
 
 impl HubTask {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        while let Some(cmd) = rx.recv().await {
+        let beat = self
+            .cluster
+            .as_ref()
+            .map_or(Duration::from_secs(3600), |c| c.link.heartbeat);
+        let mut heartbeat = tokio::time::interval(beat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let cmd = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => cmd,
+                    None => break,
+                },
+                _ = heartbeat.tick(), if self.cluster.is_some() => {
+                    self.beat();
+                    continue;
+                }
+            };
             match cmd {
                 Command::Join { entry, reply } => {
                     let joined = self.join(entry);
@@ -228,47 +416,287 @@ impl HubTask {
                 Command::Publish(deliveries) => self.publish(deliveries),
                 Command::SendTo { uids, frame } => self.send_to(&uids, &frame),
                 Command::Online { reply } => {
-                    let list = self
-                        .order
-                        .iter()
-                        .filter_map(|uid| self.sessions.get(uid))
-                        .map(|s| OnlineEntry {
-                            name: s.name.clone(),
-                            addr: s.addr,
-                            since: s.since,
-                        })
-                        .collect();
-                    let _ = reply.send(list);
+                    let _ = reply.send(self.online_entries());
                 }
                 Command::Remove { uid, kicked, reply } => {
-                    let reason = if kicked.banned {
-                        LeaveReason::Banned
-                    } else {
-                        LeaveReason::Kicked
-                    };
-                    let found = match self.sessions.get(&uid) {
-                        Some(s) => {
-                            let frame = encode_event(&ServerMessage::Kicked(kicked));
-                            let _ = s.outbox.push(Outbound::Frames(frame));
-                            let _ = s.outbox.push(Outbound::Close(CloseReason::Kicked));
-                            true
-                        }
-                        None => false,
-                    };
-                    if found {
-                        self.drop_session(uid, reason);
+                    let mut found = self.kick(uid, kicked.clone());
+                    if !found
+                        && let Some(c) = &self.cluster
+                        && c.peers.find(uid).is_some()
+                    {
+                        // Its node disconnects it and tells everyone it left.
+                        c.link.bus.try_send(Body::Kick { uid, kicked });
+                        found = true;
                     }
                     let _ = reply.send(found);
+                }
+                Command::Remote(remote) => self.remote(remote),
+                Command::Nodes { reply } => {
+                    let nodes = self.cluster.as_ref().map_or_else(Vec::new, |c| {
+                        c.peers.nodes().map(|(n, s)| (n.to_owned(), s)).collect()
+                    });
+                    let _ = reply.send(nodes);
                 }
             }
         }
         debug!("hub stopped");
     }
 
+    /// Disconnect a local session (kick or ban); false when it is not here.
+    fn kick(&mut self, uid: i64, kicked: Kicked) -> bool {
+        let reason = if kicked.banned {
+            LeaveReason::Banned
+        } else {
+            LeaveReason::Kicked
+        };
+        let Some(s) = self.sessions.get(&uid) else {
+            return false;
+        };
+        let frame = encode_event(&ServerMessage::Kicked(kicked));
+        let _ = s.outbox.push(Outbound::Frames(frame));
+        let _ = s.outbox.push(Outbound::Close(CloseReason::Kicked));
+        self.drop_session(uid, reason);
+        true
+    }
+
+    /// Everyone online here and on the other nodes, in login order.
+    fn online_entries(&self) -> Vec<OnlineEntry> {
+        let mut list: Vec<OnlineEntry> = self
+            .order
+            .iter()
+            .filter_map(|uid| self.sessions.get(uid))
+            .map(|s| OnlineEntry {
+                name: s.name.clone(),
+                addr: s.addr,
+                since: s.since,
+                node: self.node.clone(),
+            })
+            .collect();
+        if let Some(c) = &self.cluster {
+            list.extend(c.peers.users().map(|(node, u)| OnlineEntry {
+                name: u.name.clone(),
+                addr: u.addr,
+                since: u.since,
+                node: node.to_owned(),
+            }));
+            // Stable: this node's own users keep their order among equal times.
+            list.sort_by_key(|e| e.since);
+        }
+        list
+    }
+
+    /// Announce a presence change to the other nodes.
+    fn announce(&mut self, change: impl FnOnce(u64) -> Body) {
+        if let Some(c) = &mut self.cluster {
+            c.version += 1;
+            c.link.bus.try_send(change(c.version));
+        }
+    }
+
+    /// Heartbeat: tell the others this node lives; forget the nodes that went silent.
+    fn beat(&mut self) {
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        c.link.bus.try_send(Body::Heartbeat {
+            version: c.version,
+            started: c.link.started,
+        });
+        let gone = c.peers.expire(Instant::now(), c.link.timeout);
+        let mut notices = Vec::new();
+        for (node, users) in gone {
+            warn!(%node, users = users.len(), "node silent too long; its users are gone");
+            notices.extend(
+                users
+                    .into_iter()
+                    .map(|u| left(u.name, LeaveReason::Disconnected)),
+            );
+        }
+        if !notices.is_empty() {
+            self.publish(notices);
+        }
+    }
+
+    /// What another node said about presence.
+    fn remote(&mut self, remote: Remote) {
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        let now = Instant::now();
+        match remote {
+            Remote::Join {
+                node,
+                version,
+                user,
+                replaces,
+            } => {
+                if !self.in_sequence(&node, version, now) {
+                    return;
+                }
+                self.remote_join(node, user, replaces);
+            }
+            Remote::Leave {
+                node,
+                version,
+                uid,
+                session,
+                reason,
+            } => {
+                if !self.in_sequence(&node, version, now) {
+                    return;
+                }
+                let Some(c) = &mut self.cluster else {
+                    return;
+                };
+                if let Some(u) = c.peers.remove_session(&node, uid, session) {
+                    self.publish(vec![left(u.name, reason)]);
+                }
+            }
+            Remote::Heartbeat {
+                node,
+                version,
+                started,
+            } => {
+                let new = c.peers.heard(&node, Some(started), now);
+                if new {
+                    info!(%node, "node joined the cluster");
+                }
+                if new || !c.peers.in_step(&node, version) {
+                    c.link.bus.try_send(Body::SnapshotRequest { node });
+                }
+            }
+            Remote::SnapshotRequest { node } => {
+                if node == self.node {
+                    let users = self.sessions.values().map(remote_user).collect();
+                    c.link.bus.try_send(Body::Snapshot {
+                        version: c.version,
+                        started: c.link.started,
+                        users,
+                    });
+                }
+            }
+            Remote::Snapshot {
+                node,
+                version,
+                started,
+                users,
+            } => {
+                let sessions = &self.sessions;
+                let (came, went) = c.peers.replace(
+                    &node,
+                    version,
+                    started,
+                    users,
+                    |uid| sessions.contains_key(&uid),
+                    now,
+                );
+                let mut notices: Vec<Delivery> = came
+                    .into_iter()
+                    .map(|u| joined(u.name, u.since, None))
+                    .collect();
+                notices.extend(
+                    went.into_iter()
+                        .map(|u| left(u.name, LeaveReason::Disconnected)),
+                );
+                if !notices.is_empty() {
+                    self.publish(notices);
+                }
+            }
+            Remote::Kick { uid, kicked } => {
+                self.kick(uid, kicked);
+            }
+        }
+    }
+
+    /// Check a presence change's version; asks for a snapshot when one was missed.
+    /// False when the change was seen already.
+    fn in_sequence(&mut self, node: &str, version: u64, now: Instant) -> bool {
+        let Some(c) = &mut self.cluster else {
+            return false;
+        };
+        match c.peers.sequence(node, version, now) {
+            Sequence::InOrder => true,
+            Sequence::Missed => {
+                c.link.bus.try_send(Body::SnapshotRequest {
+                    node: node.to_owned(),
+                });
+                true
+            }
+            Sequence::Stale => false,
+        }
+    }
+
+    /// A user logged in on another node.
+    fn remote_join(&mut self, node: String, user: RemoteUser, replaces: Option<SessionKey>) {
+        let incoming = SessionKey {
+            node: node.clone(),
+            session: user.session,
+        };
+        let uid = user.uid;
+        if let Some(local) = self.sessions.get(&uid) {
+            let existing = SessionKey {
+                node: self.node.clone(),
+                session: local.session_id,
+            };
+            if !takes_over(
+                (&incoming, user.since),
+                replaces.as_ref(),
+                (&existing, local.since),
+            ) {
+                // Ours is the later login: that node closes its session when it hears of ours.
+                return;
+            }
+            info!(user = %user.name, %node, "session taken over by a login on another node");
+            if let Some(old) = self.sessions.remove(&uid) {
+                let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
+                let _ = old.outbox.push(Outbound::Frames(frame));
+                let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
+            }
+            self.order.retain(|&u| u != uid);
+            self.online.store(self.sessions.len(), Ordering::Relaxed);
+            if let Some(c) = &mut self.cluster {
+                c.peers.insert(&node, user);
+            }
+            return;
+        }
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        if let Some((other, current)) = c.peers.find(uid) {
+            let existing = SessionKey {
+                node: other.to_owned(),
+                session: current.session,
+            };
+            if !takes_over(
+                (&incoming, user.since),
+                replaces.as_ref(),
+                (&existing, current.since),
+            ) {
+                return;
+            }
+            // Moved: no notice, as for a login that replaces one on the same node.
+            c.peers.insert(&node, user);
+            return;
+        }
+        let notice = joined(user.name.clone(), user.since, None);
+        c.peers.insert(&node, user);
+        self.publish(vec![notice]);
+    }
+
     fn join(&mut self, entry: SessionEntry) -> Joined {
         let uid = entry.uid;
         let name = entry.name.clone();
         let since = entry.since;
+        let user = remote_user(&entry);
+        // Online on another node: this login takes that session over.
+        let taken_over = self
+            .cluster
+            .as_mut()
+            .and_then(|c| c.peers.remove_uid(uid))
+            .map(|(node, u)| SessionKey {
+                node,
+                session: u.session,
+            });
         let replaced = match self.sessions.insert(uid, entry) {
             Some(old) => {
                 info!(user = %name, "session replaced by a new login");
@@ -283,21 +711,21 @@ impl HubTask {
             }
         };
         self.online.store(self.sessions.len(), Ordering::Relaxed);
+        let replaced = replaced || taken_over.is_some();
+        self.announce(|version| Body::Join {
+            version,
+            user,
+            replaces: taken_over,
+        });
         if !replaced {
-            let frame = encode_event(&ServerMessage::UserJoined(UserJoined { name, ts: since }));
-            self.publish(vec![Delivery {
-                frame,
-                message_id: None,
-                except: Some(uid),
-            }]);
+            self.publish(vec![joined(name, since, Some(uid))]);
         }
         let online = self
-            .order
-            .iter()
-            .filter_map(|uid| self.sessions.get(uid))
-            .map(|s| OnlineUser {
-                name: s.name.clone(),
-                since: s.since,
+            .online_entries()
+            .into_iter()
+            .map(|e| OnlineUser {
+                name: e.name,
+                since: e.since,
             })
             .collect();
         Joined { online, replaced }
@@ -317,19 +745,17 @@ impl HubTask {
         let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
         self.online.store(self.sessions.len(), Ordering::Relaxed);
-        let frame = encode_event(&ServerMessage::UserLeft(UserLeft {
-            name: entry.name,
+        self.announce(|version| Body::Leave {
+            version,
+            uid,
+            session: entry.session_id,
             reason,
-            ts: now_ms(),
-        }));
-        Some(Delivery {
-            frame,
-            message_id: None,
-            except: None,
-        })
+        });
+        Some(left(entry.name, reason))
     }
 
     /// Queue one frame for some sessions; disconnect those that cannot keep up.
+    /// (Accounts not online here are skipped: in a cluster they may be elsewhere.)
     fn send_to(&mut self, uids: &[i64], frame: &bytes::Bytes) {
         let mut notices = Vec::new();
         for uid in uids {
@@ -379,6 +805,39 @@ impl HubTask {
                 batch = Some(Batch::new(notices));
             }
         }
+    }
+}
+
+/// A session as the other nodes see it.
+fn remote_user(s: &SessionEntry) -> RemoteUser {
+    RemoteUser {
+        uid: s.uid,
+        name: s.name.clone(),
+        addr: s.addr,
+        since: s.since,
+        session: s.session_id,
+    }
+}
+
+/// The `user_joined` notice, for everyone but `except`.
+fn joined(name: String, ts: UnixMillis, except: Option<i64>) -> Delivery {
+    Delivery {
+        frame: encode_event(&ServerMessage::UserJoined(UserJoined { name, ts })),
+        message_id: None,
+        except,
+    }
+}
+
+/// The `user_left` notice, for everyone.
+fn left(name: String, reason: LeaveReason) -> Delivery {
+    Delivery {
+        frame: encode_event(&ServerMessage::UserLeft(UserLeft {
+            name,
+            reason,
+            ts: now_ms(),
+        })),
+        message_id: None,
+        except: None,
     }
 }
 

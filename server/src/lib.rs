@@ -11,7 +11,10 @@
 //! - [`store`]: the write-behind queue and the writer task that stores records
 //!   in batches (group commit), acknowledges them and hands them to the hub.
 //! - [`hub`]: presence (who is online) and fan-out to every session's bounded
-//!   outbox; the seam a message bus can later replace.
+//!   outbox.
+//! - [`cluster`]: several nodes sharing one chat through the database and NATS
+//!   (only with `--nats-url`): ordered delivery of stored batches, cluster-wide
+//!   presence, the game table's owner.
 //! - [`outbox`]: what a session is sent by the hub and the store.
 //! - [`files`]: shared files: their storage, transfer tickets, and the data
 //!   connections that move their bytes beside the chat.
@@ -27,6 +30,7 @@
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
 
 pub mod admin;
+pub mod cluster;
 pub mod config;
 pub mod conn_limit;
 pub mod console;

@@ -58,6 +58,12 @@ pub enum StartError {
     /// The TLS certificate or key could not be loaded or made.
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// The NATS link of a cluster node could not start.
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::bus::BusError),
+    /// The configuration cannot work.
+    #[error("{0}")]
+    Config(String),
     /// Some other IO failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -156,29 +162,92 @@ impl Server {
             }
         }
         let url = config.effective_database_url();
+        if config.nats_url.is_some() && url.starts_with("sqlite:") {
+            return Err(StartError::Config(
+                "--nats-url needs a database all nodes share: give --database-url a \
+                 postgres:// or mysql:// URL"
+                    .into(),
+            ));
+        }
         let db = crate::db::connect(&url).await?;
         crate::db::migrate(&db).await?;
-        let hub = Hub::start();
+        let node = match &config.node_id {
+            Some(id) => id.clone(),
+            None => crate::cluster::default_node_id(listener.local_addr()?.port()),
+        };
+        let started = crate::time::now_ms();
+        let (hub, cluster) = match &config.nats_url {
+            None => (Hub::start_node(node.clone(), None), None),
+            Some(url) => {
+                let (bus, incoming) =
+                    crate::cluster::bus::Bus::connect(url, &config.cluster_name, &node).await?;
+                info!(%node, cluster = %config.cluster_name, nats = %url, "joining the cluster");
+                let hub = Hub::start_node(
+                    node.clone(),
+                    Some(crate::hub::ClusterLink {
+                        bus: bus.clone(),
+                        heartbeat: config.node_heartbeat,
+                        timeout: config.node_timeout,
+                        started,
+                    }),
+                );
+                let next = crate::db::history::max_id(&db).await? + 1;
+                let sequencer = crate::cluster::sequencer::Sequencer::start(
+                    db.clone(),
+                    hub.clone(),
+                    bus.clone(),
+                    next,
+                );
+                (hub, Some((bus, incoming, sequencer)))
+            }
+        };
         let close_store = CancellationToken::new();
         let (store, writer) = store::start(
             db.clone(),
             hub.clone(),
-            config.store_queue,
-            config.store_batch,
-            store::BatchSpacing {
-                per_session: config.batch_spacing_per_session,
-                max: config.max_batch_spacing,
+            store::WriterConfig {
+                queue: config.store_queue,
+                batch: config.store_batch,
+                spacing: store::BatchSpacing {
+                    per_session: config.batch_spacing_per_session,
+                    max: config.max_batch_spacing,
+                },
+                cluster: cluster.as_ref().map(|(_, _, s)| s.clone()),
             },
             close_store.clone(),
         )
         .await?;
-        let games = crate::games::Games::start(
+        let mut games = crate::games::Games::start(
             config.game_invite_ttl,
             config.game_move_timeout,
             config.game_reconnect_grace,
             hub.clone(),
             db.clone(),
         );
+        // Session ids are unique across the cluster (the game table sees them all).
+        let mut first_session = 1;
+        if let Some((bus, incoming, sequencer)) = cluster {
+            let router = crate::cluster::games::Router::new(
+                node.clone(),
+                started,
+                config.node_heartbeat,
+                bus,
+                hub.clone(),
+            );
+            let inbox =
+                crate::cluster::games::Inbox::new(std::sync::Arc::clone(&router), games.clone());
+            games = games.routed(router);
+            crate::cluster::spawn_receiver(
+                incoming,
+                node,
+                crate::cluster::Receivers {
+                    hub: hub.clone(),
+                    sequencer,
+                    games: inbox,
+                },
+            );
+            first_session = (u64::from(rand::random::<u32>()) << 32) | 1;
+        }
         let limiters = crate::flood::UserLimiters::new(config.flood_limit());
         let ctx = Arc::new(Ctx {
             games,
@@ -194,7 +263,7 @@ impl Server {
             db,
             hub,
             store,
-            next_session: AtomicU64::new(1),
+            next_session: AtomicU64::new(first_session),
         });
         Ok(Self {
             listener,

@@ -5,7 +5,14 @@
 //! Ordering and durability live here. The writer assigns message ids in queue
 //! order, commits a batch, and only then acknowledges each sender (`say_ok`)
 //! and hands the messages to the hub for delivery, so nobody ever sees a
-//! message that is not stored. A full queue makes senders wait (backpressure);
+//! message that is not stored.
+//!
+//! In a cluster each node has its own writer. A batch with messages then takes
+//! the database's store lock first ([`crate::db::store_lock`]) and numbers its
+//! messages after the highest stored id, so batches commit one at a time across
+//! the nodes with contiguous ids; a message retried through another node is
+//! recognised in the database under the same lock. Committed batches go to the
+//! [`Sequencer`], which tells the other nodes and delivers in id order. A full queue makes senders wait (backpressure);
 //! memory never grows without bound. Retried `say` requests (same user, same
 //! client message id) are recognised here, where every message passes in
 //! order, and acknowledged with the original id without storing twice.
@@ -24,7 +31,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
-use crate::db::{accounts, history, tokens};
+use crate::cluster::sequencer::{Committed, Event, Sequencer};
+use crate::db::{accounts, history, store_lock, tokens};
 use crate::hub::{Delivery, Hub};
 use crate::outbox::{Outbound, Outbox, PushError, encode_event};
 
@@ -191,6 +199,19 @@ impl Writer {
     }
 }
 
+/// How the writer is set up.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Records queued before senders wait.
+    pub queue: usize,
+    /// Most records per batch.
+    pub batch: usize,
+    /// Spacing of batches under a steady stream.
+    pub spacing: BatchSpacing,
+    /// In a cluster: where committed batches go (instead of straight to the hub).
+    pub cluster: Option<Sequencer>,
+}
+
 /// Start the writer task. Reads the highest message id and the recent client
 /// message ids from the database first.
 ///
@@ -199,11 +220,15 @@ impl Writer {
 pub async fn start(
     db: DatabaseConnection,
     hub: Hub,
-    queue: usize,
-    batch: usize,
-    spacing: BatchSpacing,
+    config: WriterConfig,
     close: CancellationToken,
 ) -> Result<(Store, Writer), DbErr> {
+    let WriterConfig {
+        queue,
+        batch,
+        spacing,
+        cluster,
+    } = config;
     let next_id = history::max_id(&db).await? + 1;
     let mut dedup = Dedup::default();
     let recent = history::recent_client_ids(&db, DEDUP_CAPACITY as u64).await?;
@@ -218,6 +243,7 @@ pub async fn start(
         dedup,
         batch: batch.max(1),
         spacing,
+        cluster,
     };
     let handle = tokio::spawn(task.run(rx, close));
     Ok((Store { tx }, Writer { handle }))
@@ -282,24 +308,46 @@ struct WriterTask {
     dedup: Dedup,
     batch: usize,
     spacing: BatchSpacing,
+    cluster: Option<Sequencer>,
 }
 
-/// What to do once a batch is committed.
-enum AfterCommit {
-    Ack {
+/// A chat message already stored: a retry of it is acknowledged, not stored again.
+#[derive(Debug, Clone, Copy)]
+enum Dup {
+    /// Stored earlier, with this id and time.
+    Stored(i64, UnixMillis),
+    /// Stored by an earlier step of the same batch.
+    InBatch(usize),
+}
+
+/// One record of a batch, in queue order.
+enum Step {
+    Chat {
         uid: i64,
-        ack: Ack,
+        to: Destination,
+        name: Arc<str>,
         client_id: String,
-        id: i64,
+        text: String,
         ts: UnixMillis,
+        ack: Ack,
+        dup: Option<Dup>,
     },
-    Deliver(Delivery),
-    DeliverTo(Vec<i64>, bytes::Bytes),
-    Announced {
+    Announcement {
+        text: String,
+        ts: UnixMillis,
         done: oneshot::Sender<Result<i64, StoreError>>,
-        id: i64,
     },
     Issued(oneshot::Sender<()>),
+}
+
+impl Step {
+    /// Whether the step stores a message (and takes an id).
+    fn stores(&self) -> bool {
+        matches!(
+            self,
+            Self::Chat { dup: None, .. } | Self::Announcement { .. }
+        )
+    }
 }
 
 /// A resume token to store.
@@ -310,12 +358,59 @@ struct NewToken {
     expires: UnixMillis,
 }
 
-/// Everything one batch writes, in one transaction.
+/// Everything one batch writes besides its messages, in the same transaction.
 struct Writes<'a> {
-    rows: &'a [history::NewChatRow],
     logins: &'a [(i64, String, UnixMillis)],
     token_uses: &'a [(i64, UnixMillis)],
     issued: &'a [NewToken],
+}
+
+impl Writes<'_> {
+    fn is_empty(&self) -> bool {
+        self.logins.is_empty() && self.token_uses.is_empty() && self.issued.is_empty()
+    }
+}
+
+/// The rows of the steps that store a message, numbered from `base`.
+fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
+    let mut id = base;
+    let mut rows = Vec::new();
+    for step in steps {
+        let row = match step {
+            Step::Chat {
+                uid,
+                to,
+                client_id,
+                text,
+                ts,
+                dup: None,
+                ..
+            } => history::NewChatRow {
+                id,
+                text: text.clone(),
+                send_time: *ts,
+                level: history::LEVEL_USER,
+                uid: Some(*uid),
+                target_kind: to.kind,
+                target_id: to.id,
+                client_msg_id: Some(client_id.clone()),
+            },
+            Step::Announcement { text, ts, .. } => history::NewChatRow {
+                id,
+                text: text.clone(),
+                send_time: *ts,
+                level: history::LEVEL_ADMIN,
+                uid: None,
+                target_kind: history::TARGET_ROOM,
+                target_id: 0,
+                client_msg_id: None,
+            },
+            _ => continue,
+        };
+        rows.push(row);
+        id += 1;
+    }
+    rows
 }
 
 impl WriterTask {
@@ -357,14 +452,13 @@ impl WriterTask {
     }
 
     async fn write_batch(&mut self, items: Vec<StoreItem>) {
-        let mut rows = Vec::new();
+        let mut steps = Vec::with_capacity(items.len());
         let mut logins = Vec::new();
         let mut token_uses = Vec::new();
         let mut issued = Vec::new();
-        let mut after = Vec::new();
         // Client ids first seen in this batch, so a retry inside the same batch
         // is caught too; they enter `dedup` once the batch is committed.
-        let mut pending: HashMap<(i64, String), (i64, UnixMillis)> = HashMap::new();
+        let mut pending: HashMap<(i64, String), usize> = HashMap::new();
 
         for item in items {
             match item {
@@ -378,75 +472,28 @@ impl WriterTask {
                     ack,
                 } => {
                     let key = (uid, client_id);
-                    let known = self.dedup.get(&key).or_else(|| pending.get(&key).copied());
-                    let (id, ts) = match known {
-                        Some(original) => {
-                            debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
-                            original
-                        }
-                        None => {
-                            let id = self.take_id();
-                            let frame = encode_event(&ServerMessage::Message(ChatMessage {
-                                id,
-                                ts,
-                                kind: MessageKind::Message,
-                                from: name.to_string(),
-                                text: text.clone(),
-                                to: to.target,
-                            }));
-                            rows.push(history::NewChatRow {
-                                id,
-                                text,
-                                send_time: ts,
-                                level: history::LEVEL_USER,
-                                uid: Some(uid),
-                                target_kind: to.kind,
-                                target_id: to.id,
-                                client_msg_id: Some(key.1.clone()),
-                            });
-                            pending.insert(key.clone(), (id, ts));
-                            after.push(match to.recipients {
-                                None => AfterCommit::Deliver(Delivery {
-                                    frame,
-                                    message_id: Some(id),
-                                    except: Some(uid),
-                                }),
-                                Some(uids) => AfterCommit::DeliverTo(uids, frame),
-                            });
-                            (id, ts)
-                        }
+                    let dup = match self.dedup.get(&key) {
+                        Some((id, ts)) => Some(Dup::Stored(id, ts)),
+                        None => pending.get(&key).map(|&i| Dup::InBatch(i)),
                     };
-                    after.push(AfterCommit::Ack {
+                    if dup.is_some() {
+                        debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
+                    } else {
+                        pending.insert(key.clone(), steps.len());
+                    }
+                    steps.push(Step::Chat {
                         uid,
-                        ack,
+                        to,
+                        name,
                         client_id: key.1,
-                        id,
+                        text,
                         ts,
+                        ack,
+                        dup,
                     });
                 }
                 StoreItem::Announcement { text, ts, done } => {
-                    let id = self.take_id();
-                    let frame = encode_event(&ServerMessage::Announcement(Announcement {
-                        id,
-                        ts,
-                        text: text.clone(),
-                    }));
-                    rows.push(history::NewChatRow {
-                        id,
-                        text,
-                        send_time: ts,
-                        level: history::LEVEL_ADMIN,
-                        uid: None,
-                        target_kind: history::TARGET_ROOM,
-                        target_id: 0,
-                        client_msg_id: None,
-                    });
-                    after.push(AfterCommit::Deliver(Delivery {
-                        frame,
-                        message_id: Some(id),
-                        except: None,
-                    }));
-                    after.push(AfterCommit::Announced { done, id });
+                    steps.push(Step::Announcement { text, ts, done });
                 }
                 StoreItem::LoginStat { uid, address, ts } => logins.push((uid, address, ts)),
                 StoreItem::TokenUsed { token_id, ts } => token_uses.push((token_id, ts)),
@@ -463,35 +510,76 @@ impl WriterTask {
                         ts,
                         expires,
                     });
-                    after.push(AfterCommit::Issued(done));
+                    steps.push(Step::Issued(done));
                 }
             }
         }
 
         let writes = Writes {
-            rows: &rows,
             logins: &logins,
             token_uses: &token_uses,
             issued: &issued,
         };
-        self.commit_with_retry(&writes).await;
-        for (key, value) in pending {
-            self.dedup.insert(key, value);
-        }
+        let base = self.commit_with_retry(&mut steps, &writes).await;
+        self.after_commit(steps, base).await;
+    }
 
-        let mut deliveries = Vec::new();
-        let mut targeted = Vec::new();
+    /// Acknowledge and deliver a committed batch whose messages are numbered from `base`.
+    async fn after_commit(&mut self, steps: Vec<Step>, base: i64) {
+        // The id and time of each step that stored a message (retries in the
+        // same batch are acknowledged with them).
+        let mut ids: Vec<Option<(i64, UnixMillis)>> = Vec::with_capacity(steps.len());
+        let mut next = base;
+        for step in &steps {
+            ids.push(match step {
+                Step::Chat { dup: None, ts, .. } | Step::Announcement { ts, .. } => {
+                    next += 1;
+                    Some((next - 1, *ts))
+                }
+                _ => None,
+            });
+        }
+        let mut events = Vec::new();
         // Acks per connection, coalesced into one outbox item each.
         let mut acks: HashMap<u64, (i64, Outbox, BytesMut)> = HashMap::new();
-        for step in after {
+        for (i, step) in steps.into_iter().enumerate() {
             match step {
-                AfterCommit::Ack {
+                Step::Chat {
                     uid,
-                    ack,
+                    to,
+                    name,
                     client_id,
-                    id,
+                    text,
                     ts,
+                    ack,
+                    dup,
                 } => {
+                    let original = match dup {
+                        None => ids[i],
+                        Some(Dup::Stored(id, ts)) => Some((id, ts)),
+                        Some(Dup::InBatch(j)) => ids.get(j).copied().flatten(),
+                    };
+                    // Every stored step has an id; the fallback is never used.
+                    let (id, ts) = original.unwrap_or((0, ts));
+                    if dup.is_none() {
+                        self.dedup.insert((uid, client_id.clone()), (id, ts));
+                        let frame = encode_event(&ServerMessage::Message(ChatMessage {
+                            id,
+                            ts,
+                            kind: MessageKind::Message,
+                            from: name.to_string(),
+                            text,
+                            to: to.target,
+                        }));
+                        events.push(Event {
+                            delivery: Delivery {
+                                frame,
+                                message_id: Some(id),
+                                except: to.recipients.is_none().then_some(uid),
+                            },
+                            to: to.recipients,
+                        });
+                    }
                     let entry = acks
                         .entry(ack.session_id)
                         .or_insert_with(|| (uid, ack.outbox, BytesMut::new()));
@@ -505,12 +593,21 @@ impl WriterTask {
                         error!(error = %e, "could not encode an ack");
                     }
                 }
-                AfterCommit::Deliver(d) => deliveries.push(d),
-                AfterCommit::DeliverTo(uids, frame) => targeted.push((uids, frame)),
-                AfterCommit::Announced { done, id } => {
+                Step::Announcement { text, ts, done } => {
+                    let id = ids[i].map_or(0, |(id, _)| id);
+                    let frame =
+                        encode_event(&ServerMessage::Announcement(Announcement { id, ts, text }));
+                    events.push(Event {
+                        delivery: Delivery {
+                            frame,
+                            message_id: Some(id),
+                            except: None,
+                        },
+                        to: None,
+                    });
                     let _ = done.send(Ok(id));
                 }
-                AfterCommit::Issued(done) => {
+                Step::Issued(done) => {
                     let _ = done.send(());
                 }
             }
@@ -520,6 +617,26 @@ impl WriterTask {
                 // The sender does not read its replies: drop that connection
                 // (its retry after reconnecting is acknowledged from `dedup`).
                 self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
+            }
+        }
+        if let Some(sequencer) = &self.cluster {
+            if next > base {
+                sequencer
+                    .committed(Committed {
+                        first: base,
+                        last: next - 1,
+                        events,
+                    })
+                    .await;
+            }
+            return;
+        }
+        let mut deliveries = Vec::new();
+        let mut targeted = Vec::new();
+        for e in events {
+            match e.to {
+                None => deliveries.push(e.delivery),
+                Some(uids) => targeted.push((uids, e.delivery.frame)),
             }
         }
         // Hand events to the hub in slices, so one large batch never fills a
@@ -538,21 +655,27 @@ impl WriterTask {
         }
     }
 
-    fn take_id(&mut self) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
     /// Commit one batch, retrying with capped backoff until the database takes
-    /// it: records that entered the queue are never dropped.
-    async fn commit_with_retry(&self, writes: &Writes<'_>) {
+    /// it: records that entered the queue are never dropped. Returns the id of its
+    /// first message.
+    async fn commit_with_retry(&mut self, steps: &mut [Step], writes: &Writes<'_>) -> i64 {
         let mut delay = Duration::from_millis(50);
         loop {
-            match self.commit(writes).await {
-                Ok(()) => return,
+            let attempt = match &self.cluster {
+                None => {
+                    let base = self.next_id;
+                    self.commit(&rows(steps, base), writes).await.map(|()| base)
+                }
+                Some(_) => self.commit_in_turn(steps, writes).await,
+            };
+            match attempt {
+                Ok(base) => {
+                    let stored = steps.iter().filter(|s| s.stores()).count();
+                    self.next_id = base + i64::try_from(stored).unwrap_or(0);
+                    return base;
+                }
                 Err(e) => {
-                    error!(error = %e, retry_in = ?delay, rows = writes.rows.len(), "storing a batch failed");
+                    error!(error = %e, retry_in = ?delay, records = steps.len(), "storing a batch failed");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
@@ -560,36 +683,105 @@ impl WriterTask {
         }
     }
 
-    async fn commit(&self, w: &Writes<'_>) -> Result<(), DbErr> {
-        if w.rows.is_empty()
-            && w.logins.is_empty()
-            && w.token_uses.is_empty()
-            && w.issued.is_empty()
-        {
+    async fn commit(&self, rows: &[history::NewChatRow], w: &Writes<'_>) -> Result<(), DbErr> {
+        if rows.is_empty() && w.is_empty() {
             return Ok(());
         }
-        if w.logins.is_empty()
-            && w.token_uses.is_empty()
-            && w.issued.is_empty()
-            && history::fits_one_insert(w.rows)
-        {
+        if w.is_empty() && history::fits_one_insert(rows) {
             // One statement is atomic by itself: no BEGIN and COMMIT round trips.
-            return history::insert_rows(&self.db, w.rows).await;
+            return history::insert_rows(&self.db, rows).await;
         }
         let txn = self.db.begin().await?;
-        history::insert_rows(&txn, w.rows).await?;
-        for (uid, address, ts) in w.logins {
-            accounts::record_login(&txn, *uid, address, *ts).await?;
-        }
-        for (token_id, ts) in w.token_uses {
-            tokens::touch(&txn, *token_id, *ts).await?;
-        }
-        for t in w.issued {
-            tokens::insert_token(&txn, t.uid, &t.hash, t.ts, t.expires).await?;
-            tokens::prune(&txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
-        }
+        history::insert_rows(&txn, rows).await?;
+        write_others(&txn, w).await?;
         txn.commit().await
     }
+
+    /// A cluster node's commit: under the store lock, number the messages after the
+    /// highest stored id and recognise messages retried through another node.
+    async fn commit_in_turn(&self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
+        if !steps.iter().any(Step::stores) {
+            self.commit(&[], w).await?;
+            return Ok(self.next_id);
+        }
+        let txn = self.db.begin().await?;
+        store_lock::take(&txn).await?;
+        let base = history::max_id(&txn).await? + 1;
+        let keys: Vec<(i64, String)> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Chat {
+                    uid,
+                    client_id,
+                    dup: None,
+                    ..
+                } => Some((*uid, client_id.clone())),
+                _ => None,
+            })
+            .collect();
+        let window = i64::try_from(DEDUP_CAPACITY).unwrap_or(i64::MAX);
+        let found = history::stored_client_ids(&txn, &keys, base - 1 - window).await?;
+        if !found.is_empty() {
+            let found: HashMap<(i64, String), (i64, UnixMillis)> = found
+                .into_iter()
+                .map(|(uid, client_id, id, ts)| ((uid, client_id), (id, ts)))
+                .collect();
+            for step in steps.iter_mut() {
+                if let Step::Chat {
+                    uid,
+                    client_id,
+                    dup: dup @ None,
+                    ..
+                } = step
+                    && let Some(&(id, ts)) = found.get(&(*uid, client_id.clone()))
+                {
+                    debug!(uid, %client_id, "message retried through another node; acknowledging the original");
+                    *dup = Some(Dup::Stored(id, ts));
+                }
+            }
+            // Retries later in the batch point at the step now known as stored.
+            let stored: Vec<Option<Dup>> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Chat {
+                        dup: Some(d @ Dup::Stored(..)),
+                        ..
+                    } => Some(*d),
+                    _ => None,
+                })
+                .collect();
+            for step in steps.iter_mut() {
+                if let Step::Chat {
+                    dup: Some(dup @ Dup::InBatch(_)),
+                    ..
+                } = step
+                    && let Dup::InBatch(j) = *dup
+                    && let Some(Some(original)) = stored.get(j)
+                {
+                    *dup = *original;
+                }
+            }
+        }
+        history::insert_rows(&txn, &rows(steps, base)).await?;
+        write_others(&txn, w).await?;
+        txn.commit().await?;
+        Ok(base)
+    }
+}
+
+/// The batch's writes other than messages, inside its transaction.
+async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Result<(), DbErr> {
+    for (uid, address, ts) in w.logins {
+        accounts::record_login(txn, *uid, address, *ts).await?;
+    }
+    for (token_id, ts) in w.token_uses {
+        tokens::touch(txn, *token_id, *ts).await?;
+    }
+    for t in w.issued {
+        tokens::insert_token(txn, t.uid, &t.hash, t.ts, t.expires).await?;
+        tokens::prune(txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
+    }
+    Ok(())
 }
 
 /// Cut deliveries, in order, into slices of about `max_bytes` of frames each

@@ -303,6 +303,34 @@ pub async fn page(
             .order_by_asc(chat_history::Column::Id),
     };
     // One extra row tells whether there is more beyond the page.
+    let mut page = stored(db, query.limit(limit.saturating_add(1))).await?;
+    let has_more = page.len() as u64 > limit;
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    if !matches!(cursor, Cursor::After(_)) {
+        page.reverse();
+    }
+    Ok((page, has_more))
+}
+
+/// The stored messages with ids `from..to`, in id order: a cluster node reads back a
+/// batch of messages that did not reach it.
+pub async fn id_range(
+    db: &impl ConnectionTrait,
+    from: i64,
+    to: i64,
+) -> Result<Vec<StoredMessage>, DbErr> {
+    let query = chat_history::Entity::find()
+        .filter(chat_history::Column::Id.gte(from))
+        .filter(chat_history::Column::Id.lt(to))
+        .order_by_asc(chat_history::Column::Id);
+    stored(db, query).await
+}
+
+/// The rows `query` selects, with their senders' names.
+async fn stored(
+    db: &impl ConnectionTrait,
+    query: Select<chat_history::Entity>,
+) -> Result<Vec<StoredMessage>, DbErr> {
     type Row = (i64, i64, i16, Option<String>, String, Option<i64>, i16, i64);
     let rows: Vec<Row> = query
         .select_only()
@@ -315,14 +343,11 @@ pub async fn page(
         .column(chat_history::Column::TargetKind)
         .column(chat_history::Column::TargetId)
         .left_join(base_info::Entity)
-        .limit(limit.saturating_add(1))
         .into_tuple()
         .all(db)
         .await?;
-    let has_more = rows.len() as u64 > limit;
-    let mut page: Vec<StoredMessage> = rows
+    Ok(rows
         .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .map(
             |(id, send_time, level, sender, text, uid, target_kind, target_id)| StoredMessage {
                 id,
@@ -335,11 +360,7 @@ pub async fn page(
                 target_id,
             },
         )
-        .collect();
-    if !matches!(cursor, Cursor::After(_)) {
-        page.reverse();
-    }
-    Ok((page, has_more))
+        .collect())
 }
 
 /// The newest messages that carry both a sender and a client message id, newest first, as
@@ -362,6 +383,40 @@ pub async fn recent_client_ids(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// Which of these (sender, client message id) pairs are stored among the messages with
+/// ids above `above`, as `(uid, client_msg_id, id, send_time)`: a message retried
+/// through another node of a cluster is recognised here (the `(uid, id)` index keeps
+/// the search to the senders' recent messages).
+pub async fn stored_client_ids(
+    db: &impl ConnectionTrait,
+    keys: &[(i64, String)],
+    above: i64,
+) -> Result<Vec<(i64, String, i64, i64)>, DbErr> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut uids: Vec<i64> = keys.iter().map(|(u, _)| *u).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    let rows: Vec<(i64, String, i64, i64)> = chat_history::Entity::find()
+        .select_only()
+        .column(chat_history::Column::Uid)
+        .column(chat_history::Column::ClientMsgId)
+        .column(chat_history::Column::Id)
+        .column(chat_history::Column::SendTime)
+        .filter(chat_history::Column::Uid.is_in(uids))
+        .filter(chat_history::Column::Id.gt(above))
+        .filter(chat_history::Column::ClientMsgId.is_in(keys.iter().map(|(_, c)| c.clone())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let wanted: std::collections::HashSet<&(i64, String)> = keys.iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|(u, c, _, _)| wanted.contains(&(*u, c.clone())))
+        .collect())
 }
 
 /// Number of main-room messages, for tests and diagnostics.

@@ -21,6 +21,7 @@ pub mod games;
 pub mod groups;
 pub mod history;
 pub mod reads;
+pub mod store_lock;
 pub mod tokens;
 
 use std::path::Path;

@@ -19,6 +19,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+use crate::cluster::games::Router;
 use crate::hub::{Delivery, Hub};
 use crate::outbox::encode_event;
 use crate::time::now_ms;
@@ -28,7 +29,7 @@ use table::{Answer, Effect, Player, Table, Times};
 const QUEUE: usize = 1024;
 
 /// A game request from a session.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Request {
     /// `game_invite`.
     Invite,
@@ -66,9 +67,13 @@ enum Command {
 }
 
 /// Handle to the game task. Cheap to clone.
+///
+/// In a cluster, requests go to the node that owns the cluster's game table
+/// ([`crate::cluster::games`]), which may be this one.
 #[derive(Clone, Debug)]
 pub struct Games {
     tx: mpsc::Sender<Command>,
+    router: Option<Arc<Router>>,
 }
 
 /// The refusal sent when the game task has stopped (only during shutdown).
@@ -102,17 +107,39 @@ impl Games {
             db: Arc::new(db),
         };
         tokio::spawn(task.run(rx));
-        Self { tx }
+        Self { tx, router: None }
+    }
+
+    /// The same task, reached through the cluster's owner of the game table.
+    pub fn routed(&self, router: Arc<Router>) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            router: Some(router),
+        }
+    }
+
+    /// The node that decides game requests, when it is not this one.
+    async fn owner(&self) -> Option<(&Router, String)> {
+        let router = self.router.as_deref()?;
+        router.owner().await.map(|owner| (router, owner))
     }
 
     /// Carry out a game request for `uid` (named `name`); the answer is the game
     /// after it, for the `game_state` reply.
     pub async fn request(&self, uid: i64, name: &str, request: Request) -> Answer {
-        let (reply, rx) = oneshot::channel();
         let who = Player {
             uid,
             name: name.to_owned(),
         };
+        if let Some((router, owner)) = self.owner().await {
+            return router.request(owner, who, request).await;
+        }
+        self.request_here(who, request).await
+    }
+
+    /// Carry out a request on this node's own table.
+    pub async fn request_here(&self, who: Player, request: Request) -> Answer {
+        let (reply, rx) = oneshot::channel();
         let cmd = Command::Request {
             who,
             request,
@@ -124,6 +151,14 @@ impl Games {
 
     /// Open invitations and games in play, oldest first.
     pub async fn list(&self) -> Result<Vec<GameView>, (ErrorCode, String)> {
+        if let Some((router, owner)) = self.owner().await {
+            return router.list(owner).await;
+        }
+        self.list_here().await
+    }
+
+    /// This node's own table's games.
+    pub async fn list_here(&self) -> Result<Vec<GameView>, (ErrorCode, String)> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::List { reply })
@@ -135,11 +170,36 @@ impl Games {
     /// A session of `uid` logged in (before it joins the hub, so that a "left" of
     /// the session it replaces arrives later and is seen to be stale).
     pub async fn online(&self, uid: i64, session_id: u64) {
+        if let Some((router, owner)) = self.owner().await {
+            return router.presence(owner, uid, session_id, true).await;
+        }
+        self.online_here(uid, session_id).await;
+    }
+
+    /// [`Games::online`] on this node's own table.
+    pub async fn online_here(&self, uid: i64, session_id: u64) {
         let _ = self.tx.send(Command::Online { uid, session_id }).await;
     }
 
     /// Session `session_id` of `uid` ended. Usable from `Drop`: never waits.
     pub fn offline_soon(&self, uid: i64, session_id: u64) {
+        if self.router.is_some()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let games = self.clone();
+            rt.spawn(async move {
+                match games.owner().await {
+                    Some((router, owner)) => router.presence(owner, uid, session_id, false).await,
+                    None => games.offline_here(uid, session_id),
+                }
+            });
+            return;
+        }
+        self.offline_here(uid, session_id);
+    }
+
+    /// [`Games::offline_soon`] on this node's own table.
+    pub fn offline_here(&self, uid: i64, session_id: u64) {
         let cmd = Command::Offline { uid, session_id };
         if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd)
             && let Ok(rt) = tokio::runtime::Handle::try_current()

@@ -26,7 +26,7 @@ pub struct Times {
 }
 
 /// A user as the table knows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Player {
     /// Account id.
     pub uid: i64,

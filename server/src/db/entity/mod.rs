@@ -11,3 +11,4 @@ pub mod group_info;
 pub mod group_user_relation;
 pub mod read_position;
 pub mod session_token;
+pub mod store_lock;

@@ -1,0 +1,287 @@
+//! The game table of a cluster: one node owns it, the others forward to it.
+//!
+//! "The first accept wins" holds on one node because one task decides every
+//! game request in turn. A cluster keeps that rule by having one such task for
+//! everyone: the owner is the oldest live node (earliest start, then lowest
+//! id), which every node works out alike from the heartbeats; a node that just
+//! started waits two heartbeats to hear of the others before it decides. The
+//! owner sends game events through its hub, which reaches every node. If the
+//! owner dies, the next oldest takes over with an empty table: the games in
+//! play then are lost (docs/ARCHITECTURE.md).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::UnixMillis;
+use chatroom_shared::message::GameView;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::bus::Bus;
+use super::wire::Body;
+use crate::games::table::{Answer, Player};
+use crate::games::{Games, Request};
+use crate::hub::Hub;
+
+/// How long a node waits for the owner's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Game traffic between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum GameMessage {
+    /// A user's game request, for the owner.
+    Request {
+        /// Matches the answer to the question.
+        id: u64,
+        /// The owner.
+        to: String,
+        /// Who asks.
+        who: Player,
+        /// What.
+        request: Request,
+    },
+    /// The open invitations and games, please.
+    List {
+        /// Matches the answer.
+        id: u64,
+        /// The owner.
+        to: String,
+    },
+    /// The owner's answer to a request.
+    Answer {
+        /// The question's id.
+        id: u64,
+        /// The node that asked.
+        to: String,
+        /// The answer.
+        answer: Answer,
+    },
+    /// The owner's answer to a list.
+    Listed {
+        /// The question's id.
+        id: u64,
+        /// The node that asked.
+        to: String,
+        /// The games.
+        games: Vec<GameView>,
+    },
+    /// A session logged in or ended (a player's reconnect grace).
+    Presence {
+        /// The owner.
+        to: String,
+        /// Account id.
+        uid: i64,
+        /// The session (unique across the cluster).
+        session: u64,
+        /// Logged in (true) or ended.
+        online: bool,
+    },
+}
+
+enum Waiting {
+    Answer(oneshot::Sender<Answer>),
+    List(oneshot::Sender<Vec<GameView>>),
+}
+
+/// This node's side of the cluster's game table: who owns it, and the questions
+/// waiting for its answers.
+pub struct Router {
+    node: String,
+    started: UnixMillis,
+    /// No decision about the owner before this: the node must hear of the others first.
+    settled_at: Instant,
+    bus: Bus,
+    hub: Hub,
+    next_id: AtomicU64,
+    waiting: Mutex<HashMap<u64, Waiting>>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("node", &self.node).finish()
+    }
+}
+
+fn unavailable() -> (ErrorCode, String) {
+    (
+        ErrorCode::ServerBusy,
+        "the game service did not answer; try again".to_owned(),
+    )
+}
+
+impl Router {
+    /// A router for node `node`, started at `started`, hearing of the others within
+    /// `heartbeat`.
+    pub fn new(
+        node: String,
+        started: UnixMillis,
+        heartbeat: Duration,
+        bus: Bus,
+        hub: Hub,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            node,
+            started,
+            settled_at: Instant::now() + heartbeat * 2,
+            bus,
+            hub,
+            next_id: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The node that owns the game table now; `None` when it is this one.
+    pub async fn owner(&self) -> Option<String> {
+        tokio::time::sleep_until(self.settled_at).await;
+        let nodes = self.hub.nodes().await.unwrap_or_default();
+        let oldest = nodes
+            .into_iter()
+            .chain(std::iter::once((self.node.clone(), self.started)))
+            .min_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)))?;
+        (oldest.0 != self.node).then_some(oldest.0)
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waiting>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Ask the owner to carry out a request.
+    pub async fn request(&self, owner: String, who: Player, request: Request) -> Answer {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.waiting().insert(id, Waiting::Answer(tx));
+        self.bus
+            .send(Body::Game(GameMessage::Request {
+                id,
+                to: owner,
+                who,
+                request,
+            }))
+            .await;
+        let answer = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
+        self.waiting().remove(&id);
+        match answer {
+            Ok(Ok(answer)) => answer,
+            _ => Err(unavailable()),
+        }
+    }
+
+    /// Ask the owner for its games.
+    pub async fn list(&self, owner: String) -> Result<Vec<GameView>, (ErrorCode, String)> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.waiting().insert(id, Waiting::List(tx));
+        self.bus
+            .send(Body::Game(GameMessage::List { id, to: owner }))
+            .await;
+        let games = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
+        self.waiting().remove(&id);
+        match games {
+            Ok(Ok(games)) => Ok(games),
+            _ => Err(unavailable()),
+        }
+    }
+
+    /// Tell the owner a session logged in or ended.
+    pub async fn presence(&self, owner: String, uid: i64, session: u64, online: bool) {
+        self.bus
+            .send(Body::Game(GameMessage::Presence {
+                to: owner,
+                uid,
+                session,
+                online,
+            }))
+            .await;
+    }
+}
+
+/// Where game traffic from the other nodes arrives.
+#[derive(Clone, Debug)]
+pub struct Inbox {
+    router: Arc<Router>,
+    /// This node's own game table.
+    local: Games,
+}
+
+impl Inbox {
+    /// The inbox of `router`'s node, whose own table is `local`.
+    pub fn new(router: Arc<Router>, local: Games) -> Self {
+        Self { router, local }
+    }
+
+    /// One message from node `from`.
+    pub async fn receive(&self, from: String, message: GameMessage) {
+        let node = &self.router.node;
+        match message {
+            GameMessage::Request {
+                id,
+                to,
+                who,
+                request,
+            } if &to == node => {
+                let local = self.local.clone();
+                let bus = self.router.bus.clone();
+                // Answered beside the receiver, which must not wait for the game task.
+                tokio::spawn(async move {
+                    let answer = local.request_here(who, request).await;
+                    bus.send(Body::Game(GameMessage::Answer {
+                        id,
+                        to: from,
+                        answer,
+                    }))
+                    .await;
+                });
+            }
+            GameMessage::List { id, to } if &to == node => {
+                let local = self.local.clone();
+                let bus = self.router.bus.clone();
+                tokio::spawn(async move {
+                    let games = local.list_here().await.unwrap_or_default();
+                    bus.send(Body::Game(GameMessage::Listed {
+                        id,
+                        to: from,
+                        games,
+                    }))
+                    .await;
+                });
+            }
+            GameMessage::Presence {
+                to,
+                uid,
+                session,
+                online,
+            } if &to == node => {
+                if online {
+                    self.local.online_here(uid, session).await;
+                } else {
+                    self.local.offline_here(uid, session);
+                }
+            }
+            GameMessage::Answer { id, to, answer } if &to == node => {
+                match self.router.waiting().remove(&id) {
+                    Some(Waiting::Answer(tx)) => {
+                        let _ = tx.send(answer);
+                    }
+                    _ => debug!(id, "late game answer dropped"),
+                }
+            }
+            GameMessage::Listed { id, to, games } if &to == node => {
+                match self.router.waiting().remove(&id) {
+                    Some(Waiting::List(tx)) => {
+                        let _ = tx.send(games);
+                    }
+                    _ => debug!(id, "late game list dropped"),
+                }
+            }
+            // Addressed to another node (every node hears everything).
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! What server nodes say to each other over NATS: one JSON envelope per NATS
+//! message, naming the node it comes from.
+//!
+//! Events for clients travel as the very frames the origin encoded (their JSON
+//! carried raw, not parsed into protocol types and encoded again), so every
+//! node sends its sessions byte-identical events.
+
+use std::net::SocketAddr;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use chatroom_shared::UnixMillis;
+use chatroom_shared::message::{Kicked, LeaveReason};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::outbox::Delivery;
+
+/// One NATS message between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The node that sent it (nodes ignore their own messages).
+    pub from: String,
+    /// What it says.
+    pub body: Body,
+}
+
+/// A session somewhere in the cluster: which node, which connection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SessionKey {
+    /// The node holding the connection.
+    pub node: String,
+    /// The connection's id on that node.
+    pub session: u64,
+}
+
+/// A user logged in on another node, as presence needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteUser {
+    /// Account id.
+    pub uid: i64,
+    /// Display name.
+    pub name: String,
+    /// Peer address (for the admin's `/users`).
+    pub addr: SocketAddr,
+    /// Login time.
+    pub since: UnixMillis,
+    /// The connection's id on its node.
+    pub session: u64,
+}
+
+/// One event for clients, as it crosses between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WireEvent {
+    /// The frame's JSON (without its length prefix).
+    pub frame: Box<RawValue>,
+    /// The stored message id, when the event is a stored message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<i64>,
+    /// Leave out this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub except: Option<i64>,
+    /// Only these accounts (group and direct messages); `None`: everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<i64>>,
+}
+
+/// Records one node committed in one batch, with ids `first..=last` and no
+/// gap (batches commit one at a time across the cluster: see `store`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredBatch {
+    /// The lowest message id of the batch.
+    pub first: i64,
+    /// The highest.
+    pub last: i64,
+    /// Its events, in id order.
+    pub events: Vec<WireEvent>,
+}
+
+/// What a node says.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Body {
+    /// Stored messages, to be delivered in id order on every node.
+    Stored(StoredBatch),
+    /// Events that are not stored (file shares, game invitations): deliver now.
+    Publish(Vec<WireEvent>),
+    /// One event for these accounts only, wherever they are.
+    SendTo {
+        /// The accounts.
+        uids: Vec<i64>,
+        /// The frame's JSON.
+        frame: Box<RawValue>,
+    },
+    /// A user logged in on the sending node.
+    Join {
+        /// The sender's presence version after this change.
+        version: u64,
+        /// Who.
+        user: RemoteUser,
+        /// The session this login takes over, when the node knew of one.
+        replaces: Option<SessionKey>,
+    },
+    /// A user's session on the sending node ended.
+    Leave {
+        /// The sender's presence version after this change.
+        version: u64,
+        /// Account id.
+        uid: i64,
+        /// Which connection.
+        session: u64,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// The sending node is alive.
+    Heartbeat {
+        /// Its presence version.
+        version: u64,
+        /// When it started (the oldest live node runs the games).
+        started: UnixMillis,
+    },
+    /// Ask a node for its whole presence table.
+    SnapshotRequest {
+        /// The node asked.
+        node: String,
+    },
+    /// A node's whole presence table.
+    Snapshot {
+        /// Its presence version.
+        version: u64,
+        /// When it started.
+        started: UnixMillis,
+        /// Everyone logged in on it.
+        users: Vec<RemoteUser>,
+    },
+    /// Game requests to the node that owns the game table, and its answers.
+    Game(super::games::GameMessage),
+    /// The administrator of some node disconnects this account.
+    Kick {
+        /// Account id.
+        uid: i64,
+        /// What the user is told.
+        kicked: Kicked,
+    },
+}
+
+/// A frame's JSON, for the wire. `None` for a frame that is not JSON (never
+/// made by this server; such an event is not forwarded).
+pub fn raw(frame: &Bytes) -> Option<Box<RawValue>> {
+    let json = frame.get(chatroom_shared::codec::HEADER_LEN..)?;
+    serde_json::from_slice(json).ok()
+}
+
+/// The frame clients are sent for JSON received from another node.
+pub fn frame(raw: &RawValue) -> Bytes {
+    let json = raw.get().as_bytes();
+    let mut buf = BytesMut::with_capacity(chatroom_shared::codec::HEADER_LEN + json.len());
+    buf.put_u32(u32::try_from(json.len()).unwrap_or(u32::MAX));
+    buf.put_slice(json);
+    buf.freeze()
+}
+
+impl WireEvent {
+    /// A delivery for the wire; `None` when its frame is not JSON.
+    pub fn from_delivery(d: &Delivery, to: Option<Vec<i64>>) -> Option<Self> {
+        Some(Self {
+            frame: raw(&d.frame)?,
+            message_id: d.message_id,
+            except: d.except,
+            to,
+        })
+    }
+
+    /// Back to a delivery (and its recipients) on the receiving node.
+    pub fn into_delivery(self) -> (Delivery, Option<Vec<i64>>) {
+        (
+            Delivery {
+                frame: frame(&self.frame),
+                message_id: self.message_id,
+                except: self.except,
+            },
+            self.to,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chatroom_shared::message::{ServerMessage, UserJoined};
+
+    use super::*;
+    use crate::outbox::encode_event;
+
+    #[test]
+    fn a_frame_crosses_the_wire_byte_for_byte() {
+        let original = encode_event(&ServerMessage::UserJoined(UserJoined {
+            name: "zoë \"quoted\" \u{1F600}".into(),
+            ts: 42,
+        }));
+        let d = Delivery {
+            frame: original.clone(),
+            message_id: Some(7),
+            except: Some(3),
+        };
+        let env = Envelope {
+            from: "n1".into(),
+            body: Body::Publish(vec![
+                WireEvent::from_delivery(&d, Some(vec![1, 2])).unwrap(),
+            ]),
+        };
+        let json = serde_json::to_vec(&env).unwrap();
+        let back: Envelope = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back.from, "n1");
+        let Body::Publish(mut events) = back.body else {
+            panic!("not a publish")
+        };
+        let (d, to) = events.remove(0).into_delivery();
+        assert_eq!(d.frame, original);
+        assert_eq!(
+            (d.message_id, d.except, to),
+            (Some(7), Some(3), Some(vec![1, 2]))
+        );
+    }
+
+    #[test]
+    fn a_frame_that_is_not_json_is_not_forwarded() {
+        assert!(raw(&Bytes::from_static(b"\0\0\0\x02{x")).is_none());
+        assert!(raw(&Bytes::from_static(b"\0\0")).is_none());
+    }
+}
