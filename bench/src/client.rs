@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use bytes::BytesMut;
 use chatroom_shared::message::{
-    ClientMessage, FileInfo, Hello, Login, Register, Request, ServerMessage, Transfer,
+    ClientMessage, FileInfo, Hello, Login, LoginOk, Register, Request, ServerMessage, Transfer,
 };
 use chatroom_shared::{Decoded, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
 use futures_util::StreamExt;
@@ -71,6 +71,12 @@ pub struct Control {
 impl Control {
     /// Connect, register `name` and log in.
     pub async fn user(addr: SocketAddr, name: &str) -> anyhow::Result<Self> {
+        Ok(Self::login(addr, name).await?.0)
+    }
+
+    /// Like [`Control::user`], also returning the `login_ok` (its online list
+    /// tells whether the nodes of a cluster see each other's users).
+    pub async fn login(addr: SocketAddr, name: &str) -> anyhow::Result<(Self, LoginOk)> {
         let (reader, writer) = open(addr).await?;
         let mut c = Self {
             reader,
@@ -94,7 +100,7 @@ impl Control {
             }))
             .await?
         {
-            ServerMessage::LoginOk(_) => Ok(c),
+            ServerMessage::LoginOk(ok) => Ok((c, ok)),
             other => bail!("login {name}: {other:?}"),
         }
     }

@@ -87,12 +87,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .context("measuring the raw fan-out limit")?,
         )
     };
-    let target = args.server.target()?;
+    let mut target = args.server.target().await?;
 
     let shared = Shared::new();
     let login_start = Instant::now();
     let mut crowd = Crowd::gather(
-        target.addr,
+        &target.addrs,
         &load::name_prefix("f"),
         args.clients,
         args.senders,
@@ -105,7 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Let the presence events of the last logins reach everyone first.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let cpu = CpuWindow::start(target.pid);
+    let cpu = CpuWindow::start(&target.pids);
     let start = Instant::now();
     let until = start + seconds;
     let k = args.senders as f64;
@@ -130,7 +130,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 >= shared.acked.load(Ordering::Relaxed) * receivers
     })
     .await;
-    let memory = target.pid.and_then(proc_stats::memory);
+    let memory = target.memory();
+    let peaks_per_node = target
+        .memory_per_node()
+        .map(|m| m.iter().map(|m| m.peak_kib).collect::<Vec<_>>());
+    let exited = target.exited();
     let mut acks = report::latency()?;
     for s in &crowd.senders {
         acks.add(s.outstanding.take_acks()?)?;
@@ -143,13 +147,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let expected = acked * receivers;
     let lost = expected as i64 - totals.messages as i64;
     let deliveries_per_s = delivered_in_window as f64 / secs;
-    let pct_of_limit = limit.map(|l| 100.0 * deliveries_per_s / l.deliveries_per_s);
+    let pct_of_limit = limit
+        .as_ref()
+        .map(|l| 100.0 * deliveries_per_s / l.deliveries_per_s);
     let latency = Summary::of(&totals.latency);
     let ack_latency = Summary::of(&acks);
     let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
     let report = json!({
         "scenario": "fanout",
         "mode": if args.rate.is_some() { "rate" } else { "flat" },
+        "nodes": target.addrs.len(),
         "clients": args.clients,
         "senders": args.senders,
         "window": args.rate.is_none().then_some(args.window),
@@ -174,6 +181,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "server_cpu_s": cpu.server_s,
         "server_peak_rss_kib": memory.map(|m| m.peak_kib),
         "server_rss_kib": memory.map(|m| m.now_kib),
+        "server_peak_rss_kib_per_node": peaks_per_node,
+        "servers_exited": exited,
         "bench_cpu_s": cpu.bench_s,
         "bench_peak_rss_kib": proc_stats::memory(std::process::id()).map(|m| m.peak_kib),
         "cpu": cpu.json(),
@@ -204,11 +213,12 @@ fn print_table(
         None => format!("flat out, window {}", args.window),
     };
     println!(
-        "fanout: {} clients in the main room, {} senders, {mode}, {:.1} s (logins took {:.1} s)",
+        "fanout: {} clients in the main room, {} senders, {mode}, {:.1} s (logins took {:.1} s){}",
         args.clients,
         args.senders,
         f("seconds"),
-        f("login_s")
+        f("login_s"),
+        report::nodes_text(u("nodes") as usize)
     );
     if let Some(l) = limit {
         println!(
@@ -247,9 +257,17 @@ fn print_table(
     if let Some(e) = r["first_error"].as_str() {
         println!("  first error: {e}");
     }
+    if let Some(gone) = r["servers_exited"].as_array().filter(|g| !g.is_empty()) {
+        println!("  servers that exited during the run: {gone:?}");
+    }
     let rss = r["server_peak_rss_kib"]
         .as_u64()
         .map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
-    println!("  {}; server peak RSS {rss}", cpu.line());
+    let peaks: Vec<u64> = r["server_peak_rss_kib_per_node"]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+        .unwrap_or_default();
+    let per_node = report::per_node_rss(&peaks);
+    println!("  {}; server peak RSS {rss}{per_node}", cpu.line());
     println!("  saturated: {}", cpu.verdict());
 }

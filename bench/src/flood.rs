@@ -88,10 +88,12 @@ async fn flood(addr: SocketAddr, name: String, rate: u32, stop: CancellationToke
 
 /// Run the scenario and print its figures.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    args.server.one_node()?;
     // A started server keeps its default request limit (the point of the scenario).
     let target = args
         .server
-        .target_with(&["--bcrypt-cost", "4", "--request-rate", "20"])?;
+        .target_with(&["--bcrypt-cost", "4", "--request-rate", "20"])
+        .await?;
     let addr = target.addr;
     let tag = std::process::id().to_string();
     let every = Duration::from_millis(args.chat_interval_ms);

@@ -46,7 +46,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     // Before the server starts, so it inherits the limit.
     let fds = crowd::raise_fd_limit(args.connections);
-    let target = args.server.target()?;
+    args.server.one_node()?;
+    let target = args.server.target().await?;
     let addr = target.addr;
     let rss = |pid: Option<u32>| pid.and_then(proc_stats::memory);
     let fresh = rss(target.pid);

@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// The measured limit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limit {
     /// Receiving sockets.
     pub clients: usize,
@@ -119,7 +119,7 @@ pub async fn measure(
         stop.clone(),
     ));
     tokio::time::sleep(warmup).await;
-    let cpu = CpuWindow::start(None);
+    let cpu = CpuWindow::start(&[]);
     let (start, before) = (Instant::now(), received.load(Ordering::Relaxed));
     tokio::time::sleep(duration).await;
     let (took, after) = (start.elapsed(), received.load(Ordering::Relaxed));

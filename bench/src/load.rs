@@ -183,11 +183,12 @@ pub struct Totals {
 }
 
 impl Crowd {
-    /// Log in `clients` users named `<prefix><i>`, `parallel` at a time; the
-    /// first `senders` of them become senders. Every client starts reading as
-    /// soon as it is logged in.
+    /// Log in `clients` users named `<prefix><i>`, `parallel` at a time, client
+    /// `i` on `addrs[i % addrs.len()]` (round-robin over the nodes of a
+    /// cluster, senders and receivers alike); the first `senders` of them
+    /// become senders. Every client starts reading as soon as it is logged in.
     pub async fn gather(
-        addr: SocketAddr,
+        addrs: &[SocketAddr],
         prefix: &str,
         clients: usize,
         senders: usize,
@@ -196,7 +197,9 @@ impl Crowd {
     ) -> anyhow::Result<Self> {
         let gate = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
         let mut logins = JoinSet::new();
+        anyhow::ensure!(!addrs.is_empty(), "no server address");
         for i in 0..clients {
+            let addr = addrs[i % addrs.len()];
             let gate = Arc::clone(&gate);
             let name = format!("{prefix}{i}");
             logins.spawn(async move {

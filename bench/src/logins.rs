@@ -51,7 +51,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let fds = crowd::raise_fd_limit(args.logins);
     let cost = args.bcrypt_cost.to_string();
-    let target = args.server.target_with(&["--bcrypt-cost", &cost])?;
+    args.server.one_node()?;
+    let target = args.server.target_with(&["--bcrypt-cost", &cost]).await?;
     let addr = target.addr;
     let tag = std::process::id().to_string();
     let names: Vec<String> = (0..args.logins).map(|i| format!("l{tag}x{i}")).collect();

@@ -21,9 +21,14 @@
 //!   logins/s and the chat's latency before and during the storm.
 //! - `reconnect`: the server restarted under C logged-in clients; time until
 //!   every one is back (resume tokens).
+//!
+//! `fanout` and `store` also run against a cluster of started nodes
+//! (`--nodes 2 --nats-url ... --database-url postgres://...`), their clients
+//! spread over the nodes round-robin.
 
 mod chatters;
 mod client;
+mod cluster;
 mod crowd;
 mod fanout;
 mod flood;

@@ -114,22 +114,25 @@ fn machine_jiffies() -> Option<Jiffies> {
 
 /// CPU time of the server (when its pid is known), of this process and of
 /// the whole machine over a phase.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuWindow {
     start: Instant,
-    server: Option<f64>,
+    /// The server's processes (the nodes of a cluster) and their CPU seconds at the start.
+    servers: Vec<(u32, Option<f64>)>,
     bench: Option<f64>,
     machine: Option<Jiffies>,
-    server_pid: Option<u32>,
 }
 
 /// CPU use over a finished phase.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuUse {
     /// Wall-clock length of the phase.
     pub wall: Duration,
-    /// Server CPU seconds (user + system), when its pid is known.
+    /// Server CPU seconds (user + system), when its pid is known; of a
+    /// cluster, the sum over its nodes.
     pub server_s: Option<f64>,
+    /// Each node's CPU seconds, in node order (one entry for one server).
+    pub server_nodes_s: Vec<Option<f64>>,
     /// The benchmark's own CPU seconds.
     pub bench_s: Option<f64>,
     /// Share of all cores busy (0 to 1), whoever used them: this includes
@@ -146,14 +149,17 @@ pub struct CpuUse {
 }
 
 impl CpuWindow {
-    /// Start measuring.
-    pub fn start(server_pid: Option<u32>) -> Self {
+    /// Start measuring, with the server's processes (the nodes of a cluster;
+    /// none when unknown).
+    pub fn start(server_pids: &[u32]) -> Self {
         Self {
             start: Instant::now(),
-            server: server_pid.and_then(proc_stats::cpu_seconds),
+            servers: server_pids
+                .iter()
+                .map(|&p| (p, proc_stats::cpu_seconds(p)))
+                .collect(),
             bench: proc_stats::cpu_seconds(std::process::id()),
             machine: machine_jiffies(),
-            server_pid,
         }
     }
 
@@ -165,12 +171,20 @@ impl CpuWindow {
             let (a, b) = (self.machine?, machine?);
             (b.total > a.total).then(|| (pick(&b) - pick(&a)) as f64 / (b.total - a.total) as f64)
         };
+        let nodes: Vec<Option<f64>> = self
+            .servers
+            .iter()
+            .map(|&(pid, before)| delta(before, proc_stats::cpu_seconds(pid)))
+            .collect();
+        let server_s = if nodes.is_empty() {
+            None
+        } else {
+            nodes.iter().copied().sum::<Option<f64>>()
+        };
         CpuUse {
             wall: self.start.elapsed(),
-            server_s: delta(
-                self.server,
-                self.server_pid.and_then(proc_stats::cpu_seconds),
-            ),
+            server_s,
+            server_nodes_s: nodes,
             bench_s: delta(self.bench, proc_stats::cpu_seconds(std::process::id())),
             machine_busy: share(|j| j.busy),
             machine_irq: share(|j| j.irq),
@@ -230,6 +244,7 @@ impl CpuUse {
             "server_cpu_s": self.server_s,
             "bench_cpu_s": self.bench_s,
             "server_cores": self.cores_used(self.server_s),
+            "server_cpu_s_per_node": self.server_nodes_s,
             "bench_cores": self.cores_used(self.bench_s),
             "machine_busy_pct": self.machine_busy.map(|b| 100.0 * b),
             "machine_irq_pct": self.machine_irq.map(|b| 100.0 * b),
@@ -265,11 +280,44 @@ impl CpuUse {
             .map_or_else(String::new, |s| {
                 format!(" ({:.0} % stolen by the hypervisor)", 100.0 * s)
             });
+        let nodes = if self.server_nodes_s.len() > 1 {
+            let each: Vec<String> = self
+                .server_nodes_s
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("n{} {}", i + 1, show(*s)))
+                .collect();
+            format!(" [{}]", each.join(", "))
+        } else {
+            String::new()
+        };
         format!(
-            "CPU over {:.1} s: server {}, benchmark {}{machine}{steal}",
+            "CPU over {:.1} s: server {}{nodes}, benchmark {}{machine}{steal}",
             self.wall.as_secs_f64(),
             show(self.server_s),
             show(self.bench_s)
         )
     }
+}
+
+/// ", N nodes (clients round-robin)" for a cluster, nothing for one server.
+pub fn nodes_text(nodes: usize) -> String {
+    if nodes > 1 {
+        format!(", {nodes} nodes (clients round-robin)")
+    } else {
+        String::new()
+    }
+}
+
+/// Each node's peak RSS, " (n1 x MiB, n2 y MiB)", for a cluster; nothing for one server.
+pub fn per_node_rss(peaks_kib: &[u64]) -> String {
+    if peaks_kib.len() < 2 {
+        return String::new();
+    }
+    let each: Vec<String> = peaks_kib
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("n{} {:.1} MiB", i + 1, *k as f64 / 1024.0))
+        .collect();
+    format!(" ({})", each.join(", "))
 }

@@ -1,13 +1,18 @@
-//! Starting a server for a benchmark, or pointing at a running one; restarting
-//! a started one (graceful stop, then the same port and data directory).
+//! Starting a server for a benchmark, or several server nodes sharing one
+//! chat (a cluster: `--nodes 2 --nats-url ... --database-url postgres://...`),
+//! or pointing at a running one; restarting a started single server (graceful
+//! stop, then the same port and data directory).
 
 use std::ffi::OsString;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+use crate::cluster::{self, Backend, FreshDatabase};
+use crate::proc_stats::{self, Memory};
 
 /// Longest a started server may take to listen, or a stopped one to exit.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -25,37 +30,124 @@ pub struct ServerArgs {
     /// The server binary to start (default: chatroom-server next to this binary).
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
-    /// Database URL for a started server (default: SQLite in a fresh directory).
+    /// Database for started servers (default: SQLite in a fresh directory). With a
+    /// postgres:// or mysql:// URL a fresh database is created on that server for the
+    /// run (the URL only serves to connect and create it) and dropped at the end.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Use the --database-url's own database as it is, instead of a fresh one.
+    #[arg(long)]
+    pub database_as_is: bool,
+    /// Server nodes to start (`fanout` and `store`): 2 or more make a cluster sharing one
+    /// chat through NATS (`--nats-url`) and the --database-url (PostgreSQL or MySQL);
+    /// the clients spread over the nodes round-robin.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// NATS server of a cluster (with `--nodes` 2 or more), e.g. nats://127.0.0.1:4222.
+    #[arg(long)]
+    pub nats_url: Option<String>,
+    /// Write each started server's log (its stderr) to DIR/<node>.log.
+    #[arg(long)]
+    pub server_logs: Option<PathBuf>,
 }
 
 impl ServerArgs {
-    /// The running server, or one started as [`Target::spawn`] does.
-    pub fn target(&self) -> anyhow::Result<Target> {
-        self.target_with(&["--bcrypt-cost", "4"])
+    /// The running server, or one started as [`Target::spawn`] does (or a
+    /// cluster of `--nodes`).
+    pub async fn target(&self) -> anyhow::Result<Target> {
+        self.target_with(&["--bcrypt-cost", "4"]).await
     }
 
-    /// The running server, or one started with these flags ([`Target::spawn_with`]).
-    pub fn target_with(&self, flags: &[&str]) -> anyhow::Result<Target> {
-        match self.addr {
-            Some(addr) => Target::running(addr, self.pid),
-            None => {
-                Target::spawn_with(self.server_bin.clone(), self.database_url.as_deref(), flags)
-            }
+    /// The running server, or servers started with these flags ([`Target::spawn_with`]).
+    pub async fn target_with(&self, flags: &[&str]) -> anyhow::Result<Target> {
+        anyhow::ensure!(self.nodes >= 1, "--nodes must be at least 1");
+        if let Some(addr) = self.addr {
+            anyhow::ensure!(self.nodes == 1, "--nodes starts servers: not with --addr");
+            return Target::running(addr, self.pid);
         }
+        let database = match &self.database_url {
+            Some(url) if !self.database_as_is && Backend::of(url).is_some() => {
+                Some(FreshDatabase::create(url).await?)
+            }
+            _ => None,
+        };
+        let url = database
+            .as_ref()
+            .map(|d| d.url.as_str())
+            .or(self.database_url.as_deref());
+        let launch = Launch {
+            binary: self.server_bin.clone(),
+            database_url: url,
+            extra: flags,
+            logs: self.server_logs.as_deref(),
+        };
+        let mut target = if self.nodes == 1 {
+            anyhow::ensure!(
+                self.nats_url.is_none(),
+                "--nats-url is for a cluster (--nodes 2 or more)"
+            );
+            Target::start(&launch, None)?
+        } else {
+            anyhow::ensure!(
+                url.is_some_and(|u| Backend::of(u).is_some()),
+                "a cluster needs --database-url postgres://... or mysql://..."
+            );
+            let nats = self
+                .nats_url
+                .as_deref()
+                .context("a cluster needs --nats-url")?;
+            let target = Target::start(&launch, Some((self.nodes, nats)))?;
+            cluster::wait_until_joined(&target.addrs)
+                .await
+                .context("waiting for the nodes to see each other")?;
+            target
+        };
+        target.database = database;
+        Ok(target)
+    }
+
+    /// Fail unless this is one server: the scenarios other than `fanout`
+    /// and `store` measure one.
+    pub fn one_node(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.nodes == 1,
+            "this scenario measures one server: --nodes is for fanout and store"
+        );
+        Ok(())
     }
 }
 
-/// The server under test.
+/// How to start the servers of a [`Target`].
+struct Launch<'a> {
+    binary: Option<PathBuf>,
+    database_url: Option<&'a str>,
+    extra: &'a [&'a str],
+    logs: Option<&'a Path>,
+}
+
+/// One started server process, and how it was launched (to launch it again
+/// in [`Target::restart`]).
+struct Node {
+    child: Child,
+    binary: PathBuf,
+    args: Vec<OsString>,
+    addr: SocketAddr,
+    log: Option<PathBuf>,
+}
+
+/// The server under test: one process, or the nodes of a cluster.
 pub struct Target {
-    /// Where it listens.
+    /// Where it listens (the first node of a cluster).
     pub addr: SocketAddr,
-    /// Its process id, when known (for memory and CPU figures).
+    /// Where every node listens (just `addr` for one server).
+    pub addrs: Vec<SocketAddr>,
+    /// Its process id, when known (the first node's in a cluster).
     pub pid: Option<u32>,
-    child: Option<Child>,
-    /// How the started server was launched, to launch it again in [`Target::restart`].
-    launch: Option<(PathBuf, Vec<OsString>)>,
+    /// Every node's process id, where known (for CPU and memory figures).
+    pub pids: Vec<u32>,
+    nodes: Vec<Node>,
+    /// A database created for the run; dropped after the nodes stop.
+    database: Option<FreshDatabase>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -84,18 +176,29 @@ impl Target {
         database_url: Option<&str>,
         extra: &[&str],
     ) -> anyhow::Result<Self> {
-        let binary = match binary {
-            Some(b) => b,
+        let launch = Launch {
+            binary,
+            database_url,
+            extra,
+            logs: None,
+        };
+        Self::start(&launch, None)
+    }
+
+    /// Start one server, or with `cluster` = (N, NATS URL) N nodes on free
+    /// ports sharing the data directory and the database, one after the other
+    /// (the first migrates the database), each with its own `--node-id` (n1, n2,
+    /// ...) and all with one `--cluster-name` unique to this run.
+    fn start(launch: &Launch<'_>, cluster: Option<(usize, &str)>) -> anyhow::Result<Self> {
+        let binary = match &launch.binary {
+            Some(b) => b.clone(),
             None => std::env::current_exe()?
                 .parent()
                 .context("no directory for the benchmark binary")?
                 .join("chatroom-server"),
         };
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = tempfile::tempdir()?;
-        let mut args: Vec<OsString> = vec![
-            "--listen".into(),
-            format!("127.0.0.1:{port}").into(),
+        let mut common: Vec<OsString> = vec![
             "--data-dir".into(),
             dir.path().into(),
             "--max-connections-per-address".into(),
@@ -103,52 +206,110 @@ impl Target {
             // The load generator speaks plain TCP.
             "--plain".into(),
         ];
-        if !extra.contains(&"--request-rate") {
+        if !launch.extra.contains(&"--request-rate") {
             // Load generators send far above any one person's request rate.
-            args.extend(["--request-rate".into(), "0".into()]);
+            common.extend(["--request-rate".into(), "0".into()]);
         }
-        args.extend(extra.iter().map(OsString::from));
-        if let Some(url) = database_url {
-            args.extend(["--database-url".into(), url.into()]);
+        common.extend(launch.extra.iter().map(OsString::from));
+        if let Some(url) = launch.database_url {
+            common.extend(["--database-url".into(), url.into()]);
         }
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-        let child = launch(&binary, &args, addr)?;
+        let mut nodes = Vec::new();
+        match cluster {
+            None => nodes.push(Node::launch(&binary, common, launch.logs, "server")?),
+            Some((n, nats)) => {
+                let name = crate::load::name_prefix("bench");
+                let name = name.trim_end_matches('-');
+                for i in 1..=n {
+                    let id = format!("n{i}");
+                    let mut args = common.clone();
+                    args.extend([
+                        "--nats-url".into(),
+                        nats.into(),
+                        "--cluster-name".into(),
+                        name.into(),
+                        "--node-id".into(),
+                        id.as_str().into(),
+                    ]);
+                    let node = Node::launch(&binary, args, launch.logs, &id)?;
+                    // A node listens before it has migrated the database: the
+                    // next one must not start migrating beside it.
+                    wait_until_serving(node.addr)
+                        .with_context(|| format!("waiting for node {id} to serve"))?;
+                    nodes.push(node);
+                }
+            }
+        }
         Ok(Self {
-            addr,
-            pid: Some(child.id()),
-            child: Some(child),
-            launch: Some((binary, args)),
+            addr: nodes[0].addr,
+            addrs: nodes.iter().map(|n| n.addr).collect(),
+            pid: Some(nodes[0].child.id()),
+            pids: nodes.iter().map(|n| n.child.id()).collect(),
+            nodes,
+            database: None,
             _dir: Some(dir),
         })
+    }
+
+    /// The started nodes that are no longer running, each as "n1: <exit
+    /// status>" (a node falling over during a run must show in its report).
+    pub fn exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            match node.child.try_wait() {
+                Ok(Some(status)) => gone.push(format!("n{}: {status}", i + 1)),
+                Ok(None) => {}
+                Err(e) => gone.push(format!("n{}: {e}", i + 1)),
+            }
+        }
+        gone
+    }
+
+    /// Memory of every node, summed (the sum of each node's own peak: at
+    /// most the peak of their sum); `None` unless every node's is known.
+    pub fn memory(&self) -> Option<Memory> {
+        let each = self.memory_per_node()?;
+        Some(Memory {
+            peak_kib: each.iter().map(|m| m.peak_kib).sum(),
+            now_kib: each.iter().map(|m| m.now_kib).sum(),
+        })
+    }
+
+    /// Memory of each node, in node order; `None` unless every node's is known.
+    pub fn memory_per_node(&self) -> Option<Vec<Memory>> {
+        if self.pids.is_empty() {
+            return None;
+        }
+        self.pids.iter().map(|&p| proc_stats::memory(p)).collect()
     }
 
     /// Stop the started server gracefully (SIGTERM, as an operator would) and
     /// start it again with the same flags: same port, same data directory. Blocks
     /// until the new one accepts connections. Fails for a running server that
-    /// this benchmark did not start.
+    /// this benchmark did not start, and for a cluster.
     pub fn restart(&mut self) -> anyhow::Result<Restarted> {
-        let (Some(child), Some((binary, args))) = (&mut self.child, &self.launch) else {
-            bail!("only a server started by the benchmark can be restarted");
+        let [node] = &mut self.nodes[..] else {
+            bail!("only a single server started by the benchmark can be restarted");
         };
         let start = Instant::now();
-        terminate(child)?;
+        terminate(&node.child)?;
         loop {
-            if child.try_wait()?.is_some() {
+            if node.child.try_wait()?.is_some() {
                 break;
             }
             if start.elapsed() > START_LIMIT {
-                let _ = child.kill();
-                let _ = child.wait();
+                let _ = node.child.kill();
+                let _ = node.child.wait();
                 bail!("the server did not stop within {START_LIMIT:?} of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         let stopped = start.elapsed();
         let start = Instant::now();
-        let new = launch(binary, args, self.addr)?;
+        node.child = launch(&node.binary, &node.args, node.addr, node.log.as_deref())?;
         let listening = start.elapsed();
-        self.pid = Some(new.id());
-        self.child = Some(new);
+        self.pid = Some(node.child.id());
+        self.pids = vec![node.child.id()];
         Ok(Restarted { stopped, listening })
     }
 
@@ -159,21 +320,63 @@ impl Target {
         }
         Ok(Self {
             addr,
+            addrs: vec![addr],
             pid,
-            child: None,
-            launch: None,
+            pids: pid.into_iter().collect(),
+            nodes: Vec::new(),
+            database: None,
             _dir: None,
         })
     }
 }
 
-/// Start `binary` with `args` and wait until it accepts connections on `addr`.
-fn launch(binary: &PathBuf, args: &[OsString], addr: SocketAddr) -> anyhow::Result<Child> {
+impl Node {
+    /// Start `binary` with `common` and `--listen` on a free loopback port;
+    /// its log goes to `<logs>/<name>.log` when `logs` is given.
+    fn launch(
+        binary: &Path,
+        mut args: Vec<OsString>,
+        logs: Option<&Path>,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        args.splice(0..0, ["--listen".into(), addr.to_string().into()]);
+        let log = logs.map(|d| d.join(format!("{name}.log")));
+        let child = launch(binary, &args, addr, log.as_deref())?;
+        Ok(Self {
+            child,
+            binary: binary.to_owned(),
+            args,
+            addr,
+            log,
+        })
+    }
+}
+
+/// Start `binary` with `args` and wait until it accepts connections on `addr`;
+/// its stderr (the log) is appended to `log` if given, else discarded.
+fn launch(
+    binary: &Path,
+    args: &[OsString],
+    addr: SocketAddr,
+    log: Option<&Path>,
+) -> anyhow::Result<Child> {
+    let stderr = match log {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?,
+        ),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(binary)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
     let start = Instant::now();
@@ -189,6 +392,27 @@ fn launch(binary: &PathBuf, args: &[OsString], addr: SocketAddr) -> anyhow::Resu
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(child)
+}
+
+/// Wait until the server at `addr` answers a `hello`: it listens (and the
+/// kernel queues connections) before it has opened and migrated its database.
+fn wait_until_serving(addr: SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let hello = chatroom_shared::message::Request {
+        seq: 1,
+        body: chatroom_shared::message::ClientMessage::Hello(chatroom_shared::message::Hello {
+            version: chatroom_shared::PROTOCOL_VERSION,
+            client: "chatroom-bench".into(),
+        }),
+    };
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(START_LIMIT))?;
+    stream.write_all(&chatroom_shared::encode_frame(&hello)?)?;
+    let mut first = [0u8; 1];
+    stream
+        .read_exact(&mut first)
+        .context("no answer to hello")?;
+    Ok(())
 }
 
 /// Ask the process to shut down gracefully (SIGTERM).
@@ -213,11 +437,17 @@ fn terminate(child: &Child) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Target {
     fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.nodes.clear();
+        // Only now that no node uses it.
+        self.database.take();
     }
 }

@@ -13,7 +13,6 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::load::{self, Crowd, Shared};
-use crate::proc_stats;
 use crate::report::{self, CpuUse, CpuWindow, Summary};
 use crate::sender::{self, Pace};
 use crate::server::ServerArgs;
@@ -71,13 +70,13 @@ impl Phase {
 async fn phase(
     crowd: &mut Crowd,
     shared: &Arc<Shared>,
-    pid: Option<u32>,
+    pids: &[u32],
     seconds: Duration,
     drain: Duration,
     pace: impl Fn(usize) -> Pace,
 ) -> anyhow::Result<Phase> {
     let acked_before = shared.acked.load(Ordering::Relaxed);
-    let cpu = CpuWindow::start(pid);
+    let cpu = CpuWindow::start(pids);
     let start = Instant::now();
     let until = start + seconds;
     crowd.senders =
@@ -105,15 +104,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.seconds > 0.0 && args.seconds <= 3600.0,
         "--seconds must be in (0, 3600]"
     );
-    let target = args.server.target()?;
+    let mut target = args.server.target().await?;
     let database = match (&args.server.addr, &args.server.database_url) {
         (Some(_), _) => "the running server's",
-        (None, Some(_)) => "the given --database-url",
+        (None, Some(_)) if args.server.database_as_is => "the given --database-url, as it is",
+        (None, Some(_)) => "a fresh database on the --database-url's server",
         (None, None) => "SQLite (fresh directory)",
     };
     let shared = Shared::new();
     let mut crowd = Crowd::gather(
-        target.addr,
+        &target.addrs,
         &load::name_prefix("s"),
         args.senders,
         args.senders,
@@ -126,7 +126,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let drain = Duration::from_secs_f64(args.drain_seconds.max(0.0));
     let window = args.window.max(1);
 
-    let flat = phase(&mut crowd, &shared, target.pid, seconds, drain, |_| {
+    let flat = phase(&mut crowd, &shared, &target.pids, seconds, drain, |_| {
         Pace::Window(window)
     })
     .await
@@ -135,7 +135,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let k = args.senders as f64;
     let open = if half > 0.0 {
         Some(
-            phase(&mut crowd, &shared, target.pid, seconds, drain, |i| {
+            phase(&mut crowd, &shared, &target.pids, seconds, drain, |i| {
                 Pace::Rate {
                     per_second: half / k,
                     offset: Duration::from_secs_f64(i as f64 / half),
@@ -153,7 +153,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         shared.delivered.load(Ordering::Relaxed) >= shared.acked.load(Ordering::Relaxed) * others
     })
     .await;
-    let memory = target.pid.and_then(proc_stats::memory);
+    let memory = target.memory();
+    let peaks_per_node = target
+        .memory_per_node()
+        .map(|m| m.iter().map(|m| m.peak_kib).collect::<Vec<_>>());
+    let exited = target.exited();
     let totals = crowd.finish().await?;
     let sent = shared.sent.load(Ordering::Relaxed);
     let acked = shared.acked.load(Ordering::Relaxed);
@@ -162,6 +166,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let report = json!({
         "scenario": "store",
         "database": database,
+        "nodes": target.addrs.len(),
         "senders": args.senders,
         "window": window,
         "deliveries_per_message": others,
@@ -180,14 +185,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "errors": shared.errors.load(Ordering::Relaxed),
         "first_error": first_error,
         "server_peak_rss_kib": memory.map(|m| m.peak_kib),
+        "server_peak_rss_kib_per_node": peaks_per_node,
+        "servers_exited": &exited,
     });
     if args.json {
         println!("{report}");
         return Ok(());
     }
     println!(
-        "store: {} senders (the only clients; each message also goes to the {others} others), window {window}, database: {database}",
-        args.senders
+        "store: {} senders (the only clients; each message also goes to the {others} others), window {window}, database: {database}{}",
+        args.senders,
+        report::nodes_text(target.addrs.len())
     );
     println!(
         "  flat out      {:10.0} acked msg/s over {:.1} s   ack {}",
@@ -219,6 +227,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     if let Some(e) = shared.first_error.lock().ok().and_then(|e| e.clone()) {
         println!("  first error: {e}");
+    }
+    if !exited.is_empty() {
+        println!("  servers that exited during the run: {exited:?}");
+    }
+    if let Some(m) = memory {
+        println!(
+            "  server peak RSS {:.1} MiB{}",
+            m.peak_kib as f64 / 1024.0,
+            report::per_node_rss(peaks_per_node.as_deref().unwrap_or_default())
+        );
     }
     Ok(())
 }

@@ -259,7 +259,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await?
     .context("raw disk write")?;
     let hash = raw_sha256(size)?;
-    let target = args.server.target()?;
+    args.server.one_node()?;
+    let target = args.server.target().await?;
     let addr = target.addr;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.bin");
