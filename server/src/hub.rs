@@ -211,8 +211,12 @@ impl Hub {
             online: Arc::clone(&online),
             node,
             cluster: cluster.map(|link| Cluster {
+                // Versions start from the start time, so the changes of a node
+                // restarted under the same id never pass for old ones.
+                version: u64::try_from(link.started)
+                    .unwrap_or(0)
+                    .saturating_mul(1000),
                 link,
-                version: 0,
                 peers: Peers::default(),
             }),
             ..HubTask::default()
@@ -865,6 +869,23 @@ mod tests {
             message_id: None,
             except,
         }
+    }
+
+    #[test]
+    fn a_login_named_as_the_replacement_wins_and_otherwise_the_later_one() {
+        let key = |node: &str, session| SessionKey {
+            node: node.into(),
+            session,
+        };
+        let (a, b) = (key("a", 1), key("b", 7));
+        // Made knowing of the other session: wins even with an earlier clock.
+        assert!(takes_over((&b, 100), Some(&a), (&a, 200)));
+        // Two logins at once: the later wins, on every node alike.
+        assert!(takes_over((&b, 300), None, (&a, 200)));
+        assert!(!takes_over((&a, 200), None, (&b, 300)));
+        // Same time: the higher node id wins, whichever way round it is asked.
+        assert!(takes_over((&b, 200), None, (&a, 200)));
+        assert!(!takes_over((&a, 200), None, (&b, 200)));
     }
 
     #[tokio::test]

@@ -126,6 +126,8 @@ pub struct Server {
     writer: Writer,
     shutdown: CancellationToken,
     close_store: CancellationToken,
+    /// In a cluster: the link to the other nodes, flushed at shutdown.
+    bus: Option<crate::cluster::bus::Bus>,
 }
 
 impl Server {
@@ -226,6 +228,7 @@ impl Server {
         );
         // Session ids are unique across the cluster (the game table sees them all).
         let mut first_session = 1;
+        let link = cluster.as_ref().map(|(bus, _, _)| bus.clone());
         if let Some((bus, incoming, sequencer)) = cluster {
             let router = crate::cluster::games::Router::new(
                 node.clone(),
@@ -272,6 +275,7 @@ impl Server {
             writer,
             shutdown: CancellationToken::new(),
             close_store,
+            bus: link,
         })
     }
 
@@ -304,6 +308,7 @@ impl Server {
             writer,
             shutdown,
             close_store,
+            bus,
         } = self;
         let addr = listener.local_addr()?;
         info!(%addr, "listening");
@@ -365,6 +370,12 @@ impl Server {
         sessions.close();
         if tokio::time::timeout(grace, sessions.wait()).await.is_err() {
             warn!("some sessions did not close in time");
+        }
+        if let Some(bus) = bus {
+            // The last batches and leaves reach the other nodes now, not at their timeout.
+            if tokio::time::timeout(grace, bus.flush()).await.is_err() {
+                warn!("NATS did not take the last messages in time");
+            }
         }
         if let Err(e) = ctx.db.clone().close().await {
             warn!(error = %e, "closing the database pool failed");

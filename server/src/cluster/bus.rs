@@ -40,8 +40,17 @@ pub enum BusError {
 /// Handle for sending to the other nodes. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Bus {
-    tx: mpsc::Sender<Body>,
+    tx: mpsc::Sender<Out>,
     node: Arc<str>,
+}
+
+/// What the publisher task is handed.
+#[derive(Debug)]
+enum Out {
+    /// Publish this.
+    Body(Box<Body>),
+    /// Tell when everything before has reached NATS.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// The subject every node of `cluster` uses.
@@ -89,7 +98,7 @@ impl Bus {
 
     /// Send to every other node, waiting while the queue is full.
     pub async fn send(&self, body: Body) {
-        if self.tx.send(body).await.is_err() {
+        if self.tx.send(Out::Body(Box::new(body))).await.is_err() {
             debug!("cluster link stopped; message not sent");
         }
     }
@@ -98,8 +107,18 @@ impl Bus {
     /// message: the others notice from the presence version or the message ids and
     /// catch up from a snapshot or the database.
     pub fn try_send(&self, body: Body) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(body) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(Out::Body(Box::new(body)))
+        {
             warn!("cluster link queue full; a message to the other nodes was dropped");
+        }
+    }
+
+    /// Wait until everything sent so far has reached the NATS server (at shutdown,
+    /// so the others hear this node's last batches and leaves at once).
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send(Out::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
         }
     }
 }
@@ -109,10 +128,20 @@ async fn publish(
     client: async_nats::Client,
     subject: String,
     node: Arc<str>,
-    mut rx: mpsc::Receiver<Body>,
+    mut rx: mpsc::Receiver<Out>,
 ) {
     let subject = async_nats::Subject::from(subject);
-    while let Some(body) = rx.recv().await {
+    while let Some(out) = rx.recv().await {
+        let body = match out {
+            Out::Body(body) => *body,
+            Out::Flush(done) => {
+                if let Err(e) = client.flush().await {
+                    warn!(error = %e, "cannot flush to NATS");
+                }
+                let _ = done.send(());
+                continue;
+            }
+        };
         let envelope = Envelope {
             from: node.to_string(),
             body,

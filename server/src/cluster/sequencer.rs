@@ -7,8 +7,10 @@
 //! order. The [`Sequencer`] task hands them to the local hub strictly by id:
 //! a batch waits until the one before it has been delivered; one that never
 //! comes (its node died between commit and publish, or NATS dropped it) is read
-//! back from the database after [`GAP_WAIT`]. A batch that arrives after its
-//! ids were delivered is dropped, so nothing is delivered twice.
+//! back from the database after [`GAP_WAIT`]. So that a lost batch is noticed
+//! even when nothing follows it, the task also looks at the highest stored id
+//! every [`POLL`]. A batch that arrives after its ids were delivered is
+//! dropped, so nothing is delivered twice.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,6 +29,9 @@ use crate::outbox::encode_event;
 
 /// How long batches wait behind a missing one before it is read from the database.
 pub const GAP_WAIT: Duration = Duration::from_millis(500);
+
+/// How often the highest stored id is checked for batches that never arrived.
+pub const POLL: Duration = Duration::from_secs(1);
 
 /// Batches queued for the sequencer before the writer waits.
 const QUEUE: usize = 4096;
@@ -127,6 +132,8 @@ pub struct Order {
     next: Option<i64>,
     /// Batches behind a gap, by first id.
     waiting: BTreeMap<i64, Committed>,
+    /// The highest id known to be stored.
+    stored: i64,
 }
 
 impl Order {
@@ -135,7 +142,14 @@ impl Order {
         Self {
             next,
             waiting: BTreeMap::new(),
+            stored: 0,
         }
+    }
+
+    /// Ids up to `last` are stored (read from the database): any not delivered
+    /// yet are missing.
+    pub fn stored_up_to(&mut self, last: i64) {
+        self.stored = self.stored.max(last);
     }
 
     /// Take a batch; returns the batches to deliver now, in order.
@@ -172,11 +186,15 @@ impl Order {
         ready
     }
 
-    /// The ids missing in front of a waiting batch: `from..to`.
+    /// The ids missing: in front of a waiting batch, or stored but not
+    /// delivered: `from..to`.
     pub fn gap(&self) -> Option<(i64, i64)> {
         let next = self.next?;
-        let (&first, _) = self.waiting.first_key_value()?;
-        Some((next, first))
+        match self.waiting.first_key_value() {
+            Some((&first, _)) => Some((next, first)),
+            None if self.stored >= next => Some((next, self.stored + 1)),
+            None => None,
+        }
     }
 }
 
@@ -230,6 +248,8 @@ struct Task {
 
 impl Task {
     async fn run(mut self, mut rx: mpsc::Receiver<Input>) {
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.gap_since.map(|t| t + GAP_WAIT);
             let input = tokio::select! {
@@ -238,6 +258,14 @@ impl Task {
                     None => break,
                 },
                 () = sleep_until(deadline) => None,
+                _ = poll.tick() => {
+                    match history::max_id(&self.db).await {
+                        Ok(last) => self.order.stored_up_to(last),
+                        Err(e) => debug!(error = %e, "cannot read the highest stored id"),
+                    }
+                    self.note_gap();
+                    continue;
+                }
             };
             let ready = match input {
                 Some(Input::Local(batch)) => {
@@ -252,13 +280,18 @@ impl Task {
             for batch in ready {
                 self.deliver(batch).await;
             }
-            self.gap_since = match (self.order.gap(), self.gap_since) {
-                (None, _) => None,
-                (Some(_), Some(since)) => Some(since),
-                (Some(_), None) => Some(Instant::now()),
-            };
+            self.note_gap();
         }
         debug!("sequencer stopped");
+    }
+
+    /// Start (or keep, or stop) waiting for missing ids.
+    fn note_gap(&mut self) {
+        self.gap_since = match (self.order.gap(), self.gap_since) {
+            (None, _) => None,
+            (Some(_), Some(since)) => Some(since),
+            (Some(_), None) => Some(Instant::now()),
+        };
     }
 
     /// Read the missing ids from the database and deliver them (and what waited).
@@ -477,6 +510,17 @@ mod tests {
             got.extend(ids(&o.take(Committed::from_wire(p))));
         }
         assert_eq!(got, (1..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn stored_ids_not_delivered_are_a_gap_even_with_nothing_waiting() {
+        let mut o = Order::new(Some(5));
+        o.stored_up_to(4);
+        assert_eq!(o.gap(), None);
+        o.stored_up_to(7);
+        assert_eq!(o.gap(), Some((5, 8)));
+        assert_eq!(ids(&o.take(batch(5, 7))), [5, 6, 7]);
+        assert_eq!(o.gap(), None);
     }
 
     #[test]
