@@ -116,8 +116,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             offset: Duration::from_secs_f64(i as f64 / rate),
         },
     };
-    crowd.senders =
-        sender::run_all(std::mem::take(&mut crowd.senders), pace, until, &shared).await?;
+    crowd.senders = sender::run_all(std::mem::take(&mut crowd.senders), pace, until, &shared)
+        .await
+        .with_context(|| shared.drops())?;
     let took = start.elapsed();
     let cpu = cpu.stop();
     let delivered_in_window = shared.delivered.load(Ordering::Relaxed);
@@ -176,6 +177,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "disconnected": totals.closed,
         "errors": shared.errors.load(Ordering::Relaxed),
         "first_error": first_error,
+        "dropped_too_slow": shared.too_slow(),
         "latency_ms": latency.json(),
         "ack_latency_ms": ack_latency.json(),
         "server_cpu_s": cpu.server_s,
@@ -256,6 +258,9 @@ fn print_table(
     );
     if let Some(e) = r["first_error"].as_str() {
         println!("  first error: {e}");
+    }
+    if let Some(slow) = r["dropped_too_slow"].as_array().filter(|s| !s.is_empty()) {
+        println!("  dropped by the server as too slow: {slow:?}");
     }
     if let Some(gone) = r["servers_exited"].as_array().filter(|g| !g.is_empty()) {
         println!("  servers that exited during the run: {gone:?}");

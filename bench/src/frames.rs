@@ -19,6 +19,8 @@ pub enum Kind {
     SayOk(u32),
     /// An `error` reply or event: worth a full parse.
     Error,
+    /// A `user_left` event: worth a full parse (was someone dropped as too slow?).
+    UserLeft,
     /// Anything else (presence events, other replies, others' messages).
     Other,
 }
@@ -47,6 +49,7 @@ pub fn classify(body: &[u8]) -> Kind {
     const MESSAGE: &[u8] = br#"{"type":"message","#;
     const SAY_OK: &[u8] = br#"{"type":"say_ok","seq":"#;
     const ERROR: &[u8] = br#"{"type":"error""#;
+    const USER_LEFT: &[u8] = br#"{"type":"user_left","#;
     if body.starts_with(MESSAGE) {
         stamp(body).map_or(Kind::Other, Kind::Stamped)
     } else if let Some(rest) = body.strip_prefix(SAY_OK) {
@@ -55,6 +58,8 @@ pub fn classify(body: &[u8]) -> Kind {
             .map_or(Kind::Other, Kind::SayOk)
     } else if body.starts_with(ERROR) {
         Kind::Error
+    } else if body.starts_with(USER_LEFT) {
+        Kind::UserLeft
     } else {
         Kind::Other
     }

@@ -7,6 +7,7 @@
 //! gives the send → delivery latency, and a sender's `say_ok` gives the send →
 //! ack latency and frees a slot of its window ([`crate::sender`]).
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,9 @@ pub struct Shared {
     pub errors: AtomicU64,
     /// The first error frame, for the report.
     pub first_error: Mutex<Option<String>>,
+    /// Users the server dropped as too slow (from the others' `user_left`
+    /// events): a silent close for the dropped client itself.
+    pub too_slow: Mutex<BTreeSet<String>>,
 }
 
 impl Shared {
@@ -59,6 +63,7 @@ impl Shared {
             acked: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             first_error: Mutex::new(None),
+            too_slow: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -70,6 +75,39 @@ impl Shared {
     /// Microseconds from the base instant to `t`.
     pub fn micros_at(&self, t: Instant) -> u64 {
         u64::try_from(t.saturating_duration_since(self.base).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Note a `user_left` event's user if the reason is `too_slow`.
+    fn user_left(&self, body: &[u8]) {
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        if event["reason"] == "too_slow"
+            && let Some(name) = event["name"].as_str()
+            // The lock is never held across an await.
+            && let Ok(mut names) = self.too_slow.lock()
+        {
+            names.insert(name.to_owned());
+        }
+    }
+
+    /// The users dropped as too slow so far.
+    pub fn too_slow(&self) -> Vec<String> {
+        self.too_slow
+            .lock()
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The users dropped as too slow so far, in words (context for a
+    /// sender whose connection the server closed).
+    pub fn drops(&self) -> String {
+        let names = self.too_slow();
+        if names.is_empty() {
+            "no user_left with reason too_slow was seen".into()
+        } else {
+            format!("the server dropped as too slow: {names:?}")
+        }
     }
 
     fn error(&self, body: &[u8]) {
@@ -137,6 +175,7 @@ async fn receive(
                         answers.push((seq, false));
                     }
                 }
+                Kind::UserLeft => shared.user_left(body),
                 Kind::Other => {}
             }
         })

@@ -133,6 +133,8 @@ struct Node {
     args: Vec<OsString>,
     addr: SocketAddr,
     log: Option<PathBuf>,
+    /// "server", or the node's id in a cluster.
+    name: String,
 }
 
 /// The server under test: one process, or the nodes of a cluster.
@@ -251,15 +253,15 @@ impl Target {
         })
     }
 
-    /// The started nodes that are no longer running, each as "n1: <exit
+    /// The started servers that are no longer running, each as "n1: <exit
     /// status>" (a node falling over during a run must show in its report).
     pub fn exited(&mut self) -> Vec<String> {
         let mut gone = Vec::new();
-        for (i, node) in self.nodes.iter_mut().enumerate() {
+        for node in &mut self.nodes {
             match node.child.try_wait() {
-                Ok(Some(status)) => gone.push(format!("n{}: {status}", i + 1)),
+                Ok(Some(status)) => gone.push(format!("{}: {status}", node.name)),
                 Ok(None) => {}
-                Err(e) => gone.push(format!("n{}: {e}", i + 1)),
+                Err(e) => gone.push(format!("{}: {e}", node.name)),
             }
         }
         gone
@@ -350,6 +352,7 @@ impl Node {
             args,
             addr,
             log,
+            name: name.to_owned(),
         })
     }
 }
@@ -446,6 +449,10 @@ impl Drop for Node {
 
 impl Drop for Target {
     fn drop(&mut self) {
+        // Also reached when a run failed: say if a server had died under it.
+        for gone in self.exited() {
+            eprintln!("chatroom-bench: a started server had exited before the end: {gone}");
+        }
         self.nodes.clear();
         // Only now that no node uses it.
         self.database.take();

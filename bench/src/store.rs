@@ -79,8 +79,9 @@ async fn phase(
     let cpu = CpuWindow::start(pids);
     let start = Instant::now();
     let until = start + seconds;
-    crowd.senders =
-        sender::run_all(std::mem::take(&mut crowd.senders), pace, until, shared).await?;
+    crowd.senders = sender::run_all(std::mem::take(&mut crowd.senders), pace, until, shared)
+        .await
+        .with_context(|| shared.drops())?;
     let took = start.elapsed();
     let acked = shared.acked.load(Ordering::Relaxed) - acked_before;
     let cpu = cpu.stop();
@@ -184,6 +185,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "disconnected": totals.closed,
         "errors": shared.errors.load(Ordering::Relaxed),
         "first_error": first_error,
+        "dropped_too_slow": shared.too_slow(),
         "server_peak_rss_kib": memory.map(|m| m.peak_kib),
         "server_peak_rss_kib_per_node": peaks_per_node,
         "servers_exited": &exited,
@@ -227,6 +229,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     if let Some(e) = shared.first_error.lock().ok().and_then(|e| e.clone()) {
         println!("  first error: {e}");
+    }
+    let slow = shared.too_slow();
+    if !slow.is_empty() {
+        println!("  dropped by the server as too slow: {slow:?}");
     }
     if !exited.is_empty() {
         println!("  servers that exited during the run: {exited:?}");

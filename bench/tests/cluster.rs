@@ -40,6 +40,7 @@ fn fanout_across_two_nodes_delivers_every_message_to_every_other_client() {
     assert_eq!(r["nodes"], 2, "{r}");
     assert_eq!(r["clients"], 20);
     assert_eq!(r["servers_exited"], Value::Array(Vec::new()), "{r}");
+    assert_eq!(r["dropped_too_slow"], Value::Array(Vec::new()), "{r}");
     // Nothing lost, duplicated or refused, on either node.
     assert_eq!(r["lost"], 0, "{r}");
     assert_eq!(r["drained"], true, "{r}");
