@@ -151,11 +151,11 @@ impl<'a> ClusterEnv<'a> {
     }
 
     /// Start the real binary as node `node_id` (plain TCP, the shared database and data
-    /// directory, stdin closed).
-    pub async fn spawn(&self, node_id: &str, node_timeout: &str) -> ServerProcess {
+    /// directory); a node silent for `node_timeout` (e.g. "1s") is taken for dead.
+    pub async fn spawn(&self, node_id: &str, node_timeout: &str, stdin: Stdin) -> ServerProcess {
         let flags = self.flags(node_id, node_timeout);
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        ServerProcess::spawn_with(self.data_dir(), Some(self.tdb.url()), Stdin::Null, &flags).await
+        ServerProcess::spawn_with(self.data_dir(), Some(self.tdb.url()), stdin, &flags).await
     }
 }
 

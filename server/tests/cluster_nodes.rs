@@ -1,0 +1,199 @@
+//! The nodes themselves: the administrator of one node sees, kicks and bans users
+//! connected to another, and when a node dies (SIGKILL of the real binary) its users
+//! leave the online lists of the nodes that are left.
+//!
+//! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
+//! `common/cluster.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use chatroom_server::AdminError;
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{Kicked, LeaveReason, ServerMessage};
+use common::binary::{ServerProcess, Stdin};
+use common::client::{PASSWORD, TestClient, WAIT, error_code};
+use common::cluster::{about, cluster_test, joined, left, online_names};
+use common::server::TestServer;
+use tokio::time::Instant;
+
+/// (name, node) of everyone a node's administrator lists, sorted.
+async fn users_by_node(server: &TestServer) -> Vec<(String, String)> {
+    let mut users: Vec<(String, String)> = server
+        .admin
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.name, u.node))
+        .collect();
+    users.sort();
+    users
+}
+
+fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
+    want.iter()
+        .map(|(u, n)| ((*u).to_owned(), (*n).to_owned()))
+        .collect()
+}
+
+/// The messages a connection got before the server closed it, the last one being
+/// `kicked`; returns that.
+async fn kicked_then_closed(c: &mut TestClient) -> Kicked {
+    let got = c.expect_closed().await;
+    match got.last() {
+        Some(ServerMessage::Kicked(k)) => k.clone(),
+        _ => panic!("expected kicked, then the end: {got:?}"),
+    }
+}
+
+fn sorted(mut names: Vec<&str>) -> Vec<&str> {
+    names.sort_unstable();
+    names
+}
+
+cluster_test!(
+    admin_of_n1_lists_kicks_and_bans_users_of_n2,
+    |env| async move {
+        let cluster = env.start(2).await;
+        let (mut alice, _) = TestClient::user(cluster.addr(1), "alice").await;
+        let (mut bob, _) = TestClient::user(cluster.addr(2), "bob").await;
+        let (mut carol, _) = TestClient::user(cluster.addr(2), "carol").await;
+        cluster.online_everywhere(&["alice", "bob", "carol"]).await;
+
+        // Either node's administrator lists every user with the node they are on.
+        let want = pairs(&[("alice", "n1"), ("bob", "n2"), ("carol", "n2")]);
+        for n in 1..=2 {
+            assert_eq!(users_by_node(cluster.node(n)).await, want, "n{n}'s list");
+        }
+
+        // n1's administrator kicks bob, who is on n2.
+        cluster
+            .node(1)
+            .admin
+            .kick("bob", Some("spam".into()))
+            .await
+            .unwrap();
+        let k = kicked_then_closed(&mut bob).await;
+        assert_eq!((k.reason.as_deref(), k.banned), (Some("spam"), false));
+        assert_eq!(left(&mut alice, "bob").await.reason, LeaveReason::Kicked);
+        assert_eq!(left(&mut carol, "bob").await.reason, LeaveReason::Kicked);
+        cluster.online_everywhere(&["alice", "carol"]).await;
+        let again = cluster.node(1).admin.kick("bob", None).await;
+        assert!(
+            matches!(again, Err(AdminError::NotOnline(_))),
+            "kicking bob again: {again:?}"
+        );
+
+        // A kicked user may come back, on either node.
+        let (mut bob, _) = TestClient::existing(cluster.addr(1), "bob").await;
+        joined(&mut carol, "bob").await;
+        cluster.online_everywhere(&["alice", "bob", "carol"]).await;
+        let want = pairs(&[("alice", "n1"), ("bob", "n1"), ("carol", "n2")]);
+        for n in 1..=2 {
+            assert_eq!(users_by_node(cluster.node(n)).await, want, "n{n}'s list");
+        }
+
+        // n2's administrator bans alice, who is on n1: she is out on every node.
+        assert!(
+            cluster.node(2).admin.ban("alice").await.unwrap(),
+            "alice was online"
+        );
+        let k = kicked_then_closed(&mut alice).await;
+        assert!(k.banned, "{k:?}");
+        assert_eq!(left(&mut carol, "alice").await.reason, LeaveReason::Banned);
+        assert_eq!(left(&mut bob, "alice").await.reason, LeaveReason::Banned);
+        cluster.online_everywhere(&["bob", "carol"]).await;
+        // Banned on every node.
+        for n in 1..=2 {
+            let mut c = TestClient::greeted(cluster.addr(n)).await;
+            assert_eq!(
+                error_code(&c.login("alice", PASSWORD).await),
+                ErrorCode::AccountDisabled,
+                "on n{n}"
+            );
+        }
+        cluster.stop().await;
+    }
+);
+
+/// The names the console's `/users` lists on a binary node (started with its stdin
+/// piped), sorted.
+async fn console_users(node: &mut ServerProcess) -> Vec<String> {
+    node.type_line("/users").await;
+    let head = node.console_line().await.expect("an answer to /users");
+    if head == "nobody is online" {
+        return Vec::new();
+    }
+    let count: usize = head
+        .strip_suffix(" online:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("/users said {head:?}"));
+    let mut names = Vec::new();
+    for _ in 0..count {
+        let line = node.console_line().await.expect("a user line");
+        let name = line.split_whitespace().next().expect("a name").to_owned();
+        names.push(name);
+    }
+    names.sort();
+    names
+}
+
+/// Poll `/users` until it lists exactly `want` (sorted).
+async fn console_users_become(node: &mut ServerProcess, want: &[&str]) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = console_users(node).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/users lists {now:?}, want {want:?}; log:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+cluster_test!(
+    users_of_a_killed_node_leave_the_other_nodes_lists,
+    |env| async move {
+        let mut n1 = env.spawn("n1", "1s", Stdin::Null).await;
+        let mut n2 = env.spawn("n2", "1s", Stdin::Piped).await;
+        let (mut carol, _) = TestClient::user(n2.addr, "carol").await;
+        let (alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (bob, _) = TestClient::user(n1.addr, "bob").await;
+        // carol, on n2, sees them arrive from n1; n2's console lists all three.
+        joined(&mut carol, "alice").await;
+        joined(&mut carol, "bob").await;
+        console_users_become(&mut n2, &["alice", "bob", "carol"]).await;
+
+        // n1 dies without a word: n2 notices within its node timeout, and carol
+        // sees both leave.
+        n1.kill().await;
+        drop((alice, bob));
+        left(&mut carol, "alice").await;
+        left(&mut carol, "bob").await;
+        console_users_become(&mut n2, &["carol"]).await;
+        let (mut dave, login) = TestClient::user(n2.addr, "dave").await;
+        assert_eq!(sorted(online_names(&login)), ["carol", "dave"]);
+
+        // The survivor goes on: alice comes back on n2, and chat flows.
+        let (mut alice, login) = TestClient::existing(n2.addr, "alice").await;
+        assert_eq!(sorted(online_names(&login)), ["alice", "carol", "dave"]);
+        joined(&mut carol, "alice").await;
+        let ack = alice.say_ok("a1", "n1 is gone").await;
+        assert_eq!(carol.next_message().await.id, ack.message_id);
+        assert_eq!(dave.next_message().await.id, ack.message_id);
+        // Nobody heard of bob again.
+        let seen = carol.drain_for(Duration::from_millis(500)).await;
+        assert!(!seen.iter().any(|m| about(m, "bob")), "carol saw {seen:?}");
+
+        n2.terminate();
+        n2.wait_exit().await;
+    }
+);
