@@ -18,10 +18,11 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, LeaveReason, MessageKind, Register, Say, SayOk, ServerMessage,
 };
-use common::client::{PASSWORD, TestClient, all_history, error_code};
+use common::client::{PASSWORD, TestClient, WAIT, all_history, error_code};
 use common::cluster::{
     about, chat, cluster_test, joined, left, message_with, online, online_names,
 };
+use tokio::time::Instant;
 
 /// A short while to see whether anything more arrives.
 const QUIET: Duration = Duration::from_millis(500);
@@ -118,16 +119,27 @@ async fn burst(mut c: TestClient, me: &'static str, each: usize) -> Vec<SayOk> {
     acks
 }
 
-/// Read until `count` chat messages came, then a while longer; returns them all.
+/// Read until `count` chat messages came (or a generous deadline passed), then a
+/// while longer; returns them all, for the test to say what is missing.
 async fn collect(mut c: TestClient, count: usize) -> (TestClient, Vec<ChatMessage>) {
+    let deadline = Instant::now() + 3 * WAIT;
     let mut got = Vec::new();
-    while got.len() < count {
-        if let ServerMessage::Message(m) = c.recv().await {
-            got.push(m);
-        }
+    while got.len() < count && Instant::now() < deadline {
+        got.extend(chat(&c.drain_for(Duration::from_millis(200)).await));
     }
     got.extend(chat(&c.drain_for(QUIET).await));
     (c, got)
+}
+
+/// What is wrong with `ids` against the set that was sent: missing, repeated and
+/// unexpected ids.
+fn discrepancies(ids: &[i64], sent: &BTreeSet<i64>) -> String {
+    let got: BTreeSet<i64> = ids.iter().copied().collect();
+    let missing: Vec<_> = sent.difference(&got).collect();
+    let extra: Vec<_> = got.difference(sent).collect();
+    let mut seen = BTreeSet::new();
+    let repeated: Vec<_> = ids.iter().filter(|id| !seen.insert(**id)).collect();
+    format!("missing {missing:?}, repeated {repeated:?}, unexpected {extra:?}")
 }
 
 cluster_test!(
@@ -176,15 +188,21 @@ cluster_test!(
             let (mut c, got) = reader.await.unwrap();
             let who = format!("obs{} on n{}", i + 1, i + 1);
             let ids: Vec<i64> = got.iter().map(|m| m.id).collect();
-            assert_eq!(got.len(), 2 * EACH, "{who} got {} messages", got.len());
-            assert!(
-                ids.windows(2).all(|w| w[0] < w[1]),
-                "{who}: ids not strictly increasing: {ids:?}"
+            assert_eq!(
+                got.len(),
+                2 * EACH,
+                "{who} got {} messages: {}",
+                got.len(),
+                discrepancies(&ids, &all_ids)
             );
+            if let Some(w) = ids.windows(2).find(|w| w[0] >= w[1]) {
+                panic!("{who}: id {} came after {}: {ids:?}", w[1], w[0]);
+            }
             assert_eq!(
                 ids.iter().copied().collect::<BTreeSet<_>>(),
                 all_ids,
-                "{who}"
+                "{who}: {}",
+                discrepancies(&ids, &all_ids)
             );
             for m in &got {
                 assert_eq!((&m.from, &m.text), {
