@@ -75,6 +75,7 @@ cluster_test!(
             ["alice", "bob", "carol"]
         );
         joined(&mut bob, "carol").await;
+        joined(&mut alice, "carol").await;
         let ack = carol.say_ok("c1", "hi all").await;
         assert_eq!(message_with(&mut bob, "hi all").await.id, ack.message_id);
         assert_eq!(message_with(&mut alice, "hi all").await.id, ack.message_id);
@@ -83,6 +84,12 @@ cluster_test!(
         drop(carol);
         let l = left(&mut bob, "carol").await;
         assert_eq!(l.reason, LeaveReason::Disconnected);
+        left(&mut alice, "carol").await;
+        let seen = bob.drain_for(QUIET).await;
+        assert!(
+            !seen.iter().any(|m| about(m, "carol")),
+            "bob saw more notices: {seen:?}"
+        );
         bob.quit().await;
         let l = left(&mut alice, "bob").await;
         assert_eq!(l.reason, LeaveReason::Quit);
