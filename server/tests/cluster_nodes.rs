@@ -16,29 +16,8 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{Kicked, LeaveReason, ServerMessage};
 use common::binary::{ServerProcess, Stdin};
 use common::client::{PASSWORD, TestClient, WAIT, error_code};
-use common::cluster::{about, cluster_test, joined, left, online_names};
-use common::server::TestServer;
+use common::cluster::{about, cluster_test, joined, left, online_names, pairs, placement};
 use tokio::time::Instant;
-
-/// (name, node) of everyone a node's administrator lists, sorted.
-async fn users_by_node(server: &TestServer) -> Vec<(String, String)> {
-    let mut users: Vec<(String, String)> = server
-        .admin
-        .users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| (u.name, u.node))
-        .collect();
-    users.sort();
-    users
-}
-
-fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
-    want.iter()
-        .map(|(u, n)| ((*u).to_owned(), (*n).to_owned()))
-        .collect()
-}
 
 /// The messages a connection got before the server closed it, the last one being
 /// `kicked`; returns that.
@@ -67,7 +46,7 @@ cluster_test!(
         // Either node's administrator lists every user with the node they are on.
         let want = pairs(&[("alice", "n1"), ("bob", "n2"), ("carol", "n2")]);
         for n in 1..=2 {
-            assert_eq!(users_by_node(cluster.node(n)).await, want, "n{n}'s list");
+            assert_eq!(placement(cluster.node(n)).await, want, "n{n}'s list");
         }
 
         // n1's administrator kicks bob, who is on n2.
@@ -94,7 +73,7 @@ cluster_test!(
         cluster.online_everywhere(&["alice", "bob", "carol"]).await;
         let want = pairs(&[("alice", "n1"), ("bob", "n1"), ("carol", "n2")]);
         for n in 1..=2 {
-            assert_eq!(users_by_node(cluster.node(n)).await, want, "n{n}'s list");
+            assert_eq!(placement(cluster.node(n)).await, want, "n{n}'s list");
         }
 
         // n2's administrator bans alice, who is on n1: she is out on every node.
@@ -193,6 +172,42 @@ cluster_test!(
         let seen = carol.drain_for(Duration::from_millis(500)).await;
         assert!(!seen.iter().any(|m| about(m, "bob")), "carol saw {seen:?}");
 
+        n2.terminate();
+        n2.wait_exit().await;
+    }
+);
+
+cluster_test!(
+    a_killed_node_started_again_under_its_id_drops_its_old_users,
+    |env| async move {
+        // A node timeout far beyond the test's waits: only noticing the new start can
+        // take the old users out in time.
+        let mut n1 = env.spawn("n1", "60s", Stdin::Null).await;
+        let mut n2 = env.spawn("n2", "60s", Stdin::Piped).await;
+        let (mut carol, _) = TestClient::user(n2.addr, "carol").await;
+        let (alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (bob, _) = TestClient::user(n1.addr, "bob").await;
+        joined(&mut carol, "alice").await;
+        joined(&mut carol, "bob").await;
+
+        // n1 is killed and at once started again, as a service manager would.
+        n1.kill().await;
+        drop((alice, bob));
+        let mut n1 = env.spawn("n1", "60s", Stdin::Null).await;
+        left(&mut carol, "alice").await;
+        left(&mut carol, "bob").await;
+        console_users_become(&mut n2, &["carol"]).await;
+
+        // The new n1 works with n2 as before.
+        let (mut dave, login) = TestClient::user(n1.addr, "dave").await;
+        assert_eq!(sorted(online_names(&login)), ["carol", "dave"]);
+        joined(&mut carol, "dave").await;
+        let ack = dave.say_ok("d1", "n1 is back").await;
+        assert_eq!(carol.next_message().await.id, ack.message_id);
+        console_users_become(&mut n2, &["carol", "dave"]).await;
+
+        n1.terminate();
+        n1.wait_exit().await;
         n2.terminate();
         n2.wait_exit().await;
     }

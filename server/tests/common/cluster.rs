@@ -114,14 +114,28 @@ impl<'a> ClusterEnv<'a> {
 
     /// Start one in-process node named `node_id`.
     pub async fn node(&self, node_id: &str) -> TestServer {
-        TestServer::start_with(self.tdb.url(), |c| self.configure(c, node_id)).await
+        self.node_with(node_id, |_| {}).await
+    }
+
+    /// Start one in-process node named `node_id`, its configuration changed by `adjust`.
+    pub async fn node_with(&self, node_id: &str, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_with(self.tdb.url(), |c| {
+            self.configure(c, node_id);
+            adjust(c);
+        })
+        .await
     }
 
     /// Start `n` in-process nodes, named "n1", "n2", ...
     pub async fn start(&self, n: usize) -> Cluster {
+        self.start_with(n, |_| {}).await
+    }
+
+    /// Start `n` in-process nodes, each configuration changed by `adjust`.
+    pub async fn start_with(&self, n: usize, adjust: impl Fn(&mut Config)) -> Cluster {
         let mut nodes = Vec::new();
         for i in 1..=n {
-            nodes.push(self.node(&format!("n{i}")).await);
+            nodes.push(self.node_with(&format!("n{i}"), &adjust).await);
         }
         Cluster { nodes }
     }
@@ -218,6 +232,27 @@ pub async fn online(server: &TestServer) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// (name, node) of everyone a node's administrator lists, sorted.
+pub async fn placement(server: &TestServer) -> Vec<(String, String)> {
+    let mut users: Vec<(String, String)> = server
+        .admin
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.name, u.node))
+        .collect();
+    users.sort();
+    users
+}
+
+/// `(name, node)` pairs as [`placement`] gives them.
+pub fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
+    want.iter()
+        .map(|(u, n)| ((*u).to_owned(), (*n).to_owned()))
+        .collect()
 }
 
 /// The names of a login's online list, in its order.
