@@ -2,7 +2,7 @@
 //! NATS server): messages, join and leave notices and online lists between nodes; one
 //! order for every observer under concurrent bursts from two nodes; an announcement
 //! made on one node; a login on a second node taking over the session; a name
-//! registered on two nodes at once.
+//! registered on two nodes at once; a message resent through another node stored once.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
 //! `common/cluster.rs`.
@@ -384,6 +384,41 @@ cluster_test!(
         // The one account logs in on either node.
         TestClient::existing(cluster.addr(1), "zoe").await;
         TestClient::existing(cluster.addr(2), "zoe").await;
+        cluster.stop().await;
+    }
+);
+
+cluster_test!(
+    a_message_resent_through_another_node_is_stored_and_delivered_once,
+    |env| async move {
+        let cluster = env.start(2).await;
+        let (mut alice, _) = TestClient::user(cluster.addr(1), "alice").await;
+        let (mut bob, _) = TestClient::user(cluster.addr(2), "bob").await;
+        cluster.online_everywhere(&["alice", "bob"]).await;
+
+        let first = alice.say_ok("retry-1", "said once").await;
+        assert_eq!(
+            message_with(&mut bob, "said once").await.id,
+            first.message_id
+        );
+
+        // alice's connection drops before she saw the ack (as far as her client
+        // knows); she resumes on n2 and sends the same message again.
+        let token = alice.token.clone().unwrap();
+        drop(alice);
+        let mut alice = TestClient::greeted(cluster.addr(2)).await;
+        alice.resume_ok(&token).await;
+        let again = alice.say_ok("retry-1", "said once").await;
+        assert_eq!(again.message_id, first.message_id, "stored twice");
+        let more = chat(&bob.drain_for(QUIET).await);
+        assert!(more.is_empty(), "bob got it again: {more:?}");
+        let stored: Vec<_> = all_history(&mut bob)
+            .await
+            .into_iter()
+            .filter(|m| m.text == "said once")
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(stored, [first.message_id]);
         cluster.stop().await;
     }
 );
