@@ -212,3 +212,76 @@ cluster_test!(
         n2.wait_exit().await;
     }
 );
+
+cluster_test!(
+    batches_a_node_never_published_are_read_back_in_order,
+    |env| async move {
+        // n1 commits but never tells the others (as if it died after each commit,
+        // or NATS lost the batches): n2 must find them in the database.
+        let mut flags = env.flags("n1", "5s");
+        flags.extend(["--database-url".to_owned(), env.tdb.url().to_owned()]);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let mut n1 = ServerProcess::spawn_env(
+            env.data_dir(),
+            &flags,
+            &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")],
+        )
+        .await;
+        let n2 = env.node("n2").await;
+        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
+        joined(&mut alice, "bob").await;
+
+        // Interleaved: alice's batches reach bob only from the database, bob's
+        // reach alice over NATS; both see one order, the stored one.
+        let mut acked = Vec::new();
+        for i in 0..10 {
+            acked.push(
+                alice
+                    .say_ok(&format!("a{i}"), &format!("alice {i}"))
+                    .await
+                    .message_id,
+            );
+            acked.push(
+                bob.say_ok(&format!("b{i}"), &format!("bob {i}"))
+                    .await
+                    .message_id,
+            );
+        }
+        let mut to_bob = Vec::new();
+        let mut to_alice = Vec::new();
+        for _ in 0..10 {
+            to_bob.push(bob.next_message().await);
+            to_alice.push(alice.next_message().await);
+        }
+        let ids = |got: &[chatroom_shared::message::ChatMessage]| -> Vec<i64> {
+            got.iter().map(|m| m.id).collect()
+        };
+        let from = |who: &str| -> Vec<i64> {
+            acked
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i % 2 == 0) == (who == "alice"))
+                .map(|(_, id)| *id)
+                .collect()
+        };
+        assert_eq!(ids(&to_bob), from("alice"), "bob got {to_bob:?}");
+        assert_eq!(ids(&to_alice), from("bob"), "alice got {to_alice:?}");
+        assert!(
+            to_bob
+                .iter()
+                .all(|m| m.from == "alice" && m.text.starts_with("alice "))
+        );
+        // Nothing more (no repeats) for either of them.
+        for c in [&mut alice, &mut bob] {
+            let more = c.drain_for(Duration::from_millis(1500)).await;
+            assert!(
+                !more.iter().any(|m| matches!(m, ServerMessage::Message(_))),
+                "repeated: {more:?}"
+            );
+        }
+        n1.terminate();
+        n1.wait_exit().await;
+        n2.stop().await;
+    }
+);
