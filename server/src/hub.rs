@@ -290,7 +290,7 @@ impl Hub {
                 .iter()
                 .filter_map(|d| WireEvent::from_delivery(d, None))
                 .collect();
-            bus.send(Body::Publish(events)).await;
+            bus.try_send(Body::Publish(events));
         }
         self.publish_local(deliveries).await
     }
@@ -310,11 +310,10 @@ impl Hub {
         if let Some(bus) = &self.bus
             && let Some(raw) = crate::cluster::wire::raw(&frame)
         {
-            bus.send(Body::SendTo {
+            bus.try_send(Body::SendTo {
                 uids: uids.clone(),
                 frame: raw,
-            })
-            .await;
+            });
         }
         self.send_to_local(uids, frame).await
     }

@@ -271,7 +271,7 @@ impl Task {
                 Some(Input::Local(batch)) => {
                     if !crate::fault::unpublished_batches() {
                         for part in batch.to_wire() {
-                            self.bus.send(Body::Stored(part)).await;
+                            self.bus.try_send(Body::Stored(part));
                         }
                     }
                     self.order.take(batch)
