@@ -285,3 +285,118 @@ cluster_test!(
         n2.stop().await;
     }
 );
+
+/// A NATS server of the test's own (the machine's shared one must not be stopped),
+/// on `port`; killed on drop.
+struct PrivateNats(std::process::Child);
+
+impl PrivateNats {
+    fn start(port: u16) -> Option<Self> {
+        let child = std::process::Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(Self(child))
+    }
+
+    async fn wait_ready(port: u16) {
+        let deadline = Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+cluster_test!(
+    while_nats_is_down_messages_still_cross_through_the_database,
+    |env| async move {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let Some(nats) = PrivateNats::start(port) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "nats-server is required in CI"
+            );
+            eprintln!("skipping: nats-server is not installed");
+            return;
+        };
+        PrivateNats::wait_ready(port).await;
+        let url = format!("nats://127.0.0.1:{port}");
+        let private = |c: &mut chatroom_server::Config| c.nats_url = Some(url.clone());
+        let n1 = env.node_with("n1", private).await;
+        let n2 = env.node_with("n2", private).await;
+        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
+        joined(&mut alice, "bob").await;
+
+        // NATS goes away. Each node keeps serving its own clients, and what is
+        // stored on one reaches the other from the database (its sequencer sees
+        // the higher ids), in order, once.
+        drop(nats);
+        let mut sent = Vec::new();
+        for i in 0..5 {
+            sent.push(
+                alice
+                    .say_ok(&format!("a{i}"), &format!("no nats {i}"))
+                    .await
+                    .message_id,
+            );
+        }
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            got.push(bob.next_message().await.id);
+        }
+        assert_eq!(got, sent);
+        let reply = bob.say_ok("b", "bob without nats").await;
+        assert_eq!(alice.next_message().await.id, reply.message_id);
+
+        // NATS comes back: the nodes find each other again and both list both users.
+        let _nats = PrivateNats::start(port).expect("restart nats-server");
+        PrivateNats::wait_ready(port).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for node in [&n1, &n2] {
+            loop {
+                let mut names: Vec<String> = node
+                    .admin
+                    .users()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|u| u.name)
+                    .collect();
+                names.sort();
+                if names == ["alice", "bob"] {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "after NATS came back: {names:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        let ack = alice.say_ok("a-back", "nats is back").await;
+        let m = bob
+            .wait_for(
+                "the message after NATS came back",
+                |m| matches!(m, ServerMessage::Message(c) if c.id == ack.message_id),
+            )
+            .await;
+        assert!(matches!(m, ServerMessage::Message(_)));
+        n1.stop().await;
+        n2.stop().await;
+    }
+);
