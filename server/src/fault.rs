@@ -1,8 +1,12 @@
 //! Fault injection for the tests of the real binary, compiled into debug builds
-//! only: with `CHATROOM_TEST_PANIC_ON=TEXT` in its environment, the session that
-//! receives a `say` of exactly TEXT panics, so a test can check that a panic in
-//! one connection's handler ends that session alone. Release builds ignore the
-//! variable entirely.
+//! only; release builds ignore these variables entirely.
+//!
+//! - `CHATROOM_TEST_PANIC_ON=TEXT`: the session that receives a `say` of exactly
+//!   TEXT panics, so a test can check that a panic in one connection's handler
+//!   ends that session alone.
+//! - `CHATROOM_TEST_UNPUBLISHED_BATCHES=1`: a cluster node never tells the others
+//!   about the batches it commits, as if it died after each commit or NATS lost
+//!   them, so a test can check that the others read them back from the database.
 
 /// Panic if this debug build was told to on a `say` of `text`.
 #[cfg(debug_assertions)]
@@ -18,3 +22,17 @@ pub fn on_say(text: &str) {
 #[cfg(not(debug_assertions))]
 #[inline]
 pub fn on_say(_text: &str) {}
+
+/// Whether this debug build was told to keep its committed batches from the other nodes.
+#[cfg(debug_assertions)]
+pub fn unpublished_batches() -> bool {
+    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SET.get_or_init(|| std::env::var_os("CHATROOM_TEST_UNPUBLISHED_BATCHES").is_some())
+}
+
+/// Release builds: never.
+#[cfg(not(debug_assertions))]
+#[inline]
+pub fn unpublished_batches() -> bool {
+    false
+}

@@ -120,6 +120,11 @@ pub enum Remote {
         /// Its users.
         users: Vec<RemoteUser>,
     },
+    /// The node is shutting down: its users leave now.
+    Stopping {
+        /// The node.
+        node: String,
+    },
     /// Disconnect this account if it is here (an administrator elsewhere asked).
     Kick {
         /// Account id.
@@ -175,6 +180,7 @@ enum Command {
         reply: oneshot::Sender<bool>,
     },
     Remote(Remote),
+    Stopping,
     Nodes {
         reply: oneshot::Sender<Vec<(String, UnixMillis)>>,
     },
@@ -218,6 +224,7 @@ impl Hub {
                     .saturating_mul(1000),
                 link,
                 peers: Peers::default(),
+                stopping: false,
             }),
             ..HubTask::default()
         };
@@ -283,7 +290,7 @@ impl Hub {
                 .iter()
                 .filter_map(|d| WireEvent::from_delivery(d, None))
                 .collect();
-            bus.send(Body::Publish(events)).await;
+            bus.try_send(Body::Publish(events));
         }
         self.publish_local(deliveries).await
     }
@@ -303,11 +310,10 @@ impl Hub {
         if let Some(bus) = &self.bus
             && let Some(raw) = crate::cluster::wire::raw(&frame)
         {
-            bus.send(Body::SendTo {
+            bus.try_send(Body::SendTo {
                 uids: uids.clone(),
                 frame: raw,
-            })
-            .await;
+            });
         }
         self.send_to_local(uids, frame).await
     }
@@ -320,6 +326,12 @@ impl Hub {
     /// Hand over what another node said about presence.
     pub async fn remote(&self, remote: Remote) -> Result<(), HubGone> {
         self.send(Command::Remote(remote)).await
+    }
+
+    /// This node is shutting down: the other nodes drop its users at once (instead
+    /// of at their node timeout), and it stops taking part in presence.
+    pub async fn stopping(&self) {
+        let _ = self.send(Command::Stopping).await;
     }
 
     /// The other live nodes with their start times (empty for a single server).
@@ -364,6 +376,8 @@ struct Cluster {
     /// Number of presence changes this node announced.
     version: u64,
     peers: Peers,
+    /// Shutting down: no heartbeats, snapshots or presence changes any more.
+    stopping: bool,
 }
 
 /// Whether a login somewhere (`incoming`) takes over the session `existing`:
@@ -435,6 +449,14 @@ impl HubTask {
                     let _ = reply.send(found);
                 }
                 Command::Remote(remote) => self.remote(remote),
+                Command::Stopping => {
+                    if let Some(c) = &mut self.cluster
+                        && !c.stopping
+                    {
+                        c.stopping = true;
+                        c.link.bus.try_send(Body::Stopping);
+                    }
+                }
                 Command::Nodes { reply } => {
                     let nodes = self.cluster.as_ref().map_or_else(Vec::new, |c| {
                         c.peers.nodes().map(|(n, s)| (n.to_owned(), s)).collect()
@@ -491,7 +513,9 @@ impl HubTask {
 
     /// Announce a presence change to the other nodes.
     fn announce(&mut self, change: impl FnOnce(u64) -> Body) {
-        if let Some(c) = &mut self.cluster {
+        if let Some(c) = &mut self.cluster
+            && !c.stopping
+        {
             c.version += 1;
             c.link.bus.try_send(change(c.version));
         }
@@ -502,10 +526,12 @@ impl HubTask {
         let Some(c) = &mut self.cluster else {
             return;
         };
-        c.link.bus.try_send(Body::Heartbeat {
-            version: c.version,
-            started: c.link.started,
-        });
+        if !c.stopping {
+            c.link.bus.try_send(Body::Heartbeat {
+                version: c.version,
+                started: c.link.started,
+            });
+        }
         let gone = c.peers.expire(Instant::now(), c.link.timeout);
         let mut notices = Vec::new();
         for (node, users) in gone {
@@ -570,7 +596,7 @@ impl HubTask {
                 }
             }
             Remote::SnapshotRequest { node } => {
-                if node == self.node {
+                if node == self.node && !c.stopping {
                     let users = self.sessions.values().map(remote_user).collect();
                     c.link.bus.try_send(Body::Snapshot {
                         version: c.version,
@@ -602,6 +628,17 @@ impl HubTask {
                     went.into_iter()
                         .map(|u| left(u.name, LeaveReason::Disconnected)),
                 );
+                if !notices.is_empty() {
+                    self.publish(notices);
+                }
+            }
+            Remote::Stopping { node } => {
+                let users = c.peers.forget(&node);
+                info!(%node, users = users.len(), "node shutting down; its users are gone");
+                let notices: Vec<Delivery> = users
+                    .into_iter()
+                    .map(|u| left(u.name, LeaveReason::Disconnected))
+                    .collect();
                 if !notices.is_empty() {
                     self.publish(notices);
                 }

@@ -358,6 +358,8 @@ impl Server {
         }
         drop(listener);
         info!("shutting down: no new connections");
+        // In a cluster the other nodes drop this node's users now.
+        ctx.hub.stopping().await;
         let grace = ctx.config.shutdown_grace;
         readers.close();
         if tokio::time::timeout(grace, readers.wait()).await.is_err() {

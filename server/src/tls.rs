@@ -198,10 +198,37 @@ fn generated(data_dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
         let path = path.to_path_buf();
         move |source| TlsError::Write { path, source }
     };
-    std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
-    write_private(&key, made.signing_key.serialize_pem().as_bytes()).map_err(write_err(&key))?;
-    write_atomically(&cert, made.cert.pem().as_bytes()).map_err(write_err(&cert))?;
-    tracing::info!(cert = %cert.display(), "made a self-signed TLS certificate");
+    // The pair is made in a directory of its own and renamed into place whole:
+    // nodes of a cluster that share the data directory and start together end
+    // up with one certificate, the first one renamed, never a key and a
+    // certificate from two different starts.
+    std::fs::create_dir_all(data_dir).map_err(write_err(data_dir))?;
+    let tmp = data_dir.join(format!(
+        ".{GENERATED_DIR}-{}-{:016x}.tmp",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp).map_err(write_err(&tmp))?;
+    let (tmp_cert, tmp_key) = (tmp.join("cert.pem"), tmp.join("key.pem"));
+    write_private(&tmp_key, made.signing_key.serialize_pem().as_bytes())
+        .map_err(write_err(&tmp_key))?;
+    write_atomically(&tmp_cert, made.cert.pem().as_bytes()).map_err(write_err(&tmp_cert))?;
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => tracing::info!(cert = %cert.display(), "made a self-signed TLS certificate"),
+        Err(_) if cert.exists() && key.exists() => {
+            // Another server made it first: use that one.
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        Err(_) => {
+            // The directory is there without a whole pair (made by hand, or
+            // left half by an older version): put this pair into it.
+            std::fs::rename(&tmp_key, &key).map_err(write_err(&key))?;
+            std::fs::rename(&tmp_cert, &cert).map_err(write_err(&cert))?;
+            let _ = std::fs::remove_dir_all(&tmp);
+            tracing::info!(cert = %cert.display(), "made a self-signed TLS certificate");
+        }
+    }
     Ok((cert, key))
 }
 
@@ -287,6 +314,30 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         let elsewhere = Tls::from_config(&config(other.path())).unwrap().unwrap();
         assert_ne!(first.fingerprint(), elsewhere.fingerprint());
+    }
+
+    #[test]
+    fn servers_starting_together_on_one_data_directory_share_one_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let starts: Vec<_> = (0..8)
+            .map(|_| {
+                let config = config(dir.path());
+                std::thread::spawn(move || Tls::from_config(&config).unwrap().unwrap())
+            })
+            .collect();
+        let prints: Vec<String> = starts
+            .into_iter()
+            .map(|t| t.join().unwrap().fingerprint().to_owned())
+            .collect();
+        assert!(prints.iter().all(|p| p == &prints[0]), "{prints:?}");
+        // The one kept on disk is theirs, and nothing half made is left behind.
+        let again = Tls::from_config(&config(dir.path())).unwrap().unwrap();
+        assert_eq!(again.fingerprint(), prints[0]);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from(GENERATED_DIR)]);
     }
 
     #[test]

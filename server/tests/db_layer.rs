@@ -136,6 +136,37 @@ db_test!(migrations_roll_back_and_reapply, |tdb| async move {
     assert_tables(&conn, true).await;
 });
 
+// Nodes of a cluster started together against a fresh PostgreSQL or MySQL
+// database: every one migrates without an error, and each migration is applied once.
+db_test!(
+    nodes_starting_together_migrate_a_fresh_database_once,
+    |tdb| async move {
+        if tdb.backend() == Backend::Sqlite {
+            // SQLite is never shared by nodes.
+            return;
+        }
+        let mut starts = Vec::new();
+        for _ in 0..4 {
+            let db = tdb.connect().await;
+            starts.push(tokio::spawn(async move {
+                chatroom_server::db::migrate(&db).await
+            }));
+        }
+        for start in starts {
+            start.await.unwrap().unwrap();
+        }
+        let db = tdb.connect().await;
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
+        assert_eq!(applied.len(), Migrator::migrations().len());
+        assert!(
+            Migrator::get_pending_migrations(&db)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);
+
 db_test!(same_name_key_twice_is_name_taken, |tdb| async move {
     let conn = tdb.connect_migrated().await;
     let first = accounts::insert_account(&conn, account("alice"))

@@ -523,3 +523,129 @@ fn a_pinned_certificate_is_trusted_again_and_a_changed_one_is_refused() {
     tmux.wait_for("alice", "CHANGED");
     assert!(!tmux.screen("alice").contains("Welcome"));
 }
+
+/// A fresh PostgreSQL database for the cluster test, dropped on drop (through `psql`,
+/// with the admin URL in `TEST_POSTGRES_URL`).
+struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create(admin: &str) -> Self {
+        let name = format!("chatroom_e2e_{}", std::process::id());
+        let db = Self {
+            admin: admin.to_owned(),
+            name,
+        };
+        db.psql(&format!("DROP DATABASE IF EXISTS {}", db.name));
+        db.psql(&format!("CREATE DATABASE {}", db.name));
+        db
+    }
+
+    fn psql(&self, sql: &str) {
+        let status = Command::new("psql")
+            .args([self.admin.as_str(), "-qc", sql])
+            .status()
+            .expect("run psql");
+        assert!(status.success(), "psql: {sql}");
+    }
+
+    /// The database's URL: the admin URL with its database replaced.
+    fn url(&self) -> String {
+        let base = self
+            .admin
+            .rsplit_once('/')
+            .map_or(self.admin.as_str(), |(b, _)| b);
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                self.admin.as_str(),
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .status();
+    }
+}
+
+/// Start cluster node `node` in tmux window `node`: the shared data directory and
+/// database, NATS at `nats`.
+fn start_node(tmux: &Tmux, node: &str, port: u16, data: &Path, database: &str, nats: &str) {
+    tmux.start(
+        node,
+        &format!(
+            "{} --listen 127.0.0.1:{port} --data-dir {} --bcrypt-cost 4 --database-url {database} \
+             --nats-url {nats} --cluster-name e2e-{} --node-id {node} --node-heartbeat 200ms 2>{}",
+            server_binary().display(),
+            data.display(),
+            std::process::id(),
+            std::path::Path::new("/tmp")
+                .join(format!("e2e-{node}.log"))
+                .display()
+        ),
+    );
+    wait_for_port(port);
+}
+
+#[test]
+fn two_clients_on_two_nodes_of_a_cluster_chat_and_play() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let (Ok(admin), Ok(nats)) = (
+        std::env::var("TEST_POSTGRES_URL"),
+        std::env::var("TEST_NATS_URL"),
+    ) else {
+        eprintln!("skipping: TEST_POSTGRES_URL and TEST_NATS_URL are not both set");
+        return;
+    };
+    let db = PgDatabase::create(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let tmux = Tmux::new("cluster");
+    // n1 first: it makes the TLS certificate in the shared data directory.
+    let (p1, p2) = (free_port(), free_port());
+    start_node(&tmux, "n1", p1, &data, &db.url(), &nats);
+    start_node(&tmux, "n2", p2, &data, &db.url(), &nats);
+
+    register(&tmux, dir.path(), p1, "alice");
+    register(&tmux, dir.path(), p2, "bob");
+    tmux.wait_for("alice", "[bob] joined the chat room");
+    tmux.wait_for("bob", "alice");
+
+    tmux.type_text("bob", "hello from node two");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("alice", "[bob]: hello from node two");
+    tmux.type_text("alice", "hi from node one");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "[alice]: hi from node one");
+
+    // An announcement typed on n2's console reaches alice on n1.
+    tmux.type_text("n2", "Maintenance at noon");
+    tmux.keys("n2", &["Enter"]);
+    tmux.wait_for("alice", "Admin: Maintenance at noon");
+    // n1's console lists both users with their nodes.
+    tmux.type_text("n1", "/users");
+    tmux.keys("n1", &["Enter"]);
+    tmux.wait_for("n1", "on n2");
+
+    // A game across the nodes: alice invites, bob accepts.
+    tmux.type_text("alice", "/game");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "alice invites anyone to play tic-tac-toe");
+    tmux.type_text("bob", "/accept");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "You play O against alice");
+    tmux.wait_for("alice", "bob accepted: you play X and move first");
+
+    // bob quits; alice, on the other node, sees him leave.
+    tmux.keys("bob", &["C-q"]);
+    tmux.wait_for("alice", "[bob] left the chat room");
+    drop(tmux);
+    drop(db);
+}

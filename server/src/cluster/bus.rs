@@ -4,7 +4,8 @@
 //! One subject keeps each node's messages in the order it sent them (NATS
 //! keeps a publisher's order per subject), which presence relies on. Sending
 //! goes through a bounded queue to a publisher task, so the hub, which must
-//! never wait, can hand over a message with [`Bus::try_send`].
+//! never wait, can hand over a message with [`Bus::try_send`]; so does
+//! everything else, so that NATS being down never holds up a node's own chat.
 
 use std::sync::Arc;
 
@@ -96,16 +97,11 @@ impl Bus {
         &self.node
     }
 
-    /// Send to every other node, waiting while the queue is full.
-    pub async fn send(&self, body: Body) {
-        if self.tx.send(Out::Body(Box::new(body))).await.is_err() {
-            debug!("cluster link stopped; message not sent");
-        }
-    }
-
-    /// Send without waiting. A full queue (NATS unreachable for long) drops the
-    /// message: the others notice from the presence version or the message ids and
-    /// catch up from a snapshot or the database.
+    /// Send to every other node, without ever waiting: a node whose NATS is gone
+    /// keeps serving its own clients. A full queue (NATS unreachable for long) drops
+    /// the message: the others notice from the presence version or the message ids
+    /// and catch up from a snapshot or the database; an unanswered game request
+    /// times out.
     pub fn try_send(&self, body: Body) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(Out::Body(Box::new(body)))
         {

@@ -157,14 +157,12 @@ impl Router {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, Waiting::Answer(tx));
-        self.bus
-            .send(Body::Game(GameMessage::Request {
-                id,
-                to: owner,
-                who,
-                request,
-            }))
-            .await;
+        self.bus.try_send(Body::Game(GameMessage::Request {
+            id,
+            to: owner,
+            who,
+            request,
+        }));
         let answer = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
         self.waiting().remove(&id);
         match answer {
@@ -179,8 +177,7 @@ impl Router {
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, Waiting::List(tx));
         self.bus
-            .send(Body::Game(GameMessage::List { id, to: owner }))
-            .await;
+            .try_send(Body::Game(GameMessage::List { id, to: owner }));
         let games = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
         self.waiting().remove(&id);
         match games {
@@ -190,15 +187,13 @@ impl Router {
     }
 
     /// Tell the owner a session logged in or ended.
-    pub async fn presence(&self, owner: String, uid: i64, session: u64, online: bool) {
-        self.bus
-            .send(Body::Game(GameMessage::Presence {
-                to: owner,
-                uid,
-                session,
-                online,
-            }))
-            .await;
+    pub fn presence(&self, owner: String, uid: i64, session: u64, online: bool) {
+        self.bus.try_send(Body::Game(GameMessage::Presence {
+            to: owner,
+            uid,
+            session,
+            online,
+        }));
     }
 }
 
@@ -231,12 +226,11 @@ impl Inbox {
                 // Answered beside the receiver, which must not wait for the game task.
                 tokio::spawn(async move {
                     let answer = local.request_here(who, request).await;
-                    bus.send(Body::Game(GameMessage::Answer {
+                    bus.try_send(Body::Game(GameMessage::Answer {
                         id,
                         to: from,
                         answer,
-                    }))
-                    .await;
+                    }));
                 });
             }
             GameMessage::List { id, to } if &to == node => {
@@ -244,12 +238,11 @@ impl Inbox {
                 let bus = self.router.bus.clone();
                 tokio::spawn(async move {
                     let games = local.list_here().await.unwrap_or_default();
-                    bus.send(Body::Game(GameMessage::Listed {
+                    bus.try_send(Body::Game(GameMessage::Listed {
                         id,
                         to: from,
                         games,
-                    }))
-                    .await;
+                    }));
                 });
             }
             GameMessage::Presence {

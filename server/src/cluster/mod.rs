@@ -120,6 +120,7 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
             users,
         },
         Body::Kick { uid, kicked } => Remote::Kick { uid, kicked },
+        Body::Stopping => Remote::Stopping { node: from },
     };
     to.hub.remote(remote).await
 }

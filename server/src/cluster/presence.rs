@@ -168,6 +168,17 @@ impl Peers {
         (came, went)
     }
 
+    /// Forget a node (it is shutting down); returns its users.
+    pub fn forget(&mut self, node: &str) -> Vec<RemoteUser> {
+        let Some(p) = self.nodes.remove(node) else {
+            return Vec::new();
+        };
+        for uid in p.users.keys() {
+            self.location.remove(uid);
+        }
+        p.users.into_values().collect()
+    }
+
     /// Forget the nodes not heard from within `timeout`; returns their users.
     pub fn expire(&mut self, now: Instant, timeout: Duration) -> Vec<(String, Vec<RemoteUser>)> {
         let dead: Vec<String> = self

@@ -117,6 +117,8 @@ pub enum Body {
         /// When it started (the oldest live node runs the games).
         started: UnixMillis,
     },
+    /// The sending node is shutting down: its users are leaving now.
+    Stopping,
     /// Ask a node for its whole presence table.
     SnapshotRequest {
         /// The node asked.

@@ -89,10 +89,76 @@ pub fn sqlite_url_for(data_dir: &Path) -> String {
     url
 }
 
+/// The table whose one row the nodes of a cluster lock while one of them migrates.
+#[derive(sea_orm::DeriveIden)]
+enum MigrationLock {
+    #[sea_orm(iden = "chatroom_migration_lock")]
+    Table,
+    Id,
+}
+
+/// How often creating the lock table is tried (PostgreSQL can refuse one of two
+/// simultaneous `CREATE TABLE IF NOT EXISTS`).
+const LOCK_TABLE_TRIES: u32 = 5;
+
 /// Brings the schema up to date by applying every pending migration; a no-op when the
 /// database is already current.
+///
+/// On PostgreSQL and MySQL several nodes of a cluster may start at once against a
+/// fresh database: one migrates while the others wait on a row lock (an `UPDATE`
+/// of `chatroom_migration_lock`, held in a transaction on another connection of
+/// the pool, so MySQL's implicit commits of DDL do not end it), then finds nothing
+/// left to do. SQLite is never shared by nodes and has no such lock.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, OnConflict, Query, Table};
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+
+    if db.get_database_backend() == DbBackend::Sqlite {
+        return Migrator::up(db, None).await;
+    }
+    let create = Table::create()
+        .table(MigrationLock::Table)
+        .if_not_exists()
+        .col(
+            ColumnDef::new(MigrationLock::Id)
+                .integer()
+                .not_null()
+                .primary_key(),
+        )
+        .to_owned();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match db.execute(&create).await {
+            Ok(_) => break,
+            Err(_) if tries < LOCK_TABLE_TRIES => {
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(tries))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let row = Query::insert()
+        .into_table(MigrationLock::Table)
+        .columns([MigrationLock::Id])
+        .values_panic([1.into()])
+        // "Do nothing" in a form MySQL takes too: set the id to itself.
+        .on_conflict(
+            OnConflict::column(MigrationLock::Id)
+                .update_column(MigrationLock::Id)
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&row).await?;
+    let lock = Query::update()
+        .table(MigrationLock::Table)
+        .value(MigrationLock::Id, Expr::col(MigrationLock::Id))
+        .and_where(Expr::col(MigrationLock::Id).eq(1))
+        .to_owned();
+    let txn = db.begin().await?;
+    txn.execute(&lock).await?;
+    let migrated = Migrator::up(db, None).await;
+    txn.commit().await?;
+    migrated
 }
 
 #[cfg(test)]

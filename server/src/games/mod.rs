@@ -171,7 +171,7 @@ impl Games {
     /// the session it replaces arrives later and is seen to be stale).
     pub async fn online(&self, uid: i64, session_id: u64) {
         if let Some((router, owner)) = self.owner().await {
-            return router.presence(owner, uid, session_id, true).await;
+            return router.presence(owner, uid, session_id, true);
         }
         self.online_here(uid, session_id).await;
     }
@@ -189,7 +189,7 @@ impl Games {
             let games = self.clone();
             rt.spawn(async move {
                 match games.owner().await {
-                    Some((router, owner)) => router.presence(owner, uid, session_id, false).await,
+                    Some((router, owner)) => router.presence(owner, uid, session_id, false),
                     None => games.offline_here(uid, session_id),
                 }
             });

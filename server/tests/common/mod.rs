@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod client;
+pub mod cluster;
 pub mod db;
 pub mod hostile;
 pub mod server;
