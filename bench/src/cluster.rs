@@ -133,6 +133,28 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// Wait up to `limit` until the server at `addr` answers a `hello`: it listens
+/// (and the kernel queues connections) before it has opened and migrated its
+/// database, so a node that merely listens may still be migrating.
+pub fn wait_until_serving(addr: SocketAddr, limit: Duration) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let hello = chatroom_shared::message::Request {
+        seq: 1,
+        body: chatroom_shared::message::ClientMessage::Hello(chatroom_shared::message::Hello {
+            version: chatroom_shared::PROTOCOL_VERSION,
+            client: "chatroom-bench".into(),
+        }),
+    };
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(limit))?;
+    stream.write_all(&chatroom_shared::encode_frame(&hello)?)?;
+    let mut first = [0u8; 1];
+    stream
+        .read_exact(&mut first)
+        .context("no answer to hello")?;
+    Ok(())
+}
+
 /// Wait until the nodes at `addrs` see each other: one probe user logs in on
 /// each node and stays, then on every node fresh probes log in until one's
 /// online list holds all of them (presence has crossed NATS both ways). The

@@ -236,7 +236,7 @@ impl Target {
                     let node = Node::launch(&binary, args, launch.logs, &id)?;
                     // A node listens before it has migrated the database: the
                     // next one must not start migrating beside it.
-                    wait_until_serving(node.addr)
+                    cluster::wait_until_serving(node.addr, START_LIMIT)
                         .with_context(|| format!("waiting for node {id} to serve"))?;
                     nodes.push(node);
                 }
@@ -395,27 +395,6 @@ fn launch(
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(child)
-}
-
-/// Wait until the server at `addr` answers a `hello`: it listens (and the
-/// kernel queues connections) before it has opened and migrated its database.
-fn wait_until_serving(addr: SocketAddr) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
-    let hello = chatroom_shared::message::Request {
-        seq: 1,
-        body: chatroom_shared::message::ClientMessage::Hello(chatroom_shared::message::Hello {
-            version: chatroom_shared::PROTOCOL_VERSION,
-            client: "chatroom-bench".into(),
-        }),
-    };
-    let mut stream = std::net::TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(START_LIMIT))?;
-    stream.write_all(&chatroom_shared::encode_frame(&hello)?)?;
-    let mut first = [0u8; 1];
-    stream
-        .read_exact(&mut first)
-        .context("no answer to hello")?;
-    Ok(())
 }
 
 /// Ask the process to shut down gracefully (SIGTERM).
