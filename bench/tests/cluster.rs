@@ -4,6 +4,12 @@
 //! in docs/BENCHMARKS.md). Runs only when `TEST_POSTGRES_URL` (an admin URL:
 //! the benchmark creates and drops a fresh database there) and `TEST_NATS_URL`
 //! are set; otherwise it passes, saying it skipped.
+//!
+//! Known failure (2026-12-04, after merging main at b581d04): in a debug build
+//! about one run in three fails because the server drops one sender as too
+//! slow (`dropped_too_slow` names it, `lost` > 0); release builds passed 12 of 12.
+//! That is the server's defect, recorded in docs/BENCHMARKS.md ("Two nodes",
+//! failures), not loosened here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
