@@ -29,7 +29,7 @@ use chatroom_shared::message::{
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use crate::cluster::sequencer::{Committed, Event, Sequencer};
 use crate::db::{accounts, history, store_lock, tokens};
@@ -616,6 +616,7 @@ impl WriterTask {
             if let Err(PushError::Full) = outbox.push(Outbound::Frames(frames.freeze())) {
                 // The sender does not read its replies: drop that connection
                 // (its retry after reconnecting is acknowledged from `dedup`).
+                warn!(uid, "client too slow for its acks; disconnecting");
                 self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
             }
         }
