@@ -21,7 +21,13 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+// Ignored until the open cluster bug is fixed (issue 9 note): under this load a
+// debug-build node now and then drops a sender as too slow (its outbox of 1024
+// items fills), about 1 run in 10 since the sequencer delivers queued batches
+// together (3 in 8 before). Run it with `cargo test -p chatroom-bench --test
+// cluster -- --ignored`.
 #[test]
+#[ignore = "a sender is sometimes dropped as too slow across two nodes (issue 9, open)"]
 fn fanout_across_two_nodes_delivers_every_message_to_every_other_client() {
     let (Some(postgres), Some(nats)) = (env("TEST_POSTGRES_URL"), env("TEST_NATS_URL")) else {
         eprintln!("skipping: TEST_POSTGRES_URL and TEST_NATS_URL must both be set");

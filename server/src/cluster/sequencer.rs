@@ -33,6 +33,9 @@ pub const GAP_WAIT: Duration = Duration::from_millis(500);
 /// How often the highest stored id is checked for batches that never arrived.
 pub const POLL: Duration = Duration::from_secs(1);
 
+/// Batches taken from the queue at once, and delivered together.
+const MAX_INPUTS: usize = 256;
+
 /// Batches queued for the sequencer before the writer waits.
 const QUEUE: usize = 4096;
 
@@ -252,12 +255,14 @@ impl Task {
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.gap_since.map(|t| t + GAP_WAIT);
-            let input = tokio::select! {
-                input = rx.recv() => match input {
-                    Some(input) => Some(input),
-                    None => break,
-                },
-                () = sleep_until(deadline) => None,
+            let mut inputs = Vec::new();
+            tokio::select! {
+                n = rx.recv_many(&mut inputs, MAX_INPUTS) => {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                () = sleep_until(deadline) => {}
                 _ = poll.tick() => {
                     match history::max_id(&self.db).await {
                         Ok(last) => self.order.stored_up_to(last),
@@ -266,22 +271,30 @@ impl Task {
                     self.note_gap();
                     continue;
                 }
-            };
-            let ready = match input {
-                Some(Input::Local(batch)) => {
-                    if !crate::fault::unpublished_batches() {
-                        for part in batch.to_wire() {
-                            self.bus.try_send(Body::Stored(part));
-                        }
-                    }
-                    self.order.take(batch)
-                }
-                Some(Input::Remote(batch)) => self.order.take(Committed::from_wire(batch)),
-                None => self.fill_gap().await,
-            };
-            for batch in ready {
-                self.deliver(batch).await;
             }
+            // Whatever is ready goes to the hub together: when this node falls
+            // behind, batches that queued up meanwhile reach each session as one
+            // outbox item, not one each.
+            let mut ready = Vec::new();
+            if inputs.is_empty() {
+                ready.extend(self.fill_gap().await);
+            }
+            for input in inputs {
+                match input {
+                    Input::Local(batch) => {
+                        if !crate::fault::unpublished_batches() {
+                            for part in batch.to_wire() {
+                                self.bus.try_send(Body::Stored(part));
+                            }
+                        }
+                        ready.extend(self.order.take(batch));
+                    }
+                    Input::Remote(batch) => {
+                        ready.extend(self.order.take(Committed::from_wire(batch)));
+                    }
+                }
+            }
+            self.deliver(ready).await;
             self.note_gap();
         }
         debug!("sequencer stopped");
@@ -319,9 +332,11 @@ impl Task {
         }
     }
 
-    async fn deliver(&self, batch: Committed) {
+    /// Hand ready batches to the hub in order: room events in as few publishes as
+    /// their size allows, group and direct messages to their recipients between them.
+    async fn deliver(&self, ready: Vec<Committed>) {
         let mut room = Vec::new();
-        for event in batch.events {
+        for event in ready.into_iter().flat_map(|b| b.events) {
             match event.to {
                 None => room.push(event.delivery),
                 Some(uids) => {
