@@ -787,7 +787,7 @@ async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Re
 
 /// Cut deliveries, in order, into slices of about `max_bytes` of frames each
 /// (a slice ends with the frame that reaches the limit).
-fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
+pub(crate) fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
     let mut out = Vec::new();
     let mut slice = Vec::new();
     let mut bytes = 0;

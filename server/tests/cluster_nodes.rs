@@ -372,15 +372,7 @@ cluster_test!(
         let deadline = Instant::now() + Duration::from_secs(60);
         for node in [&n1, &n2] {
             loop {
-                let mut names: Vec<String> = node
-                    .admin
-                    .users()
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .map(|u| u.name)
-                    .collect();
-                names.sort();
+                let names = common::cluster::online(node).await;
                 if names == ["alice", "bob"] {
                     break;
                 }

@@ -349,17 +349,7 @@ impl Task {
     }
 
     async fn publish(&self, deliveries: Vec<Delivery>) {
-        let mut slice = Vec::new();
-        let mut bytes = 0;
-        for d in deliveries {
-            bytes += d.frame.len();
-            slice.push(d);
-            if bytes >= MAX_PUBLISH_BYTES {
-                let _ = self.hub.publish_local(std::mem::take(&mut slice)).await;
-                bytes = 0;
-            }
-        }
-        if !slice.is_empty() {
+        for slice in crate::store::slices(deliveries, MAX_PUBLISH_BYTES) {
             let _ = self.hub.publish_local(slice).await;
         }
     }

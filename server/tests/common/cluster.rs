@@ -221,18 +221,7 @@ impl Cluster {
 }
 
 /// The names a node's administrator sees online, sorted.
-pub async fn online(server: &TestServer) -> Vec<String> {
-    let mut names: Vec<String> = server
-        .admin
-        .users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
-    names.sort();
-    names
-}
+pub use super::hostile::online;
 
 /// (name, node) of everyone a node's administrator lists, sorted.
 pub async fn placement(server: &TestServer) -> Vec<(String, String)> {
