@@ -18,14 +18,15 @@ use common::server::TestServer;
 const PER_SESSION: Duration = Duration::from_secs(1);
 const SPACING: Duration = Duration::from_secs(2);
 
-/// Messages in one burst: more than one batch's worth arrives while the first
-/// is being written.
+/// Messages in one burst, and the most the writer takes in one batch: the
+/// burst needs at least three batches whatever the timing, so records are
+/// always waiting when a batch ends (on a fast database, messages sent a
+/// millisecond apart could each find the writer idle and never be spaced).
 const BURST: usize = 300;
+const STORE_BATCH: usize = 100;
 
-/// Send `BURST` messages a millisecond apart (so the writer, however late it
-/// wakes on a loaded machine, is writing while more arrive) and wait for every
-/// ack; returns when the first and the last ack arrived, counted from the
-/// first send.
+/// Send `BURST` messages back to back and wait for every ack; returns when
+/// the first and the last ack arrived, counted from the first send.
 async fn burst(client: &mut TestClient, tag: &str) -> (Duration, Duration) {
     let mut seqs = Vec::with_capacity(BURST);
     let sent = Instant::now();
@@ -35,7 +36,6 @@ async fn burst(client: &mut TestClient, tag: &str) -> (Duration, Duration) {
             text: format!("{tag} {i}"),
         });
         seqs.push(client.send(say).await);
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let mut first = None;
     for seq in seqs {
@@ -55,6 +55,7 @@ db_test!(
         let server = TestServer::start_with(tdb.url(), |c| {
             c.batch_spacing_per_session = PER_SESSION;
             c.max_batch_spacing = Duration::from_secs(60);
+            c.store_batch = STORE_BATCH;
         })
         .await;
         let (mut alice, _) = TestClient::user(server.addr, "alice").await;
@@ -101,6 +102,7 @@ db_test!(spacing_off_stores_back_to_back, |tdb| async move {
     // The same burst with spacing off: nothing waits.
     let server = TestServer::start_with(tdb.url(), |c| {
         c.batch_spacing_per_session = Duration::ZERO;
+        c.store_batch = STORE_BATCH;
     })
     .await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
