@@ -804,7 +804,8 @@ impl HubTask {
                 continue;
             };
             if let Err(PushError::Full) = session.outbox.push(Outbound::Frames(frame.clone())) {
-                warn!(uid, "client too slow; disconnecting");
+                let (items, bytes) = session.outbox.queued();
+                warn!(uid, items, bytes, "client too slow; disconnecting");
                 notices.extend(self.remove_session(*uid, LeaveReason::TooSlow));
             }
         }
@@ -830,6 +831,8 @@ impl HubTask {
                     bytes,
                 };
                 if let Err(PushError::Full) = session.outbox.push(item) {
+                    let (items, bytes) = session.outbox.queued();
+                    warn!(uid, items, bytes, "client too slow; disconnecting");
                     too_slow.push(*uid);
                 }
                 // PushError::Closed: the session is ending; its own leave follows.
@@ -837,7 +840,6 @@ impl HubTask {
             // Tell the others about the sessions dropped here, in one more batch.
             let mut notices = Vec::new();
             for uid in too_slow {
-                warn!(uid, "client too slow; disconnecting");
                 if let Some(d) = self.remove_session(uid, LeaveReason::TooSlow) {
                     notices.push(d);
                 }

@@ -169,17 +169,32 @@ impl Outbox {
     /// there is room for an item, whatever the byte count.
     pub fn push(&self, item: Outbound) -> Result<(), PushError> {
         let bytes = item.bytes();
-        if bytes > 0 && self.queued.load(Ordering::Relaxed) + bytes > self.max_bytes {
+        // Counted before the item is in the queue: the session may take it
+        // (and subtract its bytes) the moment it is sent. Counted after, the
+        // count could drop below zero for that moment, wrap around, and make
+        // a concurrent push see a full queue (a reading client dropped as too
+        // slow: seen across cluster nodes, where acks and events are pushed
+        // from different threads).
+        let before = self.queued.fetch_add(bytes, Ordering::Relaxed);
+        if bytes > 0 && before + bytes > self.max_bytes {
+            self.queued.fetch_sub(bytes, Ordering::Relaxed);
             return Err(PushError::Full);
         }
-        match self.tx.try_send(item) {
-            Ok(()) => {
-                self.queued.fetch_add(bytes, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => Err(PushError::Full),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(PushError::Closed),
-        }
+        let refused = match self.tx.try_send(item) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => PushError::Full,
+            Err(mpsc::error::TrySendError::Closed(_)) => PushError::Closed,
+        };
+        self.queued.fetch_sub(bytes, Ordering::Relaxed);
+        Err(refused)
+    }
+
+    /// Items and bytes queued and not yet taken, for the log of a drop.
+    pub fn queued(&self) -> (usize, usize) {
+        (
+            self.tx.max_capacity() - self.tx.capacity(),
+            self.queued.load(Ordering::Relaxed),
+        )
     }
 
     /// A handle that does not keep the queue open.
@@ -245,6 +260,48 @@ mod tests {
         assert!(rx.recv().await.is_some());
         assert_eq!(tx.push(frames(5)), Ok(()));
         assert_eq!(tx.push(Outbound::Close(CloseReason::Kicked)), Ok(()));
+    }
+
+    /// A session taking items while other threads push them never sees the
+    /// byte count drop below what is queued (it once wrapped around between
+    /// a push's send and its count, and a push then found the queue "full").
+    #[test]
+    fn pushes_racing_a_reader_never_find_a_roomy_queue_full() {
+        const ITEMS: usize = 500_000;
+        // Room for everything: only a miscount can make a push fail.
+        let (tx, mut rx) = outbox(2 * ITEMS, 2 * ITEMS);
+        let reader = std::thread::spawn(move || {
+            let (mut taken, mut below_zero) = (0, 0);
+            while taken < 2 * ITEMS {
+                match rx.try_recv() {
+                    Ok(Some(_)) => {
+                        taken += 1;
+                        // Just after a take is when a miscount would show.
+                        if rx.queued.load(Ordering::Relaxed) > 2 * ITEMS {
+                            below_zero += 1;
+                        }
+                    }
+                    Ok(None) => std::hint::spin_loop(),
+                    Err(QueueClosed) => break,
+                }
+            }
+            (taken, below_zero)
+        });
+        let pushers: Vec<_> = (0..2)
+            .map(|_| {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    (0..ITEMS).filter(|_| tx.push(frames(1)).is_err()).count()
+                })
+            })
+            .collect();
+        drop(tx);
+        for p in pushers {
+            assert_eq!(p.join().unwrap(), 0, "a push found the queue full");
+        }
+        let (taken, below_zero) = reader.join().unwrap();
+        assert_eq!(taken, 2 * ITEMS);
+        assert_eq!(below_zero, 0, "the byte count went below zero");
     }
 
     #[test]

@@ -616,7 +616,11 @@ impl WriterTask {
             if let Err(PushError::Full) = outbox.push(Outbound::Frames(frames.freeze())) {
                 // The sender does not read its replies: drop that connection
                 // (its retry after reconnecting is acknowledged from `dedup`).
-                warn!(uid, "client too slow for its acks; disconnecting");
+                let (items, bytes) = outbox.queued();
+                warn!(
+                    uid,
+                    items, bytes, "client too slow for its acks; disconnecting"
+                );
                 self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
             }
         }
