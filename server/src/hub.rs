@@ -58,6 +58,10 @@ pub struct SessionEntry {
 /// An online user, for the admin console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnlineEntry {
+    /// Account id.
+    pub uid: i64,
+    /// The connection's id (unique across a cluster).
+    pub session: u64,
     /// Display name.
     pub name: String,
     /// Peer address.
@@ -492,6 +496,8 @@ impl HubTask {
             .iter()
             .filter_map(|uid| self.sessions.get(uid))
             .map(|s| OnlineEntry {
+                uid: s.uid,
+                session: s.session_id,
                 name: s.name.clone(),
                 addr: s.addr,
                 since: s.since,
@@ -500,6 +506,8 @@ impl HubTask {
             .collect();
         if let Some(c) = &self.cluster {
             list.extend(c.peers.users().map(|(node, u)| OnlineEntry {
+                uid: u.uid,
+                session: u.session,
                 name: u.name.clone(),
                 addr: u.addr,
                 since: u.since,

@@ -219,12 +219,14 @@ impl Server {
             close_store.clone(),
         )
         .await?;
+        let shutdown = CancellationToken::new();
         let mut games = crate::games::Games::start(
             config.game_invite_ttl,
             config.game_move_timeout,
             config.game_reconnect_grace,
             hub.clone(),
             db.clone(),
+            cluster.as_ref().map(|(bus, _, _)| bus.clone()),
         );
         // Session ids are unique across the cluster (the game table sees them all).
         let mut first_session = 1;
@@ -240,6 +242,18 @@ impl Server {
             let inbox =
                 crate::cluster::games::Inbox::new(std::sync::Arc::clone(&router), games.clone());
             games = games.routed(router);
+            let watcher = games.clone();
+            let every = config.node_heartbeat;
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => watcher.check_owner().await,
+                        () = stop.cancelled() => break,
+                    }
+                }
+            });
             crate::cluster::spawn_receiver(
                 incoming,
                 node,
@@ -273,7 +287,7 @@ impl Server {
             tls,
             ctx,
             writer,
-            shutdown: CancellationToken::new(),
+            shutdown,
             close_store,
             bus: link,
         })

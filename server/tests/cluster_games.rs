@@ -1,6 +1,7 @@
 //! Tic-tac-toe across three cluster nodes: an invitation made on one node reaches the
 //! others, two accepts from two other nodes at the same moment seat exactly one
-//! player, every node lists the same game, and moves cross between the players' nodes.
+//! player, every node lists the same game, and moves cross between the players' nodes;
+//! a game goes on when the node owning the game table is killed.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
 //! `common/cluster.rs`.
@@ -13,8 +14,11 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, GameInviteRequest, GameMove, GameRef, GameStatus, GameView, Games, ServerMessage,
 };
-use common::client::{TestClient, error_code};
-use common::cluster::cluster_test;
+use std::time::Duration;
+
+use common::binary::Stdin;
+use common::client::{TestClient, WAIT, error_code};
+use common::cluster::{cluster_test, joined, left};
 
 async fn invite(c: &mut TestClient) -> GameView {
     match c
@@ -173,5 +177,98 @@ cluster_test!(
         let seen = update_where(observer, id, |g| g.status == GameStatus::Over).await;
         assert_eq!(seen.o.as_deref(), Some(winner), "as {other} saw it");
         cluster.stop().await;
+    }
+);
+
+/// A move, sent again while the cluster works out a new owner of the game table
+/// (`server_busy` until it has).
+async fn play_when_ready(c: &mut TestClient, game_id: i64, cell: u8) -> GameView {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match c
+            .request(ClientMessage::GameMove(GameMove { game_id, cell }))
+            .await
+        {
+            ServerMessage::GameState(s) => return s.game,
+            other if error_code(&other) == ErrorCode::ServerBusy => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "still busy: {other:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => panic!("game_move {cell}: {other:?}"),
+        }
+    }
+}
+
+cluster_test!(
+    a_game_goes_on_when_the_node_owning_the_game_table_is_killed,
+    |env| async move {
+        // n1 starts first, so it owns the game table; its players are on n2 and n3.
+        let mut n1 = env.spawn("n1", "1s", Stdin::Null).await;
+        let n2 = env.spawn("n2", "1s", Stdin::Null).await;
+        let n3 = env.spawn("n3", "1s", Stdin::Null).await;
+        let (mut alice, _) = TestClient::user(n2.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(n3.addr, "bob").await;
+        let (mut dave, _) = TestClient::user(n1.addr, "dave").await;
+        joined(&mut alice, "bob").await;
+        joined(&mut alice, "dave").await;
+        joined(&mut bob, "dave").await;
+
+        // alice (n2) plays bob (n3); dave, on n1, has an invitation open.
+        let id = invite(&mut alice).await.id;
+        let ServerMessage::GameState(s) = bob
+            .request(ClientMessage::GameAccept(GameRef { game_id: id }))
+            .await
+        else {
+            panic!("bob's accept was refused")
+        };
+        assert_eq!(s.game.status, GameStatus::Playing);
+        play_ok(&mut alice, id, 0).await;
+        update_where(&mut bob, id, |g| g.moves == [0]).await;
+        play_ok(&mut bob, id, 4).await;
+        update_where(&mut alice, id, |g| g.moves == [0, 4]).await;
+        let open = invite(&mut dave).await.id;
+        alice
+            .wait_for(
+                "dave's game_invite",
+                |m| matches!(m, ServerMessage::GameInvite(i) if i.game.id == open),
+            )
+            .await;
+
+        // n1 dies without a word.
+        n1.kill().await;
+        drop(dave);
+        left(&mut alice, "dave").await;
+
+        // The game goes on where it was, decided by the next oldest node; dave's
+        // invitation ended with him.
+        let g = play_when_ready(&mut alice, id, 1).await;
+        assert_eq!(
+            (g.moves.as_slice(), g.turn.as_deref()),
+            (&[0, 4, 1][..], Some("bob"))
+        );
+        update_where(&mut alice, open, |g| g.status == GameStatus::Cancelled).await;
+        update_where(&mut bob, id, |g| g.moves == [0, 4, 1]).await;
+        play_ok(&mut bob, id, 8).await;
+        update_where(&mut alice, id, |g| g.moves == [0, 4, 1, 8]).await;
+        let over = play_ok(&mut alice, id, 2).await;
+        assert_eq!(over.status, GameStatus::Over);
+        let seen = update_where(&mut bob, id, |g| g.status == GameStatus::Over).await;
+        let result = seen.result.expect("a result");
+        assert_eq!(
+            (result.winner.as_deref(), result.loser.as_deref()),
+            (Some("alice"), Some("bob"))
+        );
+        // Both nodes list nothing left in play, and new games get new ids.
+        assert!(games(&mut bob).await.is_empty());
+        let next = invite(&mut bob).await.id;
+        assert!(next > open, "id {next} given again");
+        drop((alice, bob));
+        for mut n in [n2, n3] {
+            n.terminate();
+            n.wait_exit().await;
+        }
     }
 );

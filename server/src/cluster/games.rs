@@ -5,9 +5,10 @@
 //! everyone: the owner is the oldest live node (earliest start, then lowest
 //! id), which every node works out alike from the heartbeats; a node that just
 //! started waits two heartbeats to hear of the others before it decides. The
-//! owner sends game events through its hub, which reaches every node. If the
-//! owner dies, the next oldest takes over with an empty table: the games in
-//! play then are lost (docs/ARCHITECTURE.md).
+//! owner sends game events through its hub, which reaches every node, and
+//! copies its table to every node after each change. If the owner dies, the
+//! next oldest takes over from that copy: games in play go on, and whoever was
+//! on the dead node has the reconnect grace to come back (docs/ARCHITECTURE.md).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,7 @@ use tracing::debug;
 
 use super::bus::Bus;
 use super::wire::Body;
-use crate::games::table::{Answer, Player};
+use crate::games::table::{Answer, Player, Snapshot};
 use crate::games::{Games, Request};
 use crate::hub::Hub;
 
@@ -81,6 +82,11 @@ pub enum GameMessage {
         /// Logged in (true) or ended.
         online: bool,
     },
+    /// The owner's whole table, after a change: for whoever takes it over.
+    Table {
+        /// The table.
+        snapshot: Snapshot,
+    },
 }
 
 enum Waiting {
@@ -99,6 +105,12 @@ pub struct Router {
     hub: Hub,
     next_id: AtomicU64,
     waiting: Mutex<HashMap<u64, Waiting>>,
+    /// The other node this one last found owning the table (`None`: this one,
+    /// or none yet). Held while working the owner out, so a takeover reaches
+    /// the table before any request that follows it.
+    last_owner: tokio::sync::Mutex<Option<String>>,
+    /// The last table each owner sent.
+    snapshots: Mutex<HashMap<String, Snapshot>>,
 }
 
 impl std::fmt::Debug for Router {
@@ -132,6 +144,8 @@ impl Router {
             hub,
             next_id: AtomicU64::new(1),
             waiting: Mutex::new(HashMap::new()),
+            last_owner: tokio::sync::Mutex::new(None),
+            snapshots: Mutex::new(HashMap::new()),
         })
     }
 
@@ -144,6 +158,25 @@ impl Router {
             .chain(std::iter::once((self.node.clone(), self.started)))
             .min_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)))?;
         (oldest.0 != self.node).then_some(oldest.0)
+    }
+
+    /// The other node last found owning the table; see [`crate::games::Games`].
+    pub async fn last_owner(&self) -> tokio::sync::MutexGuard<'_, Option<String>> {
+        self.last_owner.lock().await
+    }
+
+    /// The last table `node` sent while it owned the games.
+    pub fn snapshot_of(&self, node: &str) -> Option<Snapshot> {
+        self.snapshots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(node)
+            .cloned()
+    }
+
+    /// This node's hub (who is online, cluster-wide).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waiting>> {
@@ -272,6 +305,13 @@ impl Inbox {
                     }
                     _ => debug!(id, "late game list dropped"),
                 }
+            }
+            GameMessage::Table { snapshot } => {
+                self.router
+                    .snapshots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(from, snapshot);
             }
             // Addressed to another node (every node hears everything).
             _ => {}

@@ -10,6 +10,7 @@
 
 pub mod table;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,17 +20,23 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::cluster::games::Router;
+use crate::cluster::bus::Bus;
+use crate::cluster::games::{GameMessage, Router};
+use crate::cluster::wire::Body;
 use crate::hub::{Delivery, Hub};
 use crate::outbox::encode_event;
 use crate::time::now_ms;
-use table::{Answer, Effect, Player, Table, Times};
+use table::{Answer, Effect, Player, Snapshot, Table, Times};
 
 /// Commands queued for the game task before senders wait.
 const QUEUE: usize = 1024;
 
+/// The most games a snapshot for the other nodes holds: a bigger one would not
+/// fit in one NATS message (1 MiB by default) and is not sent.
+const MAX_MIRRORED_GAMES: usize = 2000;
+
 /// A game request from a session.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub enum Request {
     /// `game_invite`.
     Invite,
@@ -64,6 +71,11 @@ enum Command {
         uid: i64,
         session_id: u64,
     },
+    /// This node takes over a cluster's games (see [`Table::restore`]).
+    Restore {
+        snapshot: Option<Snapshot>,
+        online: HashMap<i64, u64>,
+    },
 }
 
 /// Handle to the game task. Cheap to clone.
@@ -86,13 +98,16 @@ fn stopped() -> (ErrorCode, String) {
 
 impl Games {
     /// Start the game task with these time limits; it sends events through `hub` and
-    /// stores finished games in `db`.
+    /// stores finished games in `db`. In a cluster, `mirror` is the link on which
+    /// the table is copied to the other nodes after every change while this node
+    /// owns it, so that the next owner goes on from there should this one die.
     pub fn start(
         invite_ttl: Duration,
         move_timeout: Duration,
         reconnect_grace: Duration,
         hub: Hub,
         db: DatabaseConnection,
+        mirror: Option<Bus>,
     ) -> Self {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
         let times = Times {
@@ -105,6 +120,8 @@ impl Games {
             table: Table::new(times),
             hub,
             db: Arc::new(db),
+            mirror,
+            mirrored: Snapshot::default(),
         };
         tokio::spawn(task.run(rx));
         Self { tx, router: None }
@@ -118,10 +135,41 @@ impl Games {
         }
     }
 
-    /// The node that decides game requests, when it is not this one.
+    /// The node that decides game requests, when it is not this one. When this
+    /// node has just become the owner (the one before it died), its table first
+    /// takes over that node's last snapshot, before any request reaches it.
     async fn owner(&self) -> Option<(&Router, String)> {
         let router = self.router.as_deref()?;
-        router.owner().await.map(|owner| (router, owner))
+        let mut last = router.last_owner().await;
+        let owner = router.owner().await;
+        if owner.is_none()
+            && let Some(previous) = last.take()
+        {
+            let snapshot = router.snapshot_of(&previous);
+            let online: HashMap<i64, u64> = router
+                .hub()
+                .online()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (e.uid, e.session))
+                .collect();
+            info!(
+                from = %previous,
+                games = snapshot.as_ref().map_or(0, Snapshot::games),
+                "taking over the cluster's game table"
+            );
+            let _ = self.tx.send(Command::Restore { snapshot, online }).await;
+        }
+        last.clone_from(&owner);
+        owner.map(|owner| (router, owner))
+    }
+
+    /// Work out the owner of a cluster's game table now, taking it over if it
+    /// has come to this node; run every heartbeat, so games go on (and their
+    /// clocks run) after their owner dies even if nobody asks anything.
+    pub async fn check_owner(&self) {
+        let _ = self.owner().await;
     }
 
     /// Carry out a game request for `uid` (named `name`); the answer is the game
@@ -132,7 +180,17 @@ impl Games {
             name: name.to_owned(),
         };
         if let Some((router, owner)) = self.owner().await {
-            return router.request(owner, who, request).await;
+            let answer = router.request(owner.clone(), who.clone(), request).await;
+            if !matches!(&answer, Err((ErrorCode::ServerBusy, _))) {
+                return answer;
+            }
+            // No answer. If meanwhile its node was found dead (the request went out
+            // during the node timeout), it never decided it: ask the new owner.
+            return match self.owner().await {
+                Some((router, now)) if now != owner => router.request(now, who, request).await,
+                None => self.request_here(who, request).await,
+                Some(_) => answer,
+            };
         }
         self.request_here(who, request).await
     }
@@ -216,6 +274,10 @@ struct GameTask {
     table: Table,
     hub: Hub,
     db: Arc<DatabaseConnection>,
+    /// In a cluster: where the table is copied after every change.
+    mirror: Option<Bus>,
+    /// The copy sent last.
+    mirrored: Snapshot,
 }
 
 impl GameTask {
@@ -234,9 +296,13 @@ impl GameTask {
             };
             let mut fx = Vec::new();
             let now = now_ms();
+            let listing = matches!(cmd, Some(Command::List { .. }));
             match cmd {
                 Some(cmd) => self.handle(cmd, now, &mut fx),
                 None => self.table.tick(now, &mut fx),
+            }
+            if !listing {
+                self.copy_to_the_others();
             }
             self.apply(fx).await;
         }
@@ -270,7 +336,30 @@ impl GameTask {
             Command::Offline { uid, session_id } => {
                 self.table.offline(uid, session_id, now, fx);
             }
+            Command::Restore { snapshot, online } => {
+                self.table.restore(snapshot, &online, now, fx);
+            }
         }
+    }
+
+    /// In a cluster, send the table to the other nodes if it changed.
+    fn copy_to_the_others(&mut self) {
+        let Some(bus) = &self.mirror else {
+            return;
+        };
+        let snapshot = self.table.snapshot();
+        if snapshot == self.mirrored {
+            return;
+        }
+        if snapshot.games() > MAX_MIRRORED_GAMES {
+            warn!(
+                games = snapshot.games(),
+                "too many games to copy to the other nodes; they would be lost with this node"
+            );
+            return;
+        }
+        self.mirrored = snapshot.clone();
+        bus.try_send(Body::Game(GameMessage::Table { snapshot }));
     }
 
     /// Send the events and store the records an operation asked for, in order.

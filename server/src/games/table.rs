@@ -61,6 +61,42 @@ pub type Refusal = (ErrorCode, String);
 /// What an operation answers: the game after it (for `game_state`), or why not.
 pub type Answer = Result<GameView, Refusal>;
 
+/// A game as it is copied to the other nodes of a cluster ([`Snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedGame {
+    id: i64,
+    x: Player,
+    o: Option<Player>,
+    /// The board, as the moves that made it.
+    moves: Vec<u8>,
+    status: GameStatus,
+    created: UnixMillis,
+    started: UnixMillis,
+    deadline: UnixMillis,
+    away: Option<(i64, i64)>,
+    /// Sorted, so equal tables give equal snapshots.
+    spectators: Vec<i64>,
+    result: Option<GameResult>,
+}
+
+/// The whole table, as the node that owns a cluster's games sends it to the
+/// others after every change: whoever takes the table over when that node dies
+/// goes on from here ([`Table::restore`]), so the games in play survive it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    next_id: i64,
+    games: Vec<SavedGame>,
+    /// Online accounts and their sessions, sorted.
+    online: Vec<(i64, u64)>,
+}
+
+impl Snapshot {
+    /// How many open invitations and games it holds.
+    pub fn games(&self) -> usize {
+        self.games.len()
+    }
+}
+
 #[derive(Debug)]
 struct Game {
     id: i64,
@@ -497,6 +533,94 @@ impl Table {
         }
     }
 
+    /// The table as it stands, for the other nodes of a cluster.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut online: Vec<(i64, u64)> = self.online.iter().map(|(&u, &s)| (u, s)).collect();
+        online.sort_unstable();
+        let games = self
+            .games
+            .values()
+            .map(|g| {
+                let mut spectators: Vec<i64> = g.spectators.iter().copied().collect();
+                spectators.sort_unstable();
+                SavedGame {
+                    id: g.id,
+                    x: g.x.clone(),
+                    o: g.o.clone(),
+                    moves: g.board.moves().to_vec(),
+                    status: g.status,
+                    created: g.created,
+                    started: g.started,
+                    deadline: g.deadline,
+                    away: g.away,
+                    spectators,
+                    result: g.result.clone(),
+                }
+            })
+            .collect();
+        Snapshot {
+            next_id: self.next_id,
+            games,
+            online,
+        }
+    }
+
+    /// Take over a cluster's games from the last snapshot of the node that
+    /// owned them (`None`: it had sent none, so it held no games), given who is
+    /// online now and with which session. Whoever the snapshot had online and
+    /// is gone now left when that node died: their invitation ends and a game
+    /// they play waits for them for the reconnect grace, as on any leave. Game
+    /// ids go on from the higher of the two tables' next ids.
+    pub fn restore(
+        &mut self,
+        snapshot: Option<Snapshot>,
+        online_now: &HashMap<i64, u64>,
+        now: UnixMillis,
+        fx: &mut Vec<Effect>,
+    ) {
+        let snapshot = snapshot.unwrap_or_default();
+        self.next_id = self.next_id.max(snapshot.next_id);
+        self.games.clear();
+        for g in snapshot.games {
+            let Ok(board) = TicTacToe::from_moves(&g.moves) else {
+                tracing::warn!(
+                    id = g.id,
+                    "a game in the snapshot has illegal moves; left out"
+                );
+                continue;
+            };
+            self.next_id = self.next_id.max(g.id + 1);
+            self.games.insert(
+                g.id,
+                Game {
+                    id: g.id,
+                    x: g.x,
+                    o: g.o,
+                    board,
+                    status: g.status,
+                    created: g.created,
+                    started: g.started,
+                    deadline: g.deadline,
+                    away: g.away,
+                    spectators: g.spectators.into_iter().collect(),
+                    result: g.result,
+                },
+            );
+        }
+        self.online = snapshot.online.into_iter().collect();
+        let was: Vec<(i64, u64)> = self.online.iter().map(|(&u, &s)| (u, s)).collect();
+        for (uid, session) in was {
+            if !online_now.contains_key(&uid) {
+                self.offline(uid, session, now, fx);
+            }
+        }
+        for (&uid, &session) in online_now {
+            if self.online.get(&uid) != Some(&session) {
+                self.online(uid, session, now);
+            }
+        }
+    }
+
     /// The earliest deadline of any game, for the task's timer.
     pub fn next_deadline(&self) -> Option<UnixMillis> {
         self.games.values().map(|g| g.deadline).min()
@@ -726,6 +850,119 @@ mod tests {
             (r.reason, r.winner.as_deref()),
             (EndReason::Timeout, Some("alice"))
         );
+    }
+
+    /// alice and bob playing game 1 (one move each), carol watching it, dave's
+    /// invitation open; everyone online.
+    fn busy_table() -> (Table, i64, i64) {
+        let (mut t, game) = playing();
+        let mut fx = Vec::new();
+        t.online(3, 30, 0);
+        t.online(4, 40, 0);
+        t.play(1, game, 4, 1_000, &mut fx).unwrap();
+        t.play(2, game, 0, 2_000, &mut fx).unwrap();
+        t.watch(3, game).unwrap();
+        let open = t.invite(p(4, "dave"), 3_000, &mut fx).unwrap().id;
+        (t, game, open)
+    }
+
+    fn online_map(pairs: &[(i64, u64)]) -> HashMap<i64, u64> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_restored_snapshot_is_the_same_table_and_play_goes_on() {
+        let (t, game, open) = busy_table();
+        let snapshot = t.snapshot();
+        assert_eq!(snapshot.games(), 2);
+        // Through the wire format, as it crosses between nodes.
+        let json = serde_json::to_string(&snapshot).unwrap();
+        let mut taken = Table::new(TIMES);
+        let mut fx = Vec::new();
+        let everyone = online_map(&[(1, 10), (2, 20), (3, 30), (4, 40)]);
+        taken.restore(
+            Some(serde_json::from_str(&json).unwrap()),
+            &everyone,
+            4_000,
+            &mut fx,
+        );
+        assert!(fx.is_empty(), "nobody left, nothing to tell: {fx:?}");
+        assert_eq!(taken.list(), t.list());
+        assert_eq!(taken.snapshot(), snapshot);
+        // The game goes on where it was: alice's move, then bob's; carol follows.
+        fx.clear();
+        let g = taken.play(1, game, 8, 5_000, &mut fx).unwrap();
+        assert_eq!(g.moves, vec![4, 0, 8]);
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::ToUsers { uids, .. } if uids.contains(&3)))
+        );
+        assert_eq!(
+            code(taken.play(1, game, 1, 5_100, &mut fx)),
+            ErrorCode::NotYourTurn
+        );
+        // dave's invitation is still open; new ids follow the old ones.
+        taken.accept(p(3, "carol"), open, 6_000, &mut fx).unwrap();
+        let next = taken.invite(p(5, "erin"), 6_000, &mut fx).unwrap().id;
+        assert!(next > open, "{next} reuses an id");
+    }
+
+    #[test]
+    fn who_was_on_the_dead_node_leaves_when_the_table_is_taken_over() {
+        let (t, game, open) = busy_table();
+        // bob and dave were on the node that died; alice and carol are here,
+        // and carol has logged in again since (a new session).
+        let here = online_map(&[(1, 10), (3, 31)]);
+        let mut taken = Table::new(TIMES);
+        let mut fx = Vec::new();
+        taken.restore(Some(t.snapshot()), &here, 10_000, &mut fx);
+        // dave's invitation ends, as when an inviter leaves.
+        let cancelled = fx.iter().any(|e| {
+            matches!(e, Effect::ToAll { msg: ServerMessage::GameUpdate(u), .. }
+                if u.game.id == open && u.game.status == GameStatus::Cancelled)
+        });
+        assert!(cancelled, "{fx:?}");
+        // bob has the reconnect grace to come back; he does not, and forfeits.
+        assert_eq!(taken.next_deadline(), Some(10_000 + TIMES.reconnect_grace));
+        fx.clear();
+        taken.tick(10_000 + TIMES.reconnect_grace, &mut fx);
+        let over = fx.iter().find_map(|e| match e {
+            Effect::ToAll {
+                msg: ServerMessage::GameUpdate(u),
+                ..
+            } if u.game.id == game => u.game.result.clone(),
+            _ => None,
+        });
+        let result = over.expect("the game ended");
+        assert_eq!(result.reason, EndReason::Forfeit);
+        assert_eq!(result.winner.as_deref(), Some("alice"));
+        assert!(fx.iter().any(|e| matches!(e, Effect::Record(_))));
+    }
+
+    #[test]
+    fn a_player_back_on_another_node_plays_on_after_a_takeover() {
+        let (t, game, _) = busy_table();
+        // bob was away (his node died) and logged in again elsewhere, session 21.
+        let here = online_map(&[(1, 10), (2, 21), (3, 30), (4, 40)]);
+        let mut taken = Table::new(TIMES);
+        let mut fx = Vec::new();
+        taken.restore(Some(t.snapshot()), &here, 10_000, &mut fx);
+        taken.play(1, game, 8, 11_000, &mut fx).unwrap();
+        taken.play(2, game, 2, 12_000, &mut fx).unwrap();
+        // His old session's "left" arrives late and changes nothing.
+        taken.offline(2, 20, 13_000, &mut fx);
+        assert_eq!(taken.next_deadline(), Some(12_000 + TIMES.move_timeout));
+    }
+
+    #[test]
+    fn taking_over_from_a_node_that_sent_no_snapshot_leaves_no_stale_games() {
+        let (mut t, _, open) = busy_table();
+        let mut fx = Vec::new();
+        t.restore(None, &online_map(&[(1, 10)]), 10_000, &mut fx);
+        assert!(t.list().is_empty());
+        assert!(fx.is_empty(), "{fx:?}");
+        let next = t.invite(p(1, "alice"), 10_000, &mut fx).unwrap().id;
+        assert!(next > open);
     }
 
     #[test]
