@@ -91,6 +91,8 @@ pub struct Ctx {
     pub games: crate::games::Games,
     /// Request limiters of users who left, for their next login.
     pub limiters: crate::flood::UserLimiters,
+    /// In a cluster: where tickets issued by other nodes are claimed.
+    pub ticket_claims: Option<Arc<crate::cluster::tickets::Claims>>,
     next_session: AtomicU64,
 }
 
@@ -230,6 +232,7 @@ impl Server {
         );
         // Session ids are unique across the cluster (the game table sees them all).
         let mut first_session = 1;
+        let mut ticket_claims = None;
         let link = cluster.as_ref().map(|(bus, _, _)| bus.clone());
         if let Some((bus, incoming, sequencer)) = cluster {
             let router = crate::cluster::games::Router::new(
@@ -241,6 +244,12 @@ impl Server {
             );
             let inbox =
                 crate::cluster::games::Inbox::new(std::sync::Arc::clone(&router), games.clone());
+            let claims = crate::cluster::tickets::Claims::new(
+                node.clone(),
+                router.bus().clone(),
+                files.tickets.clone(),
+            );
+            ticket_claims = Some(Arc::clone(&claims));
             games = games.routed(router);
             let watcher = games.clone();
             let every = config.node_heartbeat;
@@ -261,6 +270,7 @@ impl Server {
                     hub: hub.clone(),
                     sequencer,
                     games: inbox,
+                    tickets: claims,
                 },
             );
             first_session = (u64::from(rand::random::<u32>()) << 32) | 1;
@@ -269,6 +279,7 @@ impl Server {
         let ctx = Arc::new(Ctx {
             games,
             limiters,
+            ticket_claims,
             hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
             throttle: AddressThrottle::new(
                 config.address_failure_limit,

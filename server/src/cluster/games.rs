@@ -174,6 +174,11 @@ impl Router {
             .cloned()
     }
 
+    /// The link to the other nodes.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
     /// This node's hub (who is online, cluster-wide).
     pub fn hub(&self) -> &Hub {
         &self.hub

@@ -9,12 +9,15 @@
 //! group notices); and presence: joins, leaves, heartbeats and snapshots, from
 //! which each hub knows who is online elsewhere ([`presence`]). The game table
 //! lives on one node, the oldest alive, and the others forward game requests
-//! to it ([`games`]). docs/ARCHITECTURE.md tells the whole design.
+//! to it ([`games`]). A data connection may reach a node other than the one
+//! that issued its ticket ([`tickets`]). docs/ARCHITECTURE.md tells the whole
+//! design.
 
 pub mod bus;
 pub mod games;
 pub mod presence;
 pub mod sequencer;
+pub mod tickets;
 pub mod wire;
 
 use futures_util::StreamExt;
@@ -38,6 +41,8 @@ pub struct Receivers {
     pub sequencer: Sequencer,
     /// Game requests forwarded to this node, and their answers.
     pub games: games::Inbox,
+    /// Transfer tickets claimed by or handed over to this node.
+    pub tickets: std::sync::Arc<tickets::Claims>,
 }
 
 /// Start the task that receives from the other nodes.
@@ -79,6 +84,10 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
         }
         Body::Game(message) => {
             to.games.receive(from, message).await;
+            return Ok(());
+        }
+        Body::Ticket(message) => {
+            to.tickets.receive(from, message);
             return Ok(());
         }
         Body::Join {

@@ -135,6 +135,8 @@ pub enum Body {
     },
     /// Game requests to the node that owns the game table, and its answers.
     Game(super::games::GameMessage),
+    /// Transfer tickets claimed from the node that issued them.
+    Ticket(super::tickets::TicketMessage),
     /// The administrator of some node disconnects this account.
     Kick {
         /// Account id.

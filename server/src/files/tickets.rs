@@ -21,12 +21,12 @@ use tokio::time::Instant;
 const MAX_TICKETS: usize = 65_536;
 
 /// What a checked `upload_begin` allows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UploadPlan {
     /// Uploader's account id.
     pub uid: i64,
     /// Uploader's name, for the shared file.
-    pub uploader: Arc<str>,
+    pub uploader: String,
     /// The file's name.
     pub name: String,
     /// Total size in bytes.
@@ -42,7 +42,7 @@ pub struct UploadPlan {
 }
 
 /// What a checked `download_begin` allows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DownloadPlan {
     /// The file as listed.
     pub file: FileInfo,
@@ -57,6 +57,16 @@ pub struct DownloadPlan {
 pub enum Grant {
     /// Receive an upload; the name stays reserved while `reservation` lives.
     Upload(UploadPlan, Reservation),
+    /// Send a file.
+    Download(DownloadPlan),
+}
+
+/// A redeemed ticket's plan, handed to another node of a cluster that got the
+/// data connection (see [`Tickets::hand_over`] and [`Tickets::adopt`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Plan {
+    /// Receive an upload.
+    Upload(UploadPlan),
     /// Send a file.
     Download(DownloadPlan),
 }
@@ -89,11 +99,11 @@ struct Inner {
 #[derive(Debug)]
 struct Pending {
     expires: Instant,
-    plan: Plan,
+    plan: Held,
 }
 
 #[derive(Debug)]
-enum Plan {
+enum Held {
     Upload(UploadPlan, u64),
     Download(DownloadPlan),
 }
@@ -246,7 +256,7 @@ impl Tickets {
             ticket.clone(),
             Pending {
                 expires,
-                plan: Plan::Upload(plan, hold_id),
+                plan: Held::Upload(plan, hold_id),
             },
         );
         Ok((ticket, expires))
@@ -265,7 +275,7 @@ impl Tickets {
             ticket.clone(),
             Pending {
                 expires,
-                plan: Plan::Download(plan),
+                plan: Held::Download(plan),
             },
         );
         Ok((ticket, expires))
@@ -278,8 +288,8 @@ impl Tickets {
         inner.expire(now);
         let pending = inner.tickets.remove(ticket)?;
         match pending.plan {
-            Plan::Download(plan) => Some(Grant::Download(plan)),
-            Plan::Upload(plan, hold_id) => {
+            Held::Download(plan) => Some(Grant::Download(plan)),
+            Held::Upload(plan, hold_id) => {
                 let hold = inner.names.get_mut(&plan.name)?;
                 if hold.id != hold_id {
                     return None;
@@ -297,6 +307,36 @@ impl Tickets {
     }
 }
 
+impl Tickets {
+    /// Redeem a ticket for another node of a cluster, which got its data
+    /// connection: the plan goes there, and a name reserved here is released
+    /// (that node reserves it, [`Tickets::adopt`]). `None` as for [`Tickets::redeem`].
+    pub fn hand_over(&self, ticket: &str) -> Option<Plan> {
+        match self.redeem(ticket)? {
+            Grant::Download(plan) => Some(Plan::Download(plan)),
+            // The reservation is dropped here, releasing the name on this node.
+            Grant::Upload(plan, _reservation) => Some(Plan::Upload(plan)),
+        }
+    }
+
+    /// Take on a plan another node handed over ([`Tickets::hand_over`]): an upload
+    /// reserves its name here for as long as it runs.
+    pub fn adopt(&self, plan: Plan) -> Result<Grant, TicketError> {
+        match plan {
+            Plan::Download(plan) => Ok(Grant::Download(plan)),
+            Plan::Upload(plan) => {
+                let reservation = self.reserve(&plan.name, plan.uid, &plan.key, plan.size)?;
+                if let Some(h) = lock(&self.inner).names.get_mut(&plan.name)
+                    && h.id == reservation.id
+                {
+                    h.bytes = plan.size.saturating_sub(plan.offset);
+                }
+                Ok(Grant::Upload(plan, reservation))
+            }
+        }
+    }
+}
+
 impl Inner {
     /// Drop expired tickets and release the names they held.
     fn expire(&mut self, now: Instant) {
@@ -308,7 +348,7 @@ impl Inner {
             .collect();
         for t in expired {
             if let Some(Pending {
-                plan: Plan::Upload(plan, hold_id),
+                plan: Held::Upload(plan, hold_id),
                 ..
             }) = self.tickets.remove(&t)
                 && self.names.get(&plan.name).is_some_and(|h| h.id == hold_id)

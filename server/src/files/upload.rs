@@ -229,7 +229,7 @@ async fn store_and_record(ctx: &Arc<Ctx>, plan: &UploadPlan) -> Result<FileInfo,
         name: plan.name.clone(),
         size: plan.size,
         sha256: plan.sha256.clone(),
-        uploader: plan.uploader.to_string(),
+        uploader: plan.uploader.clone(),
         comment: plan.comment.clone(),
         ts: now,
     })

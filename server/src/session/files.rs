@@ -140,7 +140,7 @@ impl Session {
         }
         let plan = UploadPlan {
             uid,
-            uploader,
+            uploader: uploader.to_string(),
             name: m.name,
             size: m.size,
             sha256: m.sha256,
@@ -202,15 +202,27 @@ impl Session {
     }
 
     /// `transfer`: only as the first request of a connection. A valid ticket makes this
-    /// a data connection (served once the request loop ends); any other closes it.
-    pub(super) fn transfer(&mut self, seq: u32, m: Transfer) -> Result<Flow, Reject> {
+    /// a data connection (served once the request loop ends); any other closes it. In
+    /// a cluster, a ticket another node issued is claimed from it.
+    pub(super) async fn transfer(&mut self, seq: u32, m: Transfer) -> Result<Flow, Reject> {
         if !matches!(self.phase, Phase::Connected) {
             return Err(Reject::new(
                 ErrorCode::AlreadyHello,
                 "transfer must be the first request on a new connection",
             ));
         }
-        let Some(grant) = self.ctx.files.tickets.redeem(&m.ticket) else {
+        let tickets = &self.ctx.files.tickets;
+        let mut grant = tickets.redeem(&m.ticket);
+        if grant.is_none()
+            && let Some(claims) = &self.ctx.ticket_claims
+            && let Some(plan) = claims.claim(&m.ticket).await
+        {
+            match tickets.adopt(plan) {
+                Ok(g) => grant = Some(g),
+                Err(e) => return Err(ticket_error(e).closing()),
+            }
+        }
+        let Some(grant) = grant else {
             return Err(Reject::new(
                 ErrorCode::InvalidTicket,
                 "the ticket is unknown, used or expired; ask again; closing",

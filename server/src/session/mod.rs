@@ -462,7 +462,7 @@ impl Session {
             ClientMessage::Files(m) => self.files(seq, m).await,
             ClientMessage::UploadBegin(m) => self.upload_begin(seq, m).await,
             ClientMessage::DownloadBegin(m) => self.download_begin(seq, m).await,
-            ClientMessage::Transfer(m) => self.transfer(seq, m),
+            ClientMessage::Transfer(m) => self.transfer(seq, m).await,
             ClientMessage::GameInvite(_) => self.game(seq, GameRequest::Invite).await,
             ClientMessage::GameCancel(m) => self.game(seq, GameRequest::Cancel(m.game_id)).await,
             ClientMessage::GameAccept(m) => self.game(seq, GameRequest::Accept(m.game_id)).await,
