@@ -7,6 +7,9 @@
 //! - `CHATROOM_TEST_UNPUBLISHED_BATCHES=1`: a cluster node never tells the others
 //!   about the batches it commits, as if it died after each commit or NATS lost
 //!   them, so a test can check that the others read them back from the database.
+//! - `CHATROOM_TEST_PRESENCE_PART_USERS=N`: a cluster node sends its presence
+//!   snapshot in parts of N users, so a test can see a snapshot in many parts
+//!   without logging in thousands of users.
 
 /// Panic if this debug build was told to on a `say` of `text`.
 #[cfg(debug_assertions)]
@@ -35,4 +38,23 @@ pub fn unpublished_batches() -> bool {
 #[inline]
 pub fn unpublished_batches() -> bool {
     false
+}
+
+/// Users per presence snapshot part: `default`, unless this debug build was told otherwise.
+#[cfg(debug_assertions)]
+pub fn presence_part_users(default: usize) -> usize {
+    static SET: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        std::env::var("CHATROOM_TEST_PRESENCE_PART_USERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    })
+    .unwrap_or(default)
+}
+
+/// Release builds: `default`.
+#[cfg(not(debug_assertions))]
+#[inline]
+pub fn presence_part_users(default: usize) -> usize {
+    default
 }

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::cluster::bus::Bus;
-use crate::cluster::presence::{Peers, Sequence};
+use crate::cluster::presence::{Assembly, Peers, Sequence, USERS_PER_PART, parts};
 use crate::cluster::wire::{Body, RemoteUser, SessionKey, WireEvent};
 
 pub use crate::outbox::Delivery;
@@ -113,10 +113,14 @@ pub enum Remote {
         /// The node asked.
         node: String,
     },
-    /// A node's whole presence table.
+    /// One part of a node's whole presence table.
     Snapshot {
         /// The node.
         node: String,
+        /// Which part, from 0.
+        part: u32,
+        /// Of how many.
+        parts: u32,
         /// Its presence version.
         version: u64,
         /// When it started.
@@ -228,6 +232,7 @@ impl Hub {
                     .saturating_mul(1000),
                 link,
                 peers: Peers::default(),
+                assembly: Assembly::default(),
                 stopping: false,
             }),
             ..HubTask::default()
@@ -380,6 +385,8 @@ struct Cluster {
     /// Number of presence changes this node announced.
     version: u64,
     peers: Peers,
+    /// Snapshots of other nodes arriving in parts.
+    assembly: Assembly,
     /// Shutting down: no heartbeats, snapshots or presence changes any more.
     stopping: bool,
 }
@@ -544,6 +551,7 @@ impl HubTask {
         let mut notices = Vec::new();
         for (node, users) in gone {
             warn!(%node, users = users.len(), "node silent too long; its users are gone");
+            c.assembly.forget(&node);
             notices.extend(
                 users
                     .into_iter()
@@ -606,19 +614,30 @@ impl HubTask {
             Remote::SnapshotRequest { node } => {
                 if node == self.node && !c.stopping {
                     let users = self.sessions.values().map(remote_user).collect();
-                    c.link.bus.try_send(Body::Snapshot {
-                        version: c.version,
-                        started: c.link.started,
-                        users,
-                    });
+                    let split = parts(users, crate::fault::presence_part_users(USERS_PER_PART));
+                    let count = u32::try_from(split.len()).unwrap_or(u32::MAX);
+                    for (part, users) in (0..count).zip(split) {
+                        c.link.bus.try_send(Body::Snapshot {
+                            part,
+                            parts: count,
+                            version: c.version,
+                            started: c.link.started,
+                            users,
+                        });
+                    }
                 }
             }
             Remote::Snapshot {
                 node,
+                part,
+                parts,
                 version,
                 started,
                 users,
             } => {
+                let Some(users) = c.assembly.take(&node, version, part, parts, users) else {
+                    return;
+                };
                 let sessions = &self.sessions;
                 let (came, went) = c.peers.replace(
                     &node,
@@ -642,6 +661,7 @@ impl HubTask {
             }
             Remote::Stopping { node } => {
                 let users = c.peers.forget(&node);
+                c.assembly.forget(&node);
                 info!(%node, users = users.len(), "node shutting down; its users are gone");
                 let notices: Vec<Delivery> = users
                     .into_iter()

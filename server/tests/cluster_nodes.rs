@@ -392,3 +392,43 @@ cluster_test!(
         n2.stop().await;
     }
 );
+
+cluster_test!(
+    a_node_started_later_learns_everyone_from_a_snapshot_in_parts,
+    |env| async move {
+        // n1 sends its presence snapshot in parts of two users (in production, parts
+        // of 2,000 keep each NATS message small however many are online).
+        let mut flags = env.flags("n1", "5s");
+        flags.extend(["--database-url".to_owned(), env.tdb.url().to_owned()]);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let mut n1 = ServerProcess::spawn_env(
+            env.data_dir(),
+            &flags,
+            &[("CHATROOM_TEST_PRESENCE_PART_USERS", "2")],
+        )
+        .await;
+        let names = ["u1", "u2", "u3", "u4", "u5"];
+        let mut here = Vec::new();
+        for name in names {
+            here.push(TestClient::user(n1.addr, name).await.0);
+        }
+        // n2 starts after them: all it knows of n1's users comes from that snapshot.
+        let n2 = env.node("n2").await;
+        let deadline = Instant::now() + WAIT;
+        for attempt in 0.. {
+            let (probe, login) = TestClient::user(n2.addr, &format!("probe{attempt}")).await;
+            let mut seen = sorted(online_names(&login));
+            seen.retain(|n| !n.starts_with("probe"));
+            if seen == names {
+                break;
+            }
+            assert!(Instant::now() < deadline, "n2 sees {seen:?}");
+            drop(probe);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        drop(here);
+        n1.terminate();
+        n1.wait_exit().await;
+        n2.stop().await;
+    }
+);

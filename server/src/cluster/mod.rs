@@ -119,11 +119,15 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
         },
         Body::SnapshotRequest { node } => Remote::SnapshotRequest { node },
         Body::Snapshot {
+            part,
+            parts,
             version,
             started,
             users,
         } => Remote::Snapshot {
             node: from,
+            part,
+            parts,
             version,
             started,
             users,

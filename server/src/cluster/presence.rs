@@ -212,6 +212,83 @@ impl Peers {
     }
 }
 
+/// Users in one part of a presence snapshot: about 100 bytes of JSON each, so
+/// a part stays far below NATS's default 1 MiB message limit however many
+/// users a node has.
+pub const USERS_PER_PART: usize = 2000;
+
+/// A node's users as the parts of one snapshot (one part, maybe empty, at least).
+pub fn parts(users: Vec<RemoteUser>, per_part: usize) -> Vec<Vec<RemoteUser>> {
+    if users.is_empty() {
+        return vec![Vec::new()];
+    }
+    let mut parts = Vec::with_capacity(users.len().div_ceil(per_part.max(1)));
+    let mut users = users.into_iter().peekable();
+    while users.peek().is_some() {
+        parts.push(users.by_ref().take(per_part.max(1)).collect());
+    }
+    parts
+}
+
+/// The snapshot parts of other nodes, put together until each is whole.
+#[derive(Debug, Default)]
+pub struct Assembly {
+    pending: HashMap<String, Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    version: u64,
+    parts: Vec<Option<Vec<RemoteUser>>>,
+}
+
+impl Assembly {
+    /// Take part `part` of `parts` of `node`'s snapshot at `version`; returns all
+    /// its users once every part of that version is in. A part of another
+    /// version starts over (a part lost on the way leaves the node out of step,
+    /// and the next heartbeat asks again).
+    pub fn take(
+        &mut self,
+        node: &str,
+        version: u64,
+        part: u32,
+        parts: u32,
+        users: Vec<RemoteUser>,
+    ) -> Option<Vec<RemoteUser>> {
+        let parts = usize::try_from(parts.max(1)).unwrap_or(1);
+        let part = usize::try_from(part).unwrap_or(usize::MAX);
+        if parts == 1 {
+            self.pending.remove(node);
+            return Some(users);
+        }
+        if part >= parts {
+            return None;
+        }
+        let pending = self
+            .pending
+            .entry(node.to_owned())
+            .or_insert_with(|| Pending {
+                version,
+                parts: Vec::new(),
+            });
+        if pending.version != version || pending.parts.len() != parts {
+            pending.version = version;
+            pending.parts = vec![None; parts];
+        }
+        pending.parts[part] = Some(users);
+        if pending.parts.iter().any(Option::is_none) {
+            return None;
+        }
+        let done = self.pending.remove(node)?;
+        Some(done.parts.into_iter().flatten().flatten().collect())
+    }
+
+    /// Drop what came of `node` (gone, or stopping).
+    pub fn forget(&mut self, node: &str) {
+        self.pending.remove(node);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +376,53 @@ mod tests {
         assert!(p.in_step("a", 9));
         assert_eq!(p.find(4).map(|(n, _)| n), Some("b"));
         assert!(p.find(3).is_none());
+    }
+
+    fn users(uids: std::ops::Range<i64>) -> Vec<RemoteUser> {
+        uids.map(|uid| RemoteUser {
+            uid,
+            name: format!("u{uid}"),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            since: 0,
+            session: 1,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_snapshot_in_parts_is_whole_once_every_part_is_in() {
+        let split = parts(users(0..5), 2);
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+        assert_eq!(
+            parts(Vec::new(), 2).len(),
+            1,
+            "an empty table is one empty part"
+        );
+        let mut a = Assembly::default();
+        let n = u32::try_from(split.len()).unwrap();
+        let mut split = split.into_iter();
+        // Out of order, with another node's part in between.
+        let (p0, p1, p2) = (
+            split.next().unwrap(),
+            split.next().unwrap(),
+            split.next().unwrap(),
+        );
+        assert!(a.take("n1", 7, 2, n, p2.clone()).is_none());
+        assert_eq!(a.take("n2", 3, 0, 1, users(9..10)).unwrap().len(), 1);
+        assert!(a.take("n1", 7, 0, n, p0.clone()).is_none());
+        let whole = a.take("n1", 7, 1, n, p1.clone()).unwrap();
+        let mut uids: Vec<i64> = whole.iter().map(|u| u.uid).collect();
+        uids.sort_unstable();
+        assert_eq!(uids, [0, 1, 2, 3, 4]);
+        // A newer version starts over: the older version's parts do not mix in.
+        assert!(a.take("n1", 8, 0, n, p0.clone()).is_none());
+        assert!(a.take("n1", 9, 1, n, p1.clone()).is_none());
+        assert!(a.take("n1", 9, 2, n, p2.clone()).is_none());
+        assert!(a.take("n1", 9, 0, n, p0).unwrap().len() == 5);
+        // Nonsense part numbers are ignored; a forgotten node starts over.
+        assert!(a.take("n1", 10, 5, n, p1.clone()).is_none());
+        assert!(a.take("n1", 10, 1, n, p1).is_none());
+        a.forget("n1");
+        assert!(a.take("n1", 10, 2, n, p2).is_none());
     }
 }

@@ -124,8 +124,15 @@ pub enum Body {
         /// The node asked.
         node: String,
     },
-    /// A node's whole presence table.
+    /// A node's whole presence table, in parts of at most
+    /// [`super::presence::USERS_PER_PART`] users.
     Snapshot {
+        /// Which part this is, from 0.
+        #[serde(default)]
+        part: u32,
+        /// How many parts the table has (0 read as 1).
+        #[serde(default)]
+        parts: u32,
         /// Its presence version.
         version: u64,
         /// When it started.
