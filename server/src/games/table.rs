@@ -86,7 +86,7 @@ pub struct SavedGame {
 pub struct Snapshot {
     next_id: i64,
     games: Vec<SavedGame>,
-    /// Online accounts and their sessions, sorted.
+    /// The sessions of the online players and spectators, sorted.
     online: Vec<(i64, u64)>,
 }
 
@@ -535,7 +535,14 @@ impl Table {
 
     /// The table as it stands, for the other nodes of a cluster.
     pub fn snapshot(&self) -> Snapshot {
-        let mut online: Vec<(i64, u64)> = self.online.iter().map(|(&u, &s)| (u, s)).collect();
+        // Only the sessions of those in a game: whoever takes over learns who is
+        // online from its hub, and needs these only to tell who left with the
+        // dead node. (So a login elsewhere does not change the snapshot.)
+        let involved: HashSet<i64> = self.games.values().flat_map(Game::audience).collect();
+        let mut online: Vec<(i64, u64)> = involved
+            .iter()
+            .filter_map(|uid| self.online.get(uid).map(|&s| (*uid, s)))
+            .collect();
         online.sort_unstable();
         let games = self
             .games
@@ -905,6 +912,20 @@ mod tests {
         taken.accept(p(3, "carol"), open, 6_000, &mut fx).unwrap();
         let next = taken.invite(p(5, "erin"), 6_000, &mut fx).unwrap().id;
         assert!(next > open, "{next} reuses an id");
+    }
+
+    #[test]
+    fn logins_of_people_not_in_a_game_leave_the_snapshot_as_it_was() {
+        let (mut t, _, _) = busy_table();
+        let before = t.snapshot();
+        t.online(9, 90, 5_000);
+        let mut fx = Vec::new();
+        t.offline(9, 90, 6_000, &mut fx);
+        t.online(8, 80, 7_000);
+        assert_eq!(t.snapshot(), before);
+        // A player's new session does change it.
+        t.online(1, 11, 8_000);
+        assert_ne!(t.snapshot(), before);
     }
 
     #[test]
