@@ -89,6 +89,44 @@ pub enum GameMessage {
     },
 }
 
+/// Who this node last found owning the game table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Not worked out yet.
+    Unknown,
+    /// This node.
+    Me,
+    /// Another node.
+    Other(String),
+}
+
+/// What a change of owner asks of this node's own table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    /// Nothing.
+    None,
+    /// This node has become the owner after `0`: go on from its last copy.
+    TakeOver(String),
+    /// Another node owns the table now (after a partition, or news of an older
+    /// node that came late): this node's own games are stale; drop them.
+    GiveUp(String),
+}
+
+impl Owner {
+    /// The owner is now `now` (`None`: this node); returns what that asks of
+    /// this node's table, and remembers it.
+    pub fn change(&mut self, now: Option<&str>) -> Handover {
+        let next = now.map_or(Self::Me, |n| Self::Other(n.to_owned()));
+        let handover = match (&*self, &next) {
+            (Self::Other(before), Self::Me) => Handover::TakeOver(before.clone()),
+            (Self::Me, Self::Other(after)) => Handover::GiveUp(after.clone()),
+            _ => Handover::None,
+        };
+        *self = next;
+        handover
+    }
+}
+
 enum Waiting {
     Answer(oneshot::Sender<Answer>),
     List(oneshot::Sender<Vec<GameView>>),
@@ -105,10 +143,9 @@ pub struct Router {
     hub: Hub,
     next_id: AtomicU64,
     waiting: Mutex<HashMap<u64, Waiting>>,
-    /// The other node this one last found owning the table (`None`: this one,
-    /// or none yet). Held while working the owner out, so a takeover reaches
-    /// the table before any request that follows it.
-    last_owner: tokio::sync::Mutex<Option<String>>,
+    /// Who this node last found owning the table. Held while working the owner
+    /// out, so a takeover reaches the table before any request that follows it.
+    last_owner: tokio::sync::Mutex<Owner>,
     /// The last table each owner sent.
     snapshots: Mutex<HashMap<String, Snapshot>>,
 }
@@ -144,7 +181,7 @@ impl Router {
             hub,
             next_id: AtomicU64::new(1),
             waiting: Mutex::new(HashMap::new()),
-            last_owner: tokio::sync::Mutex::new(None),
+            last_owner: tokio::sync::Mutex::new(Owner::Unknown),
             snapshots: Mutex::new(HashMap::new()),
         })
     }
@@ -160,8 +197,8 @@ impl Router {
         (oldest.0 != self.node).then_some(oldest.0)
     }
 
-    /// The other node last found owning the table; see [`crate::games::Games`].
-    pub async fn last_owner(&self) -> tokio::sync::MutexGuard<'_, Option<String>> {
+    /// Who this node last found owning the table; see [`crate::games::Games`].
+    pub async fn last_owner(&self) -> tokio::sync::MutexGuard<'_, Owner> {
         self.last_owner.lock().await
     }
 
@@ -321,5 +358,27 @@ impl Inbox {
             // Addressed to another node (every node hears everything).
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_takes_the_table_over_only_from_another_and_gives_up_a_stale_one() {
+        let mut o = Owner::Unknown;
+        // Starting as the owner, or finding another at first: nothing to do.
+        assert_eq!(o.change(Some("n1")), Handover::None);
+        assert_eq!(o.change(Some("n1")), Handover::None);
+        // n1 died: this node goes on from n1's copy.
+        assert_eq!(o.change(None), Handover::TakeOver("n1".into()));
+        assert_eq!(o.change(None), Handover::None);
+        // An older node turns up after all: this node's games are stale.
+        assert_eq!(o.change(Some("n0")), Handover::GiveUp("n0".into()));
+        // Owners changing elsewhere ask nothing of this node.
+        assert_eq!(o.change(Some("n2")), Handover::None);
+        let mut fresh = Owner::Unknown;
+        assert_eq!(fresh.change(None), Handover::None);
     }
 }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::cluster::bus::Bus;
-use crate::cluster::games::{GameMessage, Router};
+use crate::cluster::games::{GameMessage, Handover, Router};
 use crate::cluster::wire::Body;
 use crate::hub::{Delivery, Hub};
 use crate::outbox::encode_event;
@@ -142,26 +142,35 @@ impl Games {
         let router = self.router.as_deref()?;
         let mut last = router.last_owner().await;
         let owner = router.owner().await;
-        if owner.is_none()
-            && let Some(previous) = last.take()
-        {
-            let snapshot = router.snapshot_of(&previous);
-            let online: HashMap<i64, u64> = router
-                .hub()
-                .online()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| (e.uid, e.session))
-                .collect();
-            info!(
-                from = %previous,
-                games = snapshot.as_ref().map_or(0, Snapshot::games),
-                "taking over the cluster's game table"
-            );
-            let _ = self.tx.send(Command::Restore { snapshot, online }).await;
+        match last.change(owner.as_deref()) {
+            Handover::None => {}
+            Handover::TakeOver(previous) => {
+                let snapshot = router.snapshot_of(&previous);
+                let online: HashMap<i64, u64> = router
+                    .hub()
+                    .online()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.uid, e.session))
+                    .collect();
+                info!(
+                    from = %previous,
+                    games = snapshot.as_ref().map_or(0, Snapshot::games),
+                    "taking over the cluster's game table"
+                );
+                let _ = self.tx.send(Command::Restore { snapshot, online }).await;
+            }
+            Handover::GiveUp(to) => {
+                warn!(owner = %to, "another node owns the game table now; this node's games are dropped");
+                let cmd = Command::Restore {
+                    snapshot: None,
+                    online: HashMap::new(),
+                };
+                let _ = self.tx.send(cmd).await;
+            }
         }
-        last.clone_from(&owner);
+        drop(last);
         owner.map(|owner| (router, owner))
     }
 
