@@ -218,15 +218,9 @@ cluster_test!(
     |env| async move {
         // n1 commits but never tells the others (as if it died after each commit,
         // or NATS lost the batches): n2 must find them in the database.
-        let mut flags = env.flags("n1", "5s");
-        flags.extend(["--database-url".to_owned(), env.tdb.url().to_owned()]);
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let mut n1 = ServerProcess::spawn_env(
-            env.data_dir(),
-            &flags,
-            &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")],
-        )
-        .await;
+        let mut n1 = env
+            .spawn_env("n1", "5s", &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")])
+            .await;
         let n2 = env.node("n2").await;
         let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
         let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
@@ -398,15 +392,9 @@ cluster_test!(
     |env| async move {
         // n1 sends its presence snapshot in parts of two users (in production, parts
         // of 2,000 keep each NATS message small however many are online).
-        let mut flags = env.flags("n1", "5s");
-        flags.extend(["--database-url".to_owned(), env.tdb.url().to_owned()]);
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let mut n1 = ServerProcess::spawn_env(
-            env.data_dir(),
-            &flags,
-            &[("CHATROOM_TEST_PRESENCE_PART_USERS", "2")],
-        )
-        .await;
+        let mut n1 = env
+            .spawn_env("n1", "5s", &[("CHATROOM_TEST_PRESENCE_PART_USERS", "2")])
+            .await;
         let names = ["u1", "u2", "u3", "u4", "u5"];
         let mut here = Vec::new();
         for name in names {

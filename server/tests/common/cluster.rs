@@ -171,6 +171,20 @@ impl<'a> ClusterEnv<'a> {
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         ServerProcess::spawn_with(self.data_dir(), Some(self.tdb.url()), stdin, &flags).await
     }
+
+    /// [`ClusterEnv::spawn`] with these environment variables (the debug-only
+    /// fault switches of `server/src/fault.rs`), stdin closed.
+    pub async fn spawn_env(
+        &self,
+        node_id: &str,
+        node_timeout: &str,
+        envs: &[(&str, &str)],
+    ) -> ServerProcess {
+        let mut flags = self.flags(node_id, node_timeout);
+        flags.extend(["--database-url".to_owned(), self.tdb.url().to_owned()]);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        ServerProcess::spawn_env(self.data_dir(), &flags, envs).await
+    }
 }
 
 /// In-process nodes of one cluster; `node(1)` is "n1".
