@@ -422,3 +422,34 @@ cluster_test!(
         cluster.stop().await;
     }
 );
+
+cluster_test!(
+    a_message_id_reused_through_another_node_is_refused,
+    |env| async move {
+        let cluster = env.start(2).await;
+        let (mut alice, _) = TestClient::user(cluster.addr(1), "alice").await;
+        let first = alice.say_ok("1-1", "first run message").await;
+        let token = alice.token.clone().unwrap();
+        drop(alice);
+        // Her client restarted and counts from 1 again, on the other node.
+        let mut alice = TestClient::greeted(cluster.addr(2)).await;
+        alice.resume_ok(&token).await;
+        let seq = alice
+            .send(ClientMessage::Say(Say {
+                id: "1-1".into(),
+                text: "second run message".into(),
+            }))
+            .await;
+        match alice.reply_to(seq).await {
+            ServerMessage::Error(e) => assert_eq!(e.code, ErrorCode::MessageIdReused, "{e:?}"),
+            other => panic!("a reused id was answered with {other:?}"),
+        }
+        let texts: Vec<_> = all_history(&mut alice)
+            .await
+            .into_iter()
+            .map(|m| (m.id, m.text))
+            .collect();
+        assert_eq!(texts, [(first.message_id, "first run message".to_owned())]);
+        cluster.stop().await;
+    }
+);

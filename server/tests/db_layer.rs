@@ -475,14 +475,26 @@ db_test!(history_batches_pages_and_client_ids, |tdb| async move {
     let expected: Vec<_> = rows
         .iter()
         .rev()
-        .filter_map(|r| Some((r.uid?, r.client_msg_id.clone()?, r.id, r.send_time)))
-        .take(5)
+        .filter_map(|r| {
+            Some(history::ClientMessage {
+                id: r.id,
+                ts: r.send_time,
+                uid: r.uid?,
+                client_id: r.client_msg_id.clone()?,
+                target_kind: r.target_kind,
+                target_id: r.target_id,
+                text: r.text.clone(),
+            })
+        })
         .collect();
-    assert_eq!(expected[0].2, 1197);
-    assert_eq!(
-        history::recent_client_ids(&conn, 5).await.unwrap(),
-        expected
-    );
+    assert_eq!(expected[0].id, 1197);
+    let newest = history::recent_client_messages(&conn, None, 5).await.unwrap();
+    assert_eq!(newest, expected[..5]);
+    // The next page starts below the last one.
+    let below = history::recent_client_messages(&conn, Some(newest[4].id), 3)
+        .await
+        .unwrap();
+    assert_eq!(below, expected[5..8]);
 });
 
 db_test!(foreign_keys_are_enforced, |tdb| async move {

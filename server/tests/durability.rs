@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chatroom_server::db::history as db_history;
-use chatroom_shared::message::{ChatMessage, ClientMessage, MessageKind, Say, ServerMessage};
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{
+    ChatMessage, ClientMessage, MessageKind, Say, ServerMessage, Target,
+};
 use common::client::{TestClient, all_history};
 use common::db::db_test;
 use common::server::TestServer;
@@ -239,6 +242,114 @@ db_test!(
             .map(|m| m.text)
             .collect();
         assert_eq!(texts, ["sent before the restart", "marker"]);
+        server.stop().await;
+    }
+);
+
+/// The `error` answering request `seq` (events read meanwhile are kept).
+async fn error_for(c: &mut TestClient, seq: u32) -> chatroom_shared::message::ErrorReply {
+    match c.reply_to(seq).await {
+        ServerMessage::Error(e) => e,
+        other => panic!("expected an error for seq {seq}, got {other:?}"),
+    }
+}
+
+// A client id already used for another text is not a retry: acknowledging it
+// would tell the sender a message is stored that nobody will ever see.
+db_test!(
+    reused_message_id_with_other_text_is_refused_and_nothing_stored,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+        let first = alice.say_ok("1-1", "first run message").await;
+        assert_eq!(bob.next_message().await.id, first.message_id);
+
+        // Same id, other text: refused, nothing stored or delivered.
+        let seq = alice.send(say("1-1", "second run message")).await;
+        let e = error_for(&mut alice, seq).await;
+        assert_eq!(e.code, ErrorCode::MessageIdReused, "{e:?}");
+        // Same id, same text, other conversation: refused too.
+        let seq = alice
+            .send(ClientMessage::Send(chatroom_shared::message::Send {
+                id: "1-1".into(),
+                to: Target::User { user: "bob".into() },
+                text: "first run message".into(),
+            }))
+            .await;
+        let e = error_for(&mut alice, seq).await;
+        assert_eq!(e.code, ErrorCode::MessageIdReused, "{e:?}");
+        // A real retry (same id, same text, same place) is still acknowledged
+        // with the original id.
+        let retry = alice.say_ok("1-1", "first run message").await;
+        assert_eq!(retry.message_id, first.message_id);
+
+        let marker = alice.say_ok("1-2", "marker").await;
+        let got = bob.next_message().await;
+        assert_eq!(got.id, marker.message_id, "something else came: {got:?}");
+        let texts: Vec<_> = all_history(&mut bob)
+            .await
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["first run message", "marker"]);
+        server.stop().await;
+    }
+);
+
+// The client restarted (a new process that happens to reuse an id of the old
+// one) against a restarted server: the id is known only from the database.
+db_test!(
+    reused_message_id_after_a_restart_is_refused,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let first = alice.say_ok("1-1", "first run message").await;
+        server.stop().await;
+        drop(alice);
+
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::existing(server.addr, "alice").await;
+        let seq = alice.send(say("1-1", "second run message")).await;
+        let e = error_for(&mut alice, seq).await;
+        assert_eq!(e.code, ErrorCode::MessageIdReused, "{e:?}");
+        let retry = alice.say_ok("1-1", "first run message").await;
+        assert_eq!(retry.message_id, first.message_id);
+        let texts: Vec<_> = all_history(&mut alice)
+            .await
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["first run message"]);
+        server.stop().await;
+    }
+);
+
+// Both in one batch: the second, with other text, is refused; the first stored.
+db_test!(
+    reused_message_id_within_one_batch_is_refused,
+    |tdb| async move {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        // Pipelined: the writer takes them together whenever it can.
+        let a = alice.send(say("x-1", "one")).await;
+        let b = alice.send(say("x-1", "two")).await;
+        let c = alice.send(say("x-1", "one")).await;
+        let first = match alice.reply_to(a).await {
+            ServerMessage::SayOk(ok) => ok,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(error_for(&mut alice, b).await.code, ErrorCode::MessageIdReused);
+        match alice.reply_to(c).await {
+            ServerMessage::SayOk(ok) => assert_eq!(ok.message_id, first.message_id),
+            other => panic!("{other:?}"),
+        }
+        let texts: Vec<_> = all_history(&mut alice)
+            .await
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["one"]);
         server.stop().await;
     }
 );

@@ -136,6 +136,14 @@ pub enum ErrorCode {
     /// The server speaks TLS only and the client sent plain bytes; sent as a
     /// plain frame before the close, so a plain client can say what is wrong.
     TlsRequired,
+    /// The client message id of this `say` or `send` was used before by the same
+    /// account for another message (other text or another conversation): it is not
+    /// a retry, so it is neither acknowledged nor stored. Send it again with a new id.
+    MessageIdReused,
+    /// The server cannot store messages right now (its disk is full or its
+    /// database is down): this message is not stored. Send it again, with the same
+    /// id, after `retry_after_ms`.
+    StorageUnavailable,
 }
 
 impl ErrorCode {
@@ -203,6 +211,8 @@ impl ErrorCode {
             Self::AlreadyMember => "already_member",
             Self::TooManyConnections => "too_many_connections",
             Self::TlsRequired => "tls_required",
+            Self::MessageIdReused => "message_id_reused",
+            Self::StorageUnavailable => "storage_unavailable",
         }
     }
 }
@@ -278,6 +288,8 @@ mod tests {
         ErrorCode::AlreadyMember,
         ErrorCode::TooManyConnections,
         ErrorCode::TlsRequired,
+        ErrorCode::MessageIdReused,
+        ErrorCode::StorageUnavailable,
     ];
 
     #[test]

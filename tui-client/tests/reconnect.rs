@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chatroom_tui::app::{App, Settings};
+use chatroom_tui::app::{Action, App, Settings};
 use chatroom_tui::event::AppEvent;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -397,6 +397,23 @@ impl Probe {
                 text: text.into(),
             })
             .await;
+    }
+
+    /// Type `text` into the client's input and press Enter; what the app asks
+    /// the network task to do goes there, as in the real main loop.
+    async fn type_and_send(&mut self, text: &str) {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let mut actions = self.app.update(AppEvent::Paste(text.into()));
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        actions.extend(self.app.update(AppEvent::Key(enter)));
+        let mut sent = false;
+        for action in actions {
+            if let Action::Net(cmd) = action {
+                self.handle.send(cmd).await;
+                sent = true;
+            }
+        }
+        assert!(sent, "typing {text:?} and Enter sent nothing");
     }
 
     fn record(&mut self, event: &NetEvent) {
@@ -980,5 +997,54 @@ async fn refused_logins_report_code_and_whether_the_connection_closed() {
         matches!(probe.next_until(deadline).await, Some(None)),
         "the task stops after quit"
     );
+    server.stop().await;
+}
+
+/// A client started again in the same process (in a container it is PID 1 on
+/// every run) must not use the message ids of its earlier run: the server
+/// would take its new messages for retries of the old ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_started_again_with_the_same_process_id_delivers_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let mut bob = Raw::user(server.addr, "bob", true).await;
+
+    for (run, text) in ["first run message", "second run message"].iter().enumerate() {
+        let mut client = Probe::start();
+        client.login(server.addr, "alice", PASSWORD, run == 0).await;
+        client.wait_for("login", logged_in(false)).await;
+        client.type_and_send(text).await;
+        let ack = client
+            .wait_for("say_ok", |e| {
+                matches!(e, NetEvent::Server(ServerMessage::SayOk(_)))
+            })
+            .await;
+        let NetEvent::Server(ServerMessage::SayOk(ack)) = ack else {
+            unreachable!()
+        };
+        let got = loop {
+            match tokio::time::timeout(WAIT, read(&mut bob.frames))
+                .await
+                .expect("bob gets the message in time")
+                .expect("bob's connection open")
+            {
+                ServerMessage::Message(m) => break m,
+                _ => continue,
+            }
+        };
+        assert_eq!((got.id, got.text.as_str()), (ack.message_id, *text));
+        client.handle.send(NetCommand::Quit).await;
+    }
+    let page = bob
+        .request(ClientMessage::History(History {
+            to: Target::Room,
+            ..Default::default()
+        }))
+        .await;
+    let ServerMessage::HistoryPage(page) = page else {
+        panic!("{page:?}")
+    };
+    let texts: Vec<_> = page.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["first run message", "second run message"]);
     server.stop().await;
 }

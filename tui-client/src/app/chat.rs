@@ -94,6 +94,9 @@ pub struct ChatView {
     pub games: Games,
     /// Search results, while they are open.
     pub search: Option<SearchView>,
+    /// When the user was last told that messages wait for the server's
+    /// storage (Unix milliseconds), so the notice is not repeated for each.
+    pub delay_noticed: Option<UnixMillis>,
 }
 
 impl ChatView {
@@ -112,6 +115,7 @@ impl ChatView {
             sharing: Sharing::default(),
             games: Games::default(),
             search: None,
+            delay_noticed: None,
         }
     }
 

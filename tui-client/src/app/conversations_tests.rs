@@ -352,3 +352,40 @@ fn group_commands_become_exactly_their_requests() {
         [Action::Net(NetCommand::Game(_))]
     ));
 }
+
+#[test]
+fn a_reused_message_id_is_taken_back_in_words() {
+    let mut app = logged_in();
+    type_text(&mut app, "hello");
+    app.update(key(KeyCode::Enter));
+    app.update(AppEvent::Net(NetEvent::SendRefused {
+        client_id: "t-1".into(),
+        error: ErrorReply::new(Some(4), ErrorCode::MessageIdReused, "message_id_reused"),
+    }));
+    assert!(chat(&app).log().pending.is_empty());
+    assert_eq!(
+        last_notice(&app),
+        "Not sent to Main room (“hello”): the server had a message of yours under the same id \
+         (a client fault). Send it again: it gets a new id."
+    );
+}
+
+#[test]
+fn messages_waiting_for_storage_are_explained_once_and_stay_pending() {
+    let mut app = logged_in();
+    type_text(&mut app, "hello");
+    app.update(key(KeyCode::Enter));
+    let mut full = ErrorReply::new(Some(4), ErrorCode::StorageUnavailable, "disk full");
+    full.retry_after_ms = Some(2500);
+    app.update(AppEvent::Net(NetEvent::SendDelayed {
+        error: full.clone(),
+    }));
+    let expected = "The server cannot store messages right now (its disk or database is \
+                    failing). What you send waits and goes out again by itself in 3 s.";
+    assert_eq!(last_notice(&app), expected);
+    assert_eq!(chat(&app).log().pending.len(), 1, "still waiting to go out");
+    // The retries refused again do not repeat it.
+    let notices = chat(&app).log().entries.len();
+    app.update(AppEvent::Net(NetEvent::SendDelayed { error: full }));
+    assert_eq!(chat(&app).log().entries.len(), notices);
+}

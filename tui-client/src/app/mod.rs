@@ -144,7 +144,7 @@ impl App {
             login_target: None,
             pending_notices: Vec::new(),
             next_client_id: 1,
-            client_id_prefix: format!("{:x}", std::process::id()),
+            client_id_prefix: new_client_id_prefix(),
             next_transfer_id: 0,
         }
     }
@@ -171,6 +171,7 @@ impl App {
         }
     }
 
+    /// The next client message id: this run's random prefix and a counter.
     fn new_client_id(&mut self) -> String {
         let id = format!("{}-{}", self.client_id_prefix, self.next_client_id);
         self.next_client_id += 1;
@@ -194,6 +195,14 @@ impl App {
             AppEvent::Net(ev) => self.on_net(ev),
         }
     }
+}
+
+/// 128 random bits, in hex: the prefix of every client message id of one run
+/// of the client. The server takes a repeated id for a retry of the message
+/// stored under it, so ids must never come round: not in a new process with
+/// the same process id (a container's PID 1), not on another machine.
+fn new_client_id_prefix() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 #[cfg(test)]

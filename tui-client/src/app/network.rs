@@ -93,6 +93,10 @@ impl App {
                 self.send_refused(&client_id, &error);
                 Vec::new()
             }
+            NetEvent::SendDelayed { error } => {
+                self.send_delayed(&error);
+                Vec::new()
+            }
             NetEvent::Disconnected {
                 reason,
                 retry_in,

@@ -20,6 +20,10 @@ use crate::text::truncate;
 /// How much of a refused message the notice quotes.
 const QUOTE_CHARS: usize = 40;
 
+/// The least time between two notices that messages wait for the server's
+/// storage, in milliseconds (each refusal of a waiting message would repeat it).
+const DELAY_NOTICE_EVERY: i64 = 30_000;
+
 impl App {
     /// Put `target` on screen (made if needed) and load what it lacks.
     pub(super) fn show_conversation(&mut self, target: Target) -> Vec<Action> {
@@ -138,6 +142,11 @@ impl App {
             (chatroom_shared::ErrorCode::UserNotFound, Target::User { user }) => {
                 format!("nobody is named {user}.")
             }
+            (chatroom_shared::ErrorCode::MessageIdReused, _) => {
+                "the server had a message of yours under the same id (a client fault). \
+                 Send it again: it gets a new id."
+                    .to_owned()
+            }
             _ => {
                 error_text(error.code).map_or_else(|| format!("{}.", error.message), str::to_owned)
             }
@@ -145,6 +154,29 @@ impl App {
         let quote = truncate(&pending.text.replace('\n', " "), QUOTE_CHARS);
         let text = format!("Not sent to {} (“{quote}”): {why}", label(&to));
         chat.convs.open(to).log.notice(now, text);
+    }
+
+    /// The server could not store a message now (its disk is full or its
+    /// database is down): the message stays pending and goes out again by
+    /// itself; the user is told why it waits, once per `DELAY_NOTICE_EVERY`.
+    pub(super) fn send_delayed(&mut self, error: &ErrorReply) {
+        let now = self.now;
+        let Some(chat) = self.chat_view() else { return };
+        if chat
+            .delay_noticed
+            .is_some_and(|at| now.saturating_sub(at) < DELAY_NOTICE_EVERY)
+        {
+            return;
+        }
+        chat.delay_noticed = Some(now);
+        let wait = error.retry_after_ms.unwrap_or(1000).div_ceil(1000).max(1);
+        chat.notice(
+            now,
+            format!(
+                "The server cannot store messages right now (its disk or database is failing). \
+                 What you send waits and goes out again by itself in {wait} s."
+            ),
+        );
     }
 
     /// A key in the conversations pane; `None` when the pane does not use it.

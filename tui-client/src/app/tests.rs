@@ -495,3 +495,16 @@ fn help_scrolls_on_a_short_screen() {
     app.update(key(KeyCode::PageUp));
     assert_eq!(app.help_scroll, 0);
 }
+
+#[test]
+fn two_runs_in_one_process_never_share_a_message_id() {
+    // Same process id, as a client restarted in a container (PID 1 each time).
+    let mut first = App::new("", "", Settings::default(), 0);
+    let mut second = App::new("", "", Settings::default(), 0);
+    let (a, b) = (first.new_client_id(), second.new_client_id());
+    assert_ne!(a, b);
+    assert_ne!(first.new_client_id(), a, "ids of one run differ too");
+    // Within the protocol's 1 to 64 bytes.
+    assert!(chatroom_shared::rules::validate_client_id(&a), "{a}");
+    assert!(a.len() <= 64, "{a}");
+}

@@ -243,6 +243,13 @@ pub enum NetEvent {
         /// Why.
         error: ErrorReply,
     },
+    /// The server could not store a `say` or `send` now (`storage_unavailable`):
+    /// it stays pending and goes out again by itself after the time the server
+    /// asked for.
+    SendDelayed {
+        /// The refusal, with its `retry_after_ms`.
+        error: ErrorReply,
+    },
     /// The connection dropped; the next attempt is in `retry_in`.
     Disconnected {
         /// Why, for the status bar.

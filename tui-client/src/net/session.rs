@@ -2,7 +2,7 @@
 //! reconnects: the credentials and resume token, the last message id seen in
 //! the main room, the `say`s and `send`s still waiting for their `say_ok`,
 //! and the `history` requests still waiting for their page. A message the
-//! server refused for now (`server_busy`, `rate_limited`) stays pending and
+//! server refused for now (`server_busy`, `rate_limited`, `storage_unavailable`) stays pending and
 //! goes out again after the time the server asked for.
 //!
 //! The gap cursor advances only with messages from the room (`recent`,
@@ -68,7 +68,8 @@ pub(crate) enum SayRefusal {
     /// The error is not about a message of ours (or the server is closing:
     /// it goes out again after the reconnect).
     NotOurs,
-    /// The server asked to send it again later (`server_busy`, `rate_limited`):
+    /// The server asked to send it again later (`server_busy`, `rate_limited`,
+    /// `storage_unavailable`):
     /// it stays pending and goes out again at [`Session::retry_at`].
     Later,
     /// Refused for good: the message with this client id is dropped.
@@ -202,7 +203,7 @@ impl Session {
         };
         match e.code {
             ErrorCode::ShuttingDown => SayRefusal::NotOurs,
-            ErrorCode::ServerBusy | ErrorCode::RateLimited => {
+            ErrorCode::ServerBusy | ErrorCode::RateLimited | ErrorCode::StorageUnavailable => {
                 let wait = e
                     .retry_after_ms
                     .map_or(DEFAULT_RETRY, Duration::from_millis);
@@ -373,6 +374,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn storage_unavailable_keeps_the_message_and_a_reused_id_drops_it() {
+        let mut s = session(&[]);
+        for (i, id) in ["a", "b"].into_iter().enumerate() {
+            s.said(id.into(), Target::Room, "text".into());
+            s.sent(u32::try_from(i).unwrap() + 1, id.into());
+        }
+        let mut full = ErrorReply::new(Some(1), ErrorCode::StorageUnavailable, "disk full");
+        full.retry_after_ms = Some(2000);
+        assert_eq!(s.failed(&full), SayRefusal::Later);
+        assert_eq!(
+            s.retry_at().unwrap() - Instant::now(),
+            Duration::from_millis(2000)
+        );
+        let reused = ErrorReply::new(Some(2), ErrorCode::MessageIdReused, "reused");
+        assert_eq!(s.failed(&reused), SayRefusal::Refused("b".into()));
+        let left: Vec<_> = s.pending().iter().map(|p| p.client_id.as_str()).collect();
+        assert_eq!(left, ["a"], "the delayed one waits to go out again");
+        assert_eq!(s.take_retry().unwrap().client_id, "a");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn busy_refusals_are_sent_again_one_at_a_time_in_order() {
         let mut s = session(&[]);
         for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
@@ -385,7 +407,7 @@ mod tests {
         let mut limited = ErrorReply::new(Some(3), ErrorCode::RateLimited, "slow");
         limited.retry_after_ms = Some(200);
         assert_eq!(s.failed(&limited), SayRefusal::Later);
-        // Both stay pending; the later of the two times counts.
+        // All stay pending; the latest of the times counts.
         assert_eq!(s.pending().len(), 3);
         let due = s.retry_at().unwrap();
         assert_eq!(due - Instant::now(), Duration::from_millis(500));

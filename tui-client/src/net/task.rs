@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, Files, Games, Groups, Kicked, Ping, Quit, ServerMessage,
 };
@@ -354,6 +355,10 @@ impl Manager {
                     }
                     SayRefusal::Later => {
                         debug!(code = %e.code, "message refused for now; it goes out again");
+                        if e.code == ErrorCode::StorageUnavailable {
+                            // Not the client's doing: the user is told why it waits.
+                            self.emit(NetEvent::SendDelayed { error: e }).await?;
+                        }
                         return Ok(None);
                     }
                     SayRefusal::NotOurs => {}

@@ -17,14 +17,17 @@
 //! client message id) are recognised here, where every message passes in
 //! order, and acknowledged with the original id without storing twice.
 
-use std::collections::{HashMap, VecDeque};
+mod dedup;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use chatroom_shared::UnixMillis;
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, LeaveReason, MessageKind, SayOk, ServerMessage, Target,
+    Announcement, ChatMessage, ErrorReply, LeaveReason, MessageKind, SayOk, ServerMessage, Target,
 };
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -35,13 +38,10 @@ use crate::cluster::sequencer::{Committed, Event, Sequencer};
 use crate::db::{accounts, history, store_lock, tokens};
 use crate::hub::{Delivery, Hub};
 use crate::outbox::{Outbound, Outbox, PushError, encode_event};
+use dedup::{Dedup, Fingerprint, Original, Seen};
 
 /// Largest slice of events handed to the hub at once, in bytes of frames.
 const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
-
-/// How many (user, client message id) pairs the writer remembers for
-/// de-duplicating retried messages.
-const DEDUP_CAPACITY: usize = 65_536;
 
 /// Where to send the `say_ok` for a stored message.
 #[derive(Debug)]
@@ -230,11 +230,7 @@ pub async fn start(
         cluster,
     } = config;
     let next_id = history::max_id(&db).await? + 1;
-    let mut dedup = Dedup::default();
-    let recent = history::recent_client_ids(&db, DEDUP_CAPACITY as u64).await?;
-    for (uid, client_id, id, ts) in recent.into_iter().rev() {
-        dedup.insert((uid, client_id), (id, ts));
-    }
+    let dedup = Dedup::load(&db).await?;
     let (tx, rx) = mpsc::channel(queue.max(1));
     let task = WriterTask {
         db,
@@ -247,29 +243,6 @@ pub async fn start(
     };
     let handle = tokio::spawn(task.run(rx, close));
     Ok((Store { tx }, Writer { handle }))
-}
-
-#[derive(Default)]
-struct Dedup {
-    map: HashMap<(i64, String), (i64, UnixMillis)>,
-    order: VecDeque<(i64, String)>,
-}
-
-impl Dedup {
-    fn get(&self, key: &(i64, String)) -> Option<(i64, UnixMillis)> {
-        self.map.get(key).copied()
-    }
-
-    fn insert(&mut self, key: (i64, String), value: (i64, UnixMillis)) {
-        if self.map.insert(key.clone(), value).is_none() {
-            self.order.push_back(key);
-            while self.order.len() > DEDUP_CAPACITY {
-                if let Some(old) = self.order.pop_front() {
-                    self.map.remove(&old);
-                }
-            }
-        }
-    }
 }
 
 /// How far apart the writer starts its batches, by how many are online.
@@ -311,15 +284,6 @@ struct WriterTask {
     cluster: Option<Sequencer>,
 }
 
-/// A chat message already stored: a retry of it is acknowledged, not stored again.
-#[derive(Debug, Clone, Copy)]
-enum Dup {
-    /// Stored earlier, with this id and time.
-    Stored(i64, UnixMillis),
-    /// Stored by an earlier step of the same batch.
-    InBatch(usize),
-}
-
 /// One record of a batch, in queue order.
 enum Step {
     Chat {
@@ -330,7 +294,10 @@ enum Step {
         text: String,
         ts: UnixMillis,
         ack: Ack,
-        dup: Option<Dup>,
+        /// Its content, to tell a retry from an id used twice.
+        fingerprint: Fingerprint,
+        /// New, a retry, or a reused id.
+        seen: Seen,
     },
     Announcement {
         text: String,
@@ -345,7 +312,10 @@ impl Step {
     fn stores(&self) -> bool {
         matches!(
             self,
-            Self::Chat { dup: None, .. } | Self::Announcement { .. }
+            Self::Chat {
+                seen: Seen::New,
+                ..
+            } | Self::Announcement { .. }
         )
     }
 }
@@ -383,7 +353,7 @@ fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
                 client_id,
                 text,
                 ts,
-                dup: None,
+                seen: Seen::New,
                 ..
             } => history::NewChatRow {
                 id,
@@ -458,7 +428,7 @@ impl WriterTask {
         let mut issued = Vec::new();
         // Client ids first seen in this batch, so a retry inside the same batch
         // is caught too; they enter `dedup` once the batch is committed.
-        let mut pending: HashMap<(i64, String), usize> = HashMap::new();
+        let mut pending: HashMap<dedup::Key, (usize, Fingerprint)> = HashMap::new();
 
         for item in items {
             match item {
@@ -472,14 +442,24 @@ impl WriterTask {
                     ack,
                 } => {
                     let key = (uid, client_id);
-                    let dup = match self.dedup.get(&key) {
-                        Some((id, ts)) => Some(Dup::Stored(id, ts)),
-                        None => pending.get(&key).map(|&i| Dup::InBatch(i)),
+                    let fingerprint = Fingerprint::of(to.kind, to.id, &text);
+                    let seen = match (self.dedup.get(&key), pending.get(&key)) {
+                        (Some(original), _) => Seen::against(original, fingerprint),
+                        (None, Some(&(i, fp))) if fp == fingerprint => Seen::InBatch(i),
+                        (None, Some(_)) => Seen::Reused,
+                        (None, None) => {
+                            pending.insert(key.clone(), (steps.len(), fingerprint));
+                            Seen::New
+                        }
                     };
-                    if dup.is_some() {
-                        debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
-                    } else {
-                        pending.insert(key.clone(), steps.len());
+                    match seen {
+                        Seen::New => {}
+                        Seen::Reused => {
+                            debug!(uid, client_id = %key.1, "message id reused for another message; refusing it");
+                        }
+                        Seen::Stored(..) | Seen::InBatch(_) => {
+                            debug!(uid, client_id = %key.1, "duplicate message id; acknowledging the original");
+                        }
                     }
                     steps.push(Step::Chat {
                         uid,
@@ -489,7 +469,8 @@ impl WriterTask {
                         text,
                         ts,
                         ack,
-                        dup,
+                        fingerprint,
+                        seen,
                     });
                 }
                 StoreItem::Announcement { text, ts, done } => {
@@ -532,7 +513,12 @@ impl WriterTask {
         let mut next = base;
         for step in &steps {
             ids.push(match step {
-                Step::Chat { dup: None, ts, .. } | Step::Announcement { ts, .. } => {
+                Step::Chat {
+                    seen: Seen::New,
+                    ts,
+                    ..
+                }
+                | Step::Announcement { ts, .. } => {
                     next += 1;
                     Some((next - 1, *ts))
                 }
@@ -550,45 +536,38 @@ impl WriterTask {
                     name,
                     client_id,
                     text,
-                    ts,
+                    ts: _,
                     ack,
-                    dup,
+                    fingerprint,
+                    seen,
                 } => {
-                    let original = match dup {
-                        None => ids[i],
-                        Some(Dup::Stored(id, ts)) => Some((id, ts)),
-                        Some(Dup::InBatch(j)) => ids.get(j).copied().flatten(),
+                    let original = match seen {
+                        Seen::New => ids[i],
+                        Seen::Stored(id, ts) => Some((id, ts)),
+                        Seen::InBatch(j) => ids.get(j).copied().flatten(),
+                        Seen::Reused => None,
                     };
-                    // Every stored step has an id; the fallback is never used.
-                    let (id, ts) = original.unwrap_or((0, ts));
-                    if dup.is_none() {
-                        self.dedup.insert((uid, client_id.clone()), (id, ts));
-                        let frame = encode_event(&ServerMessage::Message(ChatMessage {
-                            id,
-                            ts,
-                            kind: MessageKind::Message,
-                            from: name.to_string(),
-                            text,
-                            to: to.target,
-                        }));
-                        events.push(Event {
-                            delivery: Delivery {
-                                frame,
-                                message_id: Some(id),
-                                except: to.recipients.is_none().then_some(uid),
-                            },
-                            to: to.recipients,
-                        });
-                    }
+                    let reply = match original {
+                        Some((id, ts)) => {
+                            if seen == Seen::New {
+                                self.dedup.insert(
+                                    (uid, client_id.clone()),
+                                    Original { id, ts, fingerprint },
+                                );
+                                events.push(message_event(id, ts, &name, text, uid, to));
+                            }
+                            ServerMessage::SayOk(SayOk {
+                                seq: ack.seq,
+                                id: client_id,
+                                message_id: id,
+                                ts,
+                            })
+                        }
+                        None => ServerMessage::Error(reused(ack.seq, &client_id)),
+                    };
                     let entry = acks
                         .entry(ack.session_id)
                         .or_insert_with(|| (uid, ack.outbox, BytesMut::new()));
-                    let reply = ServerMessage::SayOk(SayOk {
-                        seq: ack.seq,
-                        id: client_id,
-                        message_id: id,
-                        ts,
-                    });
                     if let Err(e) = chatroom_shared::encode_frame_into(&mut entry.2, &reply) {
                         error!(error = %e, "could not encode an ack");
                     }
@@ -712,58 +691,68 @@ impl WriterTask {
         let txn = self.db.begin().await?;
         store_lock::take(&txn).await?;
         let base = history::max_id(&txn).await? + 1;
-        let keys: Vec<(i64, String)> = steps
+        let keys: Vec<dedup::Key> = steps
             .iter()
             .filter_map(|s| match s {
                 Step::Chat {
                     uid,
                     client_id,
-                    dup: None,
+                    seen: Seen::New,
                     ..
                 } => Some((*uid, client_id.clone())),
                 _ => None,
             })
             .collect();
-        let window = i64::try_from(DEDUP_CAPACITY).unwrap_or(i64::MAX);
-        let found = history::stored_client_ids(&txn, &keys, base - 1 - window).await?;
+        let window = i64::try_from(dedup::CAPACITY).unwrap_or(i64::MAX);
+        let found = history::stored_client_messages(&txn, &keys, base - 1 - window).await?;
         if !found.is_empty() {
-            let found: HashMap<(i64, String), (i64, UnixMillis)> = found
+            let found: HashMap<dedup::Key, Original> = found
                 .into_iter()
-                .map(|(uid, client_id, id, ts)| ((uid, client_id), (id, ts)))
+                .map(|m| {
+                    let original = Original {
+                        id: m.id,
+                        ts: m.ts,
+                        fingerprint: Fingerprint::of(m.target_kind, m.target_id, &m.text),
+                    };
+                    ((m.uid, m.client_id), original)
+                })
                 .collect();
             for step in steps.iter_mut() {
                 if let Step::Chat {
                     uid,
                     client_id,
-                    dup: dup @ None,
+                    fingerprint,
+                    seen: seen @ Seen::New,
                     ..
                 } = step
-                    && let Some(&(id, ts)) = found.get(&(*uid, client_id.clone()))
+                    && let Some(&original) = found.get(&(*uid, client_id.clone()))
                 {
-                    debug!(uid, %client_id, "message retried through another node; acknowledging the original");
-                    *dup = Some(Dup::Stored(id, ts));
+                    debug!(uid, %client_id, "message id stored through another node");
+                    *seen = Seen::against(original, *fingerprint);
                 }
             }
-            // Retries later in the batch point at the step now known as stored.
-            let stored: Vec<Option<Dup>> = steps
+            // Retries later in the batch follow the step they point at.
+            let resolved: Vec<Option<Seen>> = steps
                 .iter()
                 .map(|s| match s {
                     Step::Chat {
-                        dup: Some(d @ Dup::Stored(..)),
+                        seen: seen @ (Seen::Stored(..) | Seen::Reused),
                         ..
-                    } => Some(*d),
+                    } => Some(*seen),
                     _ => None,
                 })
                 .collect();
             for step in steps.iter_mut() {
                 if let Step::Chat {
-                    dup: Some(dup @ Dup::InBatch(_)),
+                    seen: seen @ Seen::InBatch(_),
                     ..
                 } = step
-                    && let Dup::InBatch(j) = *dup
-                    && let Some(Some(original)) = stored.get(j)
+                    && let Seen::InBatch(j) = *seen
+                    && let Some(Some(first)) = resolved.get(j)
                 {
-                    *dup = *original;
+                    // The first was a retry: so is this. The first reused an id:
+                    // this one, with the first's content, reuses it too.
+                    *seen = *first;
                 }
             }
         }
@@ -787,6 +776,45 @@ async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Re
         tokens::prune(txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
     }
     Ok(())
+}
+
+/// The `message` event of a newly stored chat message, for its recipients.
+fn message_event(
+    id: i64,
+    ts: UnixMillis,
+    name: &str,
+    text: String,
+    uid: i64,
+    to: Destination,
+) -> Event {
+    let frame = encode_event(&ServerMessage::Message(ChatMessage {
+        id,
+        ts,
+        kind: MessageKind::Message,
+        from: name.to_owned(),
+        text,
+        to: to.target,
+    }));
+    Event {
+        delivery: Delivery {
+            frame,
+            message_id: Some(id),
+            except: to.recipients.is_none().then_some(uid),
+        },
+        to: to.recipients,
+    }
+}
+
+/// The refusal of a message whose client id was used for another message.
+fn reused(seq: u32, client_id: &str) -> ErrorReply {
+    ErrorReply::new(
+        Some(seq),
+        ErrorCode::MessageIdReused,
+        format!(
+            "the message id {client_id:?} was used before for another message; \
+             nothing was stored: send it again with a new id"
+        ),
+    )
 }
 
 /// Cut deliveries, in order, into slices of about `max_bytes` of frames each
