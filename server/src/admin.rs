@@ -42,6 +42,9 @@ pub enum AdminError {
     /// The server is shutting down.
     #[error("the server is shutting down")]
     Stopped,
+    /// The database does not take writes now (disk full, database down).
+    #[error("the database cannot store it now (disk full or database down); try again in {}s", .0.as_secs().max(1))]
+    StorageUnavailable(std::time::Duration),
 }
 
 /// A group as the administrator's `/groups` lists it.
@@ -83,10 +86,12 @@ impl Admin {
             })
             .await
             .map_err(|_| AdminError::Stopped)?;
-        let id = rx
-            .await
-            .map_err(|_| AdminError::Stopped)?
-            .map_err(|_| AdminError::Stopped)?;
+        let id = rx.await.map_err(|_| AdminError::Stopped)?.map_err(|e| match e {
+            crate::store::StoreError::Stopped => AdminError::Stopped,
+            crate::store::StoreError::Unavailable { retry_after } => {
+                AdminError::StorageUnavailable(retry_after)
+            }
+        })?;
         info!(id, "announcement sent");
         Ok(id)
     }

@@ -119,6 +119,15 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_STORE_QUEUE", default_value_t = 16384)]
     pub store_queue: usize,
 
+    /// How long the server waits for the database: for a pooled connection, for
+    /// a read a request needs (then the request gets `internal`), and for a batch
+    /// of messages to be stored (tries with backoff; then its senders get
+    /// `storage_unavailable`, and new messages are refused at once until the
+    /// next try). So every request is answered within about twice this, even
+    /// with the disk full or the database down.
+    #[arg(long, env = "CHATROOM_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_timeout: Duration,
+
     /// Most records stored in one transaction (group commit).
     #[arg(long, env = "CHATROOM_STORE_BATCH", default_value_t = 2048)]
     pub store_batch: usize,
@@ -297,6 +306,7 @@ mod tests {
             (20, 100, 20)
         );
         assert_eq!(c.max_batch_spacing, Duration::from_millis(20));
+        assert_eq!(c.db_timeout, Duration::from_secs(5));
         assert_eq!(c.transfer_idle_timeout, Duration::from_secs(30));
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
         assert_eq!(c.max_groups_per_user, 5);

@@ -173,7 +173,7 @@ impl Server {
                     .into(),
             ));
         }
-        let db = crate::db::connect(&url).await?;
+        let db = crate::db::connect_with(&url, config.db_timeout).await?;
         crate::db::migrate(&db).await?;
         let node = match &config.node_id {
             Some(id) => id.clone(),
@@ -217,6 +217,7 @@ impl Server {
                     max: config.max_batch_spacing,
                 },
                 cluster: cluster.as_ref().map(|(_, _, s)| s.clone()),
+                give_up: config.db_timeout,
             },
             close_store.clone(),
         )

@@ -22,6 +22,7 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, FileInfo, Files, ServerMessage, Transfer};
 use common::client::{TestClient, WAIT, error_code};
 use common::db::{TestDb, db_test};
+use common::disk::{Tmpfs, fill};
 use common::hostile::{Pair, lo};
 use common::server::TestServer;
 use common::transfer::*;
@@ -406,46 +407,6 @@ db_test!(
         env.finish(tdb, 0).await;
     }
 );
-
-/// A tmpfs mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mount `bytes` of tmpfs at `path`, or `None` when this process may not mount.
-    fn mount(path: &Path, bytes: u64) -> Option<Self> {
-        std::fs::create_dir_all(path).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
-            .arg(path)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then(|| Self {
-            path: path.to_owned(),
-        })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(&self.path)
-            .status();
-    }
-}
-
-/// Write into `path` until the file system is full.
-fn fill(path: &Path) {
-    use std::io::Write;
-    let mut f = std::fs::File::create(path).unwrap();
-    for chunk in [64 * 1024, 4096, 1] {
-        let buf = vec![7u8; chunk];
-        while f.write_all(&buf).is_ok() {}
-    }
-    let _ = f.sync_all();
-}
 
 // The disk filling up mid-upload (a small tmpfs, filled after upload_begin) gives
 // the uploader storage_full on its data connection, leaves no record and no partial

@@ -36,37 +36,75 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 /// Pool size for PostgreSQL and MySQL/MariaDB.
 const SERVER_MAX_CONNECTIONS: u32 = 10;
-/// How long a SQLite connection waits for another connection's write lock before failing.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long to wait for a free pooled connection before giving up.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for a pooled connection (a new one is made when the pool has
+/// none) before giving up, unless the server's `--db-timeout` says otherwise.
+/// While the database is down, making a connection fails until this passes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a connection pool for `url` (`sqlite:`, `postgres:` or `mysql:`), so the server
 /// and the tests get the same, correctly configured pool.
 ///
 /// For SQLite the database file is created if missing, and every pooled connection runs
-/// with `journal_mode=WAL`, `synchronous=FULL`, `foreign_keys=ON` and `busy_timeout=5000`.
+/// with `journal_mode=WAL`, `synchronous=FULL`, `foreign_keys=ON` and `busy_timeout` of
+/// [`DEFAULT_TIMEOUT`] (5000 ms).
 /// sqlx's per-statement logging is off; sea-orm still traces statements at debug level.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, DEFAULT_TIMEOUT).await
+}
+
+/// [`connect`], waiting at most `timeout` for a pooled connection.
+pub async fn connect_with(url: &str, timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(url);
-    opt.sqlx_logging(false).acquire_timeout(ACQUIRE_TIMEOUT);
+    opt.sqlx_logging(false)
+        .acquire_timeout(timeout)
+        .connect_timeout(timeout);
     if url.starts_with("sqlite:") {
         // An in-memory database exists once per connection, so it must not be pooled.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         opt.max_connections(if in_memory { 1 } else { SQLITE_MAX_CONNECTIONS })
             .min_connections(1)
             .test_before_acquire(false)
-            .map_sqlx_sqlite_opts(|o| {
+            .map_sqlx_sqlite_opts(move |o| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    // A write waiting for another connection's lock fails by
+                    // itself when the server stops waiting for it: it never
+                    // lands after its sender was told it did not.
+                    .busy_timeout(timeout)
             });
+        if !in_memory {
+            opt.map_sqlx_sqlite_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)));
+        }
     } else {
-        opt.max_connections(SERVER_MAX_CONNECTIONS);
+        opt.max_connections(SERVER_MAX_CONNECTIONS)
+            .map_sqlx_postgres_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)))
+            .map_sqlx_mysql_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)));
     }
     Database::connect(opt).await
+}
+
+/// Whether a connection given back to the pool may be used again: not when
+/// it may still be inside a transaction.
+///
+/// A transaction that ends in an error is rolled back when it is dropped; if
+/// that rollback fails too (SQLite had rolled back by itself after "database
+/// or disk is full", or the connection broke), the connection can be left
+/// inside a transaction nobody will commit. Handed out again, every write on
+/// it would seem to succeed and be lost with the connection (measured: on a
+/// full disk, messages acknowledged after space returned were never stored).
+/// A connection whose transaction ended normally is back at depth 0 here; one
+/// that ended in an error is closed (a new one is made when needed), which
+/// only costs a reconnect on a path that is rare.
+fn closed_if_in_transaction<C: sea_orm::sqlx::Connection>(
+    c: &mut C,
+) -> futures_util::future::BoxFuture<'_, Result<bool, sea_orm::sqlx::Error>> {
+    let usable = !c.is_in_transaction();
+    if !usable {
+        tracing::warn!("a pooled database connection left inside a transaction is closed");
+    }
+    Box::pin(std::future::ready(Ok(usable)))
 }
 
 /// The SQLite URL of the server's database file `chatroom.db` inside `data_dir`, so the

@@ -15,7 +15,7 @@ use crate::db::{accounts, history, tokens};
 use crate::history::to_chat_message;
 use crate::hub::SessionEntry;
 use crate::outbox::outbox;
-use crate::store::StoreItem;
+use crate::store::{StoreError, StoreItem};
 use crate::time::now_ms;
 
 impl Session {
@@ -180,7 +180,13 @@ impl Session {
         };
         let shutting_down = || Reject::new(ErrorCode::ShuttingDown, "the server is shutting down");
         ctx.store.submit(item).await.map_err(|_| shutting_down())?;
-        stored.await.map_err(|_| shutting_down())?;
+        match stored.await {
+            Ok(Ok(())) => {}
+            Ok(Err(StoreError::Unavailable { retry_after })) => {
+                return Err(Reject::storage_unavailable(retry_after));
+            }
+            Ok(Err(StoreError::Stopped)) | Err(_) => return Err(shutting_down()),
+        }
         self.enter_room(seq, account, token, expires).await
     }
 

@@ -19,7 +19,7 @@ use crate::db::{accounts, groups, reads};
 use crate::history::to_chat_messages;
 use crate::store::{Ack, Destination, StoreItem, TrySubmitError};
 use crate::time::now_ms;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// What `server_busy` tells a sender to wait when the store queue is full: about
 /// one retry of the writer's backoff while the database is away.
@@ -172,6 +172,10 @@ impl Session {
                 Reject::new(ErrorCode::InvalidText, e.to_string())
             }
         })?;
+        if let Some(wait) = self.ctx.store.unavailable_for() {
+            debug!("the store is failing; a message was refused with storage_unavailable");
+            return Err(Reject::storage_unavailable(wait));
+        }
         let Some(outbox) = l.ack_sender.upgrade() else {
             // The hub already dropped this session; the loop closes it next.
             return Ok(Flow::Continue);

@@ -162,6 +162,19 @@ impl Reject {
         self
     }
 
+    /// The database does not take writes now (disk full, database down):
+    /// nothing was stored; try again after `retry_after`.
+    fn storage_unavailable(retry_after: std::time::Duration) -> Self {
+        let mut r = Self::new(
+            ErrorCode::StorageUnavailable,
+            "the server cannot store anything right now; nothing was stored: \
+             try again after retry_after_ms",
+        );
+        r.reply.retry_after_ms =
+            Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1));
+        r
+    }
+
     fn internal(what: &str, err: &dyn std::fmt::Display) -> Self {
         warn!(error = %err, "{what} failed");
         Self::new(

@@ -117,6 +117,42 @@ impl Dedup {
     }
 }
 
+/// Client ids of messages the writer gave up after a failed commit that may
+/// have stored them after all (the connection broke during COMMIT): a message
+/// sent again under one of them is looked up in the database before it is
+/// stored, so it is never stored twice. Bounded to [`CAPACITY`], oldest out.
+#[derive(Default)]
+pub struct Uncertain {
+    set: std::collections::HashSet<Key>,
+    order: VecDeque<Key>,
+}
+
+impl Uncertain {
+    /// Whether `key` was given up after a failure.
+    pub fn contains(&self, key: &Key) -> bool {
+        self.set.contains(key)
+    }
+
+    /// Note a given-up message.
+    pub fn insert(&mut self, key: Key) {
+        if self.set.insert(key.clone()) {
+            self.order.push_back(key);
+            while self.order.len() > CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// The database has answered for `key`: nothing is uncertain about it now.
+    pub fn remove(&mut self, key: &Key) {
+        if self.set.remove(key) {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
 /// What a chat message turns out to be against what is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {

@@ -17,17 +17,18 @@
 //! client message id) are recognised here, where every message passes in
 //! order, and acknowledged with the original id without storing twice.
 
+mod acks;
 mod dedup;
+mod health;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use chatroom_shared::UnixMillis;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, ErrorReply, LeaveReason, MessageKind, SayOk, ServerMessage, Target,
+    Announcement, ChatMessage, ErrorReply, MessageKind, SayOk, ServerMessage, Target,
 };
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -37,8 +38,10 @@ use tracing::{debug, error, info, warn};
 use crate::cluster::sequencer::{Committed, Event, Sequencer};
 use crate::db::{accounts, history, store_lock, tokens};
 use crate::hub::{Delivery, Hub};
-use crate::outbox::{Outbound, Outbox, PushError, encode_event};
-use dedup::{Dedup, Fingerprint, Original, Seen};
+use crate::outbox::{Outbox, encode_event};
+use acks::Acks;
+use dedup::{Dedup, Fingerprint, Original, Seen, Uncertain};
+pub use health::Health;
 
 /// Largest slice of events handed to the hub at once, in bytes of frames.
 const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
@@ -104,8 +107,8 @@ pub enum StoreItem {
         ts: UnixMillis,
         /// Expiry time.
         expires: UnixMillis,
-        /// Told once committed.
-        done: oneshot::Sender<()>,
+        /// Told once committed, or that the store gave it up.
+        done: oneshot::Sender<Result<(), StoreError>>,
     },
     /// A resume token was used.
     TokenUsed {
@@ -142,12 +145,19 @@ impl Destination {
     }
 }
 
-/// The store is not accepting records (the server is shutting down).
+/// Why a record was not stored.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The writer has stopped.
+    /// The writer has stopped (the server is shutting down).
     #[error("the store has stopped")]
     Stopped,
+    /// The database did not take the record in time (disk full, database
+    /// down); nothing was stored. The store tries again after `retry_after`.
+    #[error("the database cannot store it now")]
+    Unavailable {
+        /// When the store tries the database again.
+        retry_after: Duration,
+    },
 }
 
 /// Why [`Store::try_submit`] did not queue a record.
@@ -165,9 +175,18 @@ pub enum TrySubmitError {
 #[derive(Clone, Debug)]
 pub struct Store {
     tx: mpsc::Sender<StoreItem>,
+    health: Arc<Health>,
 }
 
 impl Store {
+    /// How long a new chat message must wait before it is taken, while the
+    /// database is failing (`None`: it may be queued). A message refused for it
+    /// is answered at once instead of waiting in the queue for a database that
+    /// does not take writes.
+    pub fn unavailable_for(&self) -> Option<Duration> {
+        self.health.refusal()
+    }
+
     /// Queue a record, waiting while the queue is full (backpressure).
     pub async fn submit(&self, item: StoreItem) -> Result<(), StoreError> {
         self.tx.send(item).await.map_err(|_| StoreError::Stopped)
@@ -210,6 +229,10 @@ pub struct WriterConfig {
     pub spacing: BatchSpacing,
     /// In a cluster: where committed batches go (instead of straight to the hub).
     pub cluster: Option<Sequencer>,
+    /// How long the writer tries to store one batch before it gives it up
+    /// and tells its senders `storage_unavailable`; each try is cut off after
+    /// this long too.
+    pub give_up: Duration,
 }
 
 /// Start the writer task. Reads the highest message id and the recent client
@@ -228,10 +251,12 @@ pub async fn start(
         batch,
         spacing,
         cluster,
+        give_up,
     } = config;
     let next_id = history::max_id(&db).await? + 1;
     let dedup = Dedup::load(&db).await?;
     let (tx, rx) = mpsc::channel(queue.max(1));
+    let health = Arc::new(Health::default());
     let task = WriterTask {
         db,
         hub,
@@ -240,9 +265,14 @@ pub async fn start(
         batch: batch.max(1),
         spacing,
         cluster,
+        health: Arc::clone(&health),
+        give_up,
+        backoff: FIRST_BACKOFF,
+        resync: false,
+        uncertain: Uncertain::default(),
     };
     let handle = tokio::spawn(task.run(rx, close));
-    Ok((Store { tx }, Writer { handle }))
+    Ok((Store { tx, health }, Writer { handle }))
 }
 
 /// How far apart the writer starts its batches, by how many are online.
@@ -274,6 +304,13 @@ impl BatchSpacing {
     }
 }
 
+/// The first wait after a failed commit; it doubles with each failure.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// How much longer than the database's own timeouts one try may take.
+const ATTEMPT_GRACE: Duration = Duration::from_secs(1);
+/// The longest wait between two tries of a failing database.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 struct WriterTask {
     db: DatabaseConnection,
     hub: Hub,
@@ -282,6 +319,17 @@ struct WriterTask {
     batch: usize,
     spacing: BatchSpacing,
     cluster: Option<Sequencer>,
+    health: Arc<Health>,
+    give_up: Duration,
+    /// The wait after the next failure.
+    backoff: Duration,
+    /// A commit failed since the last one that succeeded: it may have been
+    /// stored after all (the connection broke during COMMIT), so the next one
+    /// numbers its messages from the database and looks their client ids up there.
+    resync: bool,
+    /// Client ids of messages given up after a failure that may have stored
+    /// them: a message under one of them is looked up in the database first.
+    uncertain: Uncertain,
 }
 
 /// One record of a batch, in queue order.
@@ -304,7 +352,7 @@ enum Step {
         ts: UnixMillis,
         done: oneshot::Sender<Result<i64, StoreError>>,
     },
-    Issued(oneshot::Sender<()>),
+    Issued(oneshot::Sender<Result<(), StoreError>>),
 }
 
 impl Step {
@@ -443,6 +491,10 @@ impl WriterTask {
                 } => {
                     let key = (uid, client_id);
                     let fingerprint = Fingerprint::of(to.kind, to.id, &text);
+                    if self.uncertain.contains(&key) {
+                        // Given up earlier, perhaps stored: ask the database.
+                        self.resync = true;
+                    }
                     let seen = match (self.dedup.get(&key), pending.get(&key)) {
                         (Some(original), _) => Seen::against(original, fingerprint),
                         (None, Some(&(i, fp))) if fp == fingerprint => Seen::InBatch(i),
@@ -501,8 +553,60 @@ impl WriterTask {
             token_uses: &token_uses,
             issued: &issued,
         };
-        let base = self.commit_with_retry(&mut steps, &writes).await;
-        self.after_commit(steps, base).await;
+        match self.commit_with_retry(&mut steps, &writes).await {
+            Ok(base) => self.after_commit(steps, base).await,
+            Err(retry_after) => {
+                warn!(
+                    records = steps.len(),
+                    logins = logins.len(),
+                    token_uses = token_uses.len(),
+                    retry_in = ?retry_after,
+                    "the database does not take writes; a batch was given up and its senders told"
+                );
+                self.given_up(steps, retry_after).await;
+            }
+        }
+    }
+
+    /// Answer the records of a batch the database did not take: chat messages
+    /// get `storage_unavailable` (retries of stored ones still get their
+    /// `say_ok`), announcements and tokens their error. Nothing was stored.
+    async fn given_up(&mut self, steps: Vec<Step>, retry_after: Duration) {
+        let mut acks = Acks::default();
+        for step in steps {
+            match step {
+                Step::Chat {
+                    uid,
+                    client_id,
+                    ack,
+                    seen,
+                    ..
+                } => {
+                    let reply = match seen {
+                        Seen::Stored(id, ts) => ServerMessage::SayOk(SayOk {
+                            seq: ack.seq,
+                            id: client_id,
+                            message_id: id,
+                            ts,
+                        }),
+                        Seen::Reused => ServerMessage::Error(reused(ack.seq, &client_id)),
+                        Seen::New | Seen::InBatch(_) => {
+                            let seq = ack.seq;
+                            self.uncertain.insert((uid, client_id));
+                            ServerMessage::Error(unavailable(seq, retry_after))
+                        }
+                    };
+                    acks.add(ack, uid, &reply);
+                }
+                Step::Announcement { done, .. } => {
+                    let _ = done.send(Err(StoreError::Unavailable { retry_after }));
+                }
+                Step::Issued(done) => {
+                    let _ = done.send(Err(StoreError::Unavailable { retry_after }));
+                }
+            }
+        }
+        acks.send(&self.hub).await;
     }
 
     /// Acknowledge and deliver a committed batch whose messages are numbered from `base`.
@@ -526,8 +630,7 @@ impl WriterTask {
             });
         }
         let mut events = Vec::new();
-        // Acks per connection, coalesced into one outbox item each.
-        let mut acks: HashMap<u64, (i64, Outbox, BytesMut)> = HashMap::new();
+        let mut acks = Acks::default();
         for (i, step) in steps.into_iter().enumerate() {
             match step {
                 Step::Chat {
@@ -565,12 +668,7 @@ impl WriterTask {
                         }
                         None => ServerMessage::Error(reused(ack.seq, &client_id)),
                     };
-                    let entry = acks
-                        .entry(ack.session_id)
-                        .or_insert_with(|| (uid, ack.outbox, BytesMut::new()));
-                    if let Err(e) = chatroom_shared::encode_frame_into(&mut entry.2, &reply) {
-                        error!(error = %e, "could not encode an ack");
-                    }
+                    acks.add(ack, uid, &reply);
                 }
                 Step::Announcement { text, ts, done } => {
                     let id = ids[i].map_or(0, |(id, _)| id);
@@ -587,22 +685,11 @@ impl WriterTask {
                     let _ = done.send(Ok(id));
                 }
                 Step::Issued(done) => {
-                    let _ = done.send(());
+                    let _ = done.send(Ok(()));
                 }
             }
         }
-        for (session_id, (uid, outbox, frames)) in acks {
-            if let Err(PushError::Full) = outbox.push(Outbound::Frames(frames.freeze())) {
-                // The sender does not read its replies: drop that connection
-                // (its retry after reconnecting is acknowledged from `dedup`).
-                let (items, bytes) = outbox.queued();
-                warn!(
-                    uid,
-                    items, bytes, "client too slow for its acks; disconnecting"
-                );
-                self.hub.leave(uid, session_id, LeaveReason::TooSlow).await;
-            }
-        }
+        acks.send(&self.hub).await;
         if let Some(sequencer) = &self.cluster {
             if next > base {
                 sequencer
@@ -639,32 +726,66 @@ impl WriterTask {
         }
     }
 
-    /// Commit one batch, retrying with capped backoff until the database takes
-    /// it: records that entered the queue are never dropped. Returns the id of its
-    /// first message.
-    async fn commit_with_retry(&mut self, steps: &mut [Step], writes: &Writes<'_>) -> i64 {
-        let mut delay = Duration::from_millis(50);
+    /// Commit one batch, trying again with growing waits while the database
+    /// fails, for at most `give_up`. Returns the id of its first message, or,
+    /// when the batch is given up, how long until the database is tried again.
+    /// A batch that comes while the store is known to fail and its next try is
+    /// still ahead is given up at once: its senders are answered now.
+    async fn commit_with_retry(
+        &mut self,
+        steps: &mut [Step],
+        writes: &Writes<'_>,
+    ) -> Result<i64, Duration> {
+        if let Some(wait) = self.health.refusal() {
+            return Err(wait);
+        }
+        let deadline = Instant::now() + self.give_up;
         loop {
-            let attempt = match &self.cluster {
-                None => {
-                    let base = self.next_id;
-                    self.commit(&rows(steps, base), writes).await.map(|()| base)
-                }
-                Some(_) => self.commit_in_turn(steps, writes).await,
-            };
+            // The database's own timeouts (pool, SQLite's busy wait) are
+            // `give_up`: this one only cuts off a try that hangs beyond them.
+            let attempt = tokio::time::timeout(self.give_up + ATTEMPT_GRACE, self.commit_once(steps, writes))
+                .await
+                .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
             match attempt {
                 Ok(base) => {
                     let stored = steps.iter().filter(|s| s.stores()).count();
                     self.next_id = base + i64::try_from(stored).unwrap_or(0);
-                    return base;
+                    self.health.recovered();
+                    self.backoff = FIRST_BACKOFF;
+                    return Ok(base);
                 }
                 Err(e) => {
-                    error!(error = %e, retry_in = ?delay, records = steps.len(), "storing a batch failed");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                    // It may have been stored after all: the next commit checks.
+                    self.resync = true;
+                    let wait = self.backoff;
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                    self.health.failing_for(wait);
+                    error!(error = %e, retry_in = ?wait, records = steps.len(), "storing a batch failed");
+                    if Instant::now() + wait >= deadline {
+                        return Err(wait);
+                    }
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
+    }
+
+    /// One try at committing a batch; returns the id of its first message.
+    async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
+        let cluster = self.cluster.is_some();
+        if !cluster && !self.resync {
+            let base = self.next_id;
+            self.commit(&rows(steps, base), w).await?;
+            return Ok(base);
+        }
+        let base = self.commit_checked(steps, w, cluster).await?;
+        self.resync = false;
+        for step in steps.iter() {
+            if let Step::Chat { uid, client_id, .. } = step {
+                self.uncertain.remove(&(*uid, client_id.clone()));
+            }
+        }
+        Ok(base)
     }
 
     async fn commit(&self, rows: &[history::NewChatRow], w: &Writes<'_>) -> Result<(), DbErr> {
@@ -681,15 +802,25 @@ impl WriterTask {
         txn.commit().await
     }
 
-    /// A cluster node's commit: under the store lock, number the messages after the
-    /// highest stored id and recognise messages retried through another node.
-    async fn commit_in_turn(&self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
+    /// A commit that asks the database instead of trusting the writer's memory:
+    /// number the messages after the highest stored id and recognise messages
+    /// stored before under the same client ids. A cluster node commits this way
+    /// every time, under the store lock (`lock`), since other nodes store too;
+    /// a single node after a commit failed (it may have stored after all).
+    async fn commit_checked(
+        &self,
+        steps: &mut [Step],
+        w: &Writes<'_>,
+        lock: bool,
+    ) -> Result<i64, DbErr> {
         if !steps.iter().any(Step::stores) {
             self.commit(&[], w).await?;
             return Ok(self.next_id);
         }
         let txn = self.db.begin().await?;
-        store_lock::take(&txn).await?;
+        if lock {
+            store_lock::take(&txn).await?;
+        }
         let base = history::max_id(&txn).await? + 1;
         let keys: Vec<dedup::Key> = steps
             .iter()
@@ -803,6 +934,18 @@ fn message_event(
         },
         to: to.recipients,
     }
+}
+
+/// The refusal of a message the database did not take in time.
+fn unavailable(seq: u32, retry_after: Duration) -> ErrorReply {
+    let mut e = ErrorReply::new(
+        Some(seq),
+        ErrorCode::StorageUnavailable,
+        "the server cannot store messages right now; nothing was stored: \
+         send it again (with the same id) after retry_after_ms",
+    );
+    e.retry_after_ms = Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1));
+    e
 }
 
 /// The refusal of a message whose client id was used for another message.
