@@ -262,6 +262,13 @@ impl Config {
             .unwrap_or_else(|| crate::db::sqlite_url_for(&self.data_dir))
     }
 
+    /// The longest a request may take before it is answered `internal`:
+    /// a batch of messages is tried for `db_timeout`, and its last try may take
+    /// that long again (plus a second's grace).
+    pub fn request_timeout(&self) -> Duration {
+        self.db_timeout * 2 + Duration::from_secs(1)
+    }
+
     /// The request rate limit of one connection or user.
     pub fn flood_limit(&self) -> crate::flood::FloodLimit {
         crate::flood::FloodLimit {

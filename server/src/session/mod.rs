@@ -190,6 +190,24 @@ impl From<sea_orm::DbErr> for Reject {
     }
 }
 
+/// Whether a request is cut off after `Config::request_timeout` (answered
+/// `internal`): every request that waits for the database or another task,
+/// but not those that write to the socket themselves (a login flushes what
+/// the user missed; a cut-off write would leave half a frame) or need nothing
+/// (hello, ping, quit). Those are bounded by the database pool's own timeout.
+fn is_bounded(body: &ClientMessage) -> bool {
+    !matches!(
+        body,
+        ClientMessage::Hello(_)
+            | ClientMessage::Register(_)
+            | ClientMessage::Login(_)
+            | ClientMessage::Resume(_)
+            | ClientMessage::Transfer(_)
+            | ClientMessage::Ping(_)
+            | ClientMessage::Quit(_)
+    )
+}
+
 /// What to do after a request.
 enum Flow {
     Continue,
@@ -413,7 +431,22 @@ impl Session {
             }
         };
         let seq = req.seq;
-        match self.dispatch(seq, req.body).await {
+        let result = if is_bounded(&req.body) {
+            let limit = self.ctx.config.request_timeout();
+            tokio::time::timeout(limit, self.dispatch(seq, req.body))
+                .await
+                .unwrap_or_else(|_| {
+                    warn!(?limit, "a request did not finish in time");
+                    Err(Reject::new(
+                        ErrorCode::Internal,
+                        "the server could not finish this request in time (its database \
+                         does not answer); try again",
+                    ))
+                })
+        } else {
+            self.dispatch(seq, req.body).await
+        };
+        match result {
             Ok(flow) => flow,
             Err(mut reject) => {
                 reject.reply.seq = Some(seq);

@@ -6,6 +6,7 @@ pub mod binary;
 pub mod client;
 pub mod cluster;
 pub mod db;
+pub mod db_proxy;
 pub mod disk;
 pub mod hostile;
 pub mod server;
