@@ -14,7 +14,7 @@ use chatroom_shared::message::{
     ClientMessage, EndReason, GameInviteRequest, GameMove, GameRef, GameStatus, GameView, Games,
     ServerMessage, StatsRequest,
 };
-use common::client::{TestClient, WAIT, error_code};
+use common::client::{TestClient, error_code};
 use common::db::{TestDb, db_test};
 use common::server::TestServer;
 use sea_orm::{EntityTrait, QueryOrder};
@@ -87,20 +87,10 @@ async fn stats(c: &mut TestClient, name: &str) -> (u64, u64, u64) {
     }
 }
 
-/// Wait (bounded) until `name` has this record: games are stored just after they end.
-async fn stats_become(c: &mut TestClient, name: &str, want: (u64, u64, u64)) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let got = stats(c, name).await;
-        if got == want {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name}: {got:?}, want {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// `name`'s record must be `want` now: a finished game is stored before
+/// anyone is told it ended.
+async fn stats_are(c: &mut TestClient, name: &str, want: (u64, u64, u64)) {
+    assert_eq!(stats(c, name).await, want, "{name}'s record");
 }
 
 /// alice invites, bob accepts; both see the game in play. Returns its id.
@@ -192,8 +182,8 @@ db_test!(
         "{seen:?}"
     );
         assert!(games(&mut dave).await.is_empty());
-        stats_become(&mut dave, "alice", (1, 0, 0)).await;
-        stats_become(&mut dave, "bob", (0, 1, 0)).await;
+        stats_are(&mut dave, "alice", (1, 0, 0)).await;
+        stats_are(&mut dave, "bob", (0, 1, 0)).await;
 
         // A second game, bob inviting this time, ends in a draw.
         let id = start_game(&mut bob, &mut alice).await;
@@ -206,7 +196,7 @@ db_test!(
         let draw = last.unwrap().result.unwrap();
         assert_eq!((draw.reason, draw.winner), (EndReason::Draw, None));
         assert_eq!(draw.summary, "bob and alice drew at tic-tac-toe");
-        stats_become(&mut carol, "alice", (1, 0, 1)).await;
+        stats_are(&mut carol, "alice", (1, 0, 1)).await;
         let own = carol
             .request(ClientMessage::Stats(StatsRequest { name: None }))
             .await;
@@ -402,7 +392,7 @@ async fn resignation_and_move_timeout_end_the_game() {
         "alice beat bob at tic-tac-toe (bob ran out of time)"
     );
     update_where(&mut bob, id, |g| g.status == GameStatus::Over).await;
-    stats_become(&mut bob, "alice", (2, 0, 0)).await;
+    stats_are(&mut bob, "alice", (2, 0, 0)).await;
     server.stop().await;
     tdb.drop_db().await;
 }
@@ -444,7 +434,7 @@ async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
     );
     assert_eq!(r.summary, "alice beat bob at tic-tac-toe (bob left)");
     let (mut carol, _) = TestClient::user(server.addr, "carol").await;
-    stats_become(&mut carol, "bob", (0, 1, 0)).await;
+    stats_are(&mut carol, "bob", (0, 1, 0)).await;
     server.stop().await;
     tdb.drop_db().await;
 }
@@ -488,3 +478,34 @@ async fn invitations_end_when_cancelled_expired_or_the_inviter_leaves() {
     server.stop().await;
     tdb.drop_db().await;
 }
+
+// A client that asks for stats after seeing the result must see it counted:
+// the result is stored before the final game_state and game_update go out.
+db_test!(
+    stats_count_a_game_as_soon_as_its_result_is_seen,
+    |tdb| async {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+        for n in 1..=10u64 {
+            let id = start_game(&mut alice, &mut bob).await;
+            for (cell, x) in [(0u8, true), (3, false), (1, true), (4, false)] {
+                let (mover, other) = if x {
+                    (&mut alice, &mut bob)
+                } else {
+                    (&mut bob, &mut alice)
+                };
+                let after = play_ok(mover, id, cell).await;
+                update_where(other, id, |g| g.moves.len() == after.moves.len()).await;
+            }
+            let end = play_ok(&mut alice, id, 2).await;
+            assert_eq!(end.status, GameStatus::Over);
+            // The winner asks at once after the final game_state...
+            stats_are(&mut alice, "alice", (n, 0, 0)).await;
+            // ...and the loser at once after the game_update.
+            update_where(&mut bob, id, |g| g.status == GameStatus::Over).await;
+            stats_are(&mut bob, "bob", (0, n, 0)).await;
+        }
+        server.stop().await;
+    }
+);

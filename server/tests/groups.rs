@@ -706,3 +706,57 @@ async fn one_connection_too_many_from_an_address_is_refused_and_closed() {
     server.stop().await;
     tdb.drop_db().await;
 }
+
+/// The `message` events that arrive before the reply to a `ping` sent now:
+/// offline delivery happens inside the login, so everything it sends comes
+/// before the reply to the next request.
+async fn messages_before_pong(c: &mut TestClient) -> Vec<ChatMessage> {
+    let seq = c.send(ClientMessage::Ping(chatroom_shared::message::Ping {})).await;
+    let mut got = Vec::new();
+    loop {
+        match c.recv().await {
+            ServerMessage::Pong(p) if p.seq == seq => return got,
+            ServerMessage::Message(m) => got.push(m),
+            _ => {}
+        }
+    }
+}
+
+// A client never receives its own messages as events (PROTOCOL §7.3): a user's
+// read position covers what they sent, in private groups as in DMs.
+db_test!(
+    own_messages_never_come_back_at_the_next_login,
+    |tdb| async {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+        create_ok(&mut alice, "private", true).await;
+        state(&mut bob, ClientMessage::GroupJoin(gref("private"))).await;
+        state(
+            &mut alice,
+            ClientMessage::GroupApprove(member_ref("private", "bob")),
+        )
+        .await;
+        send_ok(&mut alice, group("private"), "alice to the group").await;
+        send_ok(&mut alice, user("bob"), "alice to bob").await;
+        send_ok(&mut bob, group("private"), "bob to the group").await;
+        send_ok(&mut bob, user("alice"), "bob to alice").await;
+        send_ok(&mut alice, group("private"), "alice again").await;
+        send_ok(&mut alice, user("alice"), "a note to herself").await;
+        alice.quit().await;
+        bob.quit().await;
+
+        // Neither read anything: each gets what the other wrote, and only that.
+        let (mut alice, _) = TestClient::existing(server.addr, "alice").await;
+        assert_eq!(
+            texts(&messages_before_pong(&mut alice).await),
+            ["bob to the group", "bob to alice"]
+        );
+        let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
+        assert_eq!(
+            texts(&messages_before_pong(&mut bob).await),
+            ["alice to the group", "alice to bob", "alice again"]
+        );
+        server.stop().await;
+    }
+);

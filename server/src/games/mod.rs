@@ -306,19 +306,37 @@ impl GameTask {
             let mut fx = Vec::new();
             let now = now_ms();
             let listing = matches!(cmd, Some(Command::List { .. }));
-            match cmd {
+            let answer = match cmd {
                 Some(cmd) => self.handle(cmd, now, &mut fx),
-                None => self.table.tick(now, &mut fx),
-            }
+                None => {
+                    self.table.tick(now, &mut fx);
+                    None
+                }
+            };
             if !listing {
                 self.copy_to_the_others();
             }
-            self.apply(fx).await;
+            if fx.iter().any(|e| matches!(e, Effect::Record(_))) {
+                // A game ended: its record is stored before anyone hears of
+                // it, so whoever asks for stats after the result sees it
+                // counted. Beside the loop, so a slow database never holds a
+                // move of another game.
+                let (hub, db) = (self.hub.clone(), Arc::clone(&self.db));
+                tokio::spawn(async move {
+                    apply(&hub, &db, fx).await;
+                    Reply::send(answer);
+                });
+            } else {
+                Reply::send(answer);
+                apply(&self.hub, &self.db, fx).await;
+            }
         }
         debug!("game task stopped");
     }
 
-    fn handle(&mut self, cmd: Command, now: i64, fx: &mut Vec<Effect>) {
+    /// Carry out one command; a request's answer is returned, to be sent once
+    /// its effects are carried out.
+    fn handle(&mut self, cmd: Command, now: i64, fx: &mut Vec<Effect>) -> Option<Reply> {
         match cmd {
             Command::Request {
                 who,
@@ -336,7 +354,7 @@ impl GameTask {
                     Request::Watch(id) => t.watch(uid, id),
                     Request::Unwatch(id) => t.unwatch(uid, id),
                 };
-                let _ = reply.send(answer);
+                return Some(Reply { to: reply, answer });
             }
             Command::List { reply } => {
                 let _ = reply.send(self.table.list());
@@ -349,6 +367,7 @@ impl GameTask {
                 self.table.restore(snapshot, &online, now, fx);
             }
         }
+        None
     }
 
     /// In a cluster, send the table to the other nodes if it changed.
@@ -371,36 +390,52 @@ impl GameTask {
         bus.try_send(Body::Game(GameMessage::Table { snapshot }));
     }
 
-    /// Send the events and store the records an operation asked for, in order.
-    async fn apply(&self, fx: Vec<Effect>) {
-        for effect in fx {
-            match effect {
-                Effect::ToAll { msg, except } => {
-                    let delivery = Delivery {
-                        frame: encode_event(&msg),
-                        message_id: None,
-                        except,
-                    };
-                    if self.hub.publish(vec![delivery]).await.is_err() {
-                        debug!("the hub has stopped; game event dropped");
-                    }
-                }
-                Effect::ToUsers { msg, uids } => {
-                    if self.hub.send_to(uids, encode_event(&msg)).await.is_err() {
-                        debug!("the hub has stopped; game event dropped");
-                    }
-                }
-                Effect::Record(game) => {
-                    // Stored beside the game loop, so a slow database never holds a move.
-                    let db = Arc::clone(&self.db);
-                    tokio::spawn(async move {
-                        match crate::db::games::insert(db.as_ref(), &game).await {
-                            Ok(id) => info!(record = id, "game recorded"),
-                            Err(e) => warn!(error = %e, ?game, "cannot record a finished game"),
-                        }
-                    });
+}
+
+/// A request's answer, waiting to be sent.
+struct Reply {
+    to: oneshot::Sender<Answer>,
+    answer: Answer,
+}
+
+impl Reply {
+    /// Send the answer, if there is one (a request's; a tick has none).
+    fn send(reply: Option<Self>) {
+        if let Some(Self { to, answer }) = reply {
+            let _ = to.send(answer);
+        }
+    }
+}
+
+/// Store the records and send the events an operation asked for, records
+/// first (a record not stored is logged; the game has ended all the same).
+async fn apply(hub: &Hub, db: &DatabaseConnection, fx: Vec<Effect>) {
+    for effect in &fx {
+        if let Effect::Record(game) = effect {
+            match crate::db::games::insert(db, game).await {
+                Ok(id) => info!(record = id, "game recorded"),
+                Err(e) => warn!(error = %e, ?game, "cannot record a finished game"),
+            }
+        }
+    }
+    for effect in fx {
+        match effect {
+            Effect::ToAll { msg, except } => {
+                let delivery = Delivery {
+                    frame: encode_event(&msg),
+                    message_id: None,
+                    except,
+                };
+                if hub.publish(vec![delivery]).await.is_err() {
+                    debug!("the hub has stopped; game event dropped");
                 }
             }
+            Effect::ToUsers { msg, uids } => {
+                if hub.send_to(uids, encode_event(&msg)).await.is_err() {
+                    debug!("the hub has stopped; game event dropped");
+                }
+            }
+            Effect::Record(_) => {}
         }
     }
 }

@@ -3,7 +3,8 @@
 //! First the join requests waiting in the private groups they created, then every
 //! message after their read position in each private group they belong to (from the
 //! moment they joined, unless the group shows new members everything) and in each
-//! direct-message conversation, oldest first, as ordinary `message` events. Nothing is
+//! direct-message conversation, oldest first, as ordinary `message` events (never the
+//! user's own: what they sent counts as read). Nothing is
 //! popped: the read position moves only when the client sends `read`, so a connection
 //! that drops half-way gets the rest (and some again; clients drop repeated ids) at the
 //! next login, also after a server restart. Public groups have no offline delivery.
@@ -55,14 +56,18 @@ impl Session {
             let since = mine.get(&g.id).map(|r| r.since).filter(|_| !g.full_history);
             let scope = Scope::Group { id: g.id, since };
             let from = group_pos.get(&g.id).copied().unwrap_or(0);
-            missed.extend(after(&db, &scope, from, budget, |_| true).await?);
+            // What they wrote themselves is read: a client never gets its own
+            // messages as events (it had the `say_ok`).
+            let others = |m: &Missed| m.uid != Some(me);
+            missed.extend(after(&db, &scope, from, budget, others).await?);
         }
         // Direct messages to the user, after the position of each conversation.
         let dm_pos: HashMap<i64, i64> = reads::positions(&db, me, TARGET_USER).await?;
         // Scanned from the start of the inbox: a sender never read before starts at 0.
         let floor = 0;
-        let unread =
-            |m: &Missed| m.id > dm_pos.get(&m.uid.unwrap_or_default()).copied().unwrap_or(0);
+        let unread = |m: &Missed| {
+            m.uid != Some(me) && m.id > dm_pos.get(&m.uid.unwrap_or_default()).copied().unwrap_or(0)
+        };
         missed.extend(after(&db, &Scope::Inbox { me }, floor, budget, unread).await?);
         missed.sort_by_key(|m| m.id);
         missed.dedup_by_key(|m| m.id);
