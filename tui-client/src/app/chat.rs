@@ -97,6 +97,20 @@ pub struct ChatView {
     /// When the user was last told that messages wait for the server's
     /// storage (Unix milliseconds), so the notice is not repeated for each.
     pub delay_noticed: Option<UnixMillis>,
+    /// Who was online when the connection dropped and is not online again yet,
+    /// and until when their return is not news: a server restart drops
+    /// everyone without a "left", and each one coming back must not read as
+    /// "[name] joined the chat room" a second time.
+    pub returning: Returning,
+}
+
+/// Who may come back after a reconnect without a "joined" notice.
+#[derive(Debug, Clone, Default)]
+pub struct Returning {
+    /// Online before the connection dropped, not online again yet.
+    pub names: Vec<String>,
+    /// Until when (Unix milliseconds) their return is not news.
+    pub until: UnixMillis,
 }
 
 impl ChatView {
@@ -116,6 +130,7 @@ impl ChatView {
             games: Games::default(),
             search: None,
             delay_noticed: None,
+            returning: Returning::default(),
         }
     }
 
@@ -176,12 +191,48 @@ impl ChatView {
         }
     }
 
+    /// The connection came back with `online` online: who was online before
+    /// and is not now may come back within `RETURN_WINDOW_MS` of `now`
+    /// without a notice.
+    pub fn reconnected(&mut self, online: Vec<OnlineUser>, now: UnixMillis) {
+        let missing = self
+            .online
+            .iter()
+            .filter(|u| u.name != self.me && !online.iter().any(|o| o.name == u.name))
+            .map(|u| u.name.clone())
+            .collect();
+        self.returning = Returning {
+            names: missing,
+            until: now.saturating_add(RETURN_WINDOW_MS),
+        };
+        self.online = online;
+    }
+
+    /// `name` joined at `now`: whether to say so (not when they are coming
+    /// back after a reconnect).
+    pub fn join_is_news(&mut self, name: &str, now: UnixMillis) -> bool {
+        let r = &mut self.returning;
+        match r.names.iter().position(|n| n == name) {
+            Some(i) => {
+                r.names.swap_remove(i);
+                now > r.until
+            }
+            None => true,
+        }
+    }
+
     /// Someone went offline.
     pub fn user_left(&mut self, name: &str) {
+        self.returning.names.retain(|n| n != name);
         self.online.retain(|u| u.name != name);
         self.selected_user = self.selected_user.min(self.online.len().saturating_sub(1));
     }
 }
+
+/// How long after a reconnect those who were online before may come back
+/// without a "joined" notice: a restarted server takes them all back within
+/// seconds (8,000 users in 4.7 s, docs/BENCHMARKS.md).
+pub const RETURN_WINDOW_MS: UnixMillis = 60_000;
 
 #[cfg(test)]
 mod tests {

@@ -135,7 +135,7 @@ impl App {
         let now = self.now;
         match &mut self.screen {
             Screen::Chat(chat) if resumed => {
-                chat.online = ok.online;
+                chat.reconnected(ok.online, now);
                 chat.connection = Connection::Online;
                 chat.convs.resend_unconfirmed_reads();
                 for m in &ok.recent {
@@ -233,12 +233,14 @@ impl App {
             }
             ServerMessage::UserJoined(j) => {
                 chat.user_joined(&j.name, j.ts);
-                chat.push_room(Entry {
-                    id: None,
-                    ts: j.ts,
-                    kind: EntryKind::Joined(j.name),
-                    text: String::new(),
-                });
+                if chat.join_is_news(&j.name, now) {
+                    chat.push_room(Entry {
+                        id: None,
+                        ts: j.ts,
+                        kind: EntryKind::Joined(j.name),
+                        text: String::new(),
+                    });
+                }
             }
             ServerMessage::UserLeft(l) => {
                 chat.user_left(&l.name);

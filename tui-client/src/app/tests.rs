@@ -508,3 +508,75 @@ fn two_runs_in_one_process_never_share_a_message_id() {
     assert!(chatroom_shared::rules::validate_client_id(&a), "{a}");
     assert!(a.len() <= 64, "{a}");
 }
+
+fn joined(name: &str, ts: i64) -> AppEvent {
+    AppEvent::Net(NetEvent::Server(ServerMessage::UserJoined(UserJoined {
+        name: name.into(),
+        ts,
+    })))
+}
+
+fn join_notices(app: &App) -> Vec<String> {
+    app.chat()
+        .unwrap()
+        .log()
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            entry::EntryKind::Joined(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
+    let mut app = logged_in();
+    app.update(AppEvent::Tick(1_000));
+    // The server restarts: alice's connection drops and she resumes first.
+    app.update(AppEvent::Net(NetEvent::Disconnected {
+        reason: "the server closed the connection".into(),
+        retry_in: std::time::Duration::from_millis(300),
+        attempt: 1,
+    }));
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok("alice", &["alice"], Vec::new()),
+        resumed: true,
+    }));
+    // bob, online before, comes back: no "[bob] joined" a second time, with
+    // no "left" between; carol, new, is announced.
+    app.update(joined("bob", 2_000));
+    app.update(joined("carol", 2_100));
+    assert_eq!(join_notices(&app), ["carol"]);
+    let online: Vec<_> = app.chat().unwrap().online.iter().map(|u| u.name.clone()).collect();
+    assert_eq!(online, ["alice", "bob", "carol"]);
+    // Once back, leaving and joining again is news.
+    app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserLeft(
+        UserLeft {
+            name: "bob".into(),
+            reason: LeaveReason::Quit,
+            ts: 3_000,
+        },
+    ))));
+    app.update(joined("bob", 3_100));
+    assert_eq!(join_notices(&app), ["carol", "bob"]);
+}
+
+#[test]
+fn someone_who_comes_back_long_after_a_reconnect_is_announced() {
+    let mut app = logged_in();
+    app.update(AppEvent::Tick(1_000));
+    app.update(AppEvent::Net(NetEvent::Disconnected {
+        reason: "the server closed the connection".into(),
+        retry_in: std::time::Duration::from_millis(300),
+        attempt: 1,
+    }));
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok("alice", &["alice"], Vec::new()),
+        resumed: true,
+    }));
+    // bob did not come back with the others: much later, he joins anew.
+    app.update(AppEvent::Tick(1_000 + 10 * 60 * 1000));
+    app.update(joined("bob", 1_000 + 10 * 60 * 1000));
+    assert_eq!(join_notices(&app), ["bob"]);
+}
