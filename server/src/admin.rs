@@ -86,12 +86,15 @@ impl Admin {
             })
             .await
             .map_err(|_| AdminError::Stopped)?;
-        let id = rx.await.map_err(|_| AdminError::Stopped)?.map_err(|e| match e {
-            crate::store::StoreError::Stopped => AdminError::Stopped,
-            crate::store::StoreError::Unavailable { retry_after } => {
-                AdminError::StorageUnavailable(retry_after)
-            }
-        })?;
+        let id = rx
+            .await
+            .map_err(|_| AdminError::Stopped)?
+            .map_err(|e| match e {
+                crate::store::StoreError::Stopped => AdminError::Stopped,
+                crate::store::StoreError::Unavailable { retry_after } => {
+                    AdminError::StorageUnavailable(retry_after)
+                }
+            })?;
         info!(id, "announcement sent");
         Ok(id)
     }

@@ -46,7 +46,10 @@ fn history() -> ClientMessage {
 async fn database_down_and_back(backend: Backend) {
     let Some(tdb) = TestDb::create(backend).await else {
         eprintln!("skipped: no {backend:?} URL");
-        assert!(std::env::var_os("CI").is_none(), "CI sets every database URL");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI sets every database URL"
+        );
         return;
     };
     let proxy = DbProxy::start(tdb.url()).await;
@@ -71,7 +74,11 @@ async fn database_down_and_back(backend: Backend) {
             ClientMessage::Stats(StatsRequest::default()),
         ] {
             let reply = answer(&mut alice, body.clone()).await;
-            assert_eq!(code(&reply), ErrorCode::Internal, "{mode:?} {body:?}: {reply:?}");
+            assert_eq!(
+                code(&reply),
+                ErrorCode::Internal,
+                "{mode:?} {body:?}: {reply:?}"
+            );
         }
         // A message is not stored, and its sender is told to send it again.
         let reply = answer(
@@ -120,7 +127,10 @@ async fn database_down_and_back(backend: Backend) {
                 other => panic!("{mode:?}: {other:?}"),
             }
         }
-        assert!(stored.is_some(), "{mode:?}: stored once the database is back");
+        assert!(
+            stored.is_some(),
+            "{mode:?}: stored once the database is back"
+        );
         let mut page = None;
         for _ in 0..100 {
             match answer(&mut alice, history()).await {

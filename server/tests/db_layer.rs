@@ -488,7 +488,9 @@ db_test!(history_batches_pages_and_client_ids, |tdb| async move {
         })
         .collect();
     assert_eq!(expected[0].id, 1197);
-    let newest = history::recent_client_messages(&conn, None, 5).await.unwrap();
+    let newest = history::recent_client_messages(&conn, None, 5)
+        .await
+        .unwrap();
     assert_eq!(newest, expected[..5]);
     // The next page starts below the last one.
     let below = history::recent_client_messages(&conn, Some(newest[4].id), 3)

@@ -25,8 +25,8 @@ use bytes::BytesMut;
 use chatroom_shared::message::{ClientMessage, Ping, Request, Say, ServerMessage};
 use chatroom_shared::{ErrorCode, encode_frame_into};
 use common::client::{TestClient, all_history};
-use common::disk::{Tmpfs, fill};
 use common::db::{Backend, TestDb};
+use common::disk::{Tmpfs, fill};
 use common::server::TestServer;
 use sea_orm::sqlx::{self, Connection as _};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -179,13 +179,19 @@ async fn a_locked_database_answers_every_message_at_once_and_all_recovers() {
                 if e.code == ErrorCode::StorageUnavailable {
                     unavailable += 1;
                 }
-                assert!(refused.insert(e.seq.unwrap() - 100), "answered twice: {e:?}");
+                assert!(
+                    refused.insert(e.seq.unwrap() - 100),
+                    "answered twice: {e:?}"
+                );
             }
             ServerMessage::SayOk(ok) => panic!("nothing can be stored yet, got {ok:?}"),
             _ => {} // presence events
         }
     }
-    assert!(unavailable > 0, "the queued messages were given up, not left waiting");
+    assert!(
+        unavailable > 0,
+        "the queued messages were given up, not left waiting"
+    );
     // The server still answers: bob pings and gets his pong.
     let seq = bob.send(ClientMessage::Ping(Ping {})).await;
     match bob.reply_to(seq).await {
@@ -213,7 +219,10 @@ async fn a_locked_database_answers_every_message_at_once_and_all_recovers() {
         ids.push(say_until_stored(&mut alice, i).await);
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-    assert_eq!(stored_numbers(&mut bob).await, (0..SENT).collect::<Vec<_>>());
+    assert_eq!(
+        stored_numbers(&mut bob).await,
+        (0..SENT).collect::<Vec<_>>()
+    );
     server.stop().await;
     tdb.drop_db().await;
 }
@@ -233,7 +242,10 @@ async fn a_full_disk_answers_every_message_and_stores_each_once_when_space_retur
     let disk = root.path().join("disk");
     let Some(tmpfs) = Tmpfs::mount(&disk, 8 * 1024 * 1024) else {
         eprintln!("skipped: this process may not mount a tmpfs (not root)");
-        assert!(std::env::var_os("CI").is_none(), "CI runs as root and must run this");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must run this"
+        );
         return;
     };
     let data = disk.join("data");

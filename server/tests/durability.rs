@@ -339,7 +339,10 @@ db_test!(
             ServerMessage::SayOk(ok) => ok,
             other => panic!("{other:?}"),
         };
-        assert_eq!(error_for(&mut alice, b).await.code, ErrorCode::MessageIdReused);
+        assert_eq!(
+            error_for(&mut alice, b).await.code,
+            ErrorCode::MessageIdReused
+        );
         match alice.reply_to(c).await {
             ServerMessage::SayOk(ok) => assert_eq!(ok.message_id, first.message_id),
             other => panic!("{other:?}"),

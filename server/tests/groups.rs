@@ -711,7 +711,9 @@ async fn one_connection_too_many_from_an_address_is_refused_and_closed() {
 /// offline delivery happens inside the login, so everything it sends comes
 /// before the reply to the next request.
 async fn messages_before_pong(c: &mut TestClient) -> Vec<ChatMessage> {
-    let seq = c.send(ClientMessage::Ping(chatroom_shared::message::Ping {})).await;
+    let seq = c
+        .send(ClientMessage::Ping(chatroom_shared::message::Ping {}))
+        .await;
     let mut got = Vec::new();
     loop {
         match c.recv().await {

@@ -1009,7 +1009,10 @@ async fn a_client_started_again_with_the_same_process_id_delivers_every_message(
     let server = TestServer::start(&dir).await;
     let mut bob = Raw::user(server.addr, "bob", true).await;
 
-    for (run, text) in ["first run message", "second run message"].iter().enumerate() {
+    for (run, text) in ["first run message", "second run message"]
+        .iter()
+        .enumerate()
+    {
         let mut client = Probe::start();
         client.login(server.addr, "alice", PASSWORD, run == 0).await;
         client.wait_for("login", logged_in(false)).await;

@@ -389,7 +389,6 @@ impl GameTask {
         self.mirrored = snapshot.clone();
         bus.try_send(Body::Game(GameMessage::Table { snapshot }));
     }
-
 }
 
 /// A request's answer, waiting to be sent.

@@ -170,8 +170,11 @@ impl Reject {
             "the server cannot store anything right now; nothing was stored: \
              try again after retry_after_ms",
         );
-        r.reply.retry_after_ms =
-            Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1));
+        r.reply.retry_after_ms = Some(
+            u64::try_from(retry_after.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1),
+        );
         r
     }
 

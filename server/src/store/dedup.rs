@@ -196,10 +196,19 @@ mod tests {
             Seen::against(o, Fingerprint::of(0, 0, "hello")),
             Seen::Stored(7, 70)
         );
-        assert_eq!(Seen::against(o, Fingerprint::of(0, 0, "hello!")), Seen::Reused);
+        assert_eq!(
+            Seen::against(o, Fingerprint::of(0, 0, "hello!")),
+            Seen::Reused
+        );
         // The same text to another conversation is another message.
-        assert_eq!(Seen::against(o, Fingerprint::of(2, 0, "hello")), Seen::Reused);
-        assert_eq!(Seen::against(o, Fingerprint::of(0, 5, "hello")), Seen::Reused);
+        assert_eq!(
+            Seen::against(o, Fingerprint::of(2, 0, "hello")),
+            Seen::Reused
+        );
+        assert_eq!(
+            Seen::against(o, Fingerprint::of(0, 5, "hello")),
+            Seen::Reused
+        );
     }
 
     #[test]

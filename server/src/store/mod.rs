@@ -25,8 +25,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chatroom_shared::UnixMillis;
 use chatroom_shared::ErrorCode;
+use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{
     Announcement, ChatMessage, ErrorReply, MessageKind, SayOk, ServerMessage, Target,
 };
@@ -655,7 +655,11 @@ impl WriterTask {
                             if seen == Seen::New {
                                 self.dedup.insert(
                                     (uid, client_id.clone()),
-                                    Original { id, ts, fingerprint },
+                                    Original {
+                                        id,
+                                        ts,
+                                        fingerprint,
+                                    },
                                 );
                                 events.push(message_event(id, ts, &name, text, uid, to));
                             }
@@ -743,9 +747,12 @@ impl WriterTask {
         loop {
             // The database's own timeouts (pool, SQLite's busy wait) are
             // `give_up`: this one only cuts off a try that hangs beyond them.
-            let attempt = tokio::time::timeout(self.give_up + ATTEMPT_GRACE, self.commit_once(steps, writes))
-                .await
-                .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
+            let attempt = tokio::time::timeout(
+                self.give_up + ATTEMPT_GRACE,
+                self.commit_once(steps, writes),
+            )
+            .await
+            .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
             match attempt {
                 Ok(base) => {
                     let stored = steps.iter().filter(|s| s.stores()).count();
@@ -944,7 +951,11 @@ fn unavailable(seq: u32, retry_after: Duration) -> ErrorReply {
         "the server cannot store messages right now; nothing was stored: \
          send it again (with the same id) after retry_after_ms",
     );
-    e.retry_after_ms = Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1));
+    e.retry_after_ms = Some(
+        u64::try_from(retry_after.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1),
+    );
     e
 }
 

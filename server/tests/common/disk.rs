@@ -42,4 +42,3 @@ pub fn fill(path: &Path) {
     }
     let _ = f.sync_all();
 }
-

@@ -274,6 +274,25 @@ fn error_wire_form() {
         ServerMessage::Error(ErrorReply::new(None, ErrorCode::FrameTooLarge, "too large")),
         json!({"type":"error","code":"frame_too_large","message":"too large"}),
     );
+    // PROTOCOL §10.2: an id used for another message, and a disk that is full.
+    assert_server(
+        ServerMessage::Error(ErrorReply::new(
+            Some(7),
+            ErrorCode::MessageIdReused,
+            "the message id \"c-1\" was used before for another message; nothing was stored: send it again with a new id",
+        )),
+        json!({"type":"error","seq":7,"code":"message_id_reused","message":"the message id \"c-1\" was used before for another message; nothing was stored: send it again with a new id"}),
+    );
+    let mut e = ErrorReply::new(
+        Some(8),
+        ErrorCode::StorageUnavailable,
+        "the server cannot store messages right now; nothing was stored: send it again (with the same id) after retry_after_ms",
+    );
+    e.retry_after_ms = Some(1600);
+    assert_server(
+        ServerMessage::Error(e),
+        json!({"type":"error","seq":8,"code":"storage_unavailable","message":"the server cannot store messages right now; nothing was stored: send it again (with the same id) after retry_after_ms","retry_after_ms":1600}),
+    );
 }
 
 #[test]

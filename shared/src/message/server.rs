@@ -264,7 +264,8 @@ pub struct ErrorReply {
     /// With `wrong_password`: tries left before the connection closes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u32>,
-    /// With `too_many_attempts`, `address_refused`, `server_busy`, `rate_limited`: wait this long.
+    /// With `too_many_attempts`, `address_refused`, `server_busy`, `rate_limited`,
+    /// `storage_unavailable`: wait this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
     /// With `version_unsupported`: oldest version the server accepts.

@@ -548,7 +548,13 @@ fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
     app.update(joined("bob", 2_000));
     app.update(joined("carol", 2_100));
     assert_eq!(join_notices(&app), ["carol"]);
-    let online: Vec<_> = app.chat().unwrap().online.iter().map(|u| u.name.clone()).collect();
+    let online: Vec<_> = app
+        .chat()
+        .unwrap()
+        .online
+        .iter()
+        .map(|u| u.name.clone())
+        .collect();
     assert_eq!(online, ["alice", "bob", "carol"]);
     // Once back, leaving and joining again is news.
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserLeft(
