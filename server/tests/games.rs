@@ -288,10 +288,19 @@ async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
     let (mut bob, _) = TestClient::user(server.addr, "bob").await;
     let (mut carol, _) = TestClient::user(server.addr, "carol").await;
     let id = invite(&mut alice).await.id;
-    // Before anyone accepts, nobody can move.
+    // Before anyone accepts, nobody can move: the inviter's move is not in
+    // play; anyone else is not a player, which is checked first (PROTOCOL §16.3).
     assert_eq!(
         error_code(&play(&mut alice, id, 0).await),
         ErrorCode::GameNotInPlay
+    );
+    assert_eq!(
+        error_code(&play(&mut carol, id, 0).await),
+        ErrorCode::NotAPlayer
+    );
+    assert_eq!(
+        error_code(&play(&mut carol, id, 9).await),
+        ErrorCode::NotAPlayer
     );
     bob.wait_for("game_invite", |m| matches!(m, ServerMessage::GameInvite(_)))
         .await;

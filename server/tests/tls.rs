@@ -166,7 +166,8 @@ async fn a_bad_certificate_file_stops_the_start_with_a_clear_error() {
         .env_remove("CHATROOM_PLAIN")
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    // PROTOCOL §11: 1 when the server cannot start, with the reason on stderr.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cert.pem"), "{err}");
 }
