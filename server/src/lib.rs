@@ -28,6 +28,7 @@
 //!   standard input that drives them.
 //! - [`config`]: every flag and its default; [`conn_limit`]: connections per address.
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
+//! - [`untrusted`]: client text made safe for a log line or the operator's console.
 
 pub mod admin;
 pub mod cluster;
@@ -51,6 +52,7 @@ pub mod time;
 pub mod tls;
 pub mod token;
 pub mod transport;
+pub mod untrusted;
 
 pub use admin::{Admin, AdminError};
 pub use config::Config;
