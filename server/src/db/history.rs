@@ -319,6 +319,21 @@ pub async fn page(
     Ok((page, has_more))
 }
 
+/// The id of the newest message in `scope` (0 when it holds none): where a read position
+/// in that conversation may go at most. One indexed query, the newest row of the scope.
+pub async fn newest_id(db: &impl ConnectionTrait, scope: &Scope) -> Result<i64, DbErr> {
+    let newest: Option<i64> = chat_history::Entity::find()
+        .select_only()
+        .column(chat_history::Column::Id)
+        .filter(scope.condition())
+        .order_by_desc(chat_history::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
+
 /// The stored messages with ids `from..to`, in id order: a cluster node reads back a
 /// batch of messages that did not reach it.
 pub async fn id_range(

@@ -302,11 +302,21 @@ impl Session {
         Ok(Flow::Continue)
     }
 
-    /// `read`: move the user's read position in a conversation forward.
+    /// `read`: move the user's read position in a conversation forward, at most to the
+    /// newest message they may read there: a position beyond it would pass over the
+    /// messages still to come, and silence the conversation's offline delivery for good.
     pub(super) async fn read(&mut self, seq: u32, m: Read) -> Result<Flow, Reject> {
         let me = self.require_login()?.uid;
+        if m.upto < 0 {
+            return Err(Reject::new(
+                ErrorCode::InvalidField,
+                "upto is a message id: 0 or more",
+            ));
+        }
         let c = self.conversation(&m.to).await?;
-        let upto = reads::advance(&self.ctx.db, me, c.kind, c.id, m.upto).await?;
+        let db = &self.ctx.db;
+        let newest = history::newest_id(db, &c.scope).await?;
+        let upto = reads::advance(db, me, c.kind, c.id, m.upto.min(newest)).await?;
         self.queue(&ServerMessage::ReadOk(ReadOk {
             seq,
             to: c.target,
