@@ -167,6 +167,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_MAX_FILES_BYTES_PER_USER", default_value_t = 10 * 1024 * 1024 * 1024)]
     pub max_files_bytes_per_user: u64,
 
+    /// Uploads one user may have at once, counting tickets handed out and not yet used
+    /// and data connections receiving: one more upload_begin is refused with
+    /// too_many_uploads until one ends. 0: no limit.
+    #[arg(long, env = "CHATROOM_MAX_UPLOADS_PER_USER", default_value_t = 4)]
+    pub max_uploads_per_user: u32,
+
     /// How long a transfer ticket (from upload_ready / download_ready) stays valid.
     #[arg(long, env = "CHATROOM_TRANSFER_TICKET_TTL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub transfer_ticket_ttl: Duration,
@@ -290,6 +296,7 @@ mod tests {
         assert_eq!(c.max_file_size, 1 << 30);
         assert_eq!(c.min_free_space, 256 << 20);
         assert_eq!(c.max_files_bytes_per_user, 10 << 30);
+        assert_eq!(c.max_uploads_per_user, 4);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
         assert_eq!(c.batch_spacing_per_session, Duration::from_micros(8));
         assert_eq!(

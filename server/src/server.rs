@@ -117,6 +117,7 @@ fn limits(config: &Config) -> Limits {
         auth_timeout_ms: millis(config.auth_timeout),
         frame_timeout_ms: millis(config.frame_timeout),
         max_login_attempts: config.max_login_attempts,
+        max_uploads_per_user: config.max_uploads_per_user,
     }
 }
 
@@ -151,13 +152,15 @@ impl Server {
     /// Start on an already bound listener (tests bind port 0).
     pub async fn start(listener: TcpListener, config: Config) -> Result<Self, StartError> {
         // The data directory holds the shared files whatever the database is.
-        let files =
-            Files::open(&config.data_dir, config.transfer_ticket_ttl).map_err(|source| {
-                StartError::DataDir {
-                    path: config.data_dir.clone(),
-                    source,
-                }
-            })?;
+        let files = Files::open(
+            &config.data_dir,
+            config.transfer_ticket_ttl,
+            config.max_uploads_per_user,
+        )
+        .map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
         let tls = Tls::from_config(&config)?;
         match &tls {
             Some(tls) => info!(fingerprint = tls.fingerprint(), "TLS on"),

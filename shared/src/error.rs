@@ -133,6 +133,9 @@ pub enum ErrorCode {
     AlreadyMember,
     /// Too many connections from this address; the connection closes.
     TooManyConnections,
+    /// The user already has as many uploads as one may have at once (tickets
+    /// handed out and data connections running): wait for one to end.
+    TooManyUploads,
     /// The server speaks TLS only and the client sent plain bytes; sent as a
     /// plain frame before the close, so a plain client can say what is wrong.
     TlsRequired,
@@ -202,6 +205,7 @@ impl ErrorCode {
             Self::GroupClosed => "group_closed",
             Self::AlreadyMember => "already_member",
             Self::TooManyConnections => "too_many_connections",
+            Self::TooManyUploads => "too_many_uploads",
             Self::TlsRequired => "tls_required",
         }
     }
@@ -278,6 +282,7 @@ mod tests {
         ErrorCode::AlreadyMember,
         ErrorCode::TooManyConnections,
         ErrorCode::TlsRequired,
+        ErrorCode::TooManyUploads,
     ];
 
     #[test]
