@@ -195,6 +195,25 @@ pub struct Config {
     )]
     pub max_connections_per_address: usize,
 
+    /// New connections one client address may open a second on average (0: no limit):
+    /// beyond it (after a burst of --connection-burst-per-address) a connection gets
+    /// connection_rate_limited with the time to wait, and is closed. Generous enough for
+    /// the users behind one NAT coming back at once after a restart.
+    #[arg(
+        long,
+        env = "CHATROOM_CONNECTION_RATE_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub connection_rate_per_address: u32,
+
+    /// New connections one client address may open at once after a quiet spell.
+    #[arg(
+        long,
+        env = "CHATROOM_CONNECTION_BURST_PER_ADDRESS",
+        default_value_t = 200
+    )]
+    pub connection_burst_per_address: u32,
+
     /// Messages delivered at login from the conversations a user missed (private groups
     /// and direct messages); older unread ones stay in the history.
     #[arg(long, env = "CHATROOM_MAX_OFFLINE_DELIVERY", default_value_t = 10_000)]
@@ -308,6 +327,13 @@ mod tests {
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
         assert_eq!(c.max_groups_per_user, 5);
         assert_eq!(c.max_connections_per_address, 32);
+        assert_eq!(
+            (
+                c.connection_rate_per_address,
+                c.connection_burst_per_address
+            ),
+            (20, 200)
+        );
         assert_eq!(c.nats_url, None);
         assert_eq!(c.cluster_name, "chatroom");
         assert_eq!(

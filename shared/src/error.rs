@@ -136,6 +136,9 @@ pub enum ErrorCode {
     /// The user already has as many uploads as one may have at once (tickets
     /// handed out and data connections running): wait for one to end.
     TooManyUploads,
+    /// Too many new connections from this address in a short time: wait
+    /// `retry_after_ms`, then connect again; the connection closes.
+    ConnectionRateLimited,
     /// The server speaks TLS only and the client sent plain bytes; sent as a
     /// plain frame before the close, so a plain client can say what is wrong.
     TlsRequired,
@@ -206,6 +209,7 @@ impl ErrorCode {
             Self::AlreadyMember => "already_member",
             Self::TooManyConnections => "too_many_connections",
             Self::TooManyUploads => "too_many_uploads",
+            Self::ConnectionRateLimited => "connection_rate_limited",
             Self::TlsRequired => "tls_required",
         }
     }
@@ -283,6 +287,7 @@ mod tests {
         ErrorCode::TooManyConnections,
         ErrorCode::TlsRequired,
         ErrorCode::TooManyUploads,
+        ErrorCode::ConnectionRateLimited,
     ];
 
     #[test]

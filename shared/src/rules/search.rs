@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn eight_words_of_64_characters_pass_and_more_is_refused() {
         let word = "ß".repeat(MAX_SEARCH_WORD_CHARS);
-        let eight = vec![word.as_str(); MAX_SEARCH_WORDS].join(" ");
+        let eight = [word.as_str(); MAX_SEARCH_WORDS].join(" ");
         assert_eq!(search_words(&eight).unwrap().len(), MAX_SEARCH_WORDS);
         let nine = format!("{eight} x");
         assert_eq!(
