@@ -21,7 +21,7 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
     /// A running server to measure (loopback only; start it with
-    /// `--max-connections-per-address 0 --request-rate 0 --plain`); without it one is started.
+    /// `--max-connections-per-address 0 --connection-rate-per-address 0 --request-rate 0 --plain`); without it one is started.
     #[arg(long)]
     pub addr: Option<SocketAddr>,
     /// The running server's process id, for its CPU and memory figures.
@@ -204,6 +204,8 @@ impl Target {
             "--data-dir".into(),
             dir.path().into(),
             "--max-connections-per-address".into(),
+            "0".into(),
+            "--connection-rate-per-address".into(),
             "0".into(),
             // The load generator speaks plain TCP.
             "--plain".into(),

@@ -17,15 +17,16 @@ use crate::hub::OnlineEntry;
 use crate::server::Ctx;
 use crate::store::StoreItem;
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 /// Why an admin action failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// No account has that name.
-    #[error("no account is named {0}")]
+    #[error("no account is named {}", untrusted(.0))]
     UnknownUser(String),
     /// The account exists but is not online.
-    #[error("{0} is not online")]
+    #[error("{} is not online", untrusted(.0))]
     NotOnline(String),
     /// The announcement text breaks the text rules.
     #[error("{0}")]
@@ -34,10 +35,10 @@ pub enum AdminError {
     #[error("database: {0}")]
     Db(#[from] DbErr),
     /// No group has that name.
-    #[error("no group is named {0}")]
+    #[error("no group is named {}", untrusted(.0))]
     UnknownGroup(String),
     /// The group is already closed.
-    #[error("the group {0} is already closed")]
+    #[error("the group {} is already closed", untrusted(.0))]
     GroupClosed(String),
     /// The server is shutting down.
     #[error("the server is shutting down")]
@@ -119,7 +120,7 @@ impl Admin {
         };
         match self.ctx.hub.remove(account.id, kicked).await {
             Ok(true) => {
-                info!(user = %account.name, "kicked");
+                info!(user = %untrusted(&account.name), "kicked");
                 Ok(())
             }
             Ok(false) => Err(AdminError::NotOnline(account.name)),
@@ -143,7 +144,7 @@ impl Admin {
             .remove(account.id, kicked)
             .await
             .map_err(|_| AdminError::Stopped)?;
-        info!(user = %account.name, online, "banned");
+        info!(user = %untrusted(&account.name), online, "banned");
         Ok(online)
     }
 
@@ -151,7 +152,7 @@ impl Admin {
     pub async fn unban(&self, name: &str) -> Result<(), AdminError> {
         let account = self.account(name).await?;
         accounts::set_flag(&self.ctx.db, account.id, accounts::FLAG_NORMAL).await?;
-        info!(user = %account.name, "unbanned");
+        info!(user = %untrusted(&account.name), "unbanned");
         Ok(())
     }
 
@@ -186,7 +187,7 @@ impl Admin {
             return Err(AdminError::GroupClosed(g.name));
         }
         g.flag = groups::FLAG_CLOSED_BY_ADMIN;
-        info!(group = %g.name, "group closed by the administrator");
+        info!(group = %untrusted(&g.name), "group closed by the administrator");
         crate::session::tell_members(
             &self.ctx,
             &g,

@@ -176,6 +176,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_MAX_FILES_BYTES_PER_USER", default_value_t = 10 * 1024 * 1024 * 1024)]
     pub max_files_bytes_per_user: u64,
 
+    /// Uploads one user may have at once, counting tickets handed out and not yet used
+    /// and data connections receiving: one more upload_begin is refused with
+    /// too_many_uploads until one ends. 0: no limit.
+    #[arg(long, env = "CHATROOM_MAX_UPLOADS_PER_USER", default_value_t = 4)]
+    pub max_uploads_per_user: u32,
+
     /// How long a transfer ticket (from upload_ready / download_ready) stays valid.
     #[arg(long, env = "CHATROOM_TRANSFER_TICKET_TTL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub transfer_ticket_ttl: Duration,
@@ -197,6 +203,25 @@ pub struct Config {
         default_value_t = 32
     )]
     pub max_connections_per_address: usize,
+
+    /// New connections one client address may open a second on average (0: no limit):
+    /// beyond it (after a burst of --connection-burst-per-address) a connection gets
+    /// connection_rate_limited with the time to wait, and is closed. Generous enough for
+    /// the users behind one NAT coming back at once after a restart.
+    #[arg(
+        long,
+        env = "CHATROOM_CONNECTION_RATE_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub connection_rate_per_address: u32,
+
+    /// New connections one client address may open at once after a quiet spell.
+    #[arg(
+        long,
+        env = "CHATROOM_CONNECTION_BURST_PER_ADDRESS",
+        default_value_t = 200
+    )]
+    pub connection_burst_per_address: u32,
 
     /// Messages delivered at login from the conversations a user missed (private groups
     /// and direct messages); older unread ones stay in the history.
@@ -306,6 +331,7 @@ mod tests {
         assert_eq!(c.max_file_size, 1 << 30);
         assert_eq!(c.min_free_space, 256 << 20);
         assert_eq!(c.max_files_bytes_per_user, 10 << 30);
+        assert_eq!(c.max_uploads_per_user, 4);
         assert_eq!(c.transfer_ticket_ttl, Duration::from_secs(60));
         assert_eq!(c.batch_spacing_per_session, Duration::from_micros(8));
         assert_eq!(
@@ -318,6 +344,13 @@ mod tests {
         assert_eq!(c.game_invite_ttl, Duration::from_secs(300));
         assert_eq!(c.max_groups_per_user, 5);
         assert_eq!(c.max_connections_per_address, 32);
+        assert_eq!(
+            (
+                c.connection_rate_per_address,
+                c.connection_burst_per_address
+            ),
+            (20, 200)
+        );
         assert_eq!(c.nats_url, None);
         assert_eq!(c.cluster_name, "chatroom");
         assert_eq!(

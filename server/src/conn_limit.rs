@@ -1,9 +1,16 @@
 //! Connections per client address (TWTTALK's limit): each connection holds a slot of its
 //! address for as long as it lives, and an address with all its slots taken is refused.
+//! Also how a refused connection is told why: one error frame without `seq`, then the
+//! close (`too_many_connections` here, `connection_rate_limited` for `crate::conn_rate`).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{ErrorReply, ServerMessage};
+use tracing::info;
 
 /// The slots in use per address. Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +65,41 @@ impl Drop for Slot {
             }
         }
     }
+}
+
+/// The refusal of a connection from an address that has all its slots.
+pub fn too_many_connections(peer: SocketAddr) -> ErrorReply {
+    info!(%peer, "too many connections from this address; refused");
+    ErrorReply::new(
+        None,
+        ErrorCode::TooManyConnections,
+        "too many connections from your address; close one and try again",
+    )
+}
+
+/// The refusal of a connection from an address that opens them too fast, with the
+/// time to wait (rounded up to whole milliseconds, so waiting it is always enough).
+pub fn connecting_too_fast(peer: SocketAddr, retry_after: Duration) -> ErrorReply {
+    info!(%peer, ?retry_after, "too many new connections from this address; refused");
+    let ms = u64::try_from(retry_after.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    let mut reply = ErrorReply::new(
+        None,
+        ErrorCode::ConnectionRateLimited,
+        format!("too many new connections from your address; connect again in {ms} ms"),
+    );
+    reply.retry_after_ms = Some(ms);
+    reply
+}
+
+/// Tell a refused connection why, and close it.
+pub async fn refuse(stream: crate::transport::Stream, reply: ErrorReply) {
+    use tokio::io::AsyncWriteExt;
+    let (_read, mut stream) = stream.into_split();
+    let reply = ServerMessage::Error(reply);
+    if let Ok(frame) = chatroom_shared::encode_frame(&reply) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&frame)).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //!
 //! A plain line is an announcement to everyone ("Admin: text"); a line that
 //! starts with `/` is a command. `//text` announces "/text". The console's
-//! answers are written to its output (standard output), not to the log.
+//! answers are written to its output (standard output), not to the log; names
+//! in them, which clients chose, go through [`untrusted`].
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::admin::Admin;
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 /// The console's help text.
 pub const HELP: &str = "\
@@ -114,7 +116,9 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
                     let mins = (now - u.since).max(0) / 60_000;
                     out.push_str(&format!(
                         "\n  {}  {}  ({mins} min)  on {}",
-                        u.name, u.addr, u.node
+                        untrusted(&u.name),
+                        u.addr,
+                        untrusted(&u.node)
                     ));
                 }
                 out
@@ -142,7 +146,9 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
                     let kind = if g.private { "private" } else { "public" };
                     out.push_str(&format!(
                         "\n  {}  ({kind}, by {}, {} members)",
-                        g.name, g.creator, g.members
+                        untrusted(&g.name),
+                        untrusted(&g.creator),
+                        g.members
                     ));
                 }
                 out

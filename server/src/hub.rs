@@ -34,6 +34,7 @@ use crate::cluster::wire::{Body, RemoteUser, SessionKey, WireEvent};
 pub use crate::outbox::Delivery;
 use crate::outbox::{Batch, CloseReason, Outbound, Outbox, PushError, encode_event};
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 /// Commands queued for the hub before senders wait.
 const HUB_QUEUE: usize = 4096;
@@ -715,7 +716,7 @@ impl HubTask {
                 // Ours is the later login: that node closes its session when it hears of ours.
                 return;
             }
-            info!(user = %user.name, %node, "session taken over by a login on another node");
+            info!(user = %untrusted(&user.name), %node, "session taken over by a login on another node");
             if let Some(old) = self.sessions.remove(&uid) {
                 let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
                 let _ = old.outbox.push(Outbound::Frames(frame));
@@ -768,7 +769,7 @@ impl HubTask {
             });
         let replaced = match self.sessions.insert(uid, entry) {
             Some(old) => {
-                info!(user = %name, "session replaced by a new login");
+                info!(user = %untrusted(&name), "session replaced by a new login");
                 let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
                 let _ = old.outbox.push(Outbound::Frames(frame));
                 let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));

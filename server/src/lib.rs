@@ -26,13 +26,16 @@
 //!   rate limit of each connection.
 //! - [`admin`], [`console`]: the administrator's actions and the console on
 //!   standard input that drives them.
-//! - [`config`]: every flag and its default; [`conn_limit`]: connections per address.
+//! - [`config`]: every flag and its default; [`conn_limit`]: connections per address;
+//!   [`conn_rate`]: new connections per address and second.
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
+//! - [`untrusted`]: client text made safe for a log line or the operator's console.
 
 pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod conn_limit;
+pub mod conn_rate;
 pub mod console;
 pub mod db;
 pub mod fault;
@@ -51,6 +54,7 @@ pub mod time;
 pub mod tls;
 pub mod token;
 pub mod transport;
+pub mod untrusted;
 
 pub use admin::{Admin, AdminError};
 pub use config::Config;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chatroom_shared::message::Limits;
+use chatroom_shared::message::{ErrorReply, Limits};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +25,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::admin::Admin;
 use crate::config::Config;
+use crate::conn_limit::{AddressSlots, Slot, connecting_too_fast, refuse, too_many_connections};
+use crate::conn_rate::{Admission, ConnectionRate};
 use crate::files::Files;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
@@ -117,6 +119,7 @@ fn limits(config: &Config) -> Limits {
         auth_timeout_ms: millis(config.auth_timeout),
         frame_timeout_ms: millis(config.frame_timeout),
         max_login_attempts: config.max_login_attempts,
+        max_uploads_per_user: config.max_uploads_per_user,
     }
 }
 
@@ -151,13 +154,15 @@ impl Server {
     /// Start on an already bound listener (tests bind port 0).
     pub async fn start(listener: TcpListener, config: Config) -> Result<Self, StartError> {
         // The data directory holds the shared files whatever the database is.
-        let files =
-            Files::open(&config.data_dir, config.transfer_ticket_ttl).map_err(|source| {
-                StartError::DataDir {
-                    path: config.data_dir.clone(),
-                    source,
-                }
-            })?;
+        let files = Files::open(
+            &config.data_dir,
+            config.transfer_ticket_ttl,
+            config.max_uploads_per_user,
+        )
+        .map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
         let tls = Tls::from_config(&config)?;
         match &tls {
             Some(tls) => info!(fingerprint = tls.fingerprint(), "TLS on"),
@@ -340,7 +345,11 @@ impl Server {
         info!(%addr, "listening");
         let sessions = TaskTracker::new();
         let readers = TaskTracker::new();
-        let slots = crate::conn_limit::AddressSlots::new(ctx.config.max_connections_per_address);
+        let slots = AddressSlots::new(ctx.config.max_connections_per_address);
+        let rate = ConnectionRate::new(
+            ctx.config.connection_rate_per_address,
+            ctx.config.connection_burst_per_address,
+        );
         let flush = CancellationToken::new();
         loop {
             tokio::select! {
@@ -352,13 +361,17 @@ impl Server {
                         }
                         let deadline = ctx.config.auth_timeout;
                         let tls = tls.clone();
-                        let Some(slot) = slots.take(peer.ip()) else {
-                            sessions.spawn(async move {
-                                if let Ok(stream) = Tls::start(tls.as_ref(), stream, deadline).await {
-                                    refuse_busy_address(stream, peer).await;
-                                }
-                            });
-                            continue;
+                        let slot = match door(&rate, &slots, peer) {
+                            Door::Open(slot) => slot,
+                            Door::Refuse(reply) => {
+                                sessions.spawn(async move {
+                                    if let Ok(stream) = Tls::start(tls.as_ref(), stream, deadline).await {
+                                        refuse(stream, reply).await;
+                                    }
+                                });
+                                continue;
+                            }
+                            Door::Close => continue,
                         };
                         let signals = Signals {
                             shutdown: shutdown.clone(),
@@ -432,21 +445,30 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Tell a connection from an address that has all its slots why it is closed.
-async fn refuse_busy_address(stream: crate::transport::Stream, peer: SocketAddr) {
-    use tokio::io::AsyncWriteExt;
-    let (_read, mut stream) = stream.into_split();
-    info!(%peer, "too many connections from this address; refused");
-    let reply =
-        chatroom_shared::message::ServerMessage::Error(chatroom_shared::message::ErrorReply::new(
-            None,
-            chatroom_shared::ErrorCode::TooManyConnections,
-            "too many connections from your address; close one and try again",
-        ));
-    if let Ok(frame) = chatroom_shared::encode_frame(&reply) {
-        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&frame)).await;
+/// What becomes of a new connection.
+enum Door {
+    /// Served, holding a slot of its address.
+    Open(Slot),
+    /// Told why it is refused (after the TLS handshake), then closed.
+    Refuse(ErrorReply),
+    /// Closed at once, with no handshake and no frame: its address opens connections
+    /// too fast and was told so already.
+    Close,
+}
+
+/// Judge a new connection from `peer`: first its address's rate, then its slots.
+fn door(rate: &ConnectionRate, slots: &AddressSlots, peer: SocketAddr) -> Door {
+    match rate.admit(peer.ip()) {
+        Admission::Admit => match slots.take(peer.ip()) {
+            Some(slot) => Door::Open(slot),
+            None => Door::Refuse(too_many_connections(peer)),
+        },
+        Admission::Refuse {
+            retry_after,
+            tell: true,
+        } => Door::Refuse(connecting_too_fast(peer, retry_after)),
+        Admission::Refuse { tell: false, .. } => Door::Close,
     }
-    let _ = stream.shutdown().await;
 }
 
 /// Start on `listener` and serve until `shutdown` completes: the library entry

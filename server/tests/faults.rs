@@ -91,7 +91,14 @@ impl Member {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_clients_come_back_by_resume_token_after_a_graceful_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = ["--max-connections-per-address", "0", "--request-rate", "0"];
+    let flags = [
+        "--max-connections-per-address",
+        "0",
+        "--connection-rate-per-address",
+        "0",
+        "--request-rate",
+        "0",
+    ];
     let mut server = ServerProcess::spawn_env(dir.path(), &flags, &[]).await;
     let addr = server.addr;
 

@@ -46,6 +46,8 @@ async fn a_thousand_connections_sending_only_a_maximal_header_stay_bounded_and_a
     let flags = [
         "--max-connections-per-address",
         "0",
+        "--connection-rate-per-address",
+        "0",
         "--frame-timeout",
         "3s",
     ];

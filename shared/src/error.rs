@@ -133,6 +133,12 @@ pub enum ErrorCode {
     AlreadyMember,
     /// Too many connections from this address; the connection closes.
     TooManyConnections,
+    /// The user already has as many uploads as one may have at once (tickets
+    /// handed out and data connections running): wait for one to end.
+    TooManyUploads,
+    /// Too many new connections from this address in a short time: wait
+    /// `retry_after_ms`, then connect again; the connection closes.
+    ConnectionRateLimited,
     /// The server speaks TLS only and the client sent plain bytes; sent as a
     /// plain frame before the close, so a plain client can say what is wrong.
     TlsRequired,
@@ -210,6 +216,8 @@ impl ErrorCode {
             Self::GroupClosed => "group_closed",
             Self::AlreadyMember => "already_member",
             Self::TooManyConnections => "too_many_connections",
+            Self::TooManyUploads => "too_many_uploads",
+            Self::ConnectionRateLimited => "connection_rate_limited",
             Self::TlsRequired => "tls_required",
             Self::MessageIdReused => "message_id_reused",
             Self::StorageUnavailable => "storage_unavailable",
@@ -288,6 +296,8 @@ mod tests {
         ErrorCode::AlreadyMember,
         ErrorCode::TooManyConnections,
         ErrorCode::TlsRequired,
+        ErrorCode::TooManyUploads,
+        ErrorCode::ConnectionRateLimited,
         ErrorCode::MessageIdReused,
         ErrorCode::StorageUnavailable,
     ];

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chatroom_server::{Config, Server};
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{FileInfo, ServerMessage};
 use chatroom_tui::net::{self, NetCommand, NetEvent, NetHandle, TransferState};
 use tempfile::TempDir;
@@ -217,7 +218,7 @@ async fn a_refused_upload_fails_with_the_servers_reason() {
         }
     }
     match alice.finish(2).await.0 {
-        TransferState::Failed(why) => assert!(why.contains("file_exists"), "{why}"),
+        TransferState::Refused(e) => assert_eq!(e.code, ErrorCode::FileExists, "{e:?}"),
         other => panic!("the second upload of the same name ended as {other:?}"),
     }
     let missing = local.path().join("nope.txt");

@@ -6,7 +6,7 @@
 //! everywhere here, and pages are keyset pages on `id`, served by the
 //! `(target_kind, target_id, id)` index.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select,
@@ -114,7 +114,8 @@ pub struct Filters {
     pub after_ts: Option<i64>,
     /// Only messages from this account.
     pub from: Option<i64>,
-    /// Only messages containing every one of these words (case ignored).
+    /// Only messages containing every one of these words (as `LOWER()` of the database
+    /// lowers both: ASCII letters on SQLite, every letter of the locale elsewhere).
     pub words: Vec<String>,
 }
 
@@ -175,10 +176,11 @@ impl Scope {
 
 /// `word` as a LIKE pattern matching it anywhere, with `!` escaping the pattern's own
 /// special characters (an escape character that needs no escaping in any backend's
-/// string literals).
+/// string literals). Its case is left to the database's `LOWER()`, which lowers the
+/// text too (see [`Filters::condition`]).
 fn contains_pattern(word: &str) -> String {
     let mut p = String::from("%");
-    for ch in word.to_lowercase().chars() {
+    for ch in word.chars() {
         if matches!(ch, '%' | '_' | '!') {
             p.push('!');
         }
@@ -201,10 +203,15 @@ impl Filters {
         if let Some(uid) = self.from {
             c = c.add(C::Uid.eq(uid));
         }
+        // `LOWER(text) LIKE LOWER(pattern)`: both sides lowered by the same function, so
+        // a word is always found as typed. (Lowering the word in Rust instead made
+        // `ÉCOLE` miss itself on SQLite, whose LOWER() only lowers ASCII letters.)
         for word in &self.words {
+            let pattern = Expr::expr(Func::lower(Expr::val(contains_pattern(word))))
+                .binary(BinOper::Escape, Expr::Constant('!'.into()));
             c = c.add(
                 Expr::expr(Func::lower(Expr::col((chat_history::Entity, C::Comment))))
-                    .like(LikeExpr::new(contains_pattern(word)).escape('!')),
+                    .binary(BinOper::Like, pattern),
             );
         }
         c
@@ -310,6 +317,21 @@ pub async fn page(
         page.reverse();
     }
     Ok((page, has_more))
+}
+
+/// The id of the newest message in `scope` (0 when it holds none): where a read position
+/// in that conversation may go at most. One indexed query, the newest row of the scope.
+pub async fn newest_id(db: &impl ConnectionTrait, scope: &Scope) -> Result<i64, DbErr> {
+    let newest: Option<i64> = chat_history::Entity::find()
+        .select_only()
+        .column(chat_history::Column::Id)
+        .filter(scope.condition())
+        .order_by_desc(chat_history::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
 }
 
 /// The stored messages with ids `from..to`, in id order: a cluster node reads back a

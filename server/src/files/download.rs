@@ -15,6 +15,7 @@ use tracing::info;
 use super::tickets::DownloadPlan;
 use super::{CHUNK, DataConn, TransferError};
 use crate::server::Ctx;
+use crate::untrusted::untrusted;
 
 /// Send `plan`'s bytes on `conn`.
 pub async fn send(
@@ -52,7 +53,7 @@ pub async fn send(
         ));
     }
     let length = size - plan.offset;
-    info!(name = %plan.file.name, size, offset = plan.offset, "download starts");
+    info!(name = %untrusted(&plan.file.name), size, offset = plan.offset, "download starts");
     let ready = ServerMessage::TransferReady(TransferReady {
         seq: conn.seq,
         direction: Direction::Download,

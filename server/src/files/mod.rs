@@ -51,15 +51,20 @@ pub struct Files {
 
 impl Files {
     /// Open the files directory under `data_dir` (creating it) and drop partial uploads
-    /// abandoned for more than [`PARTIAL_MAX_AGE`].
-    pub fn open(data_dir: &std::path::Path, ticket_ttl: Duration) -> std::io::Result<Self> {
+    /// abandoned for more than [`PARTIAL_MAX_AGE`]. Tickets last `ticket_ttl`; one user
+    /// has at most `max_uploads_per_user` uploads at once (0: no limit).
+    pub fn open(
+        data_dir: &std::path::Path,
+        ticket_ttl: Duration,
+        max_uploads_per_user: u32,
+    ) -> std::io::Result<Self> {
         let store = FileStore::open(data_dir)?;
         if let Err(e) = store.sweep_partials(PARTIAL_MAX_AGE) {
             warn!(error = %e, "cannot sweep old partial uploads");
         }
         Ok(Self {
             store,
-            tickets: Tickets::new(ticket_ttl),
+            tickets: Tickets::new(ticket_ttl, max_uploads_per_user),
         })
     }
 }

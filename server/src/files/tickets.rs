@@ -6,6 +6,10 @@
 //! which releases it when the upload ends in any way. The database's UNIQUE index is
 //! the final word; this only keeps a second upload from starting.
 //!
+//! The same holds count a user's uploads at once (`--max-uploads-per-user`): each
+//! reserved name is one upload being prepared, waiting for its data connection or
+//! receiving, so a user cannot pile up tickets and partial files without bound.
+//!
 //! State sits behind a `std::sync::Mutex`: every critical section is a few map
 //! operations with no `.await` inside, so the lock is never held across a suspension.
 
@@ -80,6 +84,11 @@ pub enum TicketError {
     /// Too many tickets outstanding.
     #[error("too many transfers are being prepared")]
     Full,
+    /// The user has this many uploads already, the most allowed.
+    #[error(
+        "you have {0} uploads running or waiting for their data connection, the most one may have at once"
+    )]
+    TooManyUploads(u32),
 }
 
 /// The unredeemed tickets and reserved names. Cheap to clone.
@@ -87,6 +96,8 @@ pub enum TicketError {
 pub struct Tickets {
     inner: Arc<Mutex<Inner>>,
     ttl: Duration,
+    /// Uploads one user may have at once; 0: no limit.
+    max_uploads_per_user: u32,
 }
 
 #[derive(Debug, Default)]
@@ -148,11 +159,13 @@ fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
 }
 
 impl Tickets {
-    /// Tickets valid for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// Tickets valid for `ttl`, and at most `max_uploads_per_user` uploads of one user
+    /// at once (0: no limit).
+    pub fn new(ttl: Duration, max_uploads_per_user: u32) -> Self {
         Self {
             inner: Arc::default(),
             ttl,
+            max_uploads_per_user,
         }
     }
 
@@ -163,7 +176,8 @@ impl Tickets {
 
     /// Reserve `name` for an upload of `size` bytes by `uid` with partial key `key`. An
     /// unredeemed ticket of the same user for the same content is voided and replaced (a
-    /// client retrying `upload_begin`); any other holder makes this fail.
+    /// client retrying `upload_begin`, which so takes no second place); any other holder
+    /// makes this fail, and so do as many uploads of `uid` as one may have.
     pub fn reserve(
         &self,
         name: &str,
@@ -180,6 +194,13 @@ impl Tickets {
             }
             if let Some(t) = inner.names.remove(name).and_then(|h| h.ticket) {
                 inner.tickets.remove(&t);
+            }
+        }
+        let max = self.max_uploads_per_user;
+        if max > 0 {
+            let held = inner.names.values().filter(|h| h.uid == uid).count();
+            if held >= usize::try_from(max).unwrap_or(usize::MAX) {
+                return Err(TicketError::TooManyUploads(max));
             }
         }
         inner.next_hold += 1;
@@ -378,7 +399,7 @@ mod tests {
 
     #[test]
     fn a_name_is_held_from_reserve_until_the_upload_ends() {
-        let t = Tickets::new(Duration::from_secs(60));
+        let t = Tickets::new(Duration::from_secs(60), 0);
         let r = t.reserve("a", 1, "k", 10).unwrap();
         assert_eq!(
             t.reserve("a", 2, "j", 10).unwrap_err(),
@@ -403,7 +424,7 @@ mod tests {
 
     #[test]
     fn the_same_user_retrying_replaces_an_unused_ticket() {
-        let t = Tickets::new(Duration::from_secs(60));
+        let t = Tickets::new(Duration::from_secs(60), 0);
         let r = t.reserve("a", 1, "k", 10).unwrap();
         let (first, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
         let r = t.reserve("a", 1, "k", 10).unwrap();
@@ -414,7 +435,7 @@ mod tests {
 
     #[test]
     fn a_users_uploads_in_progress_count_until_they_end() {
-        let t = Tickets::new(Duration::from_secs(60));
+        let t = Tickets::new(Duration::from_secs(60), 0);
         let a = t.reserve("a", 1, "k", 10).unwrap();
         let b = t.reserve("b", 1, "l", 32).unwrap();
         let other = t.reserve("c", 2, "m", 64).unwrap();
@@ -441,8 +462,37 @@ mod tests {
     }
 
     #[test]
+    fn a_user_holds_at_most_the_limit_of_uploads_and_an_ended_one_frees_its_place() {
+        let t = Tickets::new(Duration::from_secs(60), 2);
+        let a = t.reserve("a", 1, "k", 10).unwrap();
+        let (ticket, _) = t.issue_upload(a, plan("a", 1, "k")).unwrap();
+        let b = t.reserve("b", 1, "l", 10).unwrap();
+        assert_eq!(
+            t.reserve("c", 1, "m", 10).unwrap_err(),
+            TicketError::TooManyUploads(2)
+        );
+        // Asking again for the same upload takes no second place; others have theirs.
+        let again = t.reserve("a", 1, "k", 10).unwrap();
+        let (ticket_again, _) = t.issue_upload(again, plan("a", 1, "k")).unwrap();
+        assert!(t.redeem(&ticket).is_none(), "replaced");
+        let other = t.reserve("d", 2, "n", 10).unwrap();
+        // A running upload holds its place until it ends.
+        let Some(Grant::Upload(_, running)) = t.redeem(&ticket_again) else {
+            panic!("ticket should redeem");
+        };
+        assert_eq!(
+            t.reserve("c", 1, "m", 10).unwrap_err(),
+            TicketError::TooManyUploads(2)
+        );
+        drop(running);
+        drop(other);
+        assert!(t.reserve("c", 1, "m", 10).is_ok());
+        drop(b);
+    }
+
+    #[test]
     fn expired_tickets_release_their_names() {
-        let t = Tickets::new(Duration::from_millis(1));
+        let t = Tickets::new(Duration::from_millis(1), 0);
         let r = t.reserve("a", 1, "k", 10).unwrap();
         let (ticket, _) = t.issue_upload(r, plan("a", 1, "k")).unwrap();
         std::thread::sleep(Duration::from_millis(5));

@@ -27,6 +27,7 @@ use crate::db::files::{self, InsertFileError, NewFile};
 use crate::outbox::Delivery;
 use crate::server::Ctx;
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 /// Chunks queued for the writer thread: with [`CHUNK`]-sized chunks, at most a few MiB
 /// in memory per upload.
@@ -41,7 +42,7 @@ pub async fn receive(
     shutdown: &CancellationToken,
 ) -> Result<(), TransferError> {
     let length = plan.size - plan.offset.min(plan.size);
-    info!(name = %plan.name, size = plan.size, offset = plan.offset, "upload starts");
+    info!(name = %untrusted(&plan.name), size = plan.size, offset = plan.offset, "upload starts");
     let ready = ServerMessage::TransferReady(TransferReady {
         seq: conn.seq,
         direction: Direction::Upload,
@@ -72,7 +73,7 @@ pub async fn receive(
         Err(e) => return Err(storage_failed(ctx, &plan.key, "syncing the upload", &e).await),
     };
     if sum != plan.sha256 {
-        info!(name = %plan.name, "checksum mismatch; upload discarded");
+        info!(name = %untrusted(&plan.name), "checksum mismatch; upload discarded");
         remove_partial(ctx, &plan.key).await;
         return Err(TransferError::Refused(
             ErrorCode::ChecksumMismatch,
@@ -85,7 +86,7 @@ pub async fn receive(
     let file = store_and_record(ctx, &plan).await?;
     // Recorded: the name is now held by the database's UNIQUE index.
     drop(reservation);
-    info!(id = file.id, name = %file.name, "file shared");
+    info!(id = file.id, name = %untrusted(&file.name), "file shared");
     let done = ServerMessage::TransferDone(TransferDone {
         seq: conn.seq,
         file: file.clone(),

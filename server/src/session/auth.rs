@@ -17,6 +17,7 @@ use crate::hub::SessionEntry;
 use crate::outbox::outbox;
 use crate::store::{StoreError, StoreItem};
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 impl Session {
     pub(super) fn hello(&mut self, seq: u32, m: Hello) -> Result<Flow, Reject> {
@@ -57,7 +58,7 @@ impl Session {
             return Err(r);
         }
         let client: String = m.client.chars().take(64).collect();
-        info!(client = %client, version = m.version, "hello");
+        info!(client = %untrusted(&client), version = m.version, "hello");
         self.phase = Phase::Greeted;
         self.queue(&ServerMessage::HelloOk(HelloOk {
             seq,
@@ -103,7 +104,7 @@ impl Session {
             accounts::InsertAccountError::NameTaken => name_taken(&name),
             accounts::InsertAccountError::Db(e) => Reject::from(e),
         })?;
-        info!(user = %account.name, "registered");
+        info!(user = %untrusted(&account.name), "registered");
         self.queue(&ServerMessage::RegisterOk(RegisterOk {
             seq,
             user: UserInfo {
@@ -152,7 +153,7 @@ impl Session {
                     .config
                     .max_login_attempts
                     .saturating_sub(self.failed_logins);
-                info!(name = ?m.name.trim(), attempts_left = left, "wrong name or password");
+                info!(name = %untrusted(m.name.trim()), attempts_left = left, "wrong name or password");
                 let message = if left == 0 {
                     "wrong user name or password; no attempts left, closing the connection"
                         .to_owned()
@@ -277,7 +278,8 @@ impl Session {
                 ts: since,
             })
             .await;
-        self.span.record("user", account.name.as_str());
+        self.span
+            .record("user", tracing::field::display(untrusted(&account.name)));
         info!(replaced = joined.replaced, "logged in");
         self.queue(&ServerMessage::LoginOk(LoginOk {
             seq,

@@ -11,7 +11,9 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     History, HistoryPage, Read, ReadOk, Say, Search, SearchResults, Send, ServerMessage, Target,
 };
-use chatroom_shared::rules::{TextError, name_key, validate_client_id, validate_text};
+use chatroom_shared::rules::{
+    SearchTextError, TextError, name_key, search_words, validate_client_id, validate_text,
+};
 
 use super::{Flow, Reject, Session};
 use crate::db::history::{self, Cursor, Filters, Scope, TARGET_GROUP, TARGET_ROOM, TARGET_USER};
@@ -238,7 +240,7 @@ impl Session {
             before_ts: m.before_ts,
             after_ts: m.after_ts,
             from,
-            words: words(m.text.as_deref().unwrap_or_default()),
+            words: words(m.text.as_deref().unwrap_or_default())?,
         };
         let limit = self.page_limit(m.limit);
         let db = &self.ctx.db;
@@ -261,7 +263,7 @@ impl Session {
     /// first.
     pub(super) async fn search(&mut self, seq: u32, m: Search) -> Result<Flow, Reject> {
         let me = self.require_login()?.uid;
-        let words = words(&m.text);
+        let words = words(&m.text)?;
         if words.is_empty() {
             return Err(Reject::new(
                 ErrorCode::InvalidText,
@@ -304,11 +306,21 @@ impl Session {
         Ok(Flow::Continue)
     }
 
-    /// `read`: move the user's read position in a conversation forward.
+    /// `read`: move the user's read position in a conversation forward, at most to the
+    /// newest message they may read there: a position beyond it would pass over the
+    /// messages still to come, and silence the conversation's offline delivery for good.
     pub(super) async fn read(&mut self, seq: u32, m: Read) -> Result<Flow, Reject> {
         let me = self.require_login()?.uid;
+        if m.upto < 0 {
+            return Err(Reject::new(
+                ErrorCode::InvalidField,
+                "upto is a message id: 0 or more",
+            ));
+        }
         let c = self.conversation(&m.to).await?;
-        let upto = reads::advance(&self.ctx.db, me, c.kind, c.id, m.upto).await?;
+        let db = &self.ctx.db;
+        let newest = history::newest_id(db, &c.scope).await?;
+        let upto = reads::advance(db, me, c.kind, c.id, m.upto.min(newest)).await?;
         self.queue(&ServerMessage::ReadOk(ReadOk {
             seq,
             to: c.target,
@@ -318,10 +330,11 @@ impl Session {
     }
 }
 
-/// The words of a search text, at most 8 of at most 64 characters each.
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .take(8)
-        .map(|w| w.chars().take(64).collect())
-        .collect()
+/// The words of a search text (`search.text`, `history.text`); more than 8, or one
+/// over 64 characters, is `invalid_field` (cutting them would widen the search
+/// without the client knowing).
+fn words(text: &str) -> Result<Vec<String>, Reject> {
+    search_words(text)
+        .map(|words| words.into_iter().map(str::to_owned).collect())
+        .map_err(|e: SearchTextError| Reject::new(ErrorCode::InvalidField, e.to_string()))
 }

@@ -32,6 +32,13 @@ fn ticket_error(e: TicketError) -> Reject {
             ErrorCode::ServerBusy,
             "too many transfers are being prepared; try again soon",
         ),
+        TicketError::TooManyUploads(max) => Reject::new(
+            ErrorCode::TooManyUploads,
+            format!(
+                "you have {max} uploads running or waiting for their data connection, \
+                 the most one may have at once; wait for one to finish"
+            ),
+        ),
     }
 }
 

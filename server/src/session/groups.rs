@@ -18,6 +18,7 @@ use crate::db::groups::{self, CreateGroupError, Group, NewGroup, Relation};
 use crate::outbox::encode_event;
 use crate::server::Ctx;
 use crate::time::now_ms;
+use crate::untrusted::untrusted;
 
 /// The wire form of a relation flag.
 pub(crate) fn membership(rel: Option<Relation>) -> Membership {
@@ -182,7 +183,7 @@ impl Session {
             now: now_ms(),
         };
         match groups::create(&self.ctx.db, new, max).await {
-            Ok(id) => info!(id, %name, private = m.private, "group created"),
+            Ok(id) => info!(id, name = %untrusted(&name), private = m.private, "group created"),
             Err(CreateGroupError::TooMany(n)) => {
                 return Err(Reject::new(
                     ErrorCode::TooManyGroups,
@@ -271,7 +272,7 @@ impl Session {
         if g.creator == me {
             groups::close(db, g.id, groups::FLAG_CLOSED).await?;
             g.flag = groups::FLAG_CLOSED;
-            info!(group = %g.name, "group closed by its creator");
+            info!(group = %untrusted(&g.name), "group closed by its creator");
             tell_members(&self.ctx, &g, GroupChange::Closed, None, &[me]).await?;
             // The creator has left it: it no longer shows in their list.
             groups::set_relation(db, g.id, me, groups::REL_LEFT, now_ms()).await?;

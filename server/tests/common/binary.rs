@@ -119,6 +119,28 @@ impl ServerProcess {
         Self::spawn_retrying(&Spawn::plain_sqlite(data_dir, &all, envs, None)).await
     }
 
+    /// Like [`ServerProcess::spawn`] (plain TCP, the given database and stdin), with
+    /// more flags after the usual ones and these environment variables set for the
+    /// child (e.g. `RUST_LOG`).
+    pub async fn spawn_db_env(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        stdin: Stdin,
+        flags: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
+        let all = plain(flags);
+        let spawn = Spawn {
+            data_dir,
+            database_url,
+            stdin,
+            flags: &all,
+            envs,
+            addr: None,
+        };
+        Self::spawn_retrying(&spawn).await
+    }
+
     /// Start the binary again on the same address after it exited (plain TCP,
     /// SQLite in `data_dir`, stdin closed): clients find it where it was.
     pub async fn restart_at(addr: SocketAddr, data_dir: &Path, flags: &[&str]) -> Self {

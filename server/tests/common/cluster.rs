@@ -156,6 +156,8 @@ impl<'a> ClusterEnv<'a> {
             node_timeout,
             "--max-connections-per-address",
             "0",
+            "--connection-rate-per-address",
+            "0",
             "--request-rate",
             "0",
         ]

@@ -30,6 +30,8 @@ pub fn test_config(database_url: &str) -> Config {
         bcrypt_cost: 4,
         // Every test client comes from 127.0.0.1; the limit has its own test.
         max_connections_per_address: 0,
+        // Tests open hundreds of connections at once; the rate has its own tests.
+        connection_rate_per_address: 0,
         // Tests pipeline hundreds of requests; the rate limit has its own tests.
         request_rate: 0,
         // Test clients speak plain TCP; TLS has its own tests.

@@ -157,6 +157,7 @@ fn limits() -> Limits {
         auth_timeout_ms: 20_000,
         frame_timeout_ms: 10_000,
         max_login_attempts: 3,
+        max_uploads_per_user: 4,
     }
 }
 
@@ -186,7 +187,8 @@ fn server_replies_wire_form() {
                "min_version":1,"max_version":1,
                "limits":{"max_frame_bytes":65536,"max_text_bytes":4096,"max_history_page":200,
                          "idle_timeout_ms":60000,"ping_interval_ms":20000,"auth_timeout_ms":20000,
-                         "frame_timeout_ms":10000,"max_login_attempts":3}}),
+                         "frame_timeout_ms":10000,"max_login_attempts":3,
+                         "max_uploads_per_user":4}}),
     );
     assert_server(
         ServerMessage::RegisterOk(RegisterOk {
@@ -246,6 +248,22 @@ fn server_replies_wire_form() {
     assert_server(
         ServerMessage::Bye(Bye { seq: 9 }),
         json!({"type":"bye","seq":9}),
+    );
+}
+
+#[test]
+fn hello_ok_from_a_server_without_the_upload_limit_still_parses() {
+    let old = json!({"type":"hello_ok","seq":1,"server":"chatroom-server 0.0.9","version":1,
+                     "min_version":1,"max_version":1,
+                     "limits":{"max_frame_bytes":65536,"max_text_bytes":4096,"max_history_page":200,
+                               "idle_timeout_ms":60000,"ping_interval_ms":20000,"auth_timeout_ms":20000,
+                               "frame_timeout_ms":10000,"max_login_attempts":3}});
+    let ServerMessage::HelloOk(ok) = serde_json::from_value(old).unwrap() else {
+        panic!("not hello_ok");
+    };
+    assert_eq!(
+        ok.limits.max_uploads_per_user, 0,
+        "0: no limit, as it had none"
     );
 }
 

@@ -99,6 +99,11 @@ pub struct Limits {
     pub frame_timeout_ms: u64,
     /// Wrong passwords allowed on one connection before it closes.
     pub max_login_attempts: u32,
+    /// Uploads one user may have at once (tickets handed out plus data connections
+    /// receiving); one more `upload_begin` is `too_many_uploads`. 0: no limit, as
+    /// from a server older than this field.
+    #[serde(default)]
+    pub max_uploads_per_user: u32,
 }
 
 impl Default for Limits {
@@ -113,6 +118,7 @@ impl Default for Limits {
             auth_timeout_ms: 20_000,
             frame_timeout_ms: 10_000,
             max_login_attempts: 3,
+            max_uploads_per_user: 4,
         }
     }
 }

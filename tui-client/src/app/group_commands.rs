@@ -5,7 +5,8 @@
 //! server answers is in `groups.rs`.
 
 use chatroom_shared::message::Target;
-use chatroom_shared::rules::{name_key, validate_name};
+use chatroom_shared::rules::search::{MAX_SEARCH_WORD_CHARS, MAX_SEARCH_WORDS};
+use chatroom_shared::rules::{name_key, search_words, validate_name};
 
 use super::search::SearchView;
 use super::{Action, App};
@@ -63,6 +64,13 @@ impl App {
                 self.usage("/search WORDS: find messages with every word, in every conversation.")
             }
             "/search" => {
+                if let Err(e) = search_words(args) {
+                    let text = format!(
+                        "Search takes at most {MAX_SEARCH_WORDS} words of at most \
+                         {MAX_SEARCH_WORD_CHARS} characters: {e}."
+                    );
+                    return Some(self.usage(&text));
+                }
                 let actions = self.send_group(GroupRequest::Search {
                     text: args.to_owned(),
                     before: None,

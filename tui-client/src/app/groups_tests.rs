@@ -289,6 +289,19 @@ fn a_group_loads_its_newest_page_when_first_shown_and_older_ones_past_the_top() 
 }
 
 #[test]
+fn a_search_of_more_than_eight_words_is_not_sent_and_says_the_limit() {
+    let mut app = alice_in_team();
+    assert!(command(&mut app, "/search a b c d e f g h i").is_empty());
+    assert_eq!(
+        last_notice(&app),
+        "Search takes at most 8 words of at most 64 characters: the search text has 9 \
+         words; at most 8 are allowed."
+    );
+    assert!(chat(&app).search.is_none());
+    assert!(!command(&mut app, "/search a b c d e f g h").is_empty());
+}
+
+#[test]
 fn search_results_open_and_enter_jumps_around_the_message() {
     let mut app = alice_in_team();
     let actions = command(&mut app, "/search deploy friday");

@@ -317,6 +317,12 @@ impl LoginForm {
                     .to_owned(),
                 false,
             ),
+            ErrorCode::ConnectionRateLimited => (
+                "Too many connections were opened from this address just now (by you, or by \
+                 others on your network): wait a few seconds, then press Enter."
+                    .to_owned(),
+                false,
+            ),
             _ if closed => (
                 format!("{message} The server closed the connection; press Enter to reconnect."),
                 false,
@@ -456,6 +462,20 @@ mod tests {
             FormStatus::Error { message, .. } => {
                 assert!(message.starts_with("Too many connections from this address"))
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn connecting_too_fast_says_to_wait() {
+        let mut f = LoginForm::new("h:1", "alice");
+        f.failed(ErrorCode::ConnectionRateLimited, "rate", None, true);
+        match &f.status {
+            FormStatus::Error { message, .. } => assert_eq!(
+                message,
+                "Too many connections were opened from this address just now (by you, or by \
+                 others on your network): wait a few seconds, then press Enter."
+            ),
             other => panic!("{other:?}"),
         }
     }

@@ -2,6 +2,7 @@
 //! upload, cancel), the save/upload prompts, `/upload`, and what transfer
 //! news does to the state.
 
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{Direction, FileInfo, FileShared, human_size};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -187,7 +188,7 @@ impl App {
         let Some(chat) = self.chat_mut() else {
             return Vec::new();
         };
-        let Some(t) = chat.sharing.update(u, now) else {
+        let Some(t) = chat.sharing.update(u, now).cloned() else {
             return Vec::new();
         };
         let what = match t.direction {
@@ -200,11 +201,38 @@ impl App {
             }
             TransferState::Done { saved: None } => format!("Uploaded {}.", t.name),
             TransferState::Failed(why) => format!("{what} of {} failed: {why}", t.name),
+            TransferState::Refused(e) if e.code == ErrorCode::TooManyUploads => {
+                let running = chat
+                    .sharing
+                    .active()
+                    .filter(|a| a.direction == Direction::Upload)
+                    .count();
+                format!(
+                    "{what} of {} did not start. {}",
+                    t.name,
+                    too_many_uploads(running)
+                )
+            }
+            TransferState::Refused(e) => {
+                format!("{what} of {} failed: {} ({})", t.name, e.message, e.code)
+            }
             TransferState::Cancelled => format!("{what} of {} cancelled.", t.name),
             TransferState::Started | TransferState::Progress { .. } => return Vec::new(),
         };
         chat.notice(now, text);
         Vec::new()
+    }
+}
+
+/// What `too_many_uploads` means, for people, with the uploads this client has
+/// `running` (the others may run in another client of the same user).
+pub fn too_many_uploads(running: usize) -> String {
+    match running {
+        0 => "You have as many uploads running as the server allows (in another window, \
+              perhaps); wait for one to finish."
+            .to_owned(),
+        1 => "You have 1 upload running; wait for it to finish.".to_owned(),
+        n => format!("You have {n} uploads running; wait for one to finish."),
     }
 }
 

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use chatroom_shared::message::{Direction, FileInfo, FileList, FileShared, ServerMessage};
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{
+    Direction, ErrorReply, FileInfo, FileList, FileShared, ServerMessage,
+};
 use crossterm::event::KeyCode;
 
 use super::tests::{click, key, logged_in, type_text};
@@ -219,6 +222,68 @@ fn x_cancels_the_newest_running_transfer_and_the_end_is_told() {
     assert!(
         app.update(key(KeyCode::Char('x'))).is_empty(),
         "nothing runs"
+    );
+}
+
+fn upload_news(app: &mut App, id: u64, name: &str, state: TransferState) {
+    app.update(AppEvent::Net(NetEvent::Transfer(TransferUpdate {
+        transfer_id: id,
+        name: name.into(),
+        direction: Direction::Upload,
+        state,
+    })));
+}
+
+#[test]
+fn too_many_uploads_reads_as_a_sentence_with_the_uploads_running() {
+    let mut app = with_files();
+    for id in 1..=4 {
+        upload_news(&mut app, id, &format!("f{id}.bin"), TransferState::Started);
+    }
+    let refusal = ErrorReply::new(
+        Some(9),
+        ErrorCode::TooManyUploads,
+        "you have 4 uploads running or waiting for their data connection, the most one \
+         may have at once; wait for one to finish",
+    );
+    upload_news(
+        &mut app,
+        5,
+        "f5.bin",
+        TransferState::Refused(refusal.clone()),
+    );
+    let chat = app.chat().unwrap();
+    assert_eq!(
+        chat.log().entries.last().unwrap().text,
+        "Upload of f5.bin did not start. You have 4 uploads running; wait for one to finish."
+    );
+    assert_eq!(
+        chat.sharing.active().count(),
+        4,
+        "the refused one is not running"
+    );
+    // Refused although none runs here: another client of the same user has them.
+    let mut app = with_files();
+    upload_news(&mut app, 1, "f1.bin", TransferState::Refused(refusal));
+    assert_eq!(
+        app.chat().unwrap().log().entries.last().unwrap().text,
+        "Upload of f1.bin did not start. You have as many uploads running as the server \
+         allows (in another window, perhaps); wait for one to finish."
+    );
+}
+
+#[test]
+fn another_refusal_shows_the_servers_message_and_code() {
+    let mut app = with_files();
+    let refusal = ErrorReply::new(
+        Some(3),
+        ErrorCode::FileExists,
+        "a file named a.txt is shared",
+    );
+    upload_news(&mut app, 1, "a.txt", TransferState::Refused(refusal));
+    assert_eq!(
+        app.chat().unwrap().log().entries.last().unwrap().text,
+        "Upload of a.txt failed: a file named a.txt is shared (file_exists)"
     );
 }
 

@@ -147,6 +147,9 @@ pub enum TransferState {
     },
     /// Stopped by an error (the reason is for people).
     Failed(String),
+    /// Stopped because the server refused it (`upload_begin`, `download_begin`, or
+    /// on the data connection): the app puts its code in words.
+    Refused(ErrorReply),
     /// Stopped by the user.
     Cancelled,
 }
@@ -154,7 +157,10 @@ pub enum TransferState {
 impl TransferState {
     /// True once the transfer has stopped for good.
     pub fn is_finished(&self) -> bool {
-        matches!(self, Self::Done { .. } | Self::Failed(_) | Self::Cancelled)
+        matches!(
+            self,
+            Self::Done { .. } | Self::Failed(_) | Self::Refused(_) | Self::Cancelled
+        )
     }
 }
 

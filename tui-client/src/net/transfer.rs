@@ -312,6 +312,10 @@ impl Reporter {
                 info!(?saved, "transfer done");
                 TransferState::Done { saved }
             }
+            Err(TransferError::Refused(e)) => {
+                info!(code = %e.code, "transfer refused");
+                TransferState::Refused(e)
+            }
             Err(e) => {
                 info!(error = %e, "transfer failed");
                 TransferState::Failed(e.to_string())

@@ -1,0 +1,88 @@
+//! Search-text rules: what a "word" of `search.text` and of `history.text` is, and
+//! how many of them a server takes.
+//!
+//! A word is a run of characters between white space (Unicode's `White_Space`, as
+//! Rust's `split_whitespace` has it). A text holds at most [`MAX_SEARCH_WORDS`] words
+//! of at most [`MAX_SEARCH_WORD_CHARS`] characters each; more is refused, never cut,
+//! since a word left out would widen the search without the client knowing.
+
+/// Most words one search text may hold.
+pub const MAX_SEARCH_WORDS: usize = 8;
+/// Longest word of a search text, in characters (Unicode scalar values).
+pub const MAX_SEARCH_WORD_CHARS: usize = 64;
+
+/// Why a search text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchTextError {
+    /// More than [`MAX_SEARCH_WORDS`] words.
+    #[error("the search text has {0} words; at most {MAX_SEARCH_WORDS} are allowed")]
+    TooManyWords(usize),
+    /// A word longer than [`MAX_SEARCH_WORD_CHARS`] characters.
+    #[error(
+        "word {position} of the search text has {chars} characters; a search word has at most {MAX_SEARCH_WORD_CHARS}"
+    )]
+    WordTooLong {
+        /// Which word (1 for the first).
+        position: usize,
+        /// How many characters it has.
+        chars: usize,
+    },
+}
+
+/// The words of a search text (none for an empty or blank one), or why there are
+/// too many or one is too long.
+pub fn search_words(text: &str) -> Result<Vec<&str>, SearchTextError> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > MAX_SEARCH_WORDS {
+        return Err(SearchTextError::TooManyWords(words.len()));
+    }
+    for (i, word) in words.iter().enumerate() {
+        let chars = word.chars().count();
+        if chars > MAX_SEARCH_WORD_CHARS {
+            return Err(SearchTextError::WordTooLong {
+                position: i + 1,
+                chars,
+            });
+        }
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_split_at_any_white_space() {
+        assert_eq!(
+            search_words(" rocket\tlaunch\u{3000}50%\nnoon ").unwrap(),
+            ["rocket", "launch", "50%", "noon"]
+        );
+        assert!(search_words("").unwrap().is_empty());
+        assert!(search_words(" \t ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn eight_words_of_64_characters_pass_and_more_is_refused() {
+        let word = "ß".repeat(MAX_SEARCH_WORD_CHARS);
+        let eight = [word.as_str(); MAX_SEARCH_WORDS].join(" ");
+        assert_eq!(search_words(&eight).unwrap().len(), MAX_SEARCH_WORDS);
+        let nine = format!("{eight} x");
+        assert_eq!(
+            search_words(&nine),
+            Err(SearchTextError::TooManyWords(MAX_SEARCH_WORDS + 1))
+        );
+        let long = format!("a {word}ß");
+        assert_eq!(
+            search_words(&long),
+            Err(SearchTextError::WordTooLong {
+                position: 2,
+                chars: MAX_SEARCH_WORD_CHARS + 1
+            })
+        );
+        assert_eq!(
+            SearchTextError::TooManyWords(9).to_string(),
+            "the search text has 9 words; at most 8 are allowed"
+        );
+    }
+}
