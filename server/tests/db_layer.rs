@@ -552,3 +552,45 @@ async fn sqlite_pragmas_are_set_on_every_pooled_connection() {
     drop(held);
     tdb.drop_db().await;
 }
+
+// Positions stored beyond the newest message before `read` was clamped (an
+// `upto` of 2^63-1 silenced a conversation's offline delivery for good) are
+// brought back to the newest message id by a migration; others stay.
+db_test!(
+    a_migration_brings_positions_beyond_the_newest_message_back,
+    |tdb| async move {
+        let conn = tdb.connect_migrated().await;
+        let alice = register(&conn, "alice").await;
+        let bob = register(&conn, "bob").await;
+        let rows: Vec<NewChatRow> = (1..=3)
+            .map(|id| NewChatRow {
+                id,
+                text: format!("m{id}"),
+                send_time: id,
+                level: LEVEL_USER,
+                uid: Some(bob),
+                target_kind: history::TARGET_USER,
+                target_id: alice,
+                client_msg_id: None,
+            })
+            .collect();
+        history::insert_rows(&conn, &rows).await.unwrap();
+        db::reads::advance(&conn, alice, history::TARGET_USER, bob, i64::MAX)
+            .await
+            .unwrap();
+        db::reads::advance(&conn, bob, history::TARGET_USER, alice, 2)
+            .await
+            .unwrap();
+        // As a database from before the migration: undo it, then apply it.
+        Migrator::down(&conn, Some(1)).await.unwrap();
+        db::migrate(&conn).await.unwrap();
+        let alice_pos = db::reads::positions(&conn, alice, history::TARGET_USER)
+            .await
+            .unwrap();
+        assert_eq!(alice_pos.get(&bob), Some(&3));
+        let bob_pos = db::reads::positions(&conn, bob, history::TARGET_USER)
+            .await
+            .unwrap();
+        assert_eq!(bob_pos.get(&alice), Some(&2), "a sound position stays");
+    }
+);
