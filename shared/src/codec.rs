@@ -343,6 +343,19 @@ mod tests {
     }
 
     #[test]
+    fn a_body_over_the_server_frame_limit_is_refused() {
+        // A JSON string of n characters is a body of n + 2 bytes.
+        let at_limit = "x".repeat(crate::MAX_SERVER_FRAME - 2);
+        let frame = encode_frame(&at_limit).unwrap();
+        assert_eq!(frame.len(), HEADER_LEN + crate::MAX_SERVER_FRAME);
+        let over = "x".repeat(crate::MAX_SERVER_FRAME - 1);
+        let mut buf = BytesMut::from(&b"xy"[..]);
+        assert!(encode_frame_into(&mut buf, &over).is_err());
+        assert_eq!(&buf[..], b"xy", "nothing of the refused frame is left");
+        assert!(encode_frame(&over).is_err());
+    }
+
+    #[test]
     fn encode_into_appends_after_existing_bytes() {
         let mut buf = BytesMut::from(&b"xy"[..]);
         encode_frame_into(&mut buf, &serde_json::json!([1])).unwrap();
