@@ -21,6 +21,7 @@ mod m20261123_000006_file_storage;
 mod m20261123_000007_groups;
 mod m20261204_000008_rekey_names;
 mod m20261204_000009_store_lock;
+mod m20261207_000010_member_order_index;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_groups::Migration),
             Box::new(m20261204_000008_rekey_names::Migration),
             Box::new(m20261204_000009_store_lock::Migration),
+            Box::new(m20261207_000010_member_order_index::Migration),
         ]
     }
 }

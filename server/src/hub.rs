@@ -14,7 +14,7 @@
 //! means the client is not reading, and the hub disconnects it (drops its end
 //! of the outbox) instead of letting it grow memory or slow anybody else.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -181,6 +181,11 @@ enum Command {
     },
     Online {
         reply: oneshot::Sender<Vec<OnlineEntry>>,
+    },
+    Users {
+        after: Option<String>,
+        n: usize,
+        reply: oneshot::Sender<Vec<OnlineUser>>,
     },
     Remove {
         uid: i64,
@@ -357,6 +362,15 @@ impl Hub {
         rx.await.map_err(|_| HubGone)
     }
 
+    /// A page of `users`: up to `n` of the users online now (on every node) whose
+    /// names come after `after`, by name. Ranges of ordered maps, so its cost does
+    /// not grow with the number online.
+    pub async fn users(&self, after: Option<String>, n: usize) -> Result<Vec<OnlineUser>, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Users { after, n, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
     /// Disconnect an account (kick or ban), on whichever node it is: it gets
     /// `kicked`, everyone else `user_left`. Returns false when it was not online.
     pub async fn remove(&self, uid: i64, kicked: Kicked) -> Result<bool, HubGone> {
@@ -371,6 +385,8 @@ struct HubTask {
     sessions: HashMap<i64, SessionEntry>,
     /// Login order, for a stable online list.
     order: Vec<i64>,
+    /// This node's sessions by name, for pages of `users`.
+    by_name: BTreeMap<String, i64>,
     /// `sessions.len()`, shared with [`Hub::online_count`].
     online: Arc<AtomicUsize>,
     /// This node's id.
@@ -389,6 +405,35 @@ struct Cluster {
     assembly: Assembly,
     /// Shutting down: no heartbeats, snapshots or presence changes any more.
     stopping: bool,
+}
+
+/// The first `n` of two lists each sorted by name, merged by name (a name in
+/// both, as for an instant while a session moves between nodes, comes once).
+fn merge_by_name(
+    a: impl Iterator<Item = OnlineUser>,
+    b: impl Iterator<Item = OnlineUser>,
+    n: usize,
+) -> Vec<OnlineUser> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.name == y.name => {
+                b.next();
+                a.next()
+            }
+            (Some(x), Some(y)) if x.name < y.name => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => None,
+        };
+        match next {
+            Some(user) => out.push(user),
+            None => break,
+        }
+    }
+    out
 }
 
 /// Whether a login somewhere (`incoming`) takes over the session `existing`:
@@ -446,6 +491,9 @@ impl HubTask {
                 Command::SendTo { uids, frame } => self.send_to(&uids, &frame),
                 Command::Online { reply } => {
                     let _ = reply.send(self.online_entries());
+                }
+                Command::Users { after, n, reply } => {
+                    let _ = reply.send(self.users_page(after.as_deref(), n));
                 }
                 Command::Remove { uid, kicked, reply } => {
                     let mut found = self.kick(uid, kicked.clone());
@@ -524,6 +572,33 @@ impl HubTask {
             list.sort_by_key(|e| e.since);
         }
         list
+    }
+
+    /// Up to `n` users online here and on the other nodes whose names come after
+    /// `after`, by name: the two ordered maps' ranges merged.
+    fn users_page(&self, after: Option<&str>, n: usize) -> Vec<OnlineUser> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        let local = self
+            .by_name
+            .range::<str, _>((from, Unbounded))
+            .filter_map(|(_, uid)| self.sessions.get(uid))
+            .map(|s| OnlineUser {
+                name: s.name.clone(),
+                since: s.since,
+            });
+        let mut page: Vec<OnlineUser> = match &self.cluster {
+            None => local.take(n).collect(),
+            Some(c) => {
+                let remote = c.peers.users_after(after).map(|u| OnlineUser {
+                    name: u.name.clone(),
+                    since: u.since,
+                });
+                merge_by_name(local, remote, n)
+            }
+        };
+        page.truncate(n);
+        page
     }
 
     /// Announce a presence change to the other nodes.
@@ -717,6 +792,7 @@ impl HubTask {
             }
             info!(user = %user.name, %node, "session taken over by a login on another node");
             if let Some(old) = self.sessions.remove(&uid) {
+                self.by_name.remove(&old.name);
                 let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
                 let _ = old.outbox.push(Outbound::Frames(frame));
                 let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
@@ -766,6 +842,7 @@ impl HubTask {
                 node,
                 session: u.session,
             });
+        self.by_name.insert(name.clone(), uid);
         let replaced = match self.sessions.insert(uid, entry) {
             Some(old) => {
                 info!(user = %name, "session replaced by a new login");
@@ -813,6 +890,7 @@ impl HubTask {
     fn remove_session(&mut self, uid: i64, reason: LeaveReason) -> Option<Delivery> {
         let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
+        self.by_name.remove(&entry.name);
         self.online.store(self.sessions.len(), Ordering::Relaxed);
         self.announce(|version| Body::Leave {
             version,

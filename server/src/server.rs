@@ -117,6 +117,8 @@ fn limits(config: &Config) -> Limits {
         auth_timeout_ms: millis(config.auth_timeout),
         frame_timeout_ms: millis(config.frame_timeout),
         max_login_attempts: config.max_login_attempts,
+        max_list_page: chatroom_shared::MAX_LIST_PAGE,
+        max_list_page_bytes: chatroom_shared::MAX_LIST_PAGE_BYTES,
     }
 }
 

@@ -17,7 +17,7 @@ use chatroom_shared::message::{
     GameStatus, GameView, Games, GroupCreate, History, MessageKind, Ping, Read, Search, Send,
     ServerMessage, Target,
 };
-use common::client::{TestClient, all_history, gref, member_ref};
+use common::client::{TestClient, all_history, gref, member_ref, members_of};
 use common::db::db_test;
 use common::hostile::{Pair, lo};
 use common::server::TestServer;
@@ -136,7 +136,7 @@ fn none_of_the_vault(who: &str, ms: &[ChatMessage]) {
 
 /// The members and the waiting requests of group `name`, as `c` may see them.
 async fn member_list(c: &mut TestClient, name: &str) -> (Vec<String>, Vec<String>) {
-    match ok(c, ClientMessage::GroupMembers(gref(name))).await {
+    match ok(c, ClientMessage::GroupMembers(members_of(name))).await {
         ServerMessage::MemberList(l) => (l.members, l.requests),
         other => panic!("{other:?}"),
     }
@@ -270,7 +270,7 @@ db_test!(
                     to: vault.clone(),
                     upto: i64::MAX,
                 }),
-                ClientMessage::GroupMembers(gref("vault")),
+                ClientMessage::GroupMembers(members_of("vault")),
             ];
             // The same group named another way is the same group.
             attempts.push(history(group(" VAULT "), None, Some(0)));
@@ -609,7 +609,7 @@ db_test!(
             )
             .await;
         }
-        let list = match ok(&mut carol, ClientMessage::Games(Games {})).await {
+        let list = match ok(&mut carol, ClientMessage::Games(Games::default())).await {
             ServerMessage::GameList(l) => l.games,
             other => panic!("{other:?}"),
         };

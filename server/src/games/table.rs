@@ -484,9 +484,22 @@ impl Table {
         Ok(game.view())
     }
 
-    /// `games`: open invitations and games in play, oldest first.
+    /// Every open invitation and game in play, oldest first.
     pub fn list(&self) -> Vec<GameView> {
-        self.games.values().map(Game::view).collect()
+        self.list_page(None, usize::MAX)
+    }
+
+    /// A page of `games`: up to `n` open invitations and games in play with ids
+    /// above `after`, oldest first; a range of the ordered table, so its cost does
+    /// not grow with the number of games.
+    pub fn list_page(&self, after: Option<i64>, n: usize) -> Vec<GameView> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.games
+            .range((from, Unbounded))
+            .take(n)
+            .map(|(_, g)| g.view())
+            .collect()
     }
 
     /// A session of `uid` logged in. A player who left during a game is back:

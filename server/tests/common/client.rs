@@ -499,6 +499,14 @@ pub fn gref(name: &str) -> GroupRef {
     GroupRef { group: name.into() }
 }
 
+/// The first page of a group's members.
+pub fn members_of(name: &str) -> GroupMembers {
+    GroupMembers {
+        group: name.into(),
+        ..Default::default()
+    }
+}
+
 /// A member of a group named in a request.
 pub fn member_ref(g: &str, u: &str) -> GroupMemberRef {
     GroupMemberRef {

@@ -157,6 +157,8 @@ fn limits() -> Limits {
         auth_timeout_ms: 20_000,
         frame_timeout_ms: 10_000,
         max_login_attempts: 3,
+        max_list_page: 500,
+        max_list_page_bytes: 1_048_576,
     }
 }
 
@@ -186,7 +188,8 @@ fn server_replies_wire_form() {
                "min_version":1,"max_version":1,
                "limits":{"max_frame_bytes":65536,"max_text_bytes":4096,"max_history_page":200,
                          "idle_timeout_ms":60000,"ping_interval_ms":20000,"auth_timeout_ms":20000,
-                         "frame_timeout_ms":10000,"max_login_attempts":3}}),
+                         "frame_timeout_ms":10000,"max_login_attempts":3,
+                         "max_list_page":500,"max_list_page_bytes":1_048_576}}),
     );
     assert_server(
         ServerMessage::RegisterOk(RegisterOk {
@@ -354,8 +357,18 @@ fn file_json() -> Value {
 #[test]
 fn file_requests_wire_form() {
     assert_client(
-        req(10, ClientMessage::Files(Files {})),
+        req(10, ClientMessage::Files(Files::default())),
         json!({"type":"files","seq":10}),
+    );
+    assert_client(
+        req(
+            13,
+            ClientMessage::Files(Files {
+                after: Some(7),
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"files","seq":13,"after":7,"limit":100}),
     );
     assert_client(
         req(
@@ -406,8 +419,19 @@ fn file_replies_and_events_wire_form() {
         ServerMessage::FileList(FileList {
             seq: 10,
             files: vec![file_info()],
+            has_more: true,
+            next: Some(7),
         }),
-        json!({"type":"file_list","seq":10,"files":[file_json()]}),
+        json!({"type":"file_list","seq":10,"files":[file_json()],"has_more":true,"next":7}),
+    );
+    assert_server(
+        ServerMessage::FileList(FileList {
+            seq: 13,
+            files: vec![],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"file_list","seq":13,"files":[],"has_more":false}),
     );
     assert_server(
         ServerMessage::UploadReady(UploadReady {
@@ -493,8 +517,18 @@ fn game_requests_wire_form() {
         json!({"type":"game_move","seq":21,"game_id":1,"cell":4}),
     );
     assert_client(
-        req(2, ClientMessage::Games(Games {})),
+        req(2, ClientMessage::Games(Games::default())),
         json!({"type":"games","seq":2}),
+    );
+    assert_client(
+        req(
+            3,
+            ClientMessage::Games(Games {
+                after: Some(1),
+                limit: Some(50),
+            }),
+        ),
+        json!({"type":"games","seq":3,"after":1,"limit":50}),
     );
     assert_client(
         req(
@@ -529,8 +563,10 @@ fn game_replies_and_events_wire_form() {
         ServerMessage::GameList(GameList {
             seq: 2,
             games: vec![open_game()],
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"game_list","seq":2,"games":[open]}),
+        json!({"type":"game_list","seq":2,"games":[open],"has_more":false}),
     );
     let over = GameView {
         status: GameStatus::Over,
@@ -622,7 +658,13 @@ fn group_requests_wire_form() {
     for (body, name) in [
         (ClientMessage::GroupJoin(g.clone()), "group_join"),
         (ClientMessage::GroupLeave(g.clone()), "group_leave"),
-        (ClientMessage::GroupMembers(g.clone()), "group_members"),
+        (
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                ..Default::default()
+            }),
+            "group_members",
+        ),
     ] {
         assert_eq!(body.type_name(), name);
         assert_client(req(9, body), json!({"type":name,"seq":9,"group":"secret"}));
@@ -643,8 +685,29 @@ fn group_requests_wire_form() {
         );
     }
     assert_client(
-        req(5, ClientMessage::Groups(Groups {})),
+        req(
+            10,
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                after: Some("alice".into()),
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"group_members","seq":10,"group":"secret","after":"alice","limit":100}),
+    );
+    assert_client(
+        req(5, ClientMessage::Groups(Groups::default())),
         json!({"type":"groups","seq":5}),
+    );
+    assert_client(
+        req(
+            6,
+            ClientMessage::Groups(Groups {
+                after: Some(2),
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"groups","seq":6,"after":2,"limit":100}),
     );
     assert_client(
         req(
@@ -698,8 +761,10 @@ fn group_replies_and_events_wire_form() {
         ServerMessage::GroupList(GroupList {
             seq: 5,
             groups: vec![secret()],
+            has_more: true,
+            next: Some(2),
         }),
-        json!({"type":"group_list","seq":5,"groups":[info]}),
+        json!({"type":"group_list","seq":5,"groups":[info],"has_more":true,"next":2}),
     );
     assert_server(
         ServerMessage::GroupUpdate(GroupUpdate {
@@ -715,8 +780,21 @@ fn group_replies_and_events_wire_form() {
             group: "secret".into(),
             members: vec!["alice".into()],
             requests: vec!["bob".into()],
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"member_list","seq":2,"group":"secret","members":["alice"],"requests":["bob"]}),
+        json!({"type":"member_list","seq":2,"group":"secret","members":["alice"],"requests":["bob"],"has_more":false}),
+    );
+    assert_server(
+        ServerMessage::MemberList(MemberList {
+            seq: 10,
+            group: "secret".into(),
+            members: vec!["alice".into()],
+            requests: vec![],
+            has_more: true,
+            next: Some("alice".into()),
+        }),
+        json!({"type":"member_list","seq":10,"group":"secret","members":["alice"],"requests":[],"has_more":true,"next":"alice"}),
     );
     assert_server(
         ServerMessage::ReadOk(ReadOk {
@@ -759,4 +837,69 @@ fn group_replies_and_events_wire_form() {
     })
     .unwrap();
     assert!(room.get("to").is_none(), "{room}");
+}
+
+#[test]
+fn users_wire_form() {
+    assert_client(
+        req(14, ClientMessage::Users(Users::default())),
+        json!({"type":"users","seq":14}),
+    );
+    assert_client(
+        req(
+            15,
+            ClientMessage::Users(Users {
+                after: Some("alice".into()),
+                limit: Some(2),
+            }),
+        ),
+        json!({"type":"users","seq":15,"after":"alice","limit":2}),
+    );
+    assert_server(
+        ServerMessage::UserList(UserList {
+            seq: 15,
+            users: vec![
+                OnlineUser {
+                    name: "bob".into(),
+                    since: 1_767_225_600_000,
+                },
+                OnlineUser {
+                    name: "carol".into(),
+                    since: 1_767_225_660_000,
+                },
+            ],
+            has_more: true,
+            next: Some("carol".into()),
+        }),
+        json!({"type":"user_list","seq":15,"users":[{"name":"bob","since":1_767_225_600_000_i64},
+               {"name":"carol","since":1_767_225_660_000_i64}],"has_more":true,"next":"carol"}),
+    );
+}
+
+#[test]
+fn replies_and_limits_of_servers_before_paging_still_parse() {
+    // A server before paging sent whole lists without `has_more`.
+    let old: ServerMessage =
+        serde_json::from_value(json!({"type":"file_list","seq":10,"files":[file_json()]})).unwrap();
+    assert_eq!(
+        old,
+        ServerMessage::FileList(FileList {
+            seq: 10,
+            files: vec![file_info()],
+            has_more: false,
+            next: None,
+        })
+    );
+    let old: ServerMessage = serde_json::from_value(
+        json!({"type":"member_list","seq":2,"group":"g","members":["a"],"requests":[]}),
+    )
+    .unwrap();
+    assert!(matches!(old, ServerMessage::MemberList(m) if !m.has_more && m.next.is_none()));
+    // ... and no page limits in `hello_ok`: the defaults hold.
+    let old: Limits = serde_json::from_value(json!({"max_frame_bytes":65536,"max_text_bytes":4096,
+        "max_history_page":200,"idle_timeout_ms":60000,"ping_interval_ms":20000,
+        "auth_timeout_ms":20000,"frame_timeout_ms":10000,"max_login_attempts":3}))
+    .unwrap();
+    assert_eq!(old.max_list_page, crate::MAX_LIST_PAGE);
+    assert_eq!(old.max_list_page_bytes, crate::MAX_LIST_PAGE_BYTES);
 }

@@ -54,6 +54,8 @@ pub enum ServerMessage {
     ReadOk(super::ReadOk),
     /// Reply to `search`.
     SearchResults(super::SearchResults),
+    /// Reply to `users`.
+    UserList(UserList),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -99,6 +101,22 @@ pub struct Limits {
     pub frame_timeout_ms: u64,
     /// Wrong passwords allowed on one connection before it closes.
     pub max_login_attempts: u32,
+    /// Largest page of a listing (`files`, `groups`, `group_members`, `games`,
+    /// `users`), and its size when a request names none. (Absent from servers
+    /// of the time before paging: then the default.)
+    #[serde(default = "default_max_list_page")]
+    pub max_list_page: u32,
+    /// A page of a listing ends before its entries pass this many bytes of JSON.
+    #[serde(default = "default_max_list_page_bytes")]
+    pub max_list_page_bytes: u32,
+}
+
+fn default_max_list_page() -> u32 {
+    crate::MAX_LIST_PAGE
+}
+
+fn default_max_list_page_bytes() -> u32 {
+    crate::MAX_LIST_PAGE_BYTES
 }
 
 impl Default for Limits {
@@ -113,6 +131,8 @@ impl Default for Limits {
             auth_timeout_ms: 20_000,
             frame_timeout_ms: 10_000,
             max_login_attempts: 3,
+            max_list_page: crate::MAX_LIST_PAGE,
+            max_list_page_bytes: crate::MAX_LIST_PAGE_BYTES,
         }
     }
 }
@@ -159,6 +179,22 @@ pub struct OnlineUser {
     pub name: String,
     /// When their session started.
     pub since: UnixMillis,
+}
+
+/// Reply to `users`: one page of who is online, by name in Unicode code point
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    /// The request's `seq`.
+    pub seq: u32,
+    /// The page's users.
+    pub users: Vec<OnlineUser>,
+    /// More users follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last user's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Reply to `login` and `resume`: the session is open.
@@ -390,6 +426,7 @@ impl ServerMessage {
             Self::MemberList(m) => Some(m.seq),
             Self::ReadOk(m) => Some(m.seq),
             Self::SearchResults(m) => Some(m.seq),
+            Self::UserList(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)

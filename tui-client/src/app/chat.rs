@@ -18,6 +18,7 @@ use super::entry::Entry;
 use super::files::Sharing;
 use super::games::Games;
 use super::log::MessageLog;
+use super::paging::Paging;
 use super::search::SearchView;
 
 /// The main screen's panes, in Tab order.
@@ -94,6 +95,8 @@ pub struct ChatView {
     pub games: Games,
     /// Search results, while they are open.
     pub search: Option<SearchView>,
+    /// Listings whose pages are still coming.
+    pub paging: Paging,
 }
 
 impl ChatView {
@@ -112,6 +115,7 @@ impl ChatView {
             sharing: Sharing::default(),
             games: Games::default(),
             search: None,
+            paging: Paging::default(),
         }
     }
 
@@ -169,6 +173,22 @@ impl ChatView {
                 name: name.to_owned(),
                 since,
             });
+        }
+    }
+
+    /// A page of `users`: those not listed yet join the list, in the order
+    /// they came online.
+    pub fn users_listed(&mut self, users: Vec<OnlineUser>) {
+        for user in users {
+            if self.online.iter().any(|u| u.name == user.name) {
+                continue;
+            }
+            let at = self
+                .online
+                .iter()
+                .position(|u| u.since > user.since)
+                .unwrap_or(self.online.len());
+            self.online.insert(at, user);
         }
     }
 

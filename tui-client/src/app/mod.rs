@@ -24,6 +24,7 @@ mod keys;
 pub mod log;
 pub mod login;
 mod network;
+pub mod paging;
 pub mod paths;
 mod play;
 mod scrollback;
