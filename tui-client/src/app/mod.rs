@@ -206,6 +206,8 @@ mod games_tests;
 #[cfg(test)]
 mod groups_tests;
 #[cfg(test)]
+mod paging_tests;
+#[cfg(test)]
 mod play_tests;
 #[cfg(test)]
 mod sharing_tests;

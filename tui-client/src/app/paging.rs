@@ -115,7 +115,7 @@ impl App {
         let last = list.groups.last().map(|g| g.id);
         let after = next_cursor(list.has_more, list.next, last);
         let mut groups = chat.paging.groups.take().unwrap_or_default();
-        gather(&mut groups, list.groups, |g| g.id);
+        gather(&mut groups, list.groups, |g| g.name.clone());
         match after {
             Some(after) => {
                 chat.paging.groups = Some(groups);
