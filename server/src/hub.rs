@@ -1095,4 +1095,46 @@ mod tests {
             "{msg:?}"
         );
     }
+
+    #[tokio::test]
+    async fn pages_of_users_go_by_name_and_forget_who_left() {
+        let hub = Hub::start();
+        let mut keep = Vec::new();
+        for uid in [3, 1, 12, 2] {
+            let (tx, rx) = outbox(16, 1_000_000);
+            keep.push(rx);
+            hub.join(entry(uid, tx)).await.unwrap();
+        }
+        let names = |page: Vec<OnlineUser>| page.into_iter().map(|u| u.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(hub.users(None, 3).await.unwrap()),
+            ["user1", "user12", "user2"]
+        );
+        assert_eq!(
+            names(hub.users(Some("user12".into()), 3).await.unwrap()),
+            ["user2", "user3"]
+        );
+        hub.leave(2, 2, LeaveReason::Quit).await;
+        assert_eq!(
+            names(hub.users(Some("user12".into()), 3).await.unwrap()),
+            ["user3"]
+        );
+    }
+
+    #[test]
+    fn two_lists_by_name_merge_into_one_without_twins() {
+        let u = |name: &str| OnlineUser {
+            name: name.into(),
+            since: 0,
+        };
+        let here = vec![u("ann"), u("cat"), u("eve")];
+        let there = vec![u("ben"), u("cat"), u("dan")];
+        let merged = merge_by_name(here.clone().into_iter(), there.clone().into_iter(), 10);
+        let names: Vec<_> = merged.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["ann", "ben", "cat", "dan", "eve"]);
+        assert_eq!(
+            merge_by_name(here.into_iter(), there.into_iter(), 2).len(),
+            2
+        );
+    }
 }

@@ -131,10 +131,10 @@ mod tests {
     fn a_page_ends_before_its_entries_pass_the_byte_budget() {
         // Each entry is 10 bytes of JSON plus a comma: three fit in 33 bytes.
         let entries = vec!["12345678".to_owned(); 5];
-        let page = Page::cut_with(entries, 5, 33, |s| json_len(s));
+        let page = Page::cut_with(entries, 5, 33, json_len);
         assert_eq!(page.items.len(), 3);
         assert!(page.has_more, "cut by bytes: more follow");
-        let page = Page::cut_with(vec!["12345678".to_owned(); 3], 5, 33, |s| json_len(s));
+        let page = Page::cut_with(vec!["12345678".to_owned(); 3], 5, 33, json_len);
         assert_eq!(page.items.len(), 3);
         assert!(!page.has_more);
     }
@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn an_entry_larger_than_the_budget_still_makes_a_page_of_its_own() {
         let entries = vec!["x".repeat(100), "y".to_owned()];
-        let page = Page::cut_with(entries, 5, 10, |s| json_len(s));
+        let page = Page::cut_with(entries, 5, 10, json_len);
         assert_eq!(page.items, ["x".repeat(100)]);
         assert!(page.has_more);
     }

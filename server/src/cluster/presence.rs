@@ -395,6 +395,34 @@ mod tests {
         assert!(p.find(3).is_none());
     }
 
+    #[test]
+    fn remote_users_are_listed_by_name_as_they_come_and_go() {
+        let mut p = Peers::default();
+        let now = Instant::now();
+        let names = |p: &Peers, after: Option<&str>| -> Vec<String> {
+            p.users_after(after).map(|u| u.name.clone()).collect()
+        };
+        p.heard("a", Some(1), now);
+        p.heard("b", Some(1), now);
+        p.insert("a", user(3, 1));
+        p.insert("b", user(1, 1));
+        p.insert("a", user(2, 1));
+        assert_eq!(names(&p, None), ["u1", "u2", "u3"]);
+        assert_eq!(names(&p, Some("u1")), ["u2", "u3"]);
+        // Moving to another node keeps one entry.
+        p.insert("b", user(3, 2));
+        assert_eq!(names(&p, None), ["u1", "u2", "u3"]);
+        p.remove_uid(2);
+        assert_eq!(names(&p, None), ["u1", "u3"]);
+        p.replace("a", 5, 1, vec![user(4, 1)], |_| false, now);
+        assert_eq!(names(&p, None), ["u1", "u3", "u4"]);
+        p.forget("b");
+        assert_eq!(names(&p, None), ["u4"]);
+        let gone = p.expire(now + Duration::from_secs(60), Duration::from_secs(1));
+        assert_eq!(gone.len(), 1);
+        assert!(names(&p, None).is_empty());
+    }
+
     fn users(uids: std::ops::Range<i64>) -> Vec<RemoteUser> {
         uids.map(|uid| RemoteUser {
             uid,

@@ -1055,6 +1055,21 @@ mod tests {
     }
 
     #[test]
+    fn a_page_of_games_is_a_range_of_ids() {
+        let mut t = Table::new(TIMES);
+        let mut fx = Vec::new();
+        let ids: Vec<i64> = (1..=5)
+            .map(|uid| t.invite(p(uid, "x"), 0, &mut fx).unwrap().id)
+            .collect();
+        let page = |after, n| -> Vec<i64> { t.list_page(after, n).iter().map(|g| g.id).collect() };
+        assert_eq!(page(None, 2), ids[..2]);
+        assert_eq!(page(Some(ids[1]), 2), ids[2..4]);
+        assert_eq!(page(Some(ids[3]), 9), ids[4..]);
+        assert!(page(Some(ids[4]), 9).is_empty());
+        assert_eq!(page(Some(0), 9), ids, "a cursor need not be a game");
+    }
+
+    #[test]
     fn spectators_follow_moves_until_they_stop_or_leave() {
         let (mut t, id) = playing();
         let mut fx = Vec::new();
