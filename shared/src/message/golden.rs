@@ -419,10 +419,10 @@ fn file_replies_and_events_wire_form() {
         ServerMessage::FileList(FileList {
             seq: 10,
             files: vec![file_info()],
-            has_more: true,
-            next: Some(7),
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"file_list","seq":10,"files":[file_json()],"has_more":true,"next":7}),
+        json!({"type":"file_list","seq":10,"files":[file_json()],"has_more":false}),
     );
     assert_server(
         ServerMessage::FileList(FileList {
@@ -524,11 +524,21 @@ fn game_requests_wire_form() {
         req(
             3,
             ClientMessage::Games(Games {
-                after: Some(1),
-                limit: Some(50),
+                after: None,
+                limit: Some(1),
             }),
         ),
-        json!({"type":"games","seq":3,"after":1,"limit":50}),
+        json!({"type":"games","seq":3,"limit":1}),
+    );
+    assert_client(
+        req(
+            4,
+            ClientMessage::Games(Games {
+                after: Some(1),
+                limit: None,
+            }),
+        ),
+        json!({"type":"games","seq":4,"after":1}),
     );
     assert_client(
         req(
@@ -567,6 +577,15 @@ fn game_replies_and_events_wire_form() {
             next: None,
         }),
         json!({"type":"game_list","seq":2,"games":[open],"has_more":false}),
+    );
+    assert_server(
+        ServerMessage::GameList(GameList {
+            seq: 3,
+            games: vec![open_game()],
+            has_more: true,
+            next: Some(1),
+        }),
+        json!({"type":"game_list","seq":3,"games":[open],"has_more":true,"next":1}),
     );
     let over = GameView {
         status: GameStatus::Over,
@@ -689,11 +708,22 @@ fn group_requests_wire_form() {
             10,
             ClientMessage::GroupMembers(GroupMembers {
                 group: "secret".into(),
-                after: Some("alice".into()),
-                limit: Some(100),
+                after: None,
+                limit: Some(1),
             }),
         ),
-        json!({"type":"group_members","seq":10,"group":"secret","after":"alice","limit":100}),
+        json!({"type":"group_members","seq":10,"group":"secret","limit":1}),
+    );
+    assert_client(
+        req(
+            11,
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                after: Some("alice".into()),
+                limit: None,
+            }),
+        ),
+        json!({"type":"group_members","seq":11,"group":"secret","after":"alice"}),
     );
     assert_client(
         req(5, ClientMessage::Groups(Groups::default())),
@@ -767,6 +797,15 @@ fn group_replies_and_events_wire_form() {
         json!({"type":"group_list","seq":5,"groups":[info],"has_more":true,"next":2}),
     );
     assert_server(
+        ServerMessage::GroupList(GroupList {
+            seq: 6,
+            groups: vec![],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"group_list","seq":6,"groups":[],"has_more":false}),
+    );
+    assert_server(
         ServerMessage::GroupUpdate(GroupUpdate {
             group: secret(),
             change: GroupChange::Requested,
@@ -795,6 +834,17 @@ fn group_replies_and_events_wire_form() {
             next: Some("alice".into()),
         }),
         json!({"type":"member_list","seq":10,"group":"secret","members":["alice"],"requests":[],"has_more":true,"next":"alice"}),
+    );
+    assert_server(
+        ServerMessage::MemberList(MemberList {
+            seq: 11,
+            group: "secret".into(),
+            members: vec![],
+            requests: vec!["bob".into()],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"member_list","seq":11,"group":"secret","members":[],"requests":["bob"],"has_more":false}),
     );
     assert_server(
         ServerMessage::ReadOk(ReadOk {
