@@ -451,7 +451,6 @@ db_test!(
             r#"{"type":"announcement","seq":7005,"text":"free pizza"}"#,
             r#"{"type":"close_group","seq":7006,"group":"lobby"}"#,
             r#"{"type":"shutdown","seq":7007}"#,
-            r#"{"type":"users","seq":7008}"#,
             r#"{"type":"admin","seq":7009,"command":"/quit"}"#,
         ];
         for json in commands {
@@ -467,6 +466,20 @@ db_test!(
             }
             pair.still_chatting(json).await;
         }
+        // `users` is a client's request (PROTOCOL §5.9), not the console's
+        // `/users`: a `user_list` of names and login times (`OnlineUser` has no
+        // address or node to give away).
+        match mallory
+            .request(ClientMessage::Users(Default::default()))
+            .await
+        {
+            ServerMessage::UserList(l) => {
+                let names: Vec<&str> = l.users.iter().map(|u| u.name.as_str()).collect();
+                assert_eq!(names, ["alice", "bob", "mallory"]);
+            }
+            other => panic!("users: {other:?}"),
+        }
+        pair.still_chatting("users").await;
         // An "announcement" that is a say.
         let dressed = serde_json::json!({
             "type": "say", "seq": 7010, "id": "fake", "text": "server restarts now",

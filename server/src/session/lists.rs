@@ -28,7 +28,7 @@ struct Entry {
 }
 
 /// Where a `group_members` page starts.
-enum From {
+enum StartAt {
     /// At the first member.
     Start,
     /// After this place (`since`, row id) among the members.
@@ -100,31 +100,25 @@ impl Session {
         }
         let creator = g.creator == me;
         let from = match &m.after {
-            None => From::Start,
+            None => StartAt::Start,
             Some(name) => self.member_cursor(g.id, name).await?,
+        };
+        // Where to read each part from (`None`: that part is behind the cursor).
+        let (members_after, waiting_after) = match from {
+            StartAt::Start => (Some(None), Some(None)),
+            StartAt::Member(place) => (Some(Some(place)), Some(None)),
+            StartAt::Waiting(place) => (None, Some(Some(place))),
         };
         let size = page_size(m.limit);
         let mut entries = Vec::new();
-        let mut waiting_from = None;
-        match from {
-            From::Start | From::Member(_) => {
-                let after = match from {
-                    From::Member(place) => Some(place),
-                    _ => None,
-                };
-                let members =
-                    groups::users_page(db, g.id, groups::REL_MEMBER, after, size + 1).await?;
-                entries.extend(members.into_iter().map(|(_, name)| Entry {
-                    name,
-                    waiting: false,
-                }));
-                if entries.len() <= size {
-                    waiting_from = Some(None);
-                }
-            }
-            From::Waiting(place) => waiting_from = Some(Some(place)),
+        if let Some(after) = members_after {
+            let members = groups::users_page(db, g.id, groups::REL_MEMBER, after, size + 1).await?;
+            entries.extend(members.into_iter().map(|(_, name)| Entry {
+                name,
+                waiting: false,
+            }));
         }
-        if let Some(after) = waiting_from.filter(|_| creator) {
+        if let Some(after) = waiting_after.filter(|_| creator && entries.len() <= size) {
             let n = size + 1 - entries.len();
             let waiting = groups::users_page(db, g.id, groups::REL_REQUESTED, after, n).await?;
             entries.extend(waiting.into_iter().map(|(_, name)| Entry {
@@ -150,7 +144,7 @@ impl Session {
 
     /// Where the entry named `name` (the `next` of an earlier page) stands in
     /// the group's lists.
-    async fn member_cursor(&self, group: i64, name: &str) -> Result<From, Reject> {
+    async fn member_cursor(&self, group: i64, name: &str) -> Result<StartAt, Reject> {
         let db = &self.ctx.db;
         let unknown = || {
             Reject::new(
@@ -166,9 +160,9 @@ impl Session {
             .ok_or_else(unknown)?;
         // Someone who left or was removed since keeps their place among the members.
         Ok(if place.flag == groups::REL_REQUESTED {
-            From::Waiting((place.since, place.id))
+            StartAt::Waiting((place.since, place.id))
         } else {
-            From::Member((place.since, place.id))
+            StartAt::Member((place.since, place.id))
         })
     }
 
