@@ -407,35 +407,6 @@ struct Cluster {
     stopping: bool,
 }
 
-/// The first `n` of two lists each sorted by name, merged by name (a name in
-/// both, as for an instant while a session moves between nodes, comes once).
-fn merge_by_name(
-    a: impl Iterator<Item = OnlineUser>,
-    b: impl Iterator<Item = OnlineUser>,
-    n: usize,
-) -> Vec<OnlineUser> {
-    let mut a = a.peekable();
-    let mut b = b.peekable();
-    let mut out = Vec::new();
-    while out.len() < n {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x.name == y.name => {
-                b.next();
-                a.next()
-            }
-            (Some(x), Some(y)) if x.name < y.name => a.next(),
-            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-            (Some(_), None) => a.next(),
-            (None, None) => None,
-        };
-        match next {
-            Some(user) => out.push(user),
-            None => break,
-        }
-    }
-    out
-}
-
 /// Whether a login somewhere (`incoming`) takes over the session `existing`:
 /// when it names that session as the one it replaces (it was made knowing of
 /// it), or else when it is the later one (logins at two nodes at once: both
@@ -594,7 +565,7 @@ impl HubTask {
                     name: u.name.clone(),
                     since: u.since,
                 });
-                merge_by_name(local, remote, n)
+                crate::paging::merge_by(local, remote, |u| u.name.clone(), n)
             }
         };
         page.truncate(n);
@@ -1118,23 +1089,6 @@ mod tests {
         assert_eq!(
             names(hub.users(Some("user12".into()), 3).await.unwrap()),
             ["user3"]
-        );
-    }
-
-    #[test]
-    fn two_lists_by_name_merge_into_one_without_twins() {
-        let u = |name: &str| OnlineUser {
-            name: name.into(),
-            since: 0,
-        };
-        let here = vec![u("ann"), u("cat"), u("eve")];
-        let there = vec![u("ben"), u("cat"), u("dan")];
-        let merged = merge_by_name(here.clone().into_iter(), there.clone().into_iter(), 10);
-        let names: Vec<_> = merged.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(names, ["ann", "ben", "cat", "dan", "eve"]);
-        assert_eq!(
-            merge_by_name(here.into_iter(), there.into_iter(), 2).len(),
-            2
         );
     }
 }

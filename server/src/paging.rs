@@ -80,6 +80,39 @@ impl<T> Page<T> {
     }
 }
 
+/// The first `n` entries of two lists each sorted by `key`, merged in that
+/// order; an entry whose key is in both (as for an instant while a user's
+/// session moves between cluster nodes) comes once, from `a`.
+pub fn merge_by<T, K: Ord>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> K,
+    n: usize,
+) -> Vec<T> {
+    use std::cmp::Ordering;
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let order = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x).cmp(&key(y)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        let next = match order {
+            Ordering::Less => a.next(),
+            Ordering::Greater => b.next(),
+            Ordering::Equal => {
+                b.next();
+                a.next()
+            }
+        };
+        out.extend(next);
+    }
+    out
+}
+
 /// Bytes of `item`'s JSON, as the reply will hold it.
 pub fn json_len<T: Serialize + ?Sized>(item: &T) -> usize {
     let mut counter = Counter(0);
@@ -145,6 +178,22 @@ mod tests {
         let page = Page::cut_with(entries, 5, 10, json_len);
         assert_eq!(page.items, ["x".repeat(100)]);
         assert!(page.has_more);
+    }
+
+    #[test]
+    fn two_sorted_lists_merge_into_one_without_twins() {
+        let here = ["ann", "cat", "eve"];
+        let there = ["ben", "cat", "dan"];
+        let merged = merge_by(here.into_iter(), there.into_iter(), |s| *s, 10);
+        assert_eq!(merged, ["ann", "ben", "cat", "dan", "eve"]);
+        assert_eq!(
+            merge_by(here.into_iter(), there.into_iter(), |s| *s, 2),
+            ["ann", "ben"]
+        );
+        assert_eq!(
+            merge_by([].into_iter(), there.into_iter(), |s| *s, 9),
+            there
+        );
     }
 
     #[test]

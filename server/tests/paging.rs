@@ -1,8 +1,7 @@
 //! Paged lists over real TCP (PROTOCOL §3.4): files, groups, members, games and
 //! online users, each filled past one page (files past one whole frame) and paged
 //! through: every entry comes exactly once, in order, and every reply frame is
-//! far under the frame limit. Also what the server does with a reply or an event
-//! the codec refuses for being over the frame limit.
+//! far under the frame limit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,14 +9,15 @@ mod common;
 
 use chatroom_server::db::files as db_files;
 use chatroom_shared::message::{
-    ClientMessage, FileInfo, Files, GameInviteRequest, GameView, Games, GroupCreate, GroupInfo,
-    GroupMembers, GroupStatus, Groups, OnlineUser, Request, Say, ServerMessage, Users,
+    ClientMessage, Files, GameInviteRequest, Games, GroupCreate, GroupInfo, GroupMembers,
+    GroupStatus, Groups, OnlineUser, ServerMessage, Users,
 };
-use chatroom_shared::{ErrorCode, MAX_LIST_PAGE, MAX_LIST_PAGE_BYTES, MAX_SERVER_FRAME};
+use chatroom_shared::{ErrorCode, MAX_LIST_PAGE};
 use common::client::{TestClient, error_code, gref, member_ref, members_of};
 use common::cluster::cluster_test;
 use common::db::{TestDb, db_test};
-use common::server::{TestServer, test_config};
+use common::pages::{file_page, game_page, group_page, member_page, page_through, user_page};
+use common::server::TestServer;
 use sea_orm::TransactionTrait;
 
 /// Users sharing files, and files each (the report of issue 15: 8 × 500).
@@ -26,8 +26,6 @@ const FILES_EACH: usize = 500;
 /// The longest file name, and a long comment.
 const NAME_BYTES: usize = 255;
 const COMMENT_BYTES: usize = 4000;
-/// What a page's frame may hold besides its entries: the reply's own fields.
-const ENVELOPE: usize = 4096;
 
 /// Record `SHARERS × FILES_EACH` files with the longest names and long
 /// comments straight in the database (as finished uploads would), in one
@@ -63,110 +61,6 @@ async fn share_many_files(tdb: &TestDb, uids: &[i64]) -> usize {
     txn.commit().await.unwrap();
     db.close().await.unwrap();
     n
-}
-
-/// One page as a test sees it: the entries, `has_more` and `next`.
-struct Got<T, C> {
-    items: Vec<T>,
-    has_more: bool,
-    next: Option<C>,
-}
-
-/// Page through a listing from its start: `ask` makes the request for a
-/// cursor, `got` reads a reply. Checks that each page but the last says more
-/// follow with the cursor of its last entry (`key`), and that each reply frame
-/// stays within a page's byte budget. Returns the pages.
-async fn page_through<T, C: Clone + PartialEq + std::fmt::Debug>(
-    c: &mut TestClient,
-    ask: impl Fn(Option<C>) -> ClientMessage,
-    got: impl Fn(ServerMessage) -> Got<T, C>,
-    key: impl Fn(&T) -> C,
-) -> Vec<Vec<T>> {
-    let mut pages = Vec::new();
-    let mut after = None;
-    loop {
-        c.largest_frame = 0;
-        let page = got(c.request(ask(after.clone())).await);
-        assert!(
-            c.largest_frame <= MAX_LIST_PAGE_BYTES as usize + ENVELOPE,
-            "a page of {} bytes",
-            c.largest_frame
-        );
-        assert!(c.largest_frame < MAX_SERVER_FRAME);
-        assert!(pages.len() < 10_000, "paging does not end");
-        if !page.has_more {
-            assert_eq!(page.next, None, "no cursor on the last page");
-            pages.push(page.items);
-            return pages;
-        }
-        let last = page.items.last().map(&key);
-        assert!(last.is_some(), "a page saying more follow is not empty");
-        assert_eq!(page.next, last, "the cursor is the last entry's");
-        after = page.next;
-        pages.push(page.items);
-    }
-}
-
-fn file_page(m: ServerMessage) -> Got<FileInfo, i64> {
-    match m {
-        ServerMessage::FileList(l) => Got {
-            items: l.files,
-            has_more: l.has_more,
-            next: l.next,
-        },
-        other => panic!("files: {other:?}"),
-    }
-}
-
-fn group_page(m: ServerMessage) -> Got<GroupInfo, i64> {
-    match m {
-        ServerMessage::GroupList(l) => Got {
-            items: l.groups,
-            has_more: l.has_more,
-            next: l.next,
-        },
-        other => panic!("groups: {other:?}"),
-    }
-}
-
-fn game_page(m: ServerMessage) -> Got<GameView, i64> {
-    match m {
-        ServerMessage::GameList(l) => Got {
-            items: l.games,
-            has_more: l.has_more,
-            next: l.next,
-        },
-        other => panic!("games: {other:?}"),
-    }
-}
-
-fn user_page(m: ServerMessage) -> Got<OnlineUser, String> {
-    match m {
-        ServerMessage::UserList(l) => Got {
-            items: l.users,
-            has_more: l.has_more,
-            next: l.next,
-        },
-        other => panic!("users: {other:?}"),
-    }
-}
-
-/// A member list's entry: the name, and whether it waits for approval.
-fn member_page(m: ServerMessage) -> Got<(String, bool), String> {
-    match m {
-        ServerMessage::MemberList(l) => {
-            // A page's members come before its waiting users.
-            let mut items: Vec<(String, bool)> =
-                l.members.into_iter().map(|n| (n, false)).collect();
-            items.extend(l.requests.into_iter().map(|n| (n, true)));
-            Got {
-                items,
-                has_more: l.has_more,
-                next: l.next,
-            }
-        }
-        other => panic!("group_members: {other:?}"),
-    }
 }
 
 db_test!(
@@ -493,49 +387,6 @@ db_test!(online_users_come_in_pages_by_name, |tdb| async move {
     assert_eq!(names, ["dave", "erin"]);
     server.stop().await;
 });
-
-/// A reply over the frame limit is answered with an error, and an event over it
-/// is dropped, while the connection goes on: a history page and a `message`
-/// holding one text of 17 MiB (on a server told to take texts that long).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reply_over_the_frame_limit_is_an_error_and_such_an_event_is_dropped() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
-    let huge = MAX_SERVER_FRAME + (1 << 20);
-    let mut config = test_config(tdb.url());
-    config.max_message_len = huge;
-    config.max_frame = huge + 1024;
-    let server = TestServer::start_config(config).await;
-    let (mut alice, _) = TestClient::user(server.addr, "alice").await;
-    let (mut bob, _) = TestClient::user(server.addr, "bob").await;
-    // Written by hand: our codec refuses to encode a frame this long.
-    let say = Request {
-        seq: 1000,
-        body: ClientMessage::Say(Say {
-            id: "huge".into(),
-            text: "x".repeat(huge),
-        }),
-    };
-    alice.send_frame(&serde_json::to_vec(&say).unwrap()).await;
-    let r = alice.reply_to(1000).await;
-    assert!(matches!(r, ServerMessage::SayOk(_)), "stored: {r:?}");
-    alice.say_ok("small", "after it").await;
-    // Bob gets the message after it, not the one no frame can hold.
-    let next = bob.next_message().await;
-    assert_eq!(next.text, "after it");
-    let seq = alice.send(ClientMessage::History(Default::default())).await;
-    let r = alice.reply_to(seq).await;
-    let ServerMessage::Error(e) = r else {
-        panic!("history: {r:?}");
-    };
-    assert_eq!((e.seq, e.code), (Some(seq), ErrorCode::Internal));
-    // Both connections go on.
-    alice.say_ok("later", "still here").await;
-    assert_eq!(bob.next_message().await.text, "still here");
-    let page = bob.history(None, None, Some(1)).await;
-    assert_eq!(page.messages[0].text, "still here");
-    server.stop().await;
-    tdb.drop_db().await;
-}
 
 cluster_test!(users_and_games_are_paged_across_nodes, |env| async move {
     let cluster = env.start(2).await;

@@ -16,7 +16,7 @@ use chatroom_shared::rules::name_key;
 
 use super::groups::{info, membership};
 use super::{Flow, Reject, Session};
-use crate::db::{accounts, files, groups};
+use crate::db::{accounts, files, group_pages, groups};
 use crate::files::to_info;
 use crate::paging::{Page, json_len, page_size};
 
@@ -58,7 +58,7 @@ impl Session {
         let me = self.require_login()?.uid;
         let db = &self.ctx.db;
         let size = page_size(m.limit);
-        let seen = groups::page_for(db, me, m.after, size + 1).await?;
+        let seen = group_pages::page_for(db, me, m.after, size + 1).await?;
         let ids: Vec<i64> = seen.iter().map(|(g, _)| g.id).collect();
         let counts = groups::member_counts(db, &ids).await?;
         let list = seen
@@ -112,7 +112,8 @@ impl Session {
         let size = page_size(m.limit);
         let mut entries = Vec::new();
         if let Some(after) = members_after {
-            let members = groups::users_page(db, g.id, groups::REL_MEMBER, after, size + 1).await?;
+            let members =
+                group_pages::users_page(db, g.id, groups::REL_MEMBER, after, size + 1).await?;
             entries.extend(members.into_iter().map(|(_, name)| Entry {
                 name,
                 waiting: false,
@@ -120,7 +121,8 @@ impl Session {
         }
         if let Some(after) = waiting_after.filter(|_| creator && entries.len() <= size) {
             let n = size + 1 - entries.len();
-            let waiting = groups::users_page(db, g.id, groups::REL_REQUESTED, after, n).await?;
+            let waiting =
+                group_pages::users_page(db, g.id, groups::REL_REQUESTED, after, n).await?;
             entries.extend(waiting.into_iter().map(|(_, name)| Entry {
                 name,
                 waiting: true,
@@ -155,7 +157,7 @@ impl Session {
         let account = accounts::find_by_key(db, &name_key(name.trim()))
             .await?
             .ok_or_else(unknown)?;
-        let place = groups::place(db, group, account.id)
+        let place = group_pages::place(db, group, account.id)
             .await?
             .ok_or_else(unknown)?;
         // Someone who left or was removed since keeps their place among the members.

@@ -7,5 +7,6 @@ pub mod client;
 pub mod cluster;
 pub mod db;
 pub mod hostile;
+pub mod pages;
 pub mod server;
 pub mod transfer;

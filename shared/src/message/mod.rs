@@ -25,3 +25,5 @@ pub use server::*;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod golden_pages;
