@@ -124,7 +124,7 @@ impl Decoder for FrameCodec {
 pub enum EncodeError {
     /// The body would be longer than [`crate::MAX_SERVER_FRAME`], the largest
     /// frame any peer must accept (PROTOCOL §2.3): nothing was written.
-    #[error("a frame body of more than {max} bytes was refused (the limit of every frame)")]
+    #[error("a frame body over the limit of {max} bytes")]
     TooLarge {
         /// The limit that was passed.
         max: usize,

@@ -16,7 +16,7 @@ use super::groups::{FLAG_OPEN, Group, REL_MEMBER, Relation, groups, to_group};
 /// order the lists of members and of waiting users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
-    /// [`REL_REQUESTED`], [`REL_MEMBER`], [`REL_REMOVED`] or [`REL_LEFT`].
+    /// One of the `REL_*` flags of [`super::groups`].
     pub flag: i16,
     /// When they last became a member (or asked).
     pub since: i64,
@@ -80,8 +80,8 @@ pub async fn page_for(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            let (
+        .map(
+            |(
                 id,
                 name,
                 creator,
@@ -93,24 +93,25 @@ pub async fn page_for(
                 full,
                 rel,
                 since,
-            ) = r;
-            let group = to_group((
-                id,
-                name,
-                creator,
-                creator_name,
-                group_type,
-                comment,
-                created,
-                flag,
-                full,
-            ));
-            let relation = rel.map(|flag| Relation {
-                flag,
-                since: since.unwrap_or(0),
-            });
-            (group, relation)
-        })
+            )| {
+                let group = to_group((
+                    id,
+                    name,
+                    creator,
+                    creator_name,
+                    group_type,
+                    comment,
+                    created,
+                    flag,
+                    full,
+                ));
+                let relation = rel.map(|flag| Relation {
+                    flag,
+                    since: since.unwrap_or(0),
+                });
+                (group, relation)
+            },
+        )
         .collect())
 }
 

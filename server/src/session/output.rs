@@ -140,7 +140,7 @@ impl Session {
         let reply = ErrorReply::new(
             Some(seq),
             ErrorCode::Internal,
-            format!("the reply could not be sent ({e}); this is a bug in the server"),
+            format!("the reply is too large to send: {e}"),
         );
         if let Err(e) =
             chatroom_shared::encode_frame_into(&mut self.wbuf, &ServerMessage::Error(reply))
