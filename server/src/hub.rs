@@ -14,7 +14,7 @@
 //! means the client is not reading, and the hub disconnects it (drops its end
 //! of the outbox) instead of letting it grow memory or slow anybody else.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -182,6 +182,11 @@ enum Command {
     },
     Online {
         reply: oneshot::Sender<Vec<OnlineEntry>>,
+    },
+    Users {
+        after: Option<String>,
+        n: usize,
+        reply: oneshot::Sender<Vec<OnlineUser>>,
     },
     Remove {
         uid: i64,
@@ -358,6 +363,15 @@ impl Hub {
         rx.await.map_err(|_| HubGone)
     }
 
+    /// A page of `users`: up to `n` of the users online now (on every node) whose
+    /// names come after `after`, by name. Ranges of ordered maps, so its cost does
+    /// not grow with the number online.
+    pub async fn users(&self, after: Option<String>, n: usize) -> Result<Vec<OnlineUser>, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Users { after, n, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
     /// Disconnect an account (kick or ban), on whichever node it is: it gets
     /// `kicked`, everyone else `user_left`. Returns false when it was not online.
     pub async fn remove(&self, uid: i64, kicked: Kicked) -> Result<bool, HubGone> {
@@ -372,6 +386,8 @@ struct HubTask {
     sessions: HashMap<i64, SessionEntry>,
     /// Login order, for a stable online list.
     order: Vec<i64>,
+    /// This node's sessions by name, for pages of `users`.
+    by_name: BTreeMap<String, i64>,
     /// `sessions.len()`, shared with [`Hub::online_count`].
     online: Arc<AtomicUsize>,
     /// This node's id.
@@ -447,6 +463,9 @@ impl HubTask {
                 Command::SendTo { uids, frame } => self.send_to(&uids, &frame),
                 Command::Online { reply } => {
                     let _ = reply.send(self.online_entries());
+                }
+                Command::Users { after, n, reply } => {
+                    let _ = reply.send(self.users_page(after.as_deref(), n));
                 }
                 Command::Remove { uid, kicked, reply } => {
                     let mut found = self.kick(uid, kicked.clone());
@@ -525,6 +544,33 @@ impl HubTask {
             list.sort_by_key(|e| e.since);
         }
         list
+    }
+
+    /// Up to `n` users online here and on the other nodes whose names come after
+    /// `after`, by name: the two ordered maps' ranges merged.
+    fn users_page(&self, after: Option<&str>, n: usize) -> Vec<OnlineUser> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        let local = self
+            .by_name
+            .range::<str, _>((from, Unbounded))
+            .filter_map(|(_, uid)| self.sessions.get(uid))
+            .map(|s| OnlineUser {
+                name: s.name.clone(),
+                since: s.since,
+            });
+        let mut page: Vec<OnlineUser> = match &self.cluster {
+            None => local.take(n).collect(),
+            Some(c) => {
+                let remote = c.peers.users_after(after).map(|u| OnlineUser {
+                    name: u.name.clone(),
+                    since: u.since,
+                });
+                crate::paging::merge_by(local, remote, |u| u.name.clone(), n)
+            }
+        };
+        page.truncate(n);
+        page
     }
 
     /// Announce a presence change to the other nodes.
@@ -718,6 +764,7 @@ impl HubTask {
             }
             info!(user = %untrusted(&user.name), %node, "session taken over by a login on another node");
             if let Some(old) = self.sessions.remove(&uid) {
+                self.by_name.remove(&old.name);
                 let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
                 let _ = old.outbox.push(Outbound::Frames(frame));
                 let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
@@ -767,6 +814,7 @@ impl HubTask {
                 node,
                 session: u.session,
             });
+        self.by_name.insert(name.clone(), uid);
         let replaced = match self.sessions.insert(uid, entry) {
             Some(old) => {
                 info!(user = %untrusted(&name), "session replaced by a new login");
@@ -814,6 +862,7 @@ impl HubTask {
     fn remove_session(&mut self, uid: i64, reason: LeaveReason) -> Option<Delivery> {
         let entry = self.sessions.remove(&uid)?;
         self.order.retain(|&u| u != uid);
+        self.by_name.remove(&entry.name);
         self.online.store(self.sessions.len(), Ordering::Relaxed);
         self.announce(|version| Body::Leave {
             version,
@@ -1016,6 +1065,31 @@ mod tests {
         assert!(
             matches!(&msg, ServerMessage::UserLeft(l) if l.name == "user1" && l.reason == LeaveReason::TooSlow),
             "{msg:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_of_users_go_by_name_and_forget_who_left() {
+        let hub = Hub::start();
+        let mut keep = Vec::new();
+        for uid in [3, 1, 12, 2] {
+            let (tx, rx) = outbox(16, 1_000_000);
+            keep.push(rx);
+            hub.join(entry(uid, tx)).await.unwrap();
+        }
+        let names = |page: Vec<OnlineUser>| page.into_iter().map(|u| u.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(hub.users(None, 3).await.unwrap()),
+            ["user1", "user12", "user2"]
+        );
+        assert_eq!(
+            names(hub.users(Some("user12".into()), 3).await.unwrap()),
+            ["user2", "user3"]
+        );
+        hub.leave(2, 2, LeaveReason::Quit).await;
+        assert_eq!(
+            names(hub.users(Some("user12".into()), 3).await.unwrap()),
+            ["user3"]
         );
     }
 }

@@ -16,6 +16,8 @@
 //!   (only with `--nats-url`): ordered delivery of stored batches, cluster-wide
 //!   presence, the game table's owner.
 //! - [`outbox`]: what a session is sent by the hub and the store.
+//! - [`paging`]: the one shape of every reply that lists things without a
+//!   bound: keyset pages cut by count and by bytes.
 //! - [`files`]: shared files: their storage, transfer tickets, and the data
 //!   connections that move their bytes beside the chat.
 //! - [`games`]: the two-player game: one task owns every invitation and game,
@@ -45,6 +47,7 @@ pub mod games;
 pub mod history;
 pub mod hub;
 pub mod outbox;
+pub mod paging;
 pub mod password;
 pub mod server;
 mod session;

@@ -15,11 +15,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-/// Encode an event once, for every recipient. Our own message types always
-/// serialize; should one ever fail, that is logged and nothing is sent.
+/// Encode an event once, for every recipient. An event the codec refuses (over
+/// the frame limit, which no event of ours comes near) is dropped with a
+/// warning: nothing is sent.
 pub fn encode_event(msg: &chatroom_shared::ServerMessage) -> Bytes {
     chatroom_shared::encode_frame(msg).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "could not encode an event");
+        tracing::warn!(error = %e, "could not encode an event; dropped");
         Bytes::new()
     })
 }

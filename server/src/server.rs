@@ -120,6 +120,46 @@ fn limits(config: &Config) -> Limits {
         frame_timeout_ms: millis(config.frame_timeout),
         max_login_attempts: config.max_login_attempts,
         max_uploads_per_user: config.max_uploads_per_user,
+        max_list_page: chatroom_shared::MAX_LIST_PAGE,
+        max_list_page_bytes: chatroom_shared::MAX_LIST_PAGE_BYTES,
+        request_rate: config.request_rate,
+        request_burst: config.request_burst,
+        rate_limit_strikes: config.rate_limit_strikes,
+        max_connections_per_address: u32::try_from(config.max_connections_per_address)
+            .unwrap_or(u32::MAX),
+        connection_rate_per_address: config.connection_rate_per_address,
+        connection_burst_per_address: config.connection_burst_per_address,
+        outbound_queue: u32::try_from(config.outbound_queue).unwrap_or(u32::MAX),
+        outbound_bytes: u64::try_from(config.outbound_bytes).unwrap_or(u64::MAX),
+        write_timeout_ms: millis(config.write_timeout),
+        request_timeout_ms: millis(config.request_timeout()),
+        max_groups_per_user: u32::try_from(config.max_groups_per_user).unwrap_or(u32::MAX),
+        max_search_words: u32::try_from(chatroom_shared::rules::search::MAX_SEARCH_WORDS)
+            .unwrap_or(u32::MAX),
+        max_search_word_chars: u32::try_from(chatroom_shared::rules::search::MAX_SEARCH_WORD_CHARS)
+            .unwrap_or(u32::MAX),
+        max_offline_delivery: config.max_offline_delivery,
+        max_file_size: config.max_file_size,
+        max_files_bytes_per_user: config.max_files_bytes_per_user,
+        transfer_ticket_ttl_ms: millis(config.transfer_ticket_ttl),
+        transfer_idle_timeout_ms: millis(config.transfer_idle_timeout),
+        game_invite_ttl_ms: millis(config.game_invite_ttl),
+        game_move_timeout_ms: millis(config.game_move_timeout),
+        game_reconnect_grace_ms: millis(config.game_reconnect_grace),
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    /// `Limits::default()` (what the protocol crate, its golden JSON and
+    /// PROTOCOL.md show) is what a server with default flags sends.
+    #[test]
+    fn the_default_limits_are_a_default_servers() {
+        let config = crate::Config::default();
+        assert_eq!(
+            super::limits(&config),
+            chatroom_shared::message::Limits::default()
+        );
     }
 }
 

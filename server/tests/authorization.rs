@@ -17,7 +17,7 @@ use chatroom_shared::message::{
     GameStatus, GameView, Games, GroupCreate, History, MessageKind, Ping, Read, Search, Send,
     ServerMessage, Target,
 };
-use common::client::{TestClient, all_history, gref, member_ref};
+use common::client::{TestClient, all_history, gref, member_ref, members_of};
 use common::db::db_test;
 use common::hostile::{Pair, lo};
 use common::server::TestServer;
@@ -136,7 +136,7 @@ fn none_of_the_vault(who: &str, ms: &[ChatMessage]) {
 
 /// The members and the waiting requests of group `name`, as `c` may see them.
 async fn member_list(c: &mut TestClient, name: &str) -> (Vec<String>, Vec<String>) {
-    match ok(c, ClientMessage::GroupMembers(gref(name))).await {
+    match ok(c, ClientMessage::GroupMembers(members_of(name))).await {
         ServerMessage::MemberList(l) => (l.members, l.requests),
         other => panic!("{other:?}"),
     }
@@ -270,7 +270,7 @@ db_test!(
                     to: vault.clone(),
                     upto: i64::MAX,
                 }),
-                ClientMessage::GroupMembers(gref("vault")),
+                ClientMessage::GroupMembers(members_of("vault")),
             ];
             // The same group named another way is the same group.
             attempts.push(history(group(" VAULT "), None, Some(0)));
@@ -451,7 +451,6 @@ db_test!(
             r#"{"type":"announcement","seq":7005,"text":"free pizza"}"#,
             r#"{"type":"close_group","seq":7006,"group":"lobby"}"#,
             r#"{"type":"shutdown","seq":7007}"#,
-            r#"{"type":"users","seq":7008}"#,
             r#"{"type":"admin","seq":7009,"command":"/quit"}"#,
         ];
         for json in commands {
@@ -467,6 +466,20 @@ db_test!(
             }
             pair.still_chatting(json).await;
         }
+        // `users` is a client's request (PROTOCOL §5.9), not the console's
+        // `/users`: a `user_list` of names and login times (`OnlineUser` has no
+        // address or node to give away).
+        match mallory
+            .request(ClientMessage::Users(Default::default()))
+            .await
+        {
+            ServerMessage::UserList(l) => {
+                let names: Vec<&str> = l.users.iter().map(|u| u.name.as_str()).collect();
+                assert_eq!(names, ["alice", "bob", "mallory"]);
+            }
+            other => panic!("users: {other:?}"),
+        }
+        pair.still_chatting("users").await;
         // An "announcement" that is a say.
         let dressed = serde_json::json!({
             "type": "say", "seq": 7010, "id": "fake", "text": "server restarts now",
@@ -609,7 +622,7 @@ db_test!(
             )
             .await;
         }
-        let list = match ok(&mut carol, ClientMessage::Games(Games {})).await {
+        let list = match ok(&mut carol, ClientMessage::Games(Games::default())).await {
             ServerMessage::GameList(l) => l.games,
             other => panic!("{other:?}"),
         };

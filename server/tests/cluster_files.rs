@@ -19,7 +19,7 @@ use common::transfer::{
 };
 
 async fn list(c: &mut TestClient) -> Vec<FileInfo> {
-    match c.request(ClientMessage::Files(Files {})).await {
+    match c.request(ClientMessage::Files(Files::default())).await {
         ServerMessage::FileList(l) => l.files,
         other => panic!("files: {other:?}"),
     }

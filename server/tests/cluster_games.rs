@@ -31,7 +31,7 @@ async fn invite(c: &mut TestClient) -> GameView {
 }
 
 async fn games(c: &mut TestClient) -> Vec<GameView> {
-    match c.request(ClientMessage::Games(Games {})).await {
+    match c.request(ClientMessage::Games(Games::default())).await {
         ServerMessage::GameList(l) => l.games,
         other => panic!("games: {other:?}"),
     }

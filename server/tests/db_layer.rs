@@ -581,8 +581,9 @@ db_test!(
         db::reads::advance(&conn, bob, history::TARGET_USER, alice, 2)
             .await
             .unwrap();
-        // As a database from before the migration: undo it, then apply it.
-        Migrator::down(&conn, Some(1)).await.unwrap();
+        // As a database from before the migration: undo it (and the one after
+        // it), then apply them.
+        Migrator::down(&conn, Some(2)).await.unwrap();
         db::migrate(&conn).await.unwrap();
         let alice_pos = db::reads::positions(&conn, alice, history::TARGET_USER)
             .await

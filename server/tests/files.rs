@@ -35,7 +35,7 @@ async fn start(tdb: &TestDb, adjust: impl FnOnce(&mut Config)) -> (TestServer, T
 }
 
 async fn list(c: &mut TestClient) -> Vec<FileInfo> {
-    match c.request(ClientMessage::Files(Files {})).await {
+    match c.request(ClientMessage::Files(Files::default())).await {
         ServerMessage::FileList(l) => l.files,
         other => panic!("files: {other:?}"),
     }

@@ -71,7 +71,7 @@ async fn update_where(
 }
 
 async fn games(c: &mut TestClient) -> Vec<GameView> {
-    match c.request(ClientMessage::Games(Games {})).await {
+    match c.request(ClientMessage::Games(Games::default())).await {
         ServerMessage::GameList(l) => l.games,
         other => panic!("games: {other:?}"),
     }
@@ -355,7 +355,7 @@ async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
     );
     // Game requests need a login.
     let mut anon = TestClient::greeted(server.addr).await;
-    let r = anon.request(ClientMessage::Games(Games {})).await;
+    let r = anon.request(ClientMessage::Games(Games::default())).await;
     assert_eq!(error_code(&r), ErrorCode::LoginRequired);
     server.stop().await;
     tdb.drop_db().await;

@@ -14,7 +14,7 @@ use chatroom_shared::message::{
     ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, GroupStatus, Groups, History,
     Membership, Read, Search, Send, ServerMessage, Target,
 };
-use common::client::{TestClient, error_code, gref, member_ref};
+use common::client::{TestClient, error_code, gref, member_ref, members_of};
 use common::db::{TestDb, db_test};
 use common::server::TestServer;
 
@@ -178,7 +178,7 @@ db_test!(
             .await;
         assert_eq!(error_code(&r), ErrorCode::Forbidden);
         let r = carol
-            .request(ClientMessage::GroupMembers(gref("secret")))
+            .request(ClientMessage::GroupMembers(members_of("secret")))
             .await;
         assert_eq!(error_code(&r), ErrorCode::Forbidden);
         let r = carol
@@ -197,7 +197,7 @@ db_test!(
             ErrorCode::Forbidden
         );
         match alice
-            .request(ClientMessage::GroupMembers(gref("secret")))
+            .request(ClientMessage::GroupMembers(members_of("secret")))
             .await
         {
             ServerMessage::MemberList(l) => {
@@ -218,7 +218,7 @@ db_test!(
         send_ok(&mut bob, group("secret"), "thanks for having me").await;
         message(&mut alice, "thanks for having me").await;
         match bob
-            .request(ClientMessage::GroupMembers(gref("secret")))
+            .request(ClientMessage::GroupMembers(members_of("secret")))
             .await
         {
             ServerMessage::MemberList(l) => {
@@ -267,7 +267,10 @@ db_test!(
         assert_eq!(error_code(&r), ErrorCode::UserNotFound);
 
         // The list shows each user's standing.
-        let list = match carol.request(ClientMessage::Groups(Groups {})).await {
+        let list = match carol
+            .request(ClientMessage::Groups(Groups::default()))
+            .await
+        {
             ServerMessage::GroupList(l) => l.groups,
             other => panic!("{other:?}"),
         };
@@ -299,9 +302,13 @@ db_test!(
             ServerMessage::GroupList(l) => l.groups.into_iter().map(|g| g.name).collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
-        let bobs = listed(bob.request(ClientMessage::Groups(Groups {})).await);
+        let bobs = listed(bob.request(ClientMessage::Groups(Groups::default())).await);
         assert!(bobs.contains(&"secret".to_owned()), "{bobs:?}");
-        let alices = listed(alice.request(ClientMessage::Groups(Groups {})).await);
+        let alices = listed(
+            alice
+                .request(ClientMessage::Groups(Groups::default()))
+                .await,
+        );
         assert!(!alices.contains(&"secret".to_owned()), "{alices:?}");
         assert_eq!(
             error_code(&send(&mut bob, group("secret"), "anyone?").await),

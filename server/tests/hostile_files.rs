@@ -115,7 +115,7 @@ async fn audit(tdb: &TestDb, data: &Path, partials_kept: usize) {
 }
 
 async fn list(c: &mut TestClient) -> Vec<FileInfo> {
-    match c.request(ClientMessage::Files(Files {})).await {
+    match c.request(ClientMessage::Files(Files::default())).await {
         ServerMessage::FileList(l) => l.files,
         other => panic!("files: {other:?}"),
     }

@@ -329,7 +329,9 @@ db_test!(
         want.sort();
         assert_eq!(names, want);
         match mallory
-            .request(ClientMessage::Groups(chatroom_shared::message::Groups {}))
+            .request(ClientMessage::Groups(
+                chatroom_shared::message::Groups::default(),
+            ))
             .await
         {
             ServerMessage::GroupList(l) => {

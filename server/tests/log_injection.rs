@@ -143,7 +143,7 @@ async fn send_every_field(server: &ServerProcess) {
             full_history: false,
         }),
         ClientMessage::GroupJoin(gref(&forged("group-join"))),
-        ClientMessage::GroupMembers(gref(&forged("group-members"))),
+        ClientMessage::GroupMembers(common::client::members_of(&forged("group-members"))),
         ClientMessage::GroupApprove(member_ref("plain", &forged("group-approve"))),
         ClientMessage::Stats(StatsRequest {
             name: Some(forged("stats")),

@@ -119,32 +119,97 @@ impl Decoder for FrameCodec {
     }
 }
 
+/// Why a message could not be encoded as a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// The body would be longer than [`crate::MAX_SERVER_FRAME`], the largest
+    /// frame any peer must accept (PROTOCOL §2.3): nothing was written.
+    #[error("a frame body over the limit of {max} bytes")]
+    TooLarge {
+        /// The limit that was passed.
+        max: usize,
+    },
+    /// The message could not be serialized (never for the protocol's own types).
+    #[error(transparent)]
+    Json(serde_json::Error),
+}
+
+/// A writer that refuses to hold more than `max` bytes, so serializing an
+/// oversized message stops as soon as it passes the limit instead of
+/// building all of it first.
+struct Capped<W> {
+    inner: W,
+    written: usize,
+    max: usize,
+    /// Set when a write was refused for passing `max`.
+    over: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Capped<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written + buf.len() > self.max {
+            self.over = true;
+            return Err(std::io::Error::other("frame body over the limit"));
+        }
+        let n = self.inner.write(buf)?;
+        self.written += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Append one message as a complete frame (length prefix included) to `buf`.
+///
+/// A body longer than [`crate::MAX_SERVER_FRAME`] is refused with
+/// [`EncodeError::TooLarge`] and leaves `buf` as it was: no frame of ours is
+/// ever larger than the protocol allows.
 pub fn encode_frame_into<T: Serialize + ?Sized>(
     buf: &mut BytesMut,
     msg: &T,
-) -> Result<(), serde_json::Error> {
+) -> Result<(), EncodeError> {
+    encode_frame_limited(buf, msg, crate::MAX_SERVER_FRAME)
+}
+
+/// [`encode_frame_into`] with another limit than the protocol's.
+pub fn encode_frame_limited<T: Serialize + ?Sized>(
+    buf: &mut BytesMut,
+    msg: &T,
+    max: usize,
+) -> Result<(), EncodeError> {
     let start = buf.len();
     buf.put_u32(0);
-    if let Err(e) = serde_json::to_writer(buf.writer(), msg) {
-        buf.truncate(start);
-        return Err(e);
-    }
-    let Ok(body_len) = u32::try_from(buf.len() - start - HEADER_LEN) else {
-        buf.truncate(start);
-        return Err(<serde_json::Error as serde::ser::Error>::custom(
-            "frame longer than 4 GiB",
-        ));
+    let mut writer = Capped {
+        inner: buf.writer(),
+        written: 0,
+        max: max.min(u32::MAX as usize),
+        over: false,
     };
+    let result = serde_json::to_writer(&mut writer, msg);
+    let over = writer.over;
+    let buf = writer.inner.into_inner();
+    if let Err(e) = result {
+        buf.truncate(start);
+        return Err(if over {
+            EncodeError::TooLarge { max }
+        } else {
+            EncodeError::Json(e)
+        });
+    }
+    // Within `max`, which is at most u32::MAX.
+    let body_len = u32::try_from(buf.len() - start - HEADER_LEN).unwrap_or(u32::MAX);
     buf[start..start + HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
     Ok(())
 }
 
-/// Encode one message as a complete frame (length prefix included).
+/// Encode one message as a complete frame (length prefix included), refusing
+/// a body over [`crate::MAX_SERVER_FRAME`] as [`encode_frame_into`] does.
 ///
 /// The result is cheap to clone, so a broadcast is encoded once and the same
 /// bytes are queued for every recipient.
-pub fn encode_frame<T: Serialize + ?Sized>(msg: &T) -> Result<Bytes, serde_json::Error> {
+pub fn encode_frame<T: Serialize + ?Sized>(msg: &T) -> Result<Bytes, EncodeError> {
     let mut buf = BytesMut::with_capacity(128);
     encode_frame_into(&mut buf, msg)?;
     Ok(buf.freeze())
@@ -340,6 +405,50 @@ mod tests {
         let body = br#"{"type":"pong"}"#;
         assert_eq!(&bytes[..4], &(body.len() as u32).to_be_bytes());
         assert_eq!(&bytes[4..], body);
+    }
+
+    #[test]
+    fn a_body_over_the_server_frame_limit_is_refused() {
+        // A JSON string of n characters is a body of n + 2 bytes.
+        let at_limit = "x".repeat(crate::MAX_SERVER_FRAME - 2);
+        let frame = encode_frame(&at_limit).unwrap();
+        assert_eq!(frame.len(), HEADER_LEN + crate::MAX_SERVER_FRAME);
+        let over = "x".repeat(crate::MAX_SERVER_FRAME - 1);
+        let mut buf = BytesMut::from(&b"xy"[..]);
+        assert!(matches!(
+            encode_frame_into(&mut buf, &over),
+            Err(EncodeError::TooLarge { max }) if max == crate::MAX_SERVER_FRAME
+        ));
+        assert_eq!(&buf[..], b"xy", "nothing of the refused frame is left");
+        assert!(matches!(
+            encode_frame(&over),
+            Err(EncodeError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_smaller_limit_refuses_one_byte_more() {
+        let mut buf = BytesMut::new();
+        encode_frame_limited(&mut buf, "abcdef", 8).unwrap();
+        assert_eq!(&buf[..], b"\0\0\0\x08\"abcdef\"");
+        let mut buf = BytesMut::new();
+        assert!(matches!(
+            encode_frame_limited(&mut buf, "abcdefg", 8),
+            Err(EncodeError::TooLarge { max: 8 })
+        ));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn a_message_that_cannot_be_serialized_is_a_json_error() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 1);
+        let mut buf = BytesMut::new();
+        assert!(matches!(
+            encode_frame_limited(&mut buf, &map, 64),
+            Err(EncodeError::Json(_))
+        ));
+        assert!(buf.is_empty());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub mod message;
 pub mod rules;
 pub mod tictactoe;
 
-pub use codec::{Decoded, FrameCodec, FrameError, encode_frame, encode_frame_into};
+pub use codec::{
+    Decoded, EncodeError, FrameCodec, FrameError, encode_frame, encode_frame_into,
+    encode_frame_limited,
+};
 pub use error::ErrorCode;
 pub use fingerprint::fingerprint;
 pub use message::{ClientMessage, Request, ServerMessage};
@@ -43,6 +46,15 @@ pub const DEFAULT_PORT: u16 = 44302;
 pub const DEFAULT_MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// Upper bound for frames the server sends; clients must accept frames up to this size.
 pub const MAX_SERVER_FRAME: usize = 16 * 1024 * 1024;
+
+/// The default, and the largest, number of entries in one page of a listing
+/// (`files`, `groups`, `group_members`, `games`, `users`); a request's `limit`
+/// is clamped to 1 ... this (PROTOCOL §3.4).
+pub const MAX_LIST_PAGE: u32 = 500;
+/// A page of a listing ends before its entries pass this many bytes of JSON
+/// (an entry is never split: a page holds at least one), so a page stays far
+/// below [`MAX_SERVER_FRAME`] whatever the length of names and comments.
+pub const MAX_LIST_PAGE_BYTES: u32 = 1024 * 1024;
 
 /// Milliseconds since the Unix epoch (UTC): the unit of every timestamp on the wire.
 pub type UnixMillis = i64;

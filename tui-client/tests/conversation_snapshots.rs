@@ -115,6 +115,8 @@ fn alice_with_conversations() -> App {
                 info("rust", "carol", false, None),
                 old,
             ],
+            has_more: false,
+            next: None,
         }),
     );
     server(

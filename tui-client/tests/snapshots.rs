@@ -228,6 +228,8 @@ fn files_pane_with_two_files_and_a_running_transfer() {
                 2_516_582,
                 "bob",
             )],
+            has_more: false,
+            next: None,
         },
     ))));
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::FileShared(
@@ -261,6 +263,8 @@ fn save_prompt_over_the_main_screen() {
         FileList {
             seq: 3,
             files: vec![shared_file(1, 7, "notes.txt", 2_000, "bob")],
+            has_more: false,
+            next: None,
         },
     ))));
     for _ in 0..4 {
@@ -313,6 +317,8 @@ fn screen_with_a_game() -> App {
                 game(5, "张伟", Some("carol"), &[0, 4], 50),
                 game(6, "dave", None, &[], 31),
             ],
+            has_more: false,
+            next: None,
         }),
     );
     server(

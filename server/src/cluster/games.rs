@@ -46,12 +46,18 @@ pub enum GameMessage {
         /// What.
         request: Request,
     },
-    /// The open invitations and games, please.
+    /// A page of the open invitations and games, please.
     List {
         /// Matches the answer.
         id: u64,
         /// The owner.
         to: String,
+        /// Only games with larger ids.
+        #[serde(default)]
+        after: Option<i64>,
+        /// At most this many (all when absent: a node from before paging asks so).
+        #[serde(default)]
+        limit: Option<usize>,
     },
     /// The owner's answer to a request.
     Answer {
@@ -246,17 +252,31 @@ impl Router {
         }
     }
 
-    /// Ask the owner for its games.
-    pub async fn list(&self, owner: String) -> Result<Vec<GameView>, (ErrorCode, String)> {
+    /// Ask the owner for a page of its games: up to `n` with ids above `after`.
+    pub async fn list(
+        &self,
+        owner: String,
+        after: Option<i64>,
+        n: usize,
+    ) -> Result<Vec<GameView>, (ErrorCode, String)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, Waiting::List(tx));
-        self.bus
-            .try_send(Body::Game(GameMessage::List { id, to: owner }));
+        self.bus.try_send(Body::Game(GameMessage::List {
+            id,
+            to: owner,
+            after,
+            limit: Some(n),
+        }));
         let games = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
         self.waiting().remove(&id);
         match games {
-            Ok(Ok(games)) => Ok(games),
+            // An owner from before paging sends every game: keep the page.
+            Ok(Ok(games)) => Ok(games
+                .into_iter()
+                .filter(|g| after.is_none_or(|a| g.id > a))
+                .take(n)
+                .collect()),
             _ => Err(unavailable()),
         }
     }
@@ -308,11 +328,17 @@ impl Inbox {
                     }));
                 });
             }
-            GameMessage::List { id, to } if &to == node => {
+            GameMessage::List {
+                id,
+                to,
+                after,
+                limit,
+            } if &to == node => {
                 let local = self.local.clone();
                 let bus = self.router.bus.clone();
                 tokio::spawn(async move {
-                    let games = local.list_here().await.unwrap_or_default();
+                    let n = limit.unwrap_or(usize::MAX);
+                    let games = local.list_here(after, n).await.unwrap_or_default();
                     bus.try_send(Body::Game(GameMessage::Listed {
                         id,
                         to: from,

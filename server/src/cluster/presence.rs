@@ -6,7 +6,7 @@
 //! snapshot of its whole table. A node silent for the node timeout is taken for
 //! dead and its users are gone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use chatroom_shared::UnixMillis;
@@ -39,6 +39,8 @@ pub struct Peers {
     nodes: HashMap<String, Peer>,
     /// Which node each remote user is on.
     location: HashMap<i64, String>,
+    /// The remote users by name, for pages of `users`.
+    by_name: BTreeMap<String, i64>,
 }
 
 impl Peers {
@@ -103,6 +105,7 @@ impl Peers {
         let before = self.remove_uid(user.uid);
         if let Some(p) = self.nodes.get_mut(node) {
             self.location.insert(user.uid, node.to_owned());
+            self.by_name.insert(user.name.clone(), user.uid);
             p.users.insert(user.uid, user);
         }
         before
@@ -112,6 +115,7 @@ impl Peers {
     pub fn remove_uid(&mut self, uid: i64) -> Option<(String, RemoteUser)> {
         let node = self.location.remove(&uid)?;
         let user = self.nodes.get_mut(&node)?.users.remove(&uid)?;
+        self.by_name.remove(&user.name);
         Some((node, user))
     }
 
@@ -144,8 +148,9 @@ impl Peers {
             }
             None => HashMap::new(),
         };
-        for uid in old.keys() {
+        for (uid, user) in &old {
             self.location.remove(uid);
+            self.by_name.remove(&user.name);
         }
         let mut came = Vec::new();
         for user in users {
@@ -158,6 +163,7 @@ impl Peers {
             }
             self.location.insert(user.uid, node.to_owned());
             if let Some(p) = self.nodes.get_mut(node) {
+                self.by_name.insert(user.name.clone(), user.uid);
                 p.users.insert(user.uid, user);
             }
         }
@@ -173,8 +179,9 @@ impl Peers {
         let Some(p) = self.nodes.remove(node) else {
             return Vec::new();
         };
-        for uid in p.users.keys() {
+        for (uid, user) in &p.users {
             self.location.remove(uid);
+            self.by_name.remove(&user.name);
         }
         p.users.into_values().collect()
     }
@@ -190,8 +197,9 @@ impl Peers {
         let mut out = Vec::new();
         for node in dead {
             if let Some(p) = self.nodes.remove(&node) {
-                for uid in p.users.keys() {
+                for (uid, user) in &p.users {
                     self.location.remove(uid);
+                    self.by_name.remove(&user.name);
                 }
                 out.push((node, p.users.into_values().collect()));
             }
@@ -204,6 +212,15 @@ impl Peers {
         self.nodes
             .iter()
             .flat_map(|(n, p)| p.users.values().map(move |u| (n.as_str(), u)))
+    }
+
+    /// The remote users whose names come after `after` (all without it), by name.
+    pub fn users_after(&self, after: Option<&str>) -> impl Iterator<Item = &RemoteUser> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.by_name
+            .range::<str, _>((from, Unbounded))
+            .filter_map(|(_, uid)| self.find(*uid).map(|(_, u)| u))
     }
 
     /// The live nodes with their start times.
@@ -376,6 +393,34 @@ mod tests {
         assert!(p.in_step("a", 9));
         assert_eq!(p.find(4).map(|(n, _)| n), Some("b"));
         assert!(p.find(3).is_none());
+    }
+
+    #[test]
+    fn remote_users_are_listed_by_name_as_they_come_and_go() {
+        let mut p = Peers::default();
+        let now = Instant::now();
+        let names = |p: &Peers, after: Option<&str>| -> Vec<String> {
+            p.users_after(after).map(|u| u.name.clone()).collect()
+        };
+        p.heard("a", Some(1), now);
+        p.heard("b", Some(1), now);
+        p.insert("a", user(3, 1));
+        p.insert("b", user(1, 1));
+        p.insert("a", user(2, 1));
+        assert_eq!(names(&p, None), ["u1", "u2", "u3"]);
+        assert_eq!(names(&p, Some("u1")), ["u2", "u3"]);
+        // Moving to another node keeps one entry.
+        p.insert("b", user(3, 2));
+        assert_eq!(names(&p, None), ["u1", "u2", "u3"]);
+        p.remove_uid(2);
+        assert_eq!(names(&p, None), ["u1", "u3"]);
+        p.replace("a", 5, 1, vec![user(4, 1)], |_| false, now);
+        assert_eq!(names(&p, None), ["u1", "u3", "u4"]);
+        p.forget("b");
+        assert_eq!(names(&p, None), ["u4"]);
+        let gone = p.expire(now + Duration::from_secs(60), Duration::from_secs(1));
+        assert_eq!(gone.len(), 1);
+        assert!(names(&p, None).is_empty());
     }
 
     fn users(uids: std::ops::Range<i64>) -> Vec<RemoteUser> {

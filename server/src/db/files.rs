@@ -116,6 +116,8 @@ fn stored() -> sea_orm::Select<file_put_record::Entity> {
         .column(file_put_record::Column::StorageKey)
         .inner_join(base_info::Entity)
         .filter(file_put_record::Column::StorageKey.is_not_null())
+        .filter(file_put_record::Column::Size.is_not_null())
+        .filter(file_put_record::Column::Sha256.is_not_null())
 }
 
 fn to_stored(row: Row) -> Option<StoredFile> {
@@ -132,7 +134,29 @@ fn to_stored(row: Row) -> Option<StoredFile> {
     })
 }
 
-/// Every stored file, oldest (lowest id) first, for the `files` request.
+/// Up to `n` stored files with ids above `after` (all without it), oldest (lowest
+/// id) first: a page of the `files` request, read by the primary key, so its cost
+/// does not grow with the number of files.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    n: usize,
+) -> Result<Vec<StoredFile>, DbErr> {
+    let mut query = stored();
+    if let Some(after) = after {
+        query = query.filter(file_put_record::Column::Id.gt(after));
+    }
+    let rows: Vec<Row> = query
+        .order_by_asc(file_put_record::Column::Id)
+        .limit(u64::try_from(n).unwrap_or(u64::MAX))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(to_stored).collect())
+}
+
+/// Every stored file, oldest (lowest id) first (for tests and tools: the
+/// `files` request reads [`page`]s).
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<StoredFile>, DbErr> {
     let rows: Vec<Row> = stored()
         .order_by_asc(file_put_record::Column::Id)

@@ -107,9 +107,9 @@ pub enum CreateGroupError {
     Db(#[from] DbErr),
 }
 
-type GroupRow = (i64, String, i64, String, i16, Option<String>, i64, i16, i16);
+pub(super) type GroupRow = (i64, String, i64, String, i16, Option<String>, i64, i16, i16);
 
-fn groups() -> sea_orm::Select<group_info::Entity> {
+pub(super) fn groups() -> sea_orm::Select<group_info::Entity> {
     use group_info::Column as G;
     group_info::Entity::find()
         .select_only()
@@ -131,7 +131,7 @@ fn groups() -> sea_orm::Select<group_info::Entity> {
         )
 }
 
-fn to_group(r: GroupRow) -> Group {
+pub(super) fn to_group(r: GroupRow) -> Group {
     let (id, name, creator, creator_name, group_type, comment, created, flag, full) = r;
     Group {
         id,
@@ -217,7 +217,8 @@ pub async fn find_by_ids(
 }
 
 /// Every open group, and the closed ones `uid` was a member of when they closed, oldest
-/// first.
+/// first (for the console and search; the `groups` request reads pages:
+/// [`super::group_pages::page_for`]).
 pub async fn list_for(db: &impl ConnectionTrait, uid: i64) -> Result<Vec<Group>, DbErr> {
     let mine = relations_of(db, uid).await?;
     let rows: Vec<GroupRow> = groups()
@@ -337,6 +338,15 @@ pub async fn users_with(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// How many members `group` has, counted by the database.
+pub async fn member_count(db: &impl ConnectionTrait, group: i64) -> Result<u32, DbErr> {
+    Ok(member_counts(db, &[group])
+        .await?
+        .get(&group)
+        .copied()
+        .unwrap_or(0))
 }
 
 /// Member counts of these groups.

@@ -9,7 +9,7 @@
 //! - [`history`]: storing chat messages and reading them back page by page.
 //! - [`files`]: recording stored uploads and listing shared files.
 //! - [`games`]: storing finished games and counting a user's record.
-//! - [`groups`]: groups and memberships.
+//! - [`groups`]: groups and memberships; [`group_pages`]: both a page at a time.
 //! - [`reads`]: read positions per user and conversation.
 //!
 //! All timestamps are `i64` unix milliseconds (UTC).
@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod entity;
 pub mod files;
 pub mod games;
+pub mod group_pages;
 pub mod groups;
 pub mod history;
 pub mod reads;

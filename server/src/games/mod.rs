@@ -61,6 +61,8 @@ enum Command {
         reply: oneshot::Sender<Answer>,
     },
     List {
+        after: Option<i64>,
+        n: usize,
         reply: oneshot::Sender<Vec<GameView>>,
     },
     Online {
@@ -216,19 +218,28 @@ impl Games {
         rx.await.map_err(|_| stopped())?
     }
 
-    /// Open invitations and games in play, oldest first.
-    pub async fn list(&self) -> Result<Vec<GameView>, (ErrorCode, String)> {
+    /// Up to `n` open invitations and games in play with ids above `after`,
+    /// oldest first (a page of `games`).
+    pub async fn list(
+        &self,
+        after: Option<i64>,
+        n: usize,
+    ) -> Result<Vec<GameView>, (ErrorCode, String)> {
         if let Some((router, owner)) = self.owner().await {
-            return router.list(owner).await;
+            return router.list(owner, after, n).await;
         }
-        self.list_here().await
+        self.list_here(after, n).await
     }
 
-    /// This node's own table's games.
-    pub async fn list_here(&self) -> Result<Vec<GameView>, (ErrorCode, String)> {
+    /// [`Games::list`] on this node's own table.
+    pub async fn list_here(
+        &self,
+        after: Option<i64>,
+        n: usize,
+    ) -> Result<Vec<GameView>, (ErrorCode, String)> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::List { reply })
+            .send(Command::List { after, n, reply })
             .await
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())
@@ -356,8 +367,8 @@ impl GameTask {
                 };
                 return Some(Reply { to: reply, answer });
             }
-            Command::List { reply } => {
-                let _ = reply.send(self.table.list());
+            Command::List { after, n, reply } => {
+                let _ = reply.send(self.table.list_page(after, n));
             }
             Command::Online { uid, session_id } => self.table.online(uid, session_id, now),
             Command::Offline { uid, session_id } => {

@@ -484,9 +484,22 @@ impl Table {
         Ok(game.view())
     }
 
-    /// `games`: open invitations and games in play, oldest first.
+    /// Every open invitation and game in play, oldest first.
     pub fn list(&self) -> Vec<GameView> {
-        self.games.values().map(Game::view).collect()
+        self.list_page(None, usize::MAX)
+    }
+
+    /// A page of `games`: up to `n` open invitations and games in play with ids
+    /// above `after`, oldest first; a range of the ordered table, so its cost does
+    /// not grow with the number of games.
+    pub fn list_page(&self, after: Option<i64>, n: usize) -> Vec<GameView> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.games
+            .range((from, Unbounded))
+            .take(n)
+            .map(|(_, g)| g.view())
+            .collect()
     }
 
     /// A session of `uid` logged in. A player who left during a game is back:
@@ -1039,6 +1052,21 @@ mod tests {
         t.accept(p(1, "alice"), other, 1, &mut fx).unwrap();
         let ids: Vec<i64> = t.list().iter().map(|g| g.id).collect();
         assert_eq!(ids, vec![other], "own invitation {own} still open");
+    }
+
+    #[test]
+    fn a_page_of_games_is_a_range_of_ids() {
+        let mut t = Table::new(TIMES);
+        let mut fx = Vec::new();
+        let ids: Vec<i64> = (1..=5)
+            .map(|uid| t.invite(p(uid, "x"), 0, &mut fx).unwrap().id)
+            .collect();
+        let page = |after, n| -> Vec<i64> { t.list_page(after, n).iter().map(|g| g.id).collect() };
+        assert_eq!(page(None, 2), ids[..2]);
+        assert_eq!(page(Some(ids[1]), 2), ids[2..4]);
+        assert_eq!(page(Some(ids[3]), 9), ids[4..]);
+        assert!(page(Some(ids[4]), 9).is_empty());
+        assert_eq!(page(Some(0), 9), ids, "a cursor need not be a game");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Shared files on the control connection: `files`, `upload_begin`, `download_begin`,
-//! and `transfer`, which turns a fresh connection into a data connection.
+//! Shared files on the control connection: `upload_begin`, `download_begin`, and
+//! `transfer`, which turns a fresh connection into a data connection (the listing,
+//! `files`, is paged in `lists.rs`).
 //!
 //! Every check happens here, before any byte moves; what passed is written into a
 //! one-time ticket (see `crate::files::tickets`) that the data connection redeems.
@@ -8,8 +9,7 @@ use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    DownloadBegin, DownloadReady, FileList, Files, ServerMessage, Transfer, UploadBegin,
-    UploadReady,
+    DownloadBegin, DownloadReady, ServerMessage, Transfer, UploadBegin, UploadReady,
 };
 use chatroom_shared::rules::file_name::{is_sha256_hex, validate_file_name};
 use chatroom_shared::rules::{TextError, validate_text};
@@ -47,17 +47,6 @@ fn expires(ttl: Duration) -> i64 {
 }
 
 impl Session {
-    /// `files`: every shared file, oldest first.
-    pub(super) async fn files(&mut self, seq: u32, _m: Files) -> Result<Flow, Reject> {
-        self.require_login()?;
-        let files = files::list(&self.ctx.db).await?;
-        self.queue(&ServerMessage::FileList(FileList {
-            seq,
-            files: files.iter().map(to_info).collect(),
-        }));
-        Ok(Flow::Continue)
-    }
-
     /// `upload_begin`: check name, checksum, comment, size and space, reserve the name,
     /// and hand out a ticket (with the resume offset if a partial upload exists).
     pub(super) async fn upload_begin(&mut self, seq: u32, m: UploadBegin) -> Result<Flow, Reject> {

@@ -1,8 +1,9 @@
 //! The two-player game's requests: each is handed to the game task, which decides
-//! it; the answer becomes a `game_state` reply or an error.
+//! it; the answer becomes a `game_state` reply or an error. (The listing, `games`,
+//! is paged in `lists.rs`.)
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{GameList, GameState, ServerMessage, Stats, StatsRequest};
+use chatroom_shared::message::{GameState, ServerMessage, Stats, StatsRequest};
 use chatroom_shared::rules::name_key;
 
 use super::{Flow, Reject, Session};
@@ -22,19 +23,6 @@ impl Session {
             .await
             .map_err(|(code, message)| Reject::new(code, message))?;
         self.queue(&ServerMessage::GameState(GameState { seq, game }));
-        Ok(Flow::Continue)
-    }
-
-    /// `games`: open invitations and games in play.
-    pub(super) async fn games(&mut self, seq: u32) -> Result<Flow, Reject> {
-        self.require_login()?;
-        let games = self
-            .ctx
-            .games
-            .list()
-            .await
-            .map_err(|(code, message)| Reject::new(code, message))?;
-        self.queue(&ServerMessage::GameList(GameList { seq, games }));
         Ok(Flow::Continue)
     }
 

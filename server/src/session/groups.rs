@@ -1,13 +1,14 @@
-//! Groups: `group_create`, `group_join`, `group_leave`, `group_members`,
-//! `group_approve`, `group_reject`, `group_remove` and `groups`.
+//! Groups: `group_create`, `group_join`, `group_leave`, `group_approve`,
+//! `group_reject` and `group_remove` (the listings `groups` and `group_members`
+//! are paged in `lists.rs`).
 //!
 //! Every change is written to the database first; then the people it concerns who are
 //! online hear of it (`group_update`): the group's members, and the user it is about.
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    GroupChange, GroupCreate, GroupInfo, GroupList, GroupMemberRef, GroupRef, GroupState,
-    GroupStatus, GroupUpdate, MemberList, Membership, ServerMessage,
+    GroupChange, GroupCreate, GroupInfo, GroupMemberRef, GroupRef, GroupState, GroupStatus,
+    GroupUpdate, Membership, ServerMessage,
 };
 use chatroom_shared::rules::{TextError, name_key, validate_name, validate_text};
 use tracing::{info, warn};
@@ -101,8 +102,7 @@ pub(crate) async fn tell_user(
     change: GroupChange,
     user: Option<&str>,
 ) -> Result<(), sea_orm::DbErr> {
-    let members = groups::users_with(&ctx.db, g.id, groups::REL_MEMBER).await?;
-    let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+    let count = groups::member_count(&ctx.db, g.id).await?;
     let frame = update_frame(g, me, count, change, user);
     if ctx.hub.send_to(vec![uid], frame).await.is_err() {
         warn!("the hub has stopped; group update not sent");
@@ -127,7 +127,7 @@ fn not_creator(g: &Group) -> Reject {
 
 impl Session {
     /// The open group named `name`.
-    async fn open_group(&self, name: &str) -> Result<Group, Reject> {
+    pub(super) async fn open_group(&self, name: &str) -> Result<Group, Reject> {
         let g = groups::find_by_key(&self.ctx.db, &name_key(name.trim()))
             .await?
             .ok_or_else(|| {
@@ -146,8 +146,7 @@ impl Session {
     }
 
     async fn count(&self, g: &Group) -> Result<u32, Reject> {
-        let members = groups::users_with(&self.ctx.db, g.id, groups::REL_MEMBER).await?;
-        Ok(u32::try_from(members.len()).unwrap_or(u32::MAX))
+        Ok(groups::member_count(&self.ctx.db, g.id).await?)
     }
 
     async fn reply_group(&mut self, seq: u32, g: &Group, me: Membership) -> Result<Flow, Reject> {
@@ -285,36 +284,6 @@ impl Session {
         self.reply_group(seq, &g, Membership::Left).await
     }
 
-    /// `group_members`: the members, and for the creator the waiting requests.
-    pub(super) async fn group_members(&mut self, seq: u32, m: GroupRef) -> Result<Flow, Reject> {
-        let me = self.require_login()?.uid;
-        let g = self.open_group(&m.group).await?;
-        let db = &self.ctx.db;
-        let rel = groups::relation(db, g.id, me).await?;
-        if g.private && rel.is_none_or(|r| r.flag != groups::REL_MEMBER) {
-            return Err(Reject::new(
-                ErrorCode::Forbidden,
-                format!(
-                    "{} is a private group: only its members see who is in it",
-                    g.name
-                ),
-            ));
-        }
-        let members = groups::users_with(db, g.id, groups::REL_MEMBER).await?;
-        let requests = if g.creator == me {
-            groups::users_with(db, g.id, groups::REL_REQUESTED).await?
-        } else {
-            Vec::new()
-        };
-        self.queue(&ServerMessage::MemberList(MemberList {
-            seq,
-            group: g.name,
-            members: members.into_iter().map(|(_, n)| n).collect(),
-            requests: requests.into_iter().map(|(_, n)| n).collect(),
-        }));
-        Ok(Flow::Continue)
-    }
-
     /// The creator's decision about `m.user`: the group and the user, after checks.
     async fn decide(
         &self,
@@ -419,27 +388,5 @@ impl Session {
             tell_members(ctx, &g, change, Some(&name), &[me, uid]).await?;
         }
         self.reply_group(seq, &g, Membership::Member).await
-    }
-
-    /// `groups`: every open group, and closed ones the user was in.
-    pub(super) async fn groups(&mut self, seq: u32) -> Result<Flow, Reject> {
-        let me = self.require_login()?.uid;
-        let db = &self.ctx.db;
-        let list = groups::list_for(db, me).await?;
-        let mine = groups::relations_of(db, me).await?;
-        let ids: Vec<i64> = list.iter().map(|g| g.id).collect();
-        let counts = groups::member_counts(db, &ids).await?;
-        let groups = list
-            .iter()
-            .map(|g| {
-                info(
-                    g,
-                    membership(mine.get(&g.id).copied()),
-                    counts.get(&g.id).copied().unwrap_or(0),
-                )
-            })
-            .collect();
-        self.queue(&ServerMessage::GroupList(GroupList { seq, groups }));
-        Ok(Flow::Continue)
     }
 }

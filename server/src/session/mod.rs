@@ -5,8 +5,9 @@
 //! outbox (events from the hub, acks from the store), its deadlines and the
 //! server's shutdown signal. Requests are handled one at a time by the
 //! per-feature handlers in [`auth`], [`chat`] (every conversation), [`groups`],
-//! [`files`] and [`game`]; [`offline`] delivers what a user missed at login; a handler's error becomes
-//! an `error` frame with the request's `seq`.
+//! [`files`] and [`game`], and the paged listings in [`lists`]; [`offline`]
+//! delivers what a user missed at login; a handler's error becomes an `error`
+//! frame with the request's `seq`.
 //!
 //! [`output`] gathers outbox items into few writes and delivers what is
 //! still owed at shutdown.
@@ -20,6 +21,7 @@ mod chat;
 mod files;
 mod game;
 mod groups;
+mod lists;
 mod offline;
 
 pub(crate) use groups::tell_members;
@@ -521,7 +523,7 @@ impl Session {
             ClientMessage::GameResign(m) => self.game(seq, GameRequest::Resign(m.game_id)).await,
             ClientMessage::GameWatch(m) => self.game(seq, GameRequest::Watch(m.game_id)).await,
             ClientMessage::GameUnwatch(m) => self.game(seq, GameRequest::Unwatch(m.game_id)).await,
-            ClientMessage::Games(_) => self.games(seq).await,
+            ClientMessage::Games(m) => self.games(seq, m).await,
             ClientMessage::Stats(m) => self.stats(seq, m).await,
             ClientMessage::Send(m) => self.send(seq, m).await,
             ClientMessage::GroupCreate(m) => self.group_create(seq, m).await,
@@ -531,9 +533,10 @@ impl Session {
             ClientMessage::GroupApprove(m) => self.group_approve(seq, m).await,
             ClientMessage::GroupReject(m) => self.group_reject(seq, m).await,
             ClientMessage::GroupRemove(m) => self.group_remove(seq, m).await,
-            ClientMessage::Groups(_) => self.groups(seq).await,
+            ClientMessage::Groups(m) => self.groups(seq, m).await,
             ClientMessage::Read(m) => self.read(seq, m).await,
             ClientMessage::Search(m) => self.search(seq, m).await,
+            ClientMessage::Users(m) => self.users(seq, m).await,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::transport::ReadHalf;
 use bytes::BytesMut;
+use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ErrorReply, LeaveReason, ServerMessage, ServerShutdown};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, Instant, timeout, timeout_at};
@@ -124,10 +125,27 @@ impl Session {
         }
     }
 
-    /// Encode a message into the write buffer.
+    /// Encode a message into the write buffer. A reply the codec refuses (over
+    /// the frame limit) becomes an `internal` error for its `seq`, so the request
+    /// is still answered; anything else refused is left out, with a warning.
     pub(super) fn queue(&mut self, msg: &ServerMessage) {
-        if let Err(e) = chatroom_shared::encode_frame_into(&mut self.wbuf, msg) {
-            warn!(error = %e, "could not encode a reply");
+        let Err(e) = chatroom_shared::encode_frame_into(&mut self.wbuf, msg) else {
+            return;
+        };
+        let Some(seq) = msg.seq() else {
+            warn!(error = %e, "could not encode a message; left out");
+            return;
+        };
+        warn!(error = %e, seq, "could not encode a reply; answering with an error");
+        let reply = ErrorReply::new(
+            Some(seq),
+            ErrorCode::Internal,
+            format!("the reply is too large to send: {e}"),
+        );
+        if let Err(e) =
+            chatroom_shared::encode_frame_into(&mut self.wbuf, &ServerMessage::Error(reply))
+        {
+            warn!(error = %e, "could not encode an error either");
         }
     }
 

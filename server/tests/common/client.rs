@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chatroom_shared::message::*;
-use chatroom_shared::{Decoded, ErrorCode, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
+use chatroom_shared::{
+    Decoded, ErrorCode, FrameCodec, FrameError, MAX_SERVER_FRAME, PROTOCOL_VERSION,
+};
 use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
@@ -27,6 +29,8 @@ pub struct TestClient {
     pub name: Option<String>,
     /// The resume token from the last login.
     pub token: Option<String>,
+    /// The longest frame body read so far (tests of paged lists reset it).
+    pub largest_frame: usize,
 }
 
 /// A default password for test accounts.
@@ -45,6 +49,7 @@ impl TestClient {
             pending: VecDeque::new(),
             name: None,
             token: None,
+            largest_frame: 0,
         }
     }
 
@@ -111,9 +116,13 @@ impl TestClient {
                 .await
                 .expect("timed out waiting for the server");
             match next {
+                Some(Err(FrameError::TooLarge { declared, max })) => {
+                    panic!("the server sent a frame of {declared} bytes, over the limit of {max}")
+                }
                 None | Some(Err(_)) => return None,
                 Some(Ok(Decoded::FrameStarted)) => continue,
                 Some(Ok(Decoded::Frame(body))) => {
+                    self.largest_frame = self.largest_frame.max(body.len());
                     return Some(serde_json::from_slice(&body).unwrap_or_else(|e| {
                         panic!(
                             "bad frame from server: {e}: {}",
@@ -328,6 +337,7 @@ impl TestClient {
             pending: VecDeque::new(),
             name: None,
             token: None,
+            largest_frame: 0,
         }
     }
 
@@ -487,6 +497,14 @@ pub async fn history_after(client: &mut TestClient, first_after: i64) -> Vec<Cha
 /// A group named in a request.
 pub fn gref(name: &str) -> GroupRef {
     GroupRef { group: name.into() }
+}
+
+/// The first page of a group's members.
+pub fn members_of(name: &str) -> GroupMembers {
+    GroupMembers {
+        group: name.into(),
+        ..Default::default()
+    }
 }
 
 /// A member of a group named in a request.

@@ -9,5 +9,6 @@ pub mod db;
 pub mod db_proxy;
 pub mod disk;
 pub mod hostile;
+pub mod pages;
 pub mod server;
 pub mod transfer;

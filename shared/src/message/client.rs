@@ -62,7 +62,7 @@ pub enum ClientMessage {
     Ping(Ping),
     /// Leave the chat; the server answers `bye` and closes the connection.
     Quit(Quit),
-    /// List every shared file.
+    /// One page of the shared files.
     Files(super::Files),
     /// Announce an upload; the reply carries a ticket for a data connection.
     UploadBegin(super::UploadBegin),
@@ -84,7 +84,7 @@ pub enum ClientMessage {
     GameWatch(super::GameRef),
     /// Stop following a game.
     GameUnwatch(super::GameRef),
-    /// List open invitations and games in play.
+    /// One page of the open invitations and games in play.
     Games(super::Games),
     /// A user's wins, losses and draws.
     Stats(super::StatsRequest),
@@ -96,20 +96,22 @@ pub enum ClientMessage {
     GroupJoin(super::GroupRef),
     /// Leave a group (its creator leaving closes it).
     GroupLeave(super::GroupRef),
-    /// List a group's members (and, for its creator, pending requests).
-    GroupMembers(super::GroupRef),
+    /// One page of a group's members (and, for its creator, pending requests).
+    GroupMembers(super::GroupMembers),
     /// The creator lets a user who asked into a private group.
     GroupApprove(super::GroupMemberRef),
     /// The creator turns down a user's request.
     GroupReject(super::GroupMemberRef),
     /// The creator removes a member.
     GroupRemove(super::GroupMemberRef),
-    /// List the groups.
+    /// One page of the groups.
     Groups(super::Groups),
     /// Move a conversation's read position forward.
     Read(super::Read),
     /// Search every message the user may read.
     Search(super::Search),
+    /// One page of who is online now.
+    Users(Users),
 }
 
 /// `hello`: opens the conversation.
@@ -192,6 +194,22 @@ pub struct History {
     pub text: Option<String>,
 }
 
+/// `users`: one page of the users online now (on every node of a cluster), by
+/// name in Unicode code point order.
+///
+/// `login_ok` lists who is online at login; this is how a client gets the
+/// rest when that list is not whole, or the list again later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Users {
+    /// Only users whose name comes after this one: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Page size; absent means `limits.max_list_page`, clamped to 1 ...
+    /// `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
 /// `ping`: keepalive. Clients send one whenever they have sent nothing for
 /// `ping_interval_ms` (from `hello_ok`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +255,7 @@ impl ClientMessage {
             Self::Groups(_) => "groups",
             Self::Read(_) => "read",
             Self::Search(_) => "search",
+            Self::Users(_) => "users",
         }
     }
 
@@ -274,5 +293,6 @@ impl ClientMessage {
         "groups",
         "read",
         "search",
+        "users",
     ];
 }

@@ -29,9 +29,20 @@ pub struct FileInfo {
     pub ts: UnixMillis,
 }
 
-/// `files`: list every shared file.
+/// `files`: one page of the shared files, oldest (lowest id) first.
+///
+/// Without `after`, the first page; with it, the files after that id. A client
+/// of the time before paging sends neither field and gets the first page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Files {}
+pub struct Files {
+    /// Only files with a larger id: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Page size; absent means `limits.max_list_page`, and it is clamped to
+    /// 1 ... `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
 
 /// `upload_begin`: ask to share a file. The server checks the name, the size
 /// and the free space before any byte moves.
@@ -66,13 +77,20 @@ pub struct Transfer {
     pub ticket: String,
 }
 
-/// Reply to `files`.
+/// Reply to `files`: one page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileList {
     /// The request's `seq`.
     pub seq: u32,
-    /// Every shared file, oldest first.
+    /// The page's files, oldest (lowest id) first.
     pub files: Vec<FileInfo>,
+    /// More files follow: ask again with `after` = `next`. (Absent from
+    /// servers of the time before paging, which sent every file at once.)
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last file's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
 }
 
 /// Reply to `upload_begin`: open a data connection with the ticket.

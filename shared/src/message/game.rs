@@ -33,9 +33,18 @@ pub struct GameMove {
     pub cell: u8,
 }
 
-/// `games`: list open invitations and games in play.
+/// `games`: one page of the open invitations and games in play, oldest
+/// (lowest id) first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Games {}
+pub struct Games {
+    /// Only games with a larger id: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Page size; absent means `limits.max_list_page`, clamped to 1 ...
+    /// `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
 
 /// `stats`: wins, losses and draws of a user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,13 +151,20 @@ pub struct GameState {
     pub game: GameView,
 }
 
-/// Reply to `games`: open invitations and games in play, oldest first.
+/// Reply to `games`: one page of the open invitations and games in play,
+/// oldest (lowest id) first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GameList {
     /// The request's `seq`.
     pub seq: u32,
-    /// The games.
+    /// The page's games.
     pub games: Vec<GameView>,
+    /// More games follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last game's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
 }
 
 /// Reply to `stats`: a user's record, from the stored games.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ErrorCode;
 
-fn assert_client(msg: Request, wire: Value) {
+pub(super) fn assert_client(msg: Request, wire: Value) {
     assert_eq!(
         serde_json::to_value(&msg).unwrap(),
         wire,
@@ -16,7 +16,7 @@ fn assert_client(msg: Request, wire: Value) {
     assert_eq!(back, msg);
 }
 
-fn assert_server(msg: ServerMessage, wire: Value) {
+pub(super) fn assert_server(msg: ServerMessage, wire: Value) {
     assert_eq!(
         serde_json::to_value(&msg).unwrap(),
         wire,
@@ -26,7 +26,7 @@ fn assert_server(msg: ServerMessage, wire: Value) {
     assert_eq!(back, msg);
 }
 
-fn req(seq: u32, body: ClientMessage) -> Request {
+pub(super) fn req(seq: u32, body: ClientMessage) -> Request {
     Request { seq, body }
 }
 
@@ -158,6 +158,29 @@ fn limits() -> Limits {
         frame_timeout_ms: 10_000,
         max_login_attempts: 3,
         max_uploads_per_user: 4,
+        max_list_page: 500,
+        max_list_page_bytes: 1_048_576,
+        request_rate: 20,
+        request_burst: 100,
+        rate_limit_strikes: 20,
+        max_connections_per_address: 32,
+        connection_rate_per_address: 20,
+        connection_burst_per_address: 200,
+        outbound_queue: 1024,
+        outbound_bytes: 8_388_608,
+        write_timeout_ms: 10_000,
+        request_timeout_ms: 11_000,
+        max_groups_per_user: 5,
+        max_search_words: 8,
+        max_search_word_chars: 64,
+        max_offline_delivery: 10_000,
+        max_file_size: 1_073_741_824,
+        max_files_bytes_per_user: 10_737_418_240,
+        transfer_ticket_ttl_ms: 60_000,
+        transfer_idle_timeout_ms: 30_000,
+        game_invite_ttl_ms: 300_000,
+        game_move_timeout_ms: 60_000,
+        game_reconnect_grace_ms: 30_000,
     }
 }
 
@@ -188,7 +211,16 @@ fn server_replies_wire_form() {
                "limits":{"max_frame_bytes":65536,"max_text_bytes":4096,"max_history_page":200,
                          "idle_timeout_ms":60000,"ping_interval_ms":20000,"auth_timeout_ms":20000,
                          "frame_timeout_ms":10000,"max_login_attempts":3,
-                         "max_uploads_per_user":4}}),
+                         "max_uploads_per_user":4,"max_list_page":500,"max_list_page_bytes":1_048_576,
+                         "request_rate":20,"request_burst":100,"rate_limit_strikes":20,
+                         "max_connections_per_address":32,"connection_rate_per_address":20,
+                         "connection_burst_per_address":200,"outbound_queue":1024,
+                         "outbound_bytes":8_388_608,"write_timeout_ms":10000,"request_timeout_ms":11000,
+                         "max_groups_per_user":5,"max_search_words":8,"max_search_word_chars":64,
+                         "max_offline_delivery":10000,"max_file_size":1_073_741_824,
+                         "max_files_bytes_per_user":10_737_418_240_u64,"transfer_ticket_ttl_ms":60000,
+                         "transfer_idle_timeout_ms":30000,"game_invite_ttl_ms":300_000,
+                         "game_move_timeout_ms":60000,"game_reconnect_grace_ms":30000}}),
     );
     assert_server(
         ServerMessage::RegisterOk(RegisterOk {
@@ -371,7 +403,7 @@ fn seq_is_reported_for_replies_only() {
     );
 }
 
-fn file_info() -> FileInfo {
+pub(super) fn file_info() -> FileInfo {
     FileInfo {
         id: 7,
         name: "report.pdf".into(),
@@ -383,7 +415,7 @@ fn file_info() -> FileInfo {
     }
 }
 
-fn file_json() -> Value {
+pub(super) fn file_json() -> Value {
     json!({"id":7,"name":"report.pdf","size":12_897_484,"sha256":"ab".repeat(32),
            "uploader":"alice","comment":"Q3 numbers","ts":1_767_225_600_000_i64})
 }
@@ -391,8 +423,18 @@ fn file_json() -> Value {
 #[test]
 fn file_requests_wire_form() {
     assert_client(
-        req(10, ClientMessage::Files(Files {})),
+        req(10, ClientMessage::Files(Files::default())),
         json!({"type":"files","seq":10}),
+    );
+    assert_client(
+        req(
+            13,
+            ClientMessage::Files(Files {
+                after: Some(7),
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"files","seq":13,"after":7,"limit":100}),
     );
     assert_client(
         req(
@@ -430,10 +472,10 @@ fn file_requests_wire_form() {
         req(
             1,
             ClientMessage::Transfer(Transfer {
-                ticket: "tk".into(),
+                ticket: "mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM".into(),
             }),
         ),
-        json!({"type":"transfer","seq":1,"ticket":"tk"}),
+        json!({"type":"transfer","seq":1,"ticket":"mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM"}),
     );
 }
 
@@ -443,27 +485,38 @@ fn file_replies_and_events_wire_form() {
         ServerMessage::FileList(FileList {
             seq: 10,
             files: vec![file_info()],
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"file_list","seq":10,"files":[file_json()]}),
+        json!({"type":"file_list","seq":10,"files":[file_json()],"has_more":false}),
+    );
+    assert_server(
+        ServerMessage::FileList(FileList {
+            seq: 13,
+            files: vec![],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"file_list","seq":13,"files":[],"has_more":false}),
     );
     assert_server(
         ServerMessage::UploadReady(UploadReady {
             seq: 11,
-            ticket: "tk".into(),
+            ticket: "mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM".into(),
             offset: 0,
-            expires: 5,
+            expires: 1_767_225_660_000,
         }),
-        json!({"type":"upload_ready","seq":11,"ticket":"tk","offset":0,"expires":5}),
+        json!({"type":"upload_ready","seq":11,"ticket":"mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM","offset":0,"expires":1_767_225_660_000_i64}),
     );
     assert_server(
         ServerMessage::DownloadReady(DownloadReady {
             seq: 12,
             file: file_info(),
-            ticket: "tk".into(),
+            ticket: "mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM".into(),
             offset: 1024,
-            expires: 5,
+            expires: 1_767_225_660_000,
         }),
-        json!({"type":"download_ready","seq":12,"file":file_json(),"ticket":"tk","offset":1024,"expires":5}),
+        json!({"type":"download_ready","seq":12,"file":file_json(),"ticket":"mnlIMLkyiExS_W2_yZX3GEGM4wZlzEHOki6ZLqVtEtM","offset":1024,"expires":1_767_225_660_000_i64}),
     );
     assert_server(
         ServerMessage::TransferReady(TransferReady {
@@ -530,8 +583,28 @@ fn game_requests_wire_form() {
         json!({"type":"game_move","seq":21,"game_id":1,"cell":4}),
     );
     assert_client(
-        req(2, ClientMessage::Games(Games {})),
+        req(2, ClientMessage::Games(Games::default())),
         json!({"type":"games","seq":2}),
+    );
+    assert_client(
+        req(
+            3,
+            ClientMessage::Games(Games {
+                after: None,
+                limit: Some(1),
+            }),
+        ),
+        json!({"type":"games","seq":3,"limit":1}),
+    );
+    assert_client(
+        req(
+            4,
+            ClientMessage::Games(Games {
+                after: Some(1),
+                limit: None,
+            }),
+        ),
+        json!({"type":"games","seq":4,"after":1}),
     );
     assert_client(
         req(
@@ -566,8 +639,19 @@ fn game_replies_and_events_wire_form() {
         ServerMessage::GameList(GameList {
             seq: 2,
             games: vec![open_game()],
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"game_list","seq":2,"games":[open]}),
+        json!({"type":"game_list","seq":2,"games":[open],"has_more":false}),
+    );
+    assert_server(
+        ServerMessage::GameList(GameList {
+            seq: 3,
+            games: vec![open_game()],
+            has_more: true,
+            next: Some(1),
+        }),
+        json!({"type":"game_list","seq":3,"games":[open],"has_more":true,"next":1}),
     );
     let over = GameView {
         status: GameStatus::Over,
@@ -659,7 +743,13 @@ fn group_requests_wire_form() {
     for (body, name) in [
         (ClientMessage::GroupJoin(g.clone()), "group_join"),
         (ClientMessage::GroupLeave(g.clone()), "group_leave"),
-        (ClientMessage::GroupMembers(g.clone()), "group_members"),
+        (
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                ..Default::default()
+            }),
+            "group_members",
+        ),
     ] {
         assert_eq!(body.type_name(), name);
         assert_client(req(9, body), json!({"type":name,"seq":9,"group":"secret"}));
@@ -680,8 +770,40 @@ fn group_requests_wire_form() {
         );
     }
     assert_client(
-        req(5, ClientMessage::Groups(Groups {})),
+        req(
+            10,
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                after: None,
+                limit: Some(1),
+            }),
+        ),
+        json!({"type":"group_members","seq":10,"group":"secret","limit":1}),
+    );
+    assert_client(
+        req(
+            11,
+            ClientMessage::GroupMembers(GroupMembers {
+                group: "secret".into(),
+                after: Some("alice".into()),
+                limit: None,
+            }),
+        ),
+        json!({"type":"group_members","seq":11,"group":"secret","after":"alice"}),
+    );
+    assert_client(
+        req(5, ClientMessage::Groups(Groups::default())),
         json!({"type":"groups","seq":5}),
+    );
+    assert_client(
+        req(
+            6,
+            ClientMessage::Groups(Groups {
+                after: Some(2),
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"groups","seq":6,"after":2,"limit":100}),
     );
     assert_client(
         req(
@@ -735,8 +857,19 @@ fn group_replies_and_events_wire_form() {
         ServerMessage::GroupList(GroupList {
             seq: 5,
             groups: vec![secret()],
+            has_more: true,
+            next: Some(2),
         }),
-        json!({"type":"group_list","seq":5,"groups":[info]}),
+        json!({"type":"group_list","seq":5,"groups":[info],"has_more":true,"next":2}),
+    );
+    assert_server(
+        ServerMessage::GroupList(GroupList {
+            seq: 6,
+            groups: vec![],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"group_list","seq":6,"groups":[],"has_more":false}),
     );
     assert_server(
         ServerMessage::GroupUpdate(GroupUpdate {
@@ -752,8 +885,32 @@ fn group_replies_and_events_wire_form() {
             group: "secret".into(),
             members: vec!["alice".into()],
             requests: vec!["bob".into()],
+            has_more: false,
+            next: None,
         }),
-        json!({"type":"member_list","seq":2,"group":"secret","members":["alice"],"requests":["bob"]}),
+        json!({"type":"member_list","seq":2,"group":"secret","members":["alice"],"requests":["bob"],"has_more":false}),
+    );
+    assert_server(
+        ServerMessage::MemberList(MemberList {
+            seq: 10,
+            group: "secret".into(),
+            members: vec!["alice".into()],
+            requests: vec![],
+            has_more: true,
+            next: Some("alice".into()),
+        }),
+        json!({"type":"member_list","seq":10,"group":"secret","members":["alice"],"requests":[],"has_more":true,"next":"alice"}),
+    );
+    assert_server(
+        ServerMessage::MemberList(MemberList {
+            seq: 11,
+            group: "secret".into(),
+            members: vec![],
+            requests: vec!["bob".into()],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"member_list","seq":11,"group":"secret","members":[],"requests":["bob"],"has_more":false}),
     );
     assert_server(
         ServerMessage::ReadOk(ReadOk {

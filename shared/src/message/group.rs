@@ -68,7 +68,7 @@ pub struct GroupCreate {
     pub full_history: bool,
 }
 
-/// A request about one group: `group_join`, `group_leave`, `group_members`.
+/// A request about one group: `group_join`, `group_leave`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRef {
     /// The group's name.
@@ -85,9 +85,32 @@ pub struct GroupMemberRef {
     pub user: String,
 }
 
-/// `groups`: list the open groups.
+/// `group_members`: one page of a group's members, then (for its creator) of
+/// the users waiting for approval.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Groups {}
+pub struct GroupMembers {
+    /// The group's name.
+    pub group: String,
+    /// Only the entries after this name: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Page size; absent means `limits.max_list_page`, clamped to 1 ...
+    /// `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `groups`: one page of the groups, oldest (lowest id) first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Groups {
+    /// Only groups with a larger id: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Page size; absent means `limits.max_list_page`, clamped to 1 ...
+    /// `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
 
 /// `read`: everything in `to` up to message `upto` has been shown to the user.
 /// Moves the read position forward only; offline delivery starts after it.
@@ -178,27 +201,42 @@ pub struct GroupState {
     pub group: GroupInfo,
 }
 
-/// Reply to `groups`: every open group (private ones too, to ask to join), and
-/// closed ones the user belonged to.
+/// Reply to `groups`: one page of every open group (private ones too, to ask
+/// to join), and closed ones the user belonged to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupList {
     /// The request's `seq`.
     pub seq: u32,
-    /// The groups, oldest first.
+    /// The page's groups, oldest (lowest id) first.
     pub groups: Vec<GroupInfo>,
+    /// More groups follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last group's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
 }
 
-/// Reply to `group_members`.
+/// Reply to `group_members`: one page of one list that holds the members, in
+/// the order they joined (the creator first), and after them the users
+/// waiting for approval (only the creator gets those), in the order they asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberList {
     /// The request's `seq`.
     pub seq: u32,
     /// The group's name.
     pub group: String,
-    /// Members' names, in the order they joined (the creator first).
+    /// The page's members.
     pub members: Vec<String>,
-    /// Names waiting for approval (only the creator is told; empty for others).
+    /// The page's waiting users (empty but for the creator).
     pub requests: Vec<String>,
+    /// More entries follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the name of the page's
+    /// last entry, a member or a waiting user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Reply to `read`.

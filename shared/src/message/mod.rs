@@ -14,6 +14,7 @@ pub mod decode;
 pub mod file;
 pub mod game;
 pub mod group;
+pub mod limits;
 pub mod server;
 
 pub use client::*;
@@ -21,9 +22,12 @@ pub use decode::decode_request;
 pub use file::*;
 pub use game::*;
 pub use group::*;
+pub use limits::*;
 pub use server::*;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod golden_pages;
 #[cfg(test)]
 mod protocol_doc;

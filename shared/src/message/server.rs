@@ -54,6 +54,8 @@ pub enum ServerMessage {
     ReadOk(super::ReadOk),
     /// Reply to `search`.
     SearchResults(super::SearchResults),
+    /// Reply to `users`.
+    UserList(UserList),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -80,49 +82,6 @@ pub enum ServerMessage {
     GroupUpdate(super::GroupUpdate),
 }
 
-/// Limits the server enforces, so clients can respect them up front.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Largest frame body (bytes) the server accepts from a client.
-    pub max_frame_bytes: u32,
-    /// Largest chat text in bytes (UTF-8).
-    pub max_text_bytes: u32,
-    /// Largest `history` page.
-    pub max_history_page: u32,
-    /// A connection that sends nothing for this long (milliseconds) is closed.
-    pub idle_timeout_ms: u64,
-    /// Send a `ping` when nothing else was sent for this long (milliseconds).
-    pub ping_interval_ms: u64,
-    /// Hello plus login must finish within this time after connecting (milliseconds).
-    pub auth_timeout_ms: u64,
-    /// A started frame must be complete within this time (milliseconds).
-    pub frame_timeout_ms: u64,
-    /// Wrong passwords allowed on one connection before it closes.
-    pub max_login_attempts: u32,
-    /// Uploads one user may have at once (tickets handed out plus data connections
-    /// receiving); one more `upload_begin` is `too_many_uploads`. 0: no limit, as
-    /// from a server older than this field.
-    #[serde(default)]
-    pub max_uploads_per_user: u32,
-}
-
-impl Default for Limits {
-    /// The limits of a server run with its default settings.
-    fn default() -> Self {
-        Self {
-            max_frame_bytes: crate::DEFAULT_MAX_CLIENT_FRAME as u32,
-            max_text_bytes: crate::rules::text::DEFAULT_MAX_TEXT_BYTES as u32,
-            max_history_page: 200,
-            idle_timeout_ms: 60_000,
-            ping_interval_ms: 20_000,
-            auth_timeout_ms: 20_000,
-            frame_timeout_ms: 10_000,
-            max_login_attempts: 3,
-            max_uploads_per_user: 4,
-        }
-    }
-}
-
 /// Reply to `hello`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelloOk {
@@ -137,7 +96,7 @@ pub struct HelloOk {
     /// Newest protocol version the server accepts.
     pub max_version: u32,
     /// The server's limits.
-    pub limits: Limits,
+    pub limits: super::Limits,
 }
 
 /// A user account as others see it.
@@ -165,6 +124,22 @@ pub struct OnlineUser {
     pub name: String,
     /// When their session started.
     pub since: UnixMillis,
+}
+
+/// Reply to `users`: one page of who is online, by name in Unicode code point
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    /// The request's `seq`.
+    pub seq: u32,
+    /// The page's users.
+    pub users: Vec<OnlineUser>,
+    /// More users follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last user's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Reply to `login` and `resume`: the session is open.
@@ -397,6 +372,7 @@ impl ServerMessage {
             Self::MemberList(m) => Some(m.seq),
             Self::ReadOk(m) => Some(m.seq),
             Self::SearchResults(m) => Some(m.seq),
+            Self::UserList(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)

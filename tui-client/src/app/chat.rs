@@ -18,6 +18,7 @@ use super::entry::Entry;
 use super::files::Sharing;
 use super::games::Games;
 use super::log::MessageLog;
+use super::paging::Paging;
 use super::search::SearchView;
 
 /// The main screen's panes, in Tab order.
@@ -102,6 +103,8 @@ pub struct ChatView {
     /// everyone without a "left", and each one coming back must not read as
     /// "[name] joined the chat room" a second time.
     pub returning: Returning,
+    /// Listings whose pages are still coming.
+    pub paging: Paging,
 }
 
 /// Who may come back after a reconnect without a "joined" notice.
@@ -131,6 +134,7 @@ impl ChatView {
             search: None,
             delay_noticed: None,
             returning: Returning::default(),
+            paging: Paging::default(),
         }
     }
 
@@ -218,6 +222,22 @@ impl ChatView {
                 now > r.until
             }
             None => true,
+        }
+    }
+
+    /// A page of `users`: those not listed yet join the list, in the order
+    /// they came online.
+    pub fn users_listed(&mut self, users: Vec<OnlineUser>) {
+        for user in users {
+            if self.online.iter().any(|u| u.name == user.name) {
+                continue;
+            }
+            let at = self
+                .online
+                .iter()
+                .position(|u| u.since > user.since)
+                .unwrap_or(self.online.len());
+            self.online.insert(at, user);
         }
     }
 

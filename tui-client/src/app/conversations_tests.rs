@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::games_tests::{T0, chat, command, last_notice, server};
 use super::tests::{key, logged_in, type_text};
 use super::*;
-use crate::net::{GroupRequest, HistoryQuery, NetEvent};
+use crate::net::{GroupRequest, HistoryQuery, ListRequest, NetEvent};
 
 pub(super) fn team() -> Target {
     Target::Group {
@@ -59,6 +59,10 @@ pub(super) fn group_req(r: GroupRequest) -> Vec<Action> {
     vec![Action::Net(NetCommand::Group(r))]
 }
 
+pub(super) fn list_req(r: ListRequest) -> Vec<Action> {
+    vec![Action::Net(NetCommand::List(r))]
+}
+
 pub(super) fn history(q: HistoryQuery) -> Action {
     Action::Net(NetCommand::History(q))
 }
@@ -84,6 +88,8 @@ pub(super) fn alice_in_team() -> App {
         ServerMessage::GroupList(GroupList {
             seq: 4,
             groups: vec![info("team", "alice", true, Membership::Member)],
+            has_more: false,
+            next: None,
         }),
     );
     app
@@ -314,7 +320,10 @@ fn group_commands_become_exactly_their_requests() {
         "the room is on screen"
     );
     assert!(last_notice(&app).contains("switch to the group first"));
-    assert_eq!(command(&mut app, "/groups"), group_req(GroupRequest::List));
+    assert_eq!(
+        command(&mut app, "/groups"),
+        list_req(ListRequest::Groups { after: None })
+    );
     assert!(command(&mut app, "/search").is_empty());
     app.update(alt(KeyCode::Down));
     assert_eq!(
@@ -323,7 +332,10 @@ fn group_commands_become_exactly_their_requests() {
     );
     assert_eq!(
         command(&mut app, "/members"),
-        group_req(GroupRequest::Members("team".into()))
+        list_req(ListRequest::Members {
+            group: "team".into(),
+            after: None
+        })
     );
     assert_eq!(
         command(&mut app, "/remove carol"),

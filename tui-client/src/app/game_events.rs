@@ -4,7 +4,7 @@
 //! (stop watching a game the board no longer shows, watch again after a
 //! reconnect).
 
-use chatroom_shared::message::{GameStatus, ServerMessage};
+use chatroom_shared::message::{GameStatus, GameView, ServerMessage};
 use chatroom_shared::tictactoe::Mark;
 
 use super::chat::Focus;
@@ -34,23 +34,10 @@ impl App {
         let now = self.now;
         let chat = self.chat_view()?;
         let me = chat.me.clone();
-        let mut rewatch = None;
         let news = match msg {
             ServerMessage::GameInvite(e) => chat.games.apply(e.game, &me, false),
             ServerMessage::GameUpdate(e) => chat.games.apply(e.game, &me, false),
             ServerMessage::GameState(r) => chat.games.apply(r.game, &me, true),
-            ServerMessage::GameList(list) => {
-                let news = chat.games.list(list.games, &me);
-                if std::mem::take(&mut chat.games.rewatch) {
-                    rewatch = chat
-                        .games
-                        .board
-                        .as_ref()
-                        .filter(|b| b.role == Role::Spectator && b.in_play())
-                        .map(|b| b.game.id);
-                }
-                news
-            }
             ServerMessage::Stats(s) => {
                 chat.notice(now, stats_text(&s));
                 return Some(Vec::new());
@@ -65,11 +52,31 @@ impl App {
             }
             _ => return None,
         };
+        Some(self.tell(news))
+    }
+
+    /// Every open invitation and game in play (all pages of `games`): they
+    /// replace the list, and a game watched before a reconnect is watched again.
+    pub(super) fn games_listed(&mut self, games: Vec<GameView>) -> Vec<Action> {
+        let Some(chat) = self.chat_view() else {
+            return Vec::new();
+        };
+        let me = chat.me.clone();
+        let news = chat.games.list(games, &me);
+        let mut rewatch = None;
+        if std::mem::take(&mut chat.games.rewatch) {
+            rewatch = chat
+                .games
+                .board
+                .as_ref()
+                .filter(|b| b.role == Role::Spectator && b.in_play())
+                .map(|b| b.game.id);
+        }
         let mut actions = self.tell(news);
         if let Some(game_id) = rewatch {
             actions.extend(self.send_game(GameRequest::Watch(game_id)));
         }
-        Some(actions)
+        actions
     }
 
     /// Turn game news into notices, focus changes and requests.

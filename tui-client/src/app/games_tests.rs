@@ -135,6 +135,8 @@ fn an_invitation_is_listed_and_announced_with_how_to_accept() {
         ServerMessage::GameList(GameList {
             seq: 4,
             games: vec![game(3, "bob", None, &[])],
+            has_more: false,
+            next: None,
         }),
     );
     assert_eq!(chat(&app).games.listed.len(), 1);
@@ -269,6 +271,8 @@ fn after_a_reconnect_the_list_closes_a_vanished_game_and_renews_watching() {
         ServerMessage::GameList(GameList {
             seq: 3,
             games: vec![],
+            has_more: false,
+            next: None,
         }),
     );
     assert!(chat(&app).games.board.is_none());
@@ -298,6 +302,8 @@ fn after_a_reconnect_the_list_closes_a_vanished_game_and_renews_watching() {
         ServerMessage::GameList(GameList {
             seq: 3,
             games: vec![game(5, "bob", Some("carol"), &[4, 0])],
+            has_more: false,
+            next: None,
         }),
     );
     assert_eq!(actions, sent(GameRequest::Watch(5)));
@@ -319,6 +325,8 @@ fn a_game_in_play_listed_at_login_opens_its_board() {
                 game(2, "carol", None, &[]),
                 game(3, "bob", Some("alice"), &[4]),
             ],
+            has_more: false,
+            next: None,
         }),
     );
     let board = chat(&app).games.board.as_ref().unwrap();

@@ -10,7 +10,7 @@ use chatroom_shared::rules::{name_key, search_words, validate_name};
 
 use super::search::SearchView;
 use super::{Action, App};
-use crate::net::GroupRequest;
+use crate::net::{GroupRequest, ListRequest, NetCommand};
 
 /// `/create`'s usage line.
 const CREATE_USAGE: &str = "/create [--private] [--full-history] NAME [comment]: make a group \
@@ -47,14 +47,18 @@ impl App {
                 Err(actions) => actions,
             },
             "/groups" => {
-                let actions = self.send_group(GroupRequest::List);
+                let groups = ListRequest::Groups { after: None };
+                let actions = self.send_when_online(NetCommand::List(groups));
                 if let Some(chat) = self.chat_view().filter(|_| !actions.is_empty()) {
                     chat.convs.list_asked = true;
                 }
                 actions
             }
             "/members" => match self.group_or_shown(args, "/members [NAME]") {
-                Ok(group) => self.send_group(GroupRequest::Members(group)),
+                Ok(group) => {
+                    let members = ListRequest::Members { group, after: None };
+                    self.send_when_online(NetCommand::List(members))
+                }
                 Err(actions) => actions,
             },
             "/approve" | "/reject" => self.decide_command(name, bare(args)),

@@ -1,6 +1,7 @@
 //! What the server's group messages do: `group_update` events and the
-//! replies `group_state`, `group_list`, `member_list`, `read_ok` and
-//! `search_results` change the conversations and become notices in the
+//! replies `group_state`, `read_ok` and `search_results`, and the listings
+//! `group_list` and `member_list` once all their pages are in
+//! (`paging.rs`), change the conversations and become notices in the
 //! group's conversation ("bob joined #team", "your request to join #team was
 //! approved"); group errors become plain sentences.
 
@@ -80,21 +81,6 @@ impl App {
         match msg {
             ServerMessage::GroupUpdate(update) => return Some(self.group_update(update)),
             ServerMessage::GroupState(state) => return Some(self.group_state(state.group)),
-            ServerMessage::GroupList(list) => {
-                chat.convs.list_groups(list.groups);
-                if std::mem::take(&mut chat.convs.list_asked) {
-                    let lines: Vec<String> = chat.convs.groups.iter().map(group_line).collect();
-                    if lines.is_empty() {
-                        chat.notice(now, "No groups yet: /create NAME makes one.");
-                    } else {
-                        chat.notice(now, format!("Groups ({}):", lines.len()));
-                        for line in lines {
-                            chat.notice(now, line);
-                        }
-                    }
-                }
-            }
-            ServerMessage::MemberList(list) => self.member_list(list),
             ServerMessage::ReadOk(ok) => chat.convs.read_ok(&ok.to, ok.upto),
             ServerMessage::SearchResults(results) => {
                 if let Some(search) = &mut chat.search {
@@ -111,6 +97,25 @@ impl App {
             _ => return None,
         }
         Some(Vec::new())
+    }
+
+    /// Every group (all pages of `groups`): they replace the list, and are
+    /// shown when the user asked with `/groups`.
+    pub(super) fn groups_listed(&mut self, groups: Vec<GroupInfo>) {
+        let now = self.now;
+        let Some(chat) = self.chat_view() else { return };
+        chat.convs.list_groups(groups);
+        if std::mem::take(&mut chat.convs.list_asked) {
+            let lines: Vec<String> = chat.convs.groups.iter().map(group_line).collect();
+            if lines.is_empty() {
+                chat.notice(now, "No groups yet: /create NAME makes one.");
+            } else {
+                chat.notice(now, format!("Groups ({}):", lines.len()));
+                for line in lines {
+                    chat.notice(now, line);
+                }
+            }
+        }
     }
 
     /// A notice in the conversation of `group` (made if needed).
@@ -274,9 +279,9 @@ impl App {
         Vec::new()
     }
 
-    /// A `member_list`: the members as a notice; pending requests (only the
-    /// creator gets them) join the pane.
-    fn member_list(&mut self, list: MemberList) {
+    /// A group's members (all pages of `group_members`) as a notice; pending
+    /// requests (only the creator gets them) join the pane.
+    pub(super) fn member_list(&mut self, list: MemberList) {
         let now = self.now;
         let Some(chat) = self.chat_view() else { return };
         let creator = chat

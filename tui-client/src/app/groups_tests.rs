@@ -212,6 +212,8 @@ fn replies_create_show_ask_and_leave_groups() {
             group: "rust".into(),
             members: vec!["carol".into(), "dave".into()],
             requests: vec![],
+            has_more: false,
+            next: None,
         }),
     );
     assert_eq!(
@@ -247,6 +249,8 @@ fn groups_lists_every_group_as_notices_only_when_asked() {
                 info("team", "alice", true, Membership::Member),
                 info("rust", "carol", false, Membership::None),
             ],
+            has_more: false,
+            next: None,
         })
     };
     let before = chat(&app).log().entries.len();

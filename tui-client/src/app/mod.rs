@@ -24,6 +24,7 @@ mod keys;
 pub mod log;
 pub mod login;
 mod network;
+pub mod paging;
 pub mod paths;
 mod play;
 mod scrollback;
@@ -213,6 +214,8 @@ mod fixtures;
 mod games_tests;
 #[cfg(test)]
 mod groups_tests;
+#[cfg(test)]
+mod paging_tests;
 #[cfg(test)]
 mod play_tests;
 #[cfg(test)]

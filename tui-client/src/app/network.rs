@@ -1,7 +1,7 @@
 //! What each network event does to the state: stored messages go to their
 //! conversation, presence and shared files to the main room, game and group
 //! messages to their own handlers (`game_events.rs`, `groups.rs`), pages of
-//! history to `scrollback.rs`.
+//! listings to `paging.rs`, pages of history to `scrollback.rs`.
 
 use chatroom_shared::message::{ChatMessage, MessageKind, ServerMessage, Target};
 
@@ -136,6 +136,9 @@ impl App {
         match &mut self.screen {
             Screen::Chat(chat) if resumed => {
                 chat.reconnected(ok.online, now);
+                // Pages asked on the old connection never come; the first
+                // pages are asked again.
+                chat.paging = super::paging::Paging::default();
                 chat.connection = Connection::Online;
                 chat.convs.resend_unconfirmed_reads();
                 for m in &ok.recent {
@@ -178,8 +181,12 @@ impl App {
             ServerMessage::GameInvite(_)
             | ServerMessage::GameUpdate(_)
             | ServerMessage::GameState(_)
-            | ServerMessage::GameList(_)
             | ServerMessage::Stats(_) => return self.on_game_message(msg).unwrap_or_default(),
+            ServerMessage::FileList(_)
+            | ServerMessage::UserList(_)
+            | ServerMessage::GameList(_)
+            | ServerMessage::GroupList(_)
+            | ServerMessage::MemberList(_) => return self.on_list_page(msg).unwrap_or_default(),
             ServerMessage::Error(e) if super::games::error_text(e.code).is_some() => {
                 return self
                     .on_game_message(ServerMessage::Error(e))
@@ -187,8 +194,6 @@ impl App {
             }
             ServerMessage::GroupUpdate(_)
             | ServerMessage::GroupState(_)
-            | ServerMessage::GroupList(_)
-            | ServerMessage::MemberList(_)
             | ServerMessage::ReadOk(_)
             | ServerMessage::SearchResults(_) => {
                 return self.on_group_message(msg).unwrap_or_default();
@@ -257,7 +262,6 @@ impl App {
                 }
                 chat.notice(now, format!("Server: {} ({})", e.message, e.code));
             }
-            ServerMessage::FileList(list) => chat.sharing.add_files(list.files),
             ServerMessage::FileShared(shared) => {
                 let text = super::sharing::shared_notice(&shared);
                 if chat.sharing.shared(shared.file.clone()) {

@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::chat::{ChatView, Connection, Focus};
 use super::keys::set_focus;
 use super::{Action, App, Screen};
-use crate::net::{GameRequest, NetCommand};
+use crate::net::{GameRequest, ListRequest, NetCommand};
 
 impl App {
     pub(super) fn chat_view(&mut self) -> Option<&mut ChatView> {
@@ -70,7 +70,10 @@ impl App {
                 let name = (!args.is_empty()).then(|| args.to_owned());
                 self.send_game(GameRequest::Stats(name))
             }
-            "/games" => self.send_game(GameRequest::List),
+            "/games" => {
+                let games = ListRequest::Games { after: None };
+                self.send_when_online(NetCommand::List(games))
+            }
             _ => return None,
         })
     }

@@ -12,7 +12,7 @@ use super::games_tests::{
 };
 use super::tests::{click, key, logged_in};
 use super::*;
-use crate::net::{GameRequest, NetEvent};
+use crate::net::{GameRequest, ListRequest, NetEvent};
 use crate::ui::board::cell_at;
 use crate::ui::layout::for_chat;
 
@@ -153,7 +153,12 @@ fn commands_invite_accept_cancel_and_ask_for_stats() {
         command(&mut app, "/stats bob"),
         sent(GameRequest::Stats(Some("bob".into())))
     );
-    assert_eq!(command(&mut app, "/games"), sent(GameRequest::List));
+    assert_eq!(
+        command(&mut app, "/games"),
+        vec![Action::Net(NetCommand::List(ListRequest::Games {
+            after: None
+        }))]
+    );
     server(
         &mut app,
         ServerMessage::Stats(Stats {

@@ -38,6 +38,8 @@ fn with_files() -> App {
         ServerMessage::FileList(FileList {
             seq: 2,
             files: vec![file(1, "a.txt", 10), file(2, "b.pdf", 12_897_484)],
+            has_more: false,
+            next: None,
         }),
     );
     app

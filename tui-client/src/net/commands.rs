@@ -64,6 +64,12 @@ impl Manager {
                     None => warn!("send queue full; group request dropped"),
                 }
             }
+            NetCommand::List(request) => {
+                if link.try_send(request.into_message())?.is_none() {
+                    // Cannot happen (the caller checked for room).
+                    warn!("send queue full; list request dropped");
+                }
+            }
             NetCommand::Login { .. } => warn!("already logged in; login ignored"),
             NetCommand::Quit
             | NetCommand::Upload { .. }

@@ -53,7 +53,7 @@ pub(crate) enum ConnError {
     Write(#[source] io::Error),
     /// A request could not be encoded (should never happen).
     #[error("could not encode a request: {0}")]
-    Encode(#[from] serde_json::Error),
+    Encode(#[from] chatroom_shared::EncodeError),
     /// The server refused a request the connection cannot go on without
     /// (`hello`: version or a throttled address; a `history` page of a catch-up).
     #[error("the server refused: {}: {}", .0.code, .0.message)]

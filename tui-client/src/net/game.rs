@@ -1,11 +1,10 @@
 //! The game requests the app asks the network task to send: exactly the
 //! protocol's game requests, in a type the app's actions can compare.
 
-use chatroom_shared::message::{
-    ClientMessage, GameInviteRequest, GameMove, GameRef, Games, StatsRequest,
-};
+use chatroom_shared::message::{ClientMessage, GameInviteRequest, GameMove, GameRef, StatsRequest};
 
-/// One tic-tac-toe request (`game_*`, `games`, `stats`).
+/// One tic-tac-toe request (`game_*`, `stats`; the listing `games` is a page:
+/// [`super::ListRequest`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GameRequest {
     /// `game_invite`: invite anyone online.
@@ -27,8 +26,6 @@ pub enum GameRequest {
     Watch(i64),
     /// `game_unwatch`: stop following them.
     Unwatch(i64),
-    /// `games`: list open invitations and games in play.
-    List,
     /// `stats`: a user's record (the own one without a name).
     Stats(Option<String>),
 }
@@ -45,7 +42,6 @@ impl GameRequest {
             Self::Resign(id) => ClientMessage::GameResign(game(id)),
             Self::Watch(id) => ClientMessage::GameWatch(game(id)),
             Self::Unwatch(id) => ClientMessage::GameUnwatch(game(id)),
-            Self::List => ClientMessage::Games(Games {}),
             Self::Stats(name) => ClientMessage::Stats(StatsRequest { name }),
         }
     }
@@ -75,6 +71,5 @@ mod tests {
         assert_eq!(wire(GameRequest::Unwatch(5))["type"], "game_unwatch");
         assert_eq!(wire(GameRequest::Stats(Some("bob".into())))["name"], "bob");
         assert!(wire(GameRequest::Stats(None)).get("name").is_none());
-        assert_eq!(wire(GameRequest::List)["type"], "games");
     }
 }

@@ -1,9 +1,10 @@
 //! The requests of groups, direct messages, read positions, search and
 //! history that the app asks the network task to send: exactly the
-//! protocol's requests, in types the app's actions can compare.
+//! protocol's requests, in types the app's actions can compare. (The
+//! listings `groups` and `group_members` are pages: `list.rs`.)
 
 use chatroom_shared::message::{
-    ClientMessage, GroupCreate, GroupMemberRef, GroupRef, Groups, History, Read, Search, Target,
+    ClientMessage, GroupCreate, GroupMemberRef, GroupRef, History, Read, Search, Target,
 };
 
 /// One group, read-position or search request.
@@ -25,8 +26,6 @@ pub enum GroupRequest {
     Join(String),
     /// `group_leave`: leave a group (its creator leaving closes it).
     Leave(String),
-    /// `group_members`: who is in a group (and, for its creator, who asks).
-    Members(String),
     /// `group_approve`: the creator lets `user` in.
     Approve {
         /// The group.
@@ -48,8 +47,6 @@ pub enum GroupRequest {
         /// The member.
         user: String,
     },
-    /// `groups`: every open group, and closed ones the user belonged to.
-    List,
     /// `read`: the user has seen `to` up to message `upto`.
     Read {
         /// The conversation.
@@ -85,11 +82,9 @@ impl GroupRequest {
             }),
             Self::Join(group) => ClientMessage::GroupJoin(one(group)),
             Self::Leave(group) => ClientMessage::GroupLeave(one(group)),
-            Self::Members(group) => ClientMessage::GroupMembers(one(group)),
             Self::Approve { group, user } => ClientMessage::GroupApprove(member(group, user)),
             Self::Reject { group, user } => ClientMessage::GroupReject(member(group, user)),
             Self::Remove { group, user } => ClientMessage::GroupRemove(member(group, user)),
-            Self::List => ClientMessage::Groups(Groups {}),
             Self::Read { to, upto } => ClientMessage::Read(Read { to, upto }),
             Self::Search { text, before } => ClientMessage::Search(Search {
                 text,
@@ -191,10 +186,6 @@ mod tests {
             }),
             serde_json::json!({"type":"search","text":"deploy friday"})
         );
-        assert_eq!(
-            wire(GroupRequest::List),
-            serde_json::json!({"type":"groups"})
-        );
         assert!(
             GroupRequest::Read {
                 to: Target::Room,
@@ -202,7 +193,7 @@ mod tests {
             }
             .is_quiet()
         );
-        assert!(!GroupRequest::List.is_quiet());
+        assert!(!GroupRequest::Join("team".into()).is_quiet());
     }
 
     #[test]

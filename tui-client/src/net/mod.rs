@@ -9,9 +9,10 @@
 //! password), re-sends messages that were not acknowledged, and fetches what
 //! was missed since the last message id it saw, so nothing is lost or doubled.
 //!
-//! After every login the task asks for the shared files, the games (open
-//! invitations and games in play) and the groups, so the app's panes start
-//! full. Duplicates are dropped here only for the main room (whose gap the
+//! After every login the task asks for the first page of the shared files,
+//! of who is online, of the games (open invitations and games in play) and of
+//! the groups, and the app asks for each next page while one says more follow,
+//! so its panes start full. Duplicates are dropped here only for the main room (whose gap the
 //! task fills itself); messages of groups and direct messages pass through,
 //! and the app drops repeated ids per conversation (offline delivery repeats
 //! what the user has not confirmed with `read`).
@@ -39,6 +40,7 @@ mod gap;
 mod group;
 mod handshake;
 mod link;
+mod list;
 mod login;
 mod reconnect;
 mod session;
@@ -50,6 +52,7 @@ pub use dial::{Transport, TrustError};
 pub use download::{part_path, unique_target};
 pub use game::GameRequest;
 pub use group::{GroupRequest, HistoryQuery};
+pub use list::ListRequest;
 pub use task::{NetHandle, spawn};
 pub use transfer::sha256_file;
 
@@ -122,6 +125,11 @@ pub enum NetCommand {
     /// Dropped while disconnected (the app sends reads again after a
     /// reconnect).
     Group(GroupRequest),
+    /// A page of a listing (files, users, games, groups, a group's members),
+    /// sent as it is on the logged-in connection; the page comes back as a
+    /// [`NetEvent::Server`]. Dropped while disconnected (every login asks for
+    /// the first pages again).
+    List(ListRequest),
     /// Leave: send `quit`, close, stop the task.
     Quit,
 }

@@ -97,6 +97,8 @@ impl Manager {
                     NetCommand::Login { .. } => warn!("already logged in; login ignored"),
                     NetCommand::Game(_) => warn!("not connected; game request dropped"),
                     NetCommand::Group(_) => debug!("not connected; group request dropped"),
+                    // Every login asks for the first pages again.
+                    NetCommand::List(_) => debug!("not connected; list request dropped"),
                     cmd @ (NetCommand::Upload { .. }
                     | NetCommand::Download { .. }
                     | NetCommand::CancelTransfer { .. }) => {

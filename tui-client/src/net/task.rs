@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{
-    ClientMessage, Files, Games, Groups, Kicked, Ping, Quit, ServerMessage,
-};
+use chatroom_shared::message::{ClientMessage, Kicked, Ping, Quit, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{Instrument as _, debug, info, info_span, warn};
@@ -26,7 +24,7 @@ use super::login::FirstLogin;
 use super::reconnect::GiveUp;
 use super::session::{Credentials, SayRefusal, Session};
 use super::transfer::{ControlRequest, Transfers};
-use super::{NetCommand, NetEvent};
+use super::{ListRequest, NetCommand, NetEvent};
 
 /// Commands waiting for the task.
 const COMMAND_QUEUE: usize = 64;
@@ -108,8 +106,9 @@ pub(crate) struct Manager {
     /// Transfer requests sent on the current connection, by `seq`.
     awaiting: HashMap<u32, oneshot::Sender<ServerMessage>>,
     /// The `seq`s of this connection's requests whose errors are quiet: the
-    /// `files`, `games` and `groups` listings (a server without file sharing,
-    /// games or groups refuses them) and `read`s (sent again later).
+    /// first pages of `files`, `users`, `games` and `groups` asked at login (a
+    /// server without file sharing, paged users, games or groups refuses them)
+    /// and `read`s (sent again later).
     pub(crate) quiet: Vec<u32>,
 }
 
@@ -156,7 +155,8 @@ impl Manager {
                 | NetCommand::Send { .. }
                 | NetCommand::History(_)
                 | NetCommand::Game(_)
-                | NetCommand::Group(_) => {
+                | NetCommand::Group(_)
+                | NetCommand::List(_) => {
                     warn!("not logged in; command dropped");
                 }
                 cmd @ (NetCommand::Upload { .. }
@@ -224,12 +224,8 @@ impl Manager {
         // Replies to requests of the old connection never come.
         self.awaiting.clear();
         self.quiet.clear();
-        for listing in [
-            ClientMessage::Files(Files {}),
-            ClientMessage::Games(Games {}),
-            ClientMessage::Groups(Groups {}),
-        ] {
-            match link.try_send(listing) {
+        for listing in ListRequest::after_login() {
+            match link.try_send(listing.into_message()) {
                 Ok(seq) => self.quiet.extend(seq),
                 Err(_) => return Ok(End::Dropped("writing failed".into())),
             }

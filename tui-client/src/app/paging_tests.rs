@@ -1,0 +1,262 @@
+//! Listings that come in pages, driven only by events: a page that says more
+//! follow makes the app ask for the next one after its cursor, and what the
+//! pages hold reaches the panes (files and users as they come; games, groups
+//! and a group's members once the last page is in).
+
+use chatroom_shared::message::{
+    FileInfo, FileList, GameList, GroupList, MemberList, Membership, OnlineUser, ServerMessage,
+    UserList,
+};
+
+use super::conversations_tests::{info, list_req};
+use super::games_tests::{chat, command, game, last_notice, notices, server};
+use super::tests::{logged_in, login_ok};
+use super::*;
+use crate::net::{ListRequest, NetEvent};
+
+fn file(id: i64) -> FileInfo {
+    FileInfo {
+        id,
+        name: format!("f{id}.txt"),
+        size: 10,
+        sha256: "a".repeat(64),
+        uploader: "bob".into(),
+        comment: None,
+        ts: 1_767_225_600_000 + id,
+    }
+}
+
+fn user(name: &str, since: i64) -> OnlineUser {
+    OnlineUser {
+        name: name.into(),
+        since,
+    }
+}
+
+fn files_page(ids: &[i64], next: Option<i64>) -> ServerMessage {
+    ServerMessage::FileList(FileList {
+        seq: 2,
+        files: ids.iter().copied().map(file).collect(),
+        has_more: next.is_some(),
+        next,
+    })
+}
+
+fn file_ids(app: &App) -> Vec<i64> {
+    chat(app).sharing.files.iter().map(|f| f.id).collect()
+}
+
+#[test]
+fn a_files_page_with_more_asks_for_the_next_after_its_cursor() {
+    let mut app = logged_in();
+    let actions = server(&mut app, files_page(&[1, 2, 3], Some(3)));
+    assert_eq!(actions, list_req(ListRequest::Files { after: Some(3) }));
+    assert_eq!(file_ids(&app), [1, 2, 3], "shown at once");
+    let actions = server(&mut app, files_page(&[5, 8], Some(8)));
+    assert_eq!(actions, list_req(ListRequest::Files { after: Some(8) }));
+    let actions = server(&mut app, files_page(&[9], None));
+    assert!(actions.is_empty(), "the last page: {actions:?}");
+    assert_eq!(file_ids(&app), [1, 2, 3, 5, 8, 9], "every file");
+}
+
+#[test]
+fn without_the_servers_cursor_the_next_page_starts_after_the_last_entry() {
+    let mut app = logged_in();
+    let mut page = FileList {
+        seq: 2,
+        files: vec![file(4), file(6)],
+        has_more: true,
+        next: None,
+    };
+    let actions = server(&mut app, ServerMessage::FileList(page.clone()));
+    assert_eq!(actions, list_req(ListRequest::Files { after: Some(6) }));
+    // An empty page that says more follow ends the listing (no loop).
+    page.files.clear();
+    assert!(server(&mut app, ServerMessage::FileList(page)).is_empty());
+}
+
+#[test]
+fn online_users_pages_join_the_list_in_the_order_they_came() {
+    let mut app = logged_in();
+    // alice and bob came at 0 (login_ok); the pages are by name.
+    let actions = server(
+        &mut app,
+        ServerMessage::UserList(UserList {
+            seq: 3,
+            users: vec![user("alice", 0), user("bob", 0), user("carol", 30)],
+            has_more: true,
+            next: Some("carol".into()),
+        }),
+    );
+    assert_eq!(
+        actions,
+        list_req(ListRequest::Users {
+            after: Some("carol".into())
+        })
+    );
+    let actions = server(
+        &mut app,
+        ServerMessage::UserList(UserList {
+            seq: 4,
+            users: vec![user("dave", 10)],
+            has_more: false,
+            next: None,
+        }),
+    );
+    assert!(actions.is_empty());
+    let names: Vec<&str> = chat(&app).online.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "dave", "carol"]);
+}
+
+#[test]
+fn games_replace_the_board_list_once_the_last_page_is_in() {
+    let mut app = logged_in();
+    let page = |games, next: Option<i64>| {
+        ServerMessage::GameList(GameList {
+            seq: 5,
+            games,
+            has_more: next.is_some(),
+            next,
+        })
+    };
+    let actions = server(
+        &mut app,
+        page(
+            vec![game(1, "bob", None, &[]), game(2, "carol", None, &[])],
+            Some(2),
+        ),
+    );
+    assert_eq!(actions, list_req(ListRequest::Games { after: Some(2) }));
+    assert!(
+        chat(&app).games.listed.is_empty(),
+        "gathered, not shown yet"
+    );
+    let actions = server(&mut app, page(vec![game(4, "dave", None, &[])], None));
+    assert!(actions.is_empty());
+    let ids: Vec<i64> = chat(&app).games.listed.iter().map(|g| g.id).collect();
+    assert_eq!(ids, [1, 2, 4]);
+    assert_eq!(chat(&app).paging, paging::Paging::default());
+}
+
+#[test]
+fn groups_asked_with_slash_groups_are_told_once_all_pages_are_in() {
+    let mut app = logged_in();
+    assert_eq!(
+        command(&mut app, "/groups"),
+        list_req(ListRequest::Groups { after: None })
+    );
+    let mut first = info("team", "alice", true, Membership::Member);
+    first.id = 1;
+    let mut second = info("rust", "carol", false, Membership::None);
+    second.id = 7;
+    let actions = server(
+        &mut app,
+        ServerMessage::GroupList(GroupList {
+            seq: 6,
+            groups: vec![first],
+            has_more: true,
+            next: Some(1),
+        }),
+    );
+    assert_eq!(actions, list_req(ListRequest::Groups { after: Some(1) }));
+    assert!(!notices(&app).iter().any(|n| n.starts_with("Groups (")));
+    let actions = server(
+        &mut app,
+        ServerMessage::GroupList(GroupList {
+            seq: 7,
+            groups: vec![second],
+            has_more: false,
+            next: None,
+        }),
+    );
+    assert!(actions.is_empty());
+    assert_eq!(chat(&app).convs.groups.len(), 2);
+    let told = notices(&app);
+    assert!(told.iter().any(|n| n == "Groups (2):"), "{told:?}");
+}
+
+#[test]
+fn a_groups_members_are_gathered_over_pages_and_told_once() {
+    let mut app = logged_in();
+    let actions = command(&mut app, "/members team");
+    assert_eq!(
+        actions,
+        list_req(ListRequest::Members {
+            group: "team".into(),
+            after: None
+        })
+    );
+    let page = |members: &[&str], requests: &[&str], next: Option<&str>| {
+        ServerMessage::MemberList(MemberList {
+            seq: 8,
+            group: "team".into(),
+            members: members.iter().map(|s| (*s).to_owned()).collect(),
+            requests: requests.iter().map(|s| (*s).to_owned()).collect(),
+            has_more: next.is_some(),
+            next: next.map(str::to_owned),
+        })
+    };
+    let actions = server(&mut app, page(&["alice", "bob"], &[], Some("bob")));
+    assert_eq!(
+        actions,
+        list_req(ListRequest::Members {
+            group: "team".into(),
+            after: Some("bob".into())
+        })
+    );
+    let actions = server(&mut app, page(&["carol"], &["dave"], Some("dave")));
+    assert_eq!(
+        actions,
+        list_req(ListRequest::Members {
+            group: "team".into(),
+            after: Some("dave".into())
+        })
+    );
+    let before = notices(&app).len();
+    let actions = server(&mut app, page(&[], &["erin"], None));
+    assert!(actions.is_empty());
+    assert_eq!(notices(&app).len(), before + 1, "one notice for all pages");
+    let text = last_notice(&app);
+    assert!(
+        text.starts_with("#team has 3 member(s): alice, bob, carol."),
+        "{text}"
+    );
+    assert!(text.contains("dave, erin"), "{text}");
+    let asking: Vec<&str> = chat(&app)
+        .convs
+        .requests
+        .iter()
+        .map(|r| r.user.as_str())
+        .collect();
+    assert_eq!(asking, ["dave", "erin"]);
+}
+
+#[test]
+fn pages_of_the_old_connection_are_dropped_when_it_comes_back() {
+    let mut app = logged_in();
+    server(
+        &mut app,
+        ServerMessage::GameList(GameList {
+            seq: 5,
+            games: vec![game(1, "bob", None, &[])],
+            has_more: true,
+            next: Some(1),
+        }),
+    );
+    app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: login_ok("alice", &["alice", "bob"], vec![]),
+        resumed: true,
+    }));
+    // The first page again, on the new connection: game 1 ended meanwhile.
+    server(
+        &mut app,
+        ServerMessage::GameList(GameList {
+            seq: 1,
+            games: vec![game(3, "carol", None, &[])],
+            has_more: false,
+            next: None,
+        }),
+    );
+    let ids: Vec<i64> = chat(&app).games.listed.iter().map(|g| g.id).collect();
+    assert_eq!(ids, [3]);
+}
