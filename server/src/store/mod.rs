@@ -12,35 +12,41 @@
 //! messages after the highest stored id, so batches commit one at a time across
 //! the nodes with contiguous ids; a message retried through another node is
 //! recognised in the database under the same lock. Committed batches go to the
-//! [`Sequencer`], which tells the other nodes and delivers in id order. A full queue makes senders wait (backpressure);
-//! memory never grows without bound. Retried `say` requests (same user, same
-//! client message id) are recognised here, where every message passes in
-//! order, and acknowledged with the original id without storing twice.
+//! [`Sequencer`], which tells the other nodes and delivers in id order. A full
+//! queue makes senders wait (backpressure); memory never grows without bound.
+//!
+//! - [`dedup`]: a retried message (same sender, client id and content) is
+//!   acknowledged with its original id, never stored twice; an id used for
+//!   another message is refused.
+//! - `commit`: one batch's commit, tried again for `--db-timeout`, then
+//!   given up; [`health`]: the store's state while the database fails, which
+//!   sessions read to refuse new messages at once.
+//! - `answer`: the senders' answers and the delivery of a committed batch;
+//!   `acks`: answers gathered per connection.
 
 mod acks;
-mod dedup;
-mod health;
+mod answer;
+mod commit;
+pub mod dedup;
+pub mod health;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chatroom_shared::ErrorCode;
 use chatroom_shared::UnixMillis;
-use chatroom_shared::message::{
-    Announcement, ChatMessage, ErrorReply, MessageKind, SayOk, ServerMessage, Target,
-};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use chatroom_shared::message::Target;
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::cluster::sequencer::{Committed, Event, Sequencer};
-use crate::db::{accounts, history, store_lock, tokens};
-use crate::hub::{Delivery, Hub};
-use crate::outbox::{Outbox, encode_event};
-use acks::Acks;
-use dedup::{Dedup, Fingerprint, Original, Seen, Uncertain};
+use crate::cluster::sequencer::Sequencer;
+use crate::db::history;
+use crate::hub::Hub;
+use crate::outbox::Outbox;
+pub(crate) use answer::slices;
+use dedup::{Dedup, Fingerprint, Seen, Uncertain};
 pub use health::Health;
 
 /// Largest slice of events handed to the hub at once, in bytes of frames.
@@ -389,48 +395,6 @@ impl Writes<'_> {
     }
 }
 
-/// The rows of the steps that store a message, numbered from `base`.
-fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
-    let mut id = base;
-    let mut rows = Vec::new();
-    for step in steps {
-        let row = match step {
-            Step::Chat {
-                uid,
-                to,
-                client_id,
-                text,
-                ts,
-                seen: Seen::New,
-                ..
-            } => history::NewChatRow {
-                id,
-                text: text.clone(),
-                send_time: *ts,
-                level: history::LEVEL_USER,
-                uid: Some(*uid),
-                target_kind: to.kind,
-                target_id: to.id,
-                client_msg_id: Some(client_id.clone()),
-            },
-            Step::Announcement { text, ts, .. } => history::NewChatRow {
-                id,
-                text: text.clone(),
-                send_time: *ts,
-                level: history::LEVEL_ADMIN,
-                uid: None,
-                target_kind: history::TARGET_ROOM,
-                target_id: 0,
-                client_msg_id: None,
-            },
-            _ => continue,
-        };
-        rows.push(row);
-        id += 1;
-    }
-    rows
-}
-
 impl WriterTask {
     async fn run(mut self, mut rx: mpsc::Receiver<StoreItem>, close: CancellationToken) {
         let mut items = Vec::with_capacity(self.batch);
@@ -567,433 +531,12 @@ impl WriterTask {
             }
         }
     }
-
-    /// Answer the records of a batch the database did not take: chat messages
-    /// get `storage_unavailable` (retries of stored ones still get their
-    /// `say_ok`), announcements and tokens their error. Nothing was stored.
-    async fn given_up(&mut self, steps: Vec<Step>, retry_after: Duration) {
-        let mut acks = Acks::default();
-        for step in steps {
-            match step {
-                Step::Chat {
-                    uid,
-                    client_id,
-                    ack,
-                    seen,
-                    ..
-                } => {
-                    let reply = match seen {
-                        Seen::Stored(id, ts) => ServerMessage::SayOk(SayOk {
-                            seq: ack.seq,
-                            id: client_id,
-                            message_id: id,
-                            ts,
-                        }),
-                        Seen::Reused => ServerMessage::Error(reused(ack.seq, &client_id)),
-                        Seen::New | Seen::InBatch(_) => {
-                            let seq = ack.seq;
-                            self.uncertain.insert((uid, client_id));
-                            ServerMessage::Error(unavailable(seq, retry_after))
-                        }
-                    };
-                    acks.add(ack, uid, &reply);
-                }
-                Step::Announcement { done, .. } => {
-                    let _ = done.send(Err(StoreError::Unavailable { retry_after }));
-                }
-                Step::Issued(done) => {
-                    let _ = done.send(Err(StoreError::Unavailable { retry_after }));
-                }
-            }
-        }
-        acks.send(&self.hub).await;
-    }
-
-    /// Acknowledge and deliver a committed batch whose messages are numbered from `base`.
-    async fn after_commit(&mut self, steps: Vec<Step>, base: i64) {
-        // The id and time of each step that stored a message (retries in the
-        // same batch are acknowledged with them).
-        let mut ids: Vec<Option<(i64, UnixMillis)>> = Vec::with_capacity(steps.len());
-        let mut next = base;
-        for step in &steps {
-            ids.push(match step {
-                Step::Chat {
-                    seen: Seen::New,
-                    ts,
-                    ..
-                }
-                | Step::Announcement { ts, .. } => {
-                    next += 1;
-                    Some((next - 1, *ts))
-                }
-                _ => None,
-            });
-        }
-        let mut events = Vec::new();
-        let mut acks = Acks::default();
-        for (i, step) in steps.into_iter().enumerate() {
-            match step {
-                Step::Chat {
-                    uid,
-                    to,
-                    name,
-                    client_id,
-                    text,
-                    ts: _,
-                    ack,
-                    fingerprint,
-                    seen,
-                } => {
-                    let original = match seen {
-                        Seen::New => ids[i],
-                        Seen::Stored(id, ts) => Some((id, ts)),
-                        Seen::InBatch(j) => ids.get(j).copied().flatten(),
-                        Seen::Reused => None,
-                    };
-                    let reply = match original {
-                        Some((id, ts)) => {
-                            if seen == Seen::New {
-                                self.dedup.insert(
-                                    (uid, client_id.clone()),
-                                    Original {
-                                        id,
-                                        ts,
-                                        fingerprint,
-                                    },
-                                );
-                                events.push(message_event(id, ts, &name, text, uid, to));
-                            }
-                            ServerMessage::SayOk(SayOk {
-                                seq: ack.seq,
-                                id: client_id,
-                                message_id: id,
-                                ts,
-                            })
-                        }
-                        None => ServerMessage::Error(reused(ack.seq, &client_id)),
-                    };
-                    acks.add(ack, uid, &reply);
-                }
-                Step::Announcement { text, ts, done } => {
-                    let id = ids[i].map_or(0, |(id, _)| id);
-                    let frame =
-                        encode_event(&ServerMessage::Announcement(Announcement { id, ts, text }));
-                    events.push(Event {
-                        delivery: Delivery {
-                            frame,
-                            message_id: Some(id),
-                            except: None,
-                        },
-                        to: None,
-                    });
-                    let _ = done.send(Ok(id));
-                }
-                Step::Issued(done) => {
-                    let _ = done.send(Ok(()));
-                }
-            }
-        }
-        acks.send(&self.hub).await;
-        if let Some(sequencer) = &self.cluster {
-            if next > base {
-                sequencer
-                    .committed(Committed {
-                        first: base,
-                        last: next - 1,
-                        events,
-                    })
-                    .await;
-            }
-            return;
-        }
-        let mut deliveries = Vec::new();
-        let mut targeted = Vec::new();
-        for e in events {
-            match e.to {
-                None => deliveries.push(e.delivery),
-                Some(uids) => targeted.push((uids, e.delivery.frame)),
-            }
-        }
-        // Hand events to the hub in slices, so one large batch never fills a
-        // reader's outbox budget by itself.
-        for slice in slices(deliveries, MAX_PUBLISH_BYTES) {
-            if self.hub.publish(slice).await.is_err() {
-                debug!("hub stopped; deliveries dropped during shutdown");
-            }
-        }
-        // Group and direct messages, to their recipients only. (Who was offline gets
-        // them at the next login, from the stored history.)
-        for (uids, frame) in targeted {
-            if self.hub.send_to(uids, frame).await.is_err() {
-                debug!("hub stopped; deliveries dropped during shutdown");
-            }
-        }
-    }
-
-    /// Commit one batch, trying again with growing waits while the database
-    /// fails, for at most `give_up`. Returns the id of its first message, or,
-    /// when the batch is given up, how long until the database is tried again.
-    /// A batch that comes while the store is known to fail and its next try is
-    /// still ahead is given up at once: its senders are answered now.
-    async fn commit_with_retry(
-        &mut self,
-        steps: &mut [Step],
-        writes: &Writes<'_>,
-    ) -> Result<i64, Duration> {
-        if let Some(wait) = self.health.refusal() {
-            return Err(wait);
-        }
-        let deadline = Instant::now() + self.give_up;
-        loop {
-            // The database's own timeouts (pool, SQLite's busy wait) are
-            // `give_up`: this one only cuts off a try that hangs beyond them.
-            let attempt = tokio::time::timeout(
-                self.give_up + ATTEMPT_GRACE,
-                self.commit_once(steps, writes),
-            )
-            .await
-            .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
-            match attempt {
-                Ok(base) => {
-                    let stored = steps.iter().filter(|s| s.stores()).count();
-                    self.next_id = base + i64::try_from(stored).unwrap_or(0);
-                    self.health.recovered();
-                    self.backoff = FIRST_BACKOFF;
-                    return Ok(base);
-                }
-                Err(e) => {
-                    // It may have been stored after all: the next commit checks.
-                    self.resync = true;
-                    let wait = self.backoff;
-                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
-                    self.health.failing_for(wait);
-                    error!(error = %e, retry_in = ?wait, records = steps.len(), "storing a batch failed");
-                    if Instant::now() + wait >= deadline {
-                        return Err(wait);
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    /// One try at committing a batch; returns the id of its first message.
-    async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
-        let cluster = self.cluster.is_some();
-        if !cluster && !self.resync {
-            let base = self.next_id;
-            self.commit(&rows(steps, base), w).await?;
-            return Ok(base);
-        }
-        let base = self.commit_checked(steps, w, cluster).await?;
-        self.resync = false;
-        for step in steps.iter() {
-            if let Step::Chat { uid, client_id, .. } = step {
-                self.uncertain.remove(&(*uid, client_id.clone()));
-            }
-        }
-        Ok(base)
-    }
-
-    async fn commit(&self, rows: &[history::NewChatRow], w: &Writes<'_>) -> Result<(), DbErr> {
-        if rows.is_empty() && w.is_empty() {
-            return Ok(());
-        }
-        if w.is_empty() && history::fits_one_insert(rows) {
-            // One statement is atomic by itself: no BEGIN and COMMIT round trips.
-            return history::insert_rows(&self.db, rows).await;
-        }
-        let txn = self.db.begin().await?;
-        history::insert_rows(&txn, rows).await?;
-        write_others(&txn, w).await?;
-        txn.commit().await
-    }
-
-    /// A commit that asks the database instead of trusting the writer's memory:
-    /// number the messages after the highest stored id and recognise messages
-    /// stored before under the same client ids. A cluster node commits this way
-    /// every time, under the store lock (`lock`), since other nodes store too;
-    /// a single node after a commit failed (it may have stored after all).
-    async fn commit_checked(
-        &self,
-        steps: &mut [Step],
-        w: &Writes<'_>,
-        lock: bool,
-    ) -> Result<i64, DbErr> {
-        if !steps.iter().any(Step::stores) {
-            self.commit(&[], w).await?;
-            return Ok(self.next_id);
-        }
-        let txn = self.db.begin().await?;
-        if lock {
-            store_lock::take(&txn).await?;
-        }
-        let base = history::max_id(&txn).await? + 1;
-        let keys: Vec<dedup::Key> = steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Chat {
-                    uid,
-                    client_id,
-                    seen: Seen::New,
-                    ..
-                } => Some((*uid, client_id.clone())),
-                _ => None,
-            })
-            .collect();
-        let window = i64::try_from(dedup::CAPACITY).unwrap_or(i64::MAX);
-        let found = history::stored_client_messages(&txn, &keys, base - 1 - window).await?;
-        if !found.is_empty() {
-            let found: HashMap<dedup::Key, Original> = found
-                .into_iter()
-                .map(|m| {
-                    let original = Original {
-                        id: m.id,
-                        ts: m.ts,
-                        fingerprint: Fingerprint::of(m.target_kind, m.target_id, &m.text),
-                    };
-                    ((m.uid, m.client_id), original)
-                })
-                .collect();
-            for step in steps.iter_mut() {
-                if let Step::Chat {
-                    uid,
-                    client_id,
-                    fingerprint,
-                    seen: seen @ Seen::New,
-                    ..
-                } = step
-                    && let Some(&original) = found.get(&(*uid, client_id.clone()))
-                {
-                    debug!(uid, %client_id, "message id stored through another node");
-                    *seen = Seen::against(original, *fingerprint);
-                }
-            }
-            // Retries later in the batch follow the step they point at.
-            let resolved: Vec<Option<Seen>> = steps
-                .iter()
-                .map(|s| match s {
-                    Step::Chat {
-                        seen: seen @ (Seen::Stored(..) | Seen::Reused),
-                        ..
-                    } => Some(*seen),
-                    _ => None,
-                })
-                .collect();
-            for step in steps.iter_mut() {
-                if let Step::Chat {
-                    seen: seen @ Seen::InBatch(_),
-                    ..
-                } = step
-                    && let Seen::InBatch(j) = *seen
-                    && let Some(Some(first)) = resolved.get(j)
-                {
-                    // The first was a retry: so is this. The first reused an id:
-                    // this one, with the first's content, reuses it too.
-                    *seen = *first;
-                }
-            }
-        }
-        history::insert_rows(&txn, &rows(steps, base)).await?;
-        write_others(&txn, w).await?;
-        txn.commit().await?;
-        Ok(base)
-    }
-}
-
-/// The batch's writes other than messages, inside its transaction.
-async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Result<(), DbErr> {
-    for (uid, address, ts) in w.logins {
-        accounts::record_login(txn, *uid, address, *ts).await?;
-    }
-    for (token_id, ts) in w.token_uses {
-        tokens::touch(txn, *token_id, *ts).await?;
-    }
-    for t in w.issued {
-        tokens::insert_token(txn, t.uid, &t.hash, t.ts, t.expires).await?;
-        tokens::prune(txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
-    }
-    Ok(())
-}
-
-/// The `message` event of a newly stored chat message, for its recipients.
-fn message_event(
-    id: i64,
-    ts: UnixMillis,
-    name: &str,
-    text: String,
-    uid: i64,
-    to: Destination,
-) -> Event {
-    let frame = encode_event(&ServerMessage::Message(ChatMessage {
-        id,
-        ts,
-        kind: MessageKind::Message,
-        from: name.to_owned(),
-        text,
-        to: to.target,
-    }));
-    Event {
-        delivery: Delivery {
-            frame,
-            message_id: Some(id),
-            except: to.recipients.is_none().then_some(uid),
-        },
-        to: to.recipients,
-    }
-}
-
-/// The refusal of a message the database did not take in time.
-fn unavailable(seq: u32, retry_after: Duration) -> ErrorReply {
-    let mut e = ErrorReply::new(
-        Some(seq),
-        ErrorCode::StorageUnavailable,
-        "the server cannot store messages right now; nothing was stored: \
-         send it again (with the same id) after retry_after_ms",
-    );
-    e.retry_after_ms = Some(
-        u64::try_from(retry_after.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1),
-    );
-    e
-}
-
-/// The refusal of a message whose client id was used for another message.
-fn reused(seq: u32, client_id: &str) -> ErrorReply {
-    ErrorReply::new(
-        Some(seq),
-        ErrorCode::MessageIdReused,
-        format!(
-            "the message id {client_id:?} was used before for another message; \
-             nothing was stored: send it again with a new id"
-        ),
-    )
-}
-
-/// Cut deliveries, in order, into slices of about `max_bytes` of frames each
-/// (a slice ends with the frame that reaches the limit).
-pub(crate) fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
-    let mut out = Vec::new();
-    let mut slice = Vec::new();
-    let mut bytes = 0;
-    for d in deliveries {
-        bytes += d.frame.len();
-        slice.push(d);
-        if bytes >= max_bytes {
-            out.push(std::mem::take(&mut slice));
-            bytes = 0;
-        }
-    }
-    if !slice.is_empty() {
-        out.push(slice);
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::Delivery;
 
     fn delivery(n: usize) -> Delivery {
         Delivery {

@@ -1,0 +1,247 @@
+//! Committing one batch: trying the database again with growing waits for
+//! `give_up`, then giving the batch up; and the commit itself, trusting the
+//! writer's memory of ids (one node, the usual case) or asking the database
+//! (a cluster node, under the store lock; or one node after a failed commit,
+//! which may have been stored after all).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use sea_orm::{DbErr, TransactionTrait};
+use tracing::{debug, error};
+
+use super::dedup::{self, Fingerprint, Original, Seen};
+use super::{ATTEMPT_GRACE, FIRST_BACKOFF, MAX_BACKOFF, Step, WriterTask, Writes};
+use crate::db::{accounts, history, store_lock, tokens};
+
+/// The rows of the steps that store a message, numbered from `base`.
+fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
+    let mut id = base;
+    let mut rows = Vec::new();
+    for step in steps {
+        let row = match step {
+            Step::Chat {
+                uid,
+                to,
+                client_id,
+                text,
+                ts,
+                seen: Seen::New,
+                ..
+            } => history::NewChatRow {
+                id,
+                text: text.clone(),
+                send_time: *ts,
+                level: history::LEVEL_USER,
+                uid: Some(*uid),
+                target_kind: to.kind,
+                target_id: to.id,
+                client_msg_id: Some(client_id.clone()),
+            },
+            Step::Announcement { text, ts, .. } => history::NewChatRow {
+                id,
+                text: text.clone(),
+                send_time: *ts,
+                level: history::LEVEL_ADMIN,
+                uid: None,
+                target_kind: history::TARGET_ROOM,
+                target_id: 0,
+                client_msg_id: None,
+            },
+            _ => continue,
+        };
+        rows.push(row);
+        id += 1;
+    }
+    rows
+}
+
+impl WriterTask {
+    /// Commit one batch, trying again with growing waits while the database
+    /// fails, for at most `give_up`. Returns the id of its first message, or,
+    /// when the batch is given up, how long until the database is tried again.
+    /// A batch that comes while the store is known to fail and its next try is
+    /// still ahead is given up at once: its senders are answered now.
+    pub(super) async fn commit_with_retry(
+        &mut self,
+        steps: &mut [Step],
+        writes: &Writes<'_>,
+    ) -> Result<i64, Duration> {
+        if let Some(wait) = self.health.refusal() {
+            return Err(wait);
+        }
+        let deadline = Instant::now() + self.give_up;
+        loop {
+            // The database's own timeouts (pool, SQLite's busy wait) are
+            // `give_up`: this one only cuts off a try that hangs beyond them.
+            let attempt = tokio::time::timeout(
+                self.give_up + ATTEMPT_GRACE,
+                self.commit_once(steps, writes),
+            )
+            .await
+            .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
+            match attempt {
+                Ok(base) => {
+                    let stored = steps.iter().filter(|s| s.stores()).count();
+                    self.next_id = base + i64::try_from(stored).unwrap_or(0);
+                    self.health.recovered();
+                    self.backoff = FIRST_BACKOFF;
+                    return Ok(base);
+                }
+                Err(e) => {
+                    // It may have been stored after all: the next commit checks.
+                    self.resync = true;
+                    let wait = self.backoff;
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                    self.health.failing_for(wait);
+                    error!(error = %e, retry_in = ?wait, records = steps.len(), "storing a batch failed");
+                    if Instant::now() + wait >= deadline {
+                        return Err(wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// One try at committing a batch; returns the id of its first message.
+    async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
+        let cluster = self.cluster.is_some();
+        if !cluster && !self.resync {
+            let base = self.next_id;
+            self.commit(&rows(steps, base), w).await?;
+            return Ok(base);
+        }
+        let base = self.commit_checked(steps, w, cluster).await?;
+        if steps.iter().any(Step::stores) {
+            // It numbered its messages from the database and looked them up.
+            self.resync = false;
+        }
+        for step in steps.iter() {
+            if let Step::Chat { uid, client_id, .. } = step {
+                self.uncertain.remove(&(*uid, client_id.clone()));
+            }
+        }
+        Ok(base)
+    }
+
+    async fn commit(&self, rows: &[history::NewChatRow], w: &Writes<'_>) -> Result<(), DbErr> {
+        if rows.is_empty() && w.is_empty() {
+            return Ok(());
+        }
+        if w.is_empty() && history::fits_one_insert(rows) {
+            // One statement is atomic by itself: no BEGIN and COMMIT round trips.
+            return history::insert_rows(&self.db, rows).await;
+        }
+        let txn = self.db.begin().await?;
+        history::insert_rows(&txn, rows).await?;
+        write_others(&txn, w).await?;
+        txn.commit().await
+    }
+
+    /// A commit that asks the database instead of trusting the writer's memory:
+    /// number the messages after the highest stored id and recognise messages
+    /// stored before under the same client ids. A cluster node commits this way
+    /// every time, under the store lock (`lock`), since other nodes store too;
+    /// a single node after a commit failed (it may have stored after all).
+    async fn commit_checked(
+        &self,
+        steps: &mut [Step],
+        w: &Writes<'_>,
+        lock: bool,
+    ) -> Result<i64, DbErr> {
+        if !steps.iter().any(Step::stores) {
+            self.commit(&[], w).await?;
+            return Ok(self.next_id);
+        }
+        let txn = self.db.begin().await?;
+        if lock {
+            store_lock::take(&txn).await?;
+        }
+        let base = history::max_id(&txn).await? + 1;
+        let keys: Vec<dedup::Key> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Chat {
+                    uid,
+                    client_id,
+                    seen: Seen::New,
+                    ..
+                } => Some((*uid, client_id.clone())),
+                _ => None,
+            })
+            .collect();
+        let window = i64::try_from(dedup::CAPACITY).unwrap_or(i64::MAX);
+        let found = history::stored_client_messages(&txn, &keys, base - 1 - window).await?;
+        if !found.is_empty() {
+            let found: HashMap<dedup::Key, Original> = found
+                .into_iter()
+                .map(|m| {
+                    let original = Original {
+                        id: m.id,
+                        ts: m.ts,
+                        fingerprint: Fingerprint::of(m.target_kind, m.target_id, &m.text),
+                    };
+                    ((m.uid, m.client_id), original)
+                })
+                .collect();
+            for step in steps.iter_mut() {
+                if let Step::Chat {
+                    uid,
+                    client_id,
+                    fingerprint,
+                    seen: seen @ Seen::New,
+                    ..
+                } = step
+                    && let Some(&original) = found.get(&(*uid, client_id.clone()))
+                {
+                    debug!(uid, %client_id, "message id stored through another node");
+                    *seen = Seen::against(original, *fingerprint);
+                }
+            }
+            // Retries later in the batch follow the step they point at.
+            let resolved: Vec<Option<Seen>> = steps
+                .iter()
+                .map(|s| match s {
+                    Step::Chat {
+                        seen: seen @ (Seen::Stored(..) | Seen::Reused),
+                        ..
+                    } => Some(*seen),
+                    _ => None,
+                })
+                .collect();
+            for step in steps.iter_mut() {
+                if let Step::Chat {
+                    seen: seen @ Seen::InBatch(_),
+                    ..
+                } = step
+                    && let Seen::InBatch(j) = *seen
+                    && let Some(Some(first)) = resolved.get(j)
+                {
+                    // The first was a retry: so is this. The first reused an id:
+                    // this one, with the first's content, reuses it too.
+                    *seen = *first;
+                }
+            }
+        }
+        history::insert_rows(&txn, &rows(steps, base)).await?;
+        write_others(&txn, w).await?;
+        txn.commit().await?;
+        Ok(base)
+    }
+}
+
+/// The batch's writes other than messages, inside its transaction.
+async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Result<(), DbErr> {
+    for (uid, address, ts) in w.logins {
+        accounts::record_login(txn, *uid, address, *ts).await?;
+    }
+    for (token_id, ts) in w.token_uses {
+        tokens::touch(txn, *token_id, *ts).await?;
+    }
+    for t in w.issued {
+        tokens::insert_token(txn, t.uid, &t.hash, t.ts, t.expires).await?;
+        tokens::prune(txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
+    }
+    Ok(())
+}
