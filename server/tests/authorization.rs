@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::client::group;
+
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, DownloadBegin, ErrorReply, GameInviteRequest, GameMove, GameRef,
@@ -22,10 +24,6 @@ use common::db::db_test;
 use common::hostile::{Pair, lo};
 use common::server::TestServer;
 use common::transfer::{DataConn, content, download, download_ready, share};
-
-fn group(name: &str) -> Target {
-    Target::Group { group: name.into() }
-}
 
 /// Send a request that must succeed (anything but an error).
 async fn ok(c: &mut TestClient, req: ClientMessage) -> ServerMessage {

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::client::{group, user};
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -23,14 +25,6 @@ use common::cluster::{chat, cluster_test, message_with};
 
 /// A short while to see whether anything more arrives.
 const QUIET: Duration = Duration::from_millis(500);
-
-fn group(name: &str) -> Target {
-    Target::Group { group: name.into() }
-}
-
-fn user(name: &str) -> Target {
-    Target::User { user: name.into() }
-}
 
 async fn create_ok(c: &mut TestClient, name: &str, private: bool) -> GroupInfo {
     let req = ClientMessage::GroupCreate(GroupCreate {

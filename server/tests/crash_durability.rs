@@ -24,16 +24,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 const CLIENTS: usize = 50;
 /// Messages each client keeps in flight.
 const WINDOW: usize = 4;
-/// Every client comes from 127.0.0.1 and sends flat out: no per-address
-/// connection limit, no request rate limit.
-const FLAGS: &[&str] = &[
-    "--max-connections-per-address",
-    "0",
-    "--connection-rate-per-address",
-    "0",
-    "--request-rate",
-    "0",
-];
+/// Every client comes from 127.0.0.1 and sends flat out.
+const FLAGS: &[&str] = common::binary::UNLIMITED;
 /// Kills in CI.
 const DEFAULT_KILLS: usize = 10;
 /// Acks to see in a round before the kill may come.

@@ -91,15 +91,7 @@ impl Member {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_clients_come_back_by_resume_token_after_a_graceful_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = [
-        "--max-connections-per-address",
-        "0",
-        "--connection-rate-per-address",
-        "0",
-        "--request-rate",
-        "0",
-    ];
-    let mut server = ServerProcess::spawn_env(dir.path(), &flags, &[]).await;
+    let mut server = ServerProcess::spawn_env(dir.path(), common::binary::UNLIMITED, &[]).await;
     let addr = server.addr;
 
     // Two hundred users log in and chat (each message acknowledged).
@@ -157,7 +149,7 @@ async fn two_hundred_clients_come_back_by_resume_token_after_a_graceful_restart(
     assert!(server.wait_exit().await.success());
 
     // The server starts again where it was; everyone resumes at once.
-    let mut server = ServerProcess::restart_at(addr, dir.path(), &flags).await;
+    let mut server = ServerProcess::restart_at(addr, dir.path(), common::binary::UNLIMITED).await;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for m in members {

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::client::{group, message, user};
+
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
@@ -17,14 +19,6 @@ use chatroom_shared::message::{
 use common::client::{TestClient, error_code, gref, member_ref, members_of};
 use common::db::{TestDb, db_test};
 use common::server::TestServer;
-
-fn group(name: &str) -> Target {
-    Target::Group { group: name.into() }
-}
-
-fn user(name: &str) -> Target {
-    Target::User { user: name.into() }
-}
 
 async fn create(c: &mut TestClient, name: &str, private: bool) -> ServerMessage {
     c.request(ClientMessage::GroupCreate(GroupCreate {
@@ -66,20 +60,6 @@ async fn send_ok(c: &mut TestClient, to: Target, text: &str) -> i64 {
     match send(c, to, text).await {
         ServerMessage::SayOk(ok) => ok.message_id,
         other => panic!("send {text:?}: {other:?}"),
-    }
-}
-
-/// The next `message` event with this text.
-async fn message(c: &mut TestClient, text: &str) -> ChatMessage {
-    match c
-        .wait_for(
-            text,
-            |m| matches!(m, ServerMessage::Message(x) if x.text == text),
-        )
-        .await
-    {
-        ServerMessage::Message(m) => m,
-        _ => unreachable!(),
     }
 }
 

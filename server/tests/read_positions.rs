@@ -6,21 +6,15 @@
 
 mod common;
 
+use common::client::{group, message, user};
+
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    ChatMessage, ClientMessage, GroupCreate, Read, ReadOk, Send, ServerMessage, Target,
+    ClientMessage, GroupCreate, Read, ReadOk, Send, ServerMessage, Target,
 };
 use common::client::{TestClient, error_code, gref, member_ref};
 use common::db::db_test;
 use common::server::TestServer;
-
-fn group(name: &str) -> Target {
-    Target::Group { group: name.into() }
-}
-
-fn user(name: &str) -> Target {
-    Target::User { user: name.into() }
-}
 
 async fn send_ok(c: &mut TestClient, id: &str, to: Target, text: &str) -> i64 {
     let reply = c
@@ -44,20 +38,6 @@ async fn read_ok(c: &mut TestClient, to: Target, upto: i64) -> ReadOk {
     match read(c, to, upto).await {
         ServerMessage::ReadOk(ok) => ok,
         other => panic!("read: {other:?}"),
-    }
-}
-
-/// The `message` event with this text.
-async fn message(c: &mut TestClient, text: &str) -> ChatMessage {
-    match c
-        .wait_for(
-            text,
-            |m| matches!(m, ServerMessage::Message(x) if x.text == text),
-        )
-        .await
-    {
-        ServerMessage::Message(m) => m,
-        _ => unreachable!(),
     }
 }
 

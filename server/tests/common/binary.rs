@@ -19,6 +19,18 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 /// How long the binary may take to start, or to stop after being told to.
 pub const PROCESS_WAIT: Duration = Duration::from_secs(30);
 
+/// Flags for a real server whose clients all come from 127.0.0.1 and send
+/// flat out: no per-address connection limit or rate, no request rate limit
+/// (each limit has tests of its own).
+pub const UNLIMITED: &[&str] = &[
+    "--max-connections-per-address",
+    "0",
+    "--connection-rate-per-address",
+    "0",
+    "--request-rate",
+    "0",
+];
+
 /// The log line the binary writes once it listens.
 const READY: &str = "chatroom server ready";
 

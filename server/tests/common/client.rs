@@ -514,3 +514,27 @@ pub fn member_ref(g: &str, u: &str) -> GroupMemberRef {
         user: u.into(),
     }
 }
+
+/// A group conversation, as `to` names it.
+pub fn group(name: &str) -> Target {
+    Target::Group { group: name.into() }
+}
+
+/// A direct-message conversation with `name`, as `to` names it.
+pub fn user(name: &str) -> Target {
+    Target::User { user: name.into() }
+}
+
+/// The next `message` event with this text (others read meanwhile are kept).
+pub async fn message(c: &mut TestClient, text: &str) -> ChatMessage {
+    match c
+        .wait_for(
+            text,
+            |m| matches!(m, ServerMessage::Message(x) if x.text == text),
+        )
+        .await
+    {
+        ServerMessage::Message(m) => m,
+        _ => unreachable!(),
+    }
+}

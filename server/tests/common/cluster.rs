@@ -154,14 +154,9 @@ impl<'a> ClusterEnv<'a> {
             "100ms",
             "--node-timeout",
             node_timeout,
-            "--max-connections-per-address",
-            "0",
-            "--connection-rate-per-address",
-            "0",
-            "--request-rate",
-            "0",
         ]
         .iter()
+        .chain(super::binary::UNLIMITED)
         .map(|s| (*s).to_owned())
         .collect()
     }

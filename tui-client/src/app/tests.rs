@@ -529,11 +529,11 @@ fn join_notices(app: &App) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
+/// alice, with bob online, at time 1 s: the server restarts, her connection
+/// drops and she resumes first (bob is not back yet).
+fn resumed_before_bob() -> App {
     let mut app = logged_in();
     app.update(AppEvent::Tick(1_000));
-    // The server restarts: alice's connection drops and she resumes first.
     app.update(AppEvent::Net(NetEvent::Disconnected {
         reason: "the server closed the connection".into(),
         retry_in: std::time::Duration::from_millis(300),
@@ -543,6 +543,12 @@ fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
         ok: login_ok("alice", &["alice"], Vec::new()),
         resumed: true,
     }));
+    app
+}
+
+#[test]
+fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
+    let mut app = resumed_before_bob();
     // bob, online before, comes back: no "[bob] joined" a second time, with
     // no "left" between; carol, new, is announced.
     app.update(joined("bob", 2_000));
@@ -570,17 +576,7 @@ fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
 
 #[test]
 fn someone_who_comes_back_long_after_a_reconnect_is_announced() {
-    let mut app = logged_in();
-    app.update(AppEvent::Tick(1_000));
-    app.update(AppEvent::Net(NetEvent::Disconnected {
-        reason: "the server closed the connection".into(),
-        retry_in: std::time::Duration::from_millis(300),
-        attempt: 1,
-    }));
-    app.update(AppEvent::Net(NetEvent::LoggedIn {
-        ok: login_ok("alice", &["alice"], Vec::new()),
-        resumed: true,
-    }));
+    let mut app = resumed_before_bob();
     // bob did not come back with the others: much later, he joins anew.
     app.update(AppEvent::Tick(1_000 + 10 * 60 * 1000));
     app.update(joined("bob", 1_000 + 10 * 60 * 1000));
