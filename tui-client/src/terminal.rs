@@ -6,6 +6,7 @@
 //! never leaves the user's terminal unusable.
 
 use std::io::{Stdout, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -22,6 +23,12 @@ use ratatui::backend::CrosstermBackend;
 /// The terminal type the client draws on.
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
+/// Whether [`enter`] turned the keyboard enhancement on, so [`restore`] turns
+/// it off without asking the terminal again. Asking is a query the terminal
+/// answers on standard input: asked while leaving, the answer (`^[[?1;2c`)
+/// arrived after the program had gone, and was typed into the shell.
+static KEYBOARD_ENHANCED: AtomicBool = AtomicBool::new(false);
+
 /// Enter full-screen mode and install the panic hook that leaves it.
 pub fn enter() -> std::io::Result<Tui> {
     install_panic_hook();
@@ -34,11 +41,15 @@ pub fn enter() -> std::io::Result<Tui> {
         EnableBracketedPaste
     )?;
     // Where the terminal can report Shift-Enter apart from Enter, ask it to.
-    if supports_keyboard_enhancement().unwrap_or(false) {
-        let _ = execute!(
+    // The terminal is asked once, here, while nothing else reads its answers.
+    if supports_keyboard_enhancement().unwrap_or(false)
+        && execute!(
             out,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-        );
+        )
+        .is_ok()
+    {
+        KEYBOARD_ENHANCED.store(true, Ordering::SeqCst);
     }
     let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
     terminal.clear()?;
@@ -46,10 +57,11 @@ pub fn enter() -> std::io::Result<Tui> {
 }
 
 /// Leave full-screen mode: raw mode off, main screen back, cursor shown.
-/// Safe to call more than once.
+/// Safe to call more than once. It sends the terminal no query, so nothing
+/// answers after the program has gone.
 pub fn restore() {
     let mut out = stdout();
-    if supports_keyboard_enhancement().unwrap_or(false) {
+    if KEYBOARD_ENHANCED.swap(false, Ordering::SeqCst) {
         let _ = execute!(out, PopKeyboardEnhancementFlags);
     }
     let _ = execute!(

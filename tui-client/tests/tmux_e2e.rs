@@ -649,3 +649,44 @@ fn two_clients_on_two_nodes_of_a_cluster_chat_and_play() {
     drop(tmux);
     drop(db);
 }
+
+/// Quitting leaves the terminal as it was: the shell's prompt comes back
+/// with nothing typed at it (an answer to a terminal query asked while
+/// leaving used to arrive after the client had gone: `^[[?1;2c`, and `1;2c`
+/// left at the prompt).
+#[test]
+fn quitting_leaves_the_shell_prompt_clean() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("quit");
+    let port = start_server(&tmux, dir.path());
+    tmux.start("sh", "env PS1='prompt$ ' bash --norc --noprofile");
+    tmux.wait_for("sh", "prompt$");
+    tmux.type_text("sh", &client_command(dir.path(), port, "alice"));
+    tmux.keys("sh", &["Enter"]);
+    tmux.wait_for("sh", "Password");
+    tmux.type_text("sh", "alice-password");
+    tmux.keys("sh", &["C-r"]);
+    tmux.wait_for("sh", "Welcome, alice");
+    tmux.keys("sh", &["C-q"]);
+    tmux.wait_for("sh", "prompt$");
+    // Whatever the terminal might still answer has arrived by now; a command
+    // typed at the prompt runs as typed.
+    std::thread::sleep(Duration::from_millis(500));
+    tmux.type_text("sh", "echo clean-$((6*7))");
+    tmux.keys("sh", &["Enter"]);
+    tmux.wait_for("sh", "clean-42");
+    let screen = tmux.screen("sh");
+    assert!(
+        !screen.contains("1;2c") && !screen.contains("^["),
+        "something was left at the prompt:\n{screen}"
+    );
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines[lines.len() - 3..],
+        ["prompt$ echo clean-$((6*7))", "clean-42", "prompt$"],
+        "the screen:\n{screen}"
+    );
+}
