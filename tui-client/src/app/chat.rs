@@ -62,10 +62,9 @@ impl Focus {
 pub enum Connection {
     /// Logged in.
     Online,
-    /// Trying to get back (attempt number).
+    /// Trying to get back (attempt number). (A session over for good goes
+    /// back to the login form.)
     Reconnecting(u32),
-    /// Over for good (kicked, replaced, quit).
-    Ended(String),
 }
 
 /// The main screen.

@@ -263,6 +263,15 @@ impl LoginForm {
         };
     }
 
+    /// The session ended for good (`reason`, a sentence: kicked, banned,
+    /// replaced, a changed certificate): the form is offered again.
+    pub fn ended(&mut self, reason: &str) {
+        self.status = FormStatus::Error {
+            message: format!("{} Log in again, or press Ctrl-Q to leave.", reason.trim()),
+            offer_register: false,
+        };
+    }
+
     /// The account was created; the login follows.
     pub fn registered(&mut self, name: &str) {
         self.status = FormStatus::Busy(format!("Account {name} created. Logging in…"));
@@ -291,20 +300,31 @@ impl LoginForm {
                     .to_owned(),
                 false,
             ),
+            // The name may well exist: the hint says what Ctrl-R does, not
+            // that this name is free.
             ErrorCode::WrongPassword => (
                 format!(
-                    "Wrong user name or password. {} attempt(s) left. New here? Type a \
-                     password and press Ctrl-R to register {}.",
-                    attempts_left.map_or_else(|| "Some".to_owned(), |n| n.to_string()),
-                    self.user_value()
+                    "Wrong user name or password: {}. (No account yet? Ctrl-R creates one.)",
+                    match attempts_left {
+                        Some(1) => "1 attempt left".to_owned(),
+                        Some(n) => format!("{n} attempts left"),
+                        None => "try again".to_owned(),
+                    }
                 ),
                 true,
             ),
             ErrorCode::NameTaken => (
                 format!(
-                    "The name {} is taken. Choose another, or log in.",
+                    "The name {} is taken, or too close to one that is (names that differ \
+                     only in case, width or look-alike letters count as one). Choose \
+                     another, or log in.",
                     self.user_value()
                 ),
+                false,
+            ),
+            ErrorCode::AccountDisabled => (
+                "This account is disabled by the server's administrator: ask them to enable it."
+                    .to_owned(),
                 false,
             ),
             ErrorCode::TlsRequired => (
@@ -330,13 +350,16 @@ impl LoginForm {
             _ => (message.to_owned(), false),
         };
         self.focus = match code {
-            ErrorCode::WrongPassword | ErrorCode::InvalidPassword => LoginField::Password,
+            ErrorCode::WrongPassword | ErrorCode::InvalidPassword | ErrorCode::AccountDisabled => {
+                LoginField::Password
+            }
             ErrorCode::UserNotFound | ErrorCode::NameTaken | ErrorCode::InvalidName => {
                 LoginField::User
             }
             _ => self.focus,
         };
-        if code == ErrorCode::WrongPassword {
+        if matches!(code, ErrorCode::WrongPassword | ErrorCode::AccountDisabled) {
+            // Typing again starts a new password, never more after the old one.
             self.password = field("");
             self.password.set_mask_char('•');
         }
@@ -442,7 +465,7 @@ mod tests {
         f.on_key(key(KeyCode::Enter));
         f.failed(ErrorCode::WrongPassword, "wrong", Some(2), false);
         match &f.status {
-            FormStatus::Error { message, .. } => assert!(message.contains("2 attempt(s) left")),
+            FormStatus::Error { message, .. } => assert!(message.contains("2 attempts left")),
             other => panic!("{other:?}"),
         }
         assert_eq!(f.focus, LoginField::Password);
@@ -452,6 +475,74 @@ mod tests {
             FormStatus::Error { message, .. } => assert!(message.contains("reconnect")),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn error_text(f: &LoginForm) -> &str {
+        match &f.status {
+            FormStatus::Error { message, .. } => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_disabled_account_clears_the_password_and_says_so_in_words() {
+        let mut f = LoginForm::new("h:1", "mallory");
+        type_text(&mut f, "password1");
+        f.on_key(key(KeyCode::Enter));
+        f.failed(
+            ErrorCode::AccountDisabled,
+            "this account is disabled",
+            None,
+            false,
+        );
+        assert_eq!(
+            error_text(&f),
+            "This account is disabled by the server's administrator: ask them to enable it."
+        );
+        // Typing again starts a new password, not the old one with more after it.
+        assert_eq!(f.password.lines(), [String::new()]);
+        assert_eq!(f.focus, LoginField::Password);
+    }
+
+    #[test]
+    fn a_wrong_password_does_not_offer_to_register_a_name_that_may_exist() {
+        let mut f = LoginForm::new("h:1", "carol");
+        type_text(&mut f, "nope-nope");
+        f.on_key(key(KeyCode::Enter));
+        f.failed(ErrorCode::WrongPassword, "wrong", Some(2), false);
+        let text = error_text(&f);
+        assert!(!text.contains("register carol"), "{text}");
+        assert_eq!(
+            text,
+            "Wrong user name or password: 2 attempts left. (No account yet? Ctrl-R creates one.)"
+        );
+    }
+
+    #[test]
+    fn a_look_alike_name_is_said_to_be_too_close_to_an_existing_one() {
+        let mut f = LoginForm::new("h:1", "ａｌｉｃｅ");
+        f.failed(
+            ErrorCode::NameTaken,
+            "the name ａｌｉｃｅ (or one that looks the same) is taken",
+            None,
+            false,
+        );
+        assert_eq!(
+            error_text(&f),
+            "The name ａｌｉｃｅ is taken, or too close to one that is (names that differ only \
+             in case, width or look-alike letters count as one). Choose another, or log in."
+        );
+    }
+
+    #[test]
+    fn an_ended_session_offers_the_form_again_with_its_reason() {
+        let mut f = LoginForm::new("h:1", "alice");
+        f.ended("The administrator disconnected you (spam).");
+        assert_eq!(
+            error_text(&f),
+            "The administrator disconnected you (spam). Log in again, or press Ctrl-Q to leave."
+        );
+        assert_eq!(f.focus, LoginField::Password);
     }
 
     #[test]

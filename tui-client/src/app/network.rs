@@ -117,17 +117,16 @@ impl App {
                 Vec::new()
             }
             NetEvent::Transfer(update) => self.on_transfer(update),
-            NetEvent::Ended { reason } => match &mut self.screen {
-                Screen::Chat(chat) => {
-                    chat.notice(
-                        now,
-                        format!("Session ended: {reason}. Press Ctrl-Q to leave."),
-                    );
-                    chat.connection = Connection::Ended(reason);
-                    Vec::new()
+            NetEvent::Ended { reason } => {
+                // Kicked, banned, replaced by another login, or a certificate
+                // that changed: the way on is the login form, with the reason.
+                if let Screen::Chat(chat) = &self.screen {
+                    let mut form = LoginForm::new(&chat.server, &chat.me);
+                    form.ended(&reason);
+                    self.screen = Screen::Login(Box::new(form));
                 }
-                Screen::Login(_) => Vec::new(),
-            },
+                Vec::new()
+            }
         }
     }
 
@@ -273,16 +272,13 @@ impl App {
                     });
                 }
             }
-            ServerMessage::SessionReplaced(_) => {
-                chat.notice(now, "You logged in somewhere else; this session ends.");
-            }
-            ServerMessage::Kicked(k) => {
-                let why = k.reason.unwrap_or_else(|| "no reason given".into());
-                let what = if k.banned { "banned" } else { "removed" };
-                chat.notice(now, format!("The administrator {what} you: {why}."));
-            }
-            ServerMessage::ServerShutdown(s) => {
-                chat.notice(now, format!("The server is shutting down: {}.", s.message));
+            // Kicked or replaced: the session's end (`Ended`) says why, on the
+            // login form.
+            ServerMessage::ServerShutdown(_) => {
+                chat.notice(
+                    now,
+                    "The server is shutting down; this client reconnects by itself.",
+                );
             }
             _ => {}
         }

@@ -582,3 +582,52 @@ fn someone_who_comes_back_long_after_a_reconnect_is_announced() {
     app.update(joined("bob", 1_000 + 10 * 60 * 1000));
     assert_eq!(join_notices(&app), ["bob"]);
 }
+
+#[test]
+fn a_session_ended_by_the_server_goes_back_to_the_login_form() {
+    let mut app = logged_in();
+    app.update(AppEvent::Net(NetEvent::Ended {
+        reason: "The administrator disconnected you (spam).".into(),
+    }));
+    let form = app.login().expect("the login form again");
+    assert_eq!(
+        (form.server_value(), form.user_value()),
+        ("h:1".into(), "alice".into())
+    );
+    assert!(matches!(
+        &form.status,
+        login::FormStatus::Error { message, .. }
+            if message == "The administrator disconnected you (spam). Log in again, or press Ctrl-Q to leave."
+    ));
+}
+
+#[test]
+fn a_server_shutdown_is_one_sentence() {
+    let mut app = logged_in();
+    app.update(AppEvent::Net(NetEvent::Server(
+        ServerMessage::ServerShutdown(chatroom_shared::message::ServerShutdown {
+            message: "the server is shutting down".into(),
+        }),
+    )));
+    app.update(AppEvent::Net(NetEvent::Disconnected {
+        reason: "the server is shutting down".into(),
+        retry_in: std::time::Duration::from_millis(300),
+        attempt: 1,
+    }));
+    let notices: Vec<String> = app
+        .chat()
+        .unwrap()
+        .log()
+        .entries
+        .iter()
+        .filter(|e| e.kind == entry::EntryKind::Notice)
+        .map(|e| e.text.clone())
+        .collect();
+    assert_eq!(
+        notices[notices.len() - 2..],
+        [
+            "The server is shutting down; this client reconnects by itself.",
+            "Connection lost (the server is shutting down). Reconnecting in 0.3 s…"
+        ]
+    );
+}

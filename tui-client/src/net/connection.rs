@@ -63,6 +63,44 @@ pub(crate) enum ConnError {
     Unexpected(String),
 }
 
+impl ConnError {
+    /// What went wrong, in words a user understands (a short phrase, no
+    /// library text); the details go to the log where the error is met.
+    pub(crate) fn for_user(&self) -> String {
+        match self {
+            Self::Dial(DialError::Connect(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                "nothing answers at that address (is the server running?)".to_owned()
+            }
+            Self::Dial(DialError::Connect(_)) => "the network cannot reach it".to_owned(),
+            Self::Dial(DialError::Timeout) | Self::Timeout => {
+                "the server did not answer in time".to_owned()
+            }
+            Self::Dial(DialError::Tls(why) | DialError::Untrusted(why)) => why.clone(),
+            Self::Closed => "the server closed the connection".to_owned(),
+            Self::Read(_) | Self::Write(_) => "the connection was lost".to_owned(),
+            Self::Encode(_) | Self::Unexpected(_) => {
+                "the server answered something this client does not understand".to_owned()
+            }
+            Self::Refused(e) => refusal(e),
+        }
+    }
+}
+
+/// A refusal that ends a connection attempt, as a short phrase.
+pub(crate) fn refusal(e: &ErrorReply) -> String {
+    match e.code {
+        chatroom_shared::ErrorCode::ServerBusy | chatroom_shared::ErrorCode::RateLimited => {
+            "the server is busy".to_owned()
+        }
+        chatroom_shared::ErrorCode::ShuttingDown => "the server is shutting down".to_owned(),
+        chatroom_shared::ErrorCode::StorageUnavailable => {
+            "the server cannot store anything right now".to_owned()
+        }
+        chatroom_shared::ErrorCode::Internal => "the server had a problem".to_owned(),
+        _ => e.message.trim_end_matches('.').to_owned(),
+    }
+}
+
 /// One open connection that has completed `hello`.
 #[derive(Debug)]
 pub(crate) struct Conn {

@@ -194,7 +194,8 @@ impl Transport {
                 )));
             }
             (Err(e), Some(Verdict::Unreadable(reason))) => {
-                return Err(DialError::Tls(format!("{reason} ({e})")));
+                tracing::info!(error = %e, "the server's certificate is unreadable");
+                return Err(DialError::Tls(reason));
             }
             (Err(e), _) => return Err(DialError::Tls(handshake_failed(&e))),
         };
@@ -274,13 +275,13 @@ fn handshake_failed(e: &std::io::Error) -> String {
         e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
         Some(rustls::Error::InvalidMessage(_))
     );
+    tracing::info!(error = %e, "the TLS handshake failed");
     if garbled || e.kind() == std::io::ErrorKind::InvalidData {
-        format!(
-            "the server did not answer in TLS ({e}); if it runs with --plain, connect with \
-             --plain (only on a trusted network: passwords then cross it in clear text)"
-        )
+        "the server did not answer in TLS; if it runs with --plain, connect with \
+         --plain (only on a trusted network: passwords then cross it in clear text)"
+            .to_owned()
     } else {
-        format!("TLS handshake failed: {e}")
+        "the secure connection (TLS) could not be set up".to_owned()
     }
 }
 

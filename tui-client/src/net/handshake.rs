@@ -88,7 +88,10 @@ pub(crate) async fn reconnect(
     session: &Session,
     transport: &Transport,
 ) -> Result<(Conn, LoginOk), ResumeError> {
-    let retry = |e: ConnError| ResumeError::Retry(e.to_string());
+    let retry = |e: ConnError| {
+        debug!(error = %e, "reconnecting failed");
+        ResumeError::Retry(e.for_user())
+    };
     let mut conn = match Conn::open(&session.creds.server, transport).await {
         Ok(conn) => conn,
         Err(ConnError::Dial(DialError::Untrusted(warning))) => {
@@ -216,7 +219,10 @@ fn classify(e: ErrorReply) -> ResumeError {
         ErrorCode::AccountDisabled | ErrorCode::UserNotFound | ErrorCode::WrongPassword => {
             ResumeError::Fatal(e)
         }
-        _ => ResumeError::Retry(format!("{}: {}", e.code, e.message)),
+        _ => {
+            debug!(code = %e.code, message = %e.message, "reconnecting was refused");
+            ResumeError::Retry(super::connection::refusal(&e))
+        }
     }
 }
 

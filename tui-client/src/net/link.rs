@@ -10,7 +10,7 @@ use chatroom_shared::message::{ClientMessage, Request, ServerMessage};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{debug, error};
+use tracing::{debug, error, info};
 
 use super::connection::{Conn, Frames, read_message};
 use super::dial::WriteHalf;
@@ -131,7 +131,10 @@ async fn read_loop(mut frames: Frames, to_manager: mpsc::Sender<LinkEvent>) {
                 }
             }
             Ok(None) => break "the server closed the connection".to_owned(),
-            Err(e) => break format!("reading failed: {e}"),
+            Err(e) => {
+                info!(error = %e, "reading failed");
+                break "the connection was lost".to_owned();
+            }
         }
     };
     debug!(%reason, "reader stops");
@@ -146,8 +149,8 @@ async fn write_loop(
 ) {
     while let Some(frame) = frames.recv().await {
         if let Err(e) = socket.write_all(&frame).await {
-            let reason = format!("writing failed: {e}");
-            debug!(%reason, "writer stops");
+            info!(error = %e, "writing failed");
+            let reason = "the connection was lost".to_owned();
             // The server may have closed on purpose with a last word (`kicked`,
             // an error) still unread: the reader reports the end after passing
             // that on. Only if it does not (a hung read) does the writer.

@@ -136,7 +136,7 @@ impl Manager {
             },
             other => NetEvent::Unreachable {
                 server: creds.server.clone(),
-                error: other.to_string(),
+                error: other.for_user(),
             },
         };
         self.emit(event).await?;

@@ -375,11 +375,14 @@ impl Manager {
             }
             ServerMessage::SayOk(ok) => session.acked(ok),
             ServerMessage::ServerShutdown(s) => {
-                session.closing = Some(format!("the server is shutting down: {}", s.message));
+                debug!(message = %s.message, "the server is shutting down");
+                session.closing = Some("the server is shutting down".to_owned());
             }
             ServerMessage::Kicked(k) => end = Some(End::Ended(kick_reason(k))),
             ServerMessage::SessionReplaced(_) => {
-                end = Some(End::Ended("you logged in somewhere else".into()));
+                end = Some(End::Ended(
+                    "You logged in somewhere else, so this session ended.".into(),
+                ));
             }
             _ => {}
         }
@@ -444,13 +447,13 @@ pub(crate) fn is_transfer(cmd: &NetCommand) -> bool {
 /// What the user is told when an administrator removed the session.
 fn kick_reason(k: &Kicked) -> String {
     let what = if k.banned {
-        "banned by the administrator"
+        "The administrator banned this account"
     } else {
-        "kicked by the administrator"
+        "The administrator disconnected you"
     };
     match &k.reason {
-        Some(reason) => format!("{what}: {reason}"),
-        None => what.to_owned(),
+        Some(reason) => format!("{what} ({}).", reason.trim().trim_end_matches('.')),
+        None => format!("{what}."),
     }
 }
 
@@ -474,11 +477,11 @@ mod tests {
         };
         assert_eq!(
             kick_reason(&kick(None, false)),
-            "kicked by the administrator"
+            "The administrator disconnected you."
         );
         assert_eq!(
-            kick_reason(&kick(Some("spam"), true)),
-            "banned by the administrator: spam"
+            kick_reason(&kick(Some("spam."), true)),
+            "The administrator banned this account (spam)."
         );
     }
 }

@@ -26,10 +26,6 @@ impl Widget for StatusBar<'_> {
                 format!(" ◌ reconnecting (try {n}) "),
                 Style::new().fg(Color::Black).bg(Color::Yellow),
             ),
-            Connection::Ended(_) => Span::styled(
-                " ✕ disconnected ",
-                Style::new().fg(Color::White).bg(Color::Red),
-            ),
         };
         let keys = match chat.focus {
             Focus::Input => {
