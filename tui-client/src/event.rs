@@ -24,4 +24,9 @@ pub enum AppEvent {
     Net(NetEvent),
     /// Time passing (for ages shown in panes); carries "now" in Unix milliseconds.
     Tick(i64),
+    /// The time now (Unix milliseconds), given before the events of one turn
+    /// of the main loop are applied: a countdown starting with an event (a
+    /// game's 60 s) is measured from when it arrived, not from the last tick
+    /// up to a second before (which showed "1:01").
+    Clock(i64),
 }

@@ -158,7 +158,7 @@ async fn run(
             _ = tick.tick() => AppEvent::Tick(now_ms()),
         };
         // Take every network event that is already waiting before drawing again.
-        let mut batch = vec![first];
+        let mut batch = vec![AppEvent::Clock(now_ms()), first];
         while batch.len() < 512 {
             match net_rx.try_recv() {
                 Ok(event) => batch.push(AppEvent::Net(event)),

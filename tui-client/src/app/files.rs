@@ -26,6 +26,8 @@ pub struct TransferView {
     pub started_at: UnixMillis,
     /// Bytes per second, as the network task measured it.
     pub rate: u64,
+    /// When its bytes last moved (or it began), for "stalled".
+    pub moved_at: UnixMillis,
     /// Where it stands.
     pub state: TransferState,
 }
@@ -34,6 +36,12 @@ impl TransferView {
     /// Still running.
     pub fn is_active(&self) -> bool {
         !self.state.is_finished()
+    }
+
+    /// Running, but no byte has moved for [`STALL_MS`]: its rate and time
+    /// left are stale, and the strip says "stalled" instead.
+    pub fn stalled(&self, now: UnixMillis) -> bool {
+        self.is_active() && now.saturating_sub(self.moved_at) >= STALL_MS
     }
 
     /// Seconds left at the current rate, when there is a rate.
@@ -50,6 +58,11 @@ impl TransferView {
         }
     }
 }
+
+/// How long a running transfer may move no byte before it shows as stalled
+/// (the network task reports progress about ten times a second while bytes
+/// move).
+pub const STALL_MS: UnixMillis = 3_000;
 
 /// A one-line editor for a prompt, cursor at the end.
 pub fn line_editor(text: &str) -> TextArea<'static> {
@@ -166,6 +179,7 @@ impl Sharing {
             total,
             started_at: now,
             rate: 0,
+            moved_at: now,
             state: TransferState::Started,
         });
     }
@@ -185,6 +199,9 @@ impl Sharing {
             return None;
         }
         if let TransferState::Progress { done, total, rate } = &u.state {
+            if *done != t.done {
+                t.moved_at = now;
+            }
             t.done = *done;
             t.total = *total;
             t.rate = *rate;

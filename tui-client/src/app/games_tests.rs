@@ -351,3 +351,20 @@ fn a_new_game_with_an_old_id_after_a_server_restart_is_a_new_game() {
     assert!(board.in_play() && board.game.moves.is_empty());
     assert_eq!(chat(&app).games.listed.len(), 1);
 }
+
+#[test]
+fn a_countdown_is_measured_from_when_its_event_arrived() {
+    let mut app = logged_in();
+    // The last tick was 0.9 s before bob's accept arrives with 60 s to move.
+    app.update(AppEvent::Tick(T0 - 900));
+    app.update(AppEvent::Clock(T0));
+    event(&mut app, game(1, "alice", Some("bob"), &[]));
+    assert_eq!(
+        crate::ui::board::countdown(T0 + 60_000, app.now),
+        "1:00",
+        "never more than the 60 s the player has"
+    );
+    // A clock given late never moves time backwards.
+    app.update(AppEvent::Clock(T0 - 500));
+    assert_eq!(app.now, T0);
+}

@@ -190,6 +190,10 @@ impl App {
                 self.now = now;
                 self.flush_reads()
             }
+            AppEvent::Clock(now) => {
+                self.now = self.now.max(now);
+                Vec::new()
+            }
             AppEvent::Key(key) => self.on_key(key),
             AppEvent::Mouse(mouse) => self.on_mouse(mouse),
             AppEvent::Paste(text) => self.on_paste(&text),

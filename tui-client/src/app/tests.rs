@@ -631,3 +631,32 @@ fn a_server_shutdown_is_one_sentence() {
         ]
     );
 }
+
+#[test]
+fn a_message_over_the_limit_is_refused_the_same_typed_or_pasted() {
+    let expected = "Not sent: the message has 5000 bytes; at most 4096 are allowed. \
+                    Shorten it and press Enter again.";
+    let long = "x".repeat(5000);
+    for pasted in [false, true] {
+        let mut app = logged_in();
+        if pasted {
+            app.update(AppEvent::Paste(long.clone()));
+        } else {
+            type_text(&mut app, &long);
+        }
+        let actions = app.update(key(KeyCode::Enter));
+        assert!(actions.is_empty(), "nothing goes out: {actions:?}");
+        let chat = app.chat().unwrap();
+        let last = chat.log().entries.last().unwrap();
+        assert_eq!(
+            (last.kind.clone(), last.text.as_str()),
+            (entry::EntryKind::Notice, expected),
+            "pasted: {pasted}"
+        );
+        assert_eq!(
+            chat.compose.text().len(),
+            5000,
+            "the text stays to be shortened"
+        );
+    }
+}

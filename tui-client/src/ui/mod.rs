@@ -189,6 +189,7 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         frame.render_widget(
             transfers::TransfersStrip {
                 sharing: &chat.sharing,
+                now: app.now,
             },
             rect,
         );

@@ -18,6 +18,8 @@ use crate::text::truncate;
 pub struct TransfersStrip<'a> {
     /// The transfers.
     pub sharing: &'a Sharing,
+    /// The time now, to tell a stalled transfer.
+    pub now: chatroom_shared::UnixMillis,
 }
 
 /// "12.3/100.0 MiB": bytes done of the total, in the total's unit.
@@ -50,7 +52,7 @@ pub fn clock_duration(secs: u64) -> String {
     }
 }
 
-fn row(t: &TransferView, area: Rect, buf: &mut Buffer) {
+fn row(t: &TransferView, now: chatroom_shared::UnixMillis, area: Rect, buf: &mut Buffer) {
     let [arrow, name, gauge, bytes, rate, left] = Layout::horizontal([
         Constraint::Length(2),
         Constraint::Length(22),
@@ -81,16 +83,29 @@ fn row(t: &TransferView, area: Rect, buf: &mut Buffer) {
     Paragraph::new(bytes_text)
         .right_aligned()
         .render(bytes, buf);
-    let rate_text = if t.rate > 0 {
+    let stalled = !waiting && t.stalled(now);
+    let rate_text = if stalled {
+        "stalled".to_owned()
+    } else if t.rate > 0 {
         format!("{}/s", human_size(t.rate))
     } else {
         String::new()
     };
+    let rate_style = if stalled {
+        Style::new().fg(Color::Yellow)
+    } else {
+        Style::new().dim()
+    };
     Paragraph::new(rate_text)
         .right_aligned()
-        .dim()
+        .style(rate_style)
         .render(rate, buf);
-    let left_text = t.secs_left().map(clock_duration).unwrap_or_default();
+    // A stalled transfer's rate is stale: no time left is shown for it.
+    let left_text = if stalled {
+        String::new()
+    } else {
+        t.secs_left().map(clock_duration).unwrap_or_default()
+    };
     Paragraph::new(left_text)
         .right_aligned()
         .dim()
@@ -113,6 +128,7 @@ impl Widget for TransfersStrip<'_> {
             }
             row(
                 t,
+                self.now,
                 Rect {
                     y: inner.y + i,
                     height: 1,
@@ -135,5 +151,51 @@ mod tests {
         assert_eq!(done_of_total(0, 2048), "0.0/2.0 KiB");
         assert_eq!(clock_duration(12), "0:12");
         assert_eq!(clock_duration(3723), "1:02:03");
+    }
+
+    fn strip_text(sharing: &Sharing, now: i64) -> String {
+        let area = Rect::new(0, 0, 90, 3);
+        let mut buf = Buffer::empty(area);
+        TransfersStrip { sharing, now }.render(area, &mut buf);
+        (0..area.width)
+            .map(|x| buf[(x, 1)].symbol().to_owned())
+            .collect::<String>()
+    }
+
+    #[test]
+    fn a_transfer_that_stops_moving_shows_stalled_not_a_frozen_rate() {
+        use crate::net::{TransferState, TransferUpdate};
+        let mut sharing = Sharing::default();
+        sharing.begin(1, "big.iso", Direction::Download, 1000, 0);
+        let progress = |done| TransferUpdate {
+            transfer_id: 1,
+            name: "big.iso".into(),
+            direction: Direction::Download,
+            state: TransferState::Progress {
+                done,
+                total: 1000,
+                rate: 100,
+            },
+        };
+        sharing.update(progress(100), 1_000);
+        let moving = strip_text(&sharing, 1_500);
+        assert!(
+            moving.contains("100 B/s") && moving.contains("0:09"),
+            "{moving}"
+        );
+        // Nothing more for three seconds: the rate and time left are stale.
+        let stalled = strip_text(&sharing, 4_000);
+        assert!(stalled.contains("stalled"), "{stalled}");
+        assert!(
+            !stalled.contains("B/s") && !stalled.contains("0:09"),
+            "{stalled}"
+        );
+        // Bytes move again: the rate is back.
+        sharing.update(progress(200), 4_100);
+        let again = strip_text(&sharing, 4_200);
+        assert!(
+            !again.contains("stalled") && again.contains("100 B/s"),
+            "{again}"
+        );
     }
 }
