@@ -96,6 +96,11 @@ pub fn parse(line: &str) -> Command {
     }
 }
 
+/// "1 member", "2 members".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Carry out one command; returns the text to show the administrator.
 pub async fn execute(admin: &Admin, cmd: Command) -> String {
     match cmd {
@@ -141,14 +146,18 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
         Command::Groups => match admin.groups().await {
             Ok(groups) if groups.is_empty() => "no open groups".to_owned(),
             Ok(groups) => {
-                let mut out = format!("{} open groups:", groups.len());
+                let mut out = format!("{}:", count(groups.len(), "open group", "open groups"));
                 for g in groups {
                     let kind = if g.private { "private" } else { "public" };
                     out.push_str(&format!(
-                        "\n  {}  ({kind}, by {}, {} members)",
+                        "\n  {}  ({kind}, by {}, {})",
                         untrusted(&g.name),
                         untrusted(&g.creator),
-                        g.members
+                        count(
+                            usize::try_from(g.members).unwrap_or(usize::MAX),
+                            "member",
+                            "members"
+                        )
                     ));
                 }
                 out
@@ -226,5 +235,12 @@ mod tests {
             Command::CloseGroup("rust".into())
         );
         assert_eq!(parse("/close-group"), Command::Usage("/close-group NAME"));
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count(1, "member", "members"), "1 member");
+        assert_eq!(count(0, "member", "members"), "0 members");
+        assert_eq!(count(2, "open group", "open groups"), "2 open groups");
     }
 }

@@ -235,7 +235,7 @@ db_test!(
 
         server.type_line("/groups").await;
         let header = server.console_line().await.unwrap();
-        assert_eq!(header, "1 open groups:");
+        assert_eq!(header, "1 open group:");
         let line = server.console_line().await.unwrap();
         assert_clean("console", &line);
         assert!(line.contains(&escaped("group")), "{line}");
