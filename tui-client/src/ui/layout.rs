@@ -142,7 +142,7 @@ const MESSAGES_MIN: u16 = 5;
 pub fn for_chat(area: Rect, chat: &ChatView) -> ChatRegions {
     chat_regions(
         area,
-        chat.compose.line_count(),
+        super::input::rows_needed(&chat.compose, area.width.saturating_sub(2)),
         chat.sharing.transfer_rows(),
         chat.games.board.is_some(),
     )

@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod files;
 pub mod games;
 pub mod help;
+pub mod input;
 pub mod layout;
 pub mod login;
 pub mod messages;
@@ -59,6 +60,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
             rect,
         );
     }
+}
+
+/// True when nothing is drawn over the input (help, a confirmation, a
+/// prompt, search results): only then does the terminal's cursor show there.
+fn no_overlay(app: &App, chat: &ChatView) -> bool {
+    !app.help_open
+        && chat.compose.confirm.is_none()
+        && chat.sharing.prompt.is_none()
+        && chat.search.is_none()
 }
 
 /// Clear an overlay's area plus one column on each side, so a wide character
@@ -206,7 +216,15 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
     }
     let inner = input_block.inner(r.input);
     frame.render_widget(input_block, r.input);
-    frame.render_widget(&chat.compose.textarea, inner);
+    let text = input::InputText {
+        compose: &chat.compose,
+        focused: chat.focus == Focus::Input && no_overlay(app, chat),
+    };
+    if let Some(at) = text.cursor_position(inner) {
+        // The terminal's own cursor: input methods place their window there.
+        frame.set_cursor_position(at);
+    }
+    frame.render_widget(text, inner);
     frame.render_widget(status::StatusBar { chat }, r.status);
     if let Some(text) = &chat.compose.confirm {
         let rect = layout::overlay(area, 50, 7);
