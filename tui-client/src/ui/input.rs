@@ -38,36 +38,69 @@ fn char_width(c: char) -> usize {
     if c == '\t' { 1 } else { c.width().unwrap_or(0) }
 }
 
-/// Cut `lines` into rows of at most `width` columns; `cursor` is tui-textarea's
-/// (line, character index). The cursor after the last character of a full
-/// row goes to the start of the next row, so it is always drawn inside the box.
+/// One character as placed: its index in its line, the character as drawn,
+/// and its width.
+#[derive(Clone, Copy)]
+struct Cell {
+    index: usize,
+    shown: char,
+    width: usize,
+}
+
+/// Cut `lines` into rows of at most `width` columns, breaking after a space
+/// when a word would not fit (between characters when a word is longer than
+/// a row); `cursor` is tui-textarea's (line, character index). The cursor
+/// after the last character of a full row goes to the start of the next row,
+/// so it is always drawn inside the box.
 pub fn wrap(lines: &[String], cursor: (usize, usize), width: usize) -> Wrapped {
     let width = width.max(1);
     let mut rows = Vec::new();
     let (mut cursor_row, mut cursor_col) = (0, 0);
     for (i, line) in lines.iter().enumerate() {
-        let mut row = String::new();
+        let mut line_rows: Vec<Vec<Cell>> = Vec::new();
+        let mut row: Vec<Cell> = Vec::new();
         let mut used = 0;
-        for (j, c) in line.chars().enumerate() {
-            let w = char_width(c);
-            if used + w > width && used > 0 {
-                rows.push(std::mem::take(&mut row));
-                used = 0;
+        for (index, c) in line.chars().enumerate() {
+            let cell = Cell {
+                index,
+                shown: if c == '\t' { ' ' } else { c },
+                width: char_width(c),
+            };
+            if used + cell.width > width && !row.is_empty() {
+                // Break after the row's last space, carrying the word begun
+                // after it to the next row; without a space, between characters.
+                let carried = match row.iter().rposition(|c| c.shown == ' ') {
+                    Some(k) if k + 1 < row.len() => row.split_off(k + 1),
+                    _ => Vec::new(),
+                };
+                line_rows.push(std::mem::replace(&mut row, carried));
+                used = row.iter().map(|c| c.width).sum();
             }
-            if (i, j) == cursor {
-                (cursor_row, cursor_col) = (rows.len(), used);
-            }
-            row.push(if c == '\t' { ' ' } else { c });
-            used += w;
+            row.push(cell);
+            used += cell.width;
         }
-        if cursor.0 == i && cursor.1 >= line.chars().count() {
-            if used >= width {
-                rows.push(std::mem::take(&mut row));
-                used = 0;
-            }
-            (cursor_row, cursor_col) = (rows.len(), used);
+        let len = line.chars().count();
+        if cursor.0 == i && cursor.1 >= len && used >= width {
+            // The cursor after a full row starts the next one.
+            line_rows.push(std::mem::take(&mut row));
         }
-        rows.push(row);
+        line_rows.push(row);
+        for cells in line_rows {
+            if cursor.0 == i {
+                let mut col = 0;
+                for c in &cells {
+                    if c.index == cursor.1 {
+                        (cursor_row, cursor_col) = (rows.len(), col);
+                    }
+                    col += c.width;
+                }
+                let past_end = cells.last().map_or(0, |c| c.index + 1);
+                if cursor.1 >= len && (cells.is_empty() || past_end == len) {
+                    (cursor_row, cursor_col) = (rows.len(), col);
+                }
+            }
+            rows.push(cells.iter().map(|c| c.shown).collect());
+        }
     }
     if rows.is_empty() {
         rows.push(String::new());
@@ -164,6 +197,16 @@ mod tests {
     }
 
     #[test]
+    fn words_move_to_the_next_row_whole() {
+        let w = wrap(&lines("the quick brown fox"), (0, 19), 10);
+        assert_eq!(w.rows, ["the quick ", "brown fox"]);
+        assert_eq!((w.cursor_row, w.cursor_col), (1, 9));
+        // The cursor inside a carried word follows it.
+        let w = wrap(&lines("the quick brown fox"), (0, 12), 10);
+        assert_eq!((w.cursor_row, w.cursor_col), (1, 2));
+    }
+
+    #[test]
     fn a_long_line_wraps_and_the_cursor_follows_it() {
         let w = wrap(&lines("abcdefghij"), (0, 10), 4);
         assert_eq!(w.rows, ["abcd", "efgh", "ij"]);
@@ -225,6 +268,19 @@ mod tests {
             ["the quick ", "brown fox ", "jumps"].map(str::trim_end)
         );
         assert_eq!(cursor, Some(Position::new(5, 2)));
+    }
+
+    #[test]
+    fn a_message_filling_its_last_row_shows_the_cursor_on_the_next() {
+        let mut compose = Compose::new();
+        compose.set_text("the quick brown fox jumps over");
+        let (rows, cursor) = drawn(&compose, 10, 4);
+        assert_eq!(rows, ["the quick", "brown fox", "jumps over", ""]);
+        assert_eq!(cursor, Some(Position::new(0, 3)));
+        // Three rows high: the first scrolls away, the cursor's row stays.
+        let (rows, cursor) = drawn(&compose, 10, 3);
+        assert_eq!(rows, ["brown fox", "jumps over", ""]);
+        assert_eq!(cursor, Some(Position::new(0, 2)));
     }
 
     #[test]
