@@ -4,121 +4,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    Announcement, ChatMessage, Direction, EndReason, FileInfo, FileList, FileShared, GameList,
-    GameResult, GameStatus, GameUpdate, GameView, LeaveReason, LoginOk, MessageKind, OnlineUser,
-    ServerMessage, UserInfo, UserJoined, UserLeft,
+    Direction, EndReason, FileList, FileShared, GameResult, GameStatus, GameUpdate, ServerMessage,
 };
-use chatroom_shared::tictactoe::TicTacToe;
-use chatroom_tui::app::{App, Settings};
+use chatroom_tui::app::App;
 use chatroom_tui::event::AppEvent;
 use chatroom_tui::net::{NetEvent, TransferState, TransferUpdate};
 use chatroom_tui::ui;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// 2026-01-01 09:00 UTC.
-const T0: i64 = 1_767_258_000_000;
-
-fn render(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(app.area.width, app.area.height)).unwrap();
-    terminal.draw(|f| ui::draw(f, app)).unwrap();
-    format!("{}", terminal.backend())
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.update(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-fn new_app(w: u16, h: u16) -> App {
-    let mut app =
-        App::new("chat.example:44302", "alice", Settings::default(), 0).with_client_id_prefix("s");
-    app.update(AppEvent::Resize(w, h));
-    app.update(AppEvent::Tick(T0));
-    app
-}
-
-fn msg(id: i64, minute: i64, from: &str, text: &str) -> ChatMessage {
-    ChatMessage {
-        id,
-        ts: T0 + minute * 60_000,
-        kind: MessageKind::Message,
-        from: from.into(),
-        text: text.into(),
-        to: Default::default(),
-    }
-}
-
-fn main_screen() -> App {
-    let mut app = new_app(100, 28);
-    type_text(&mut app, "password1");
-    key(&mut app, KeyCode::Enter);
-    let online = ["alice", "bob", "张伟", "さくら"]
-        .iter()
-        .map(|n| OnlineUser {
-            name: (*n).into(),
-            since: T0,
-        })
-        .collect();
-    app.update(AppEvent::Net(NetEvent::LoggedIn {
-        ok: LoginOk {
-            seq: 2,
-            user: UserInfo {
-                id: 1,
-                name: "alice".into(),
-            },
-            token: "t".into(),
-            token_expires: 0,
-            online,
-            recent: vec![
-                msg(1, 0, "bob", "good morning everyone"),
-                msg(
-                    2,
-                    1,
-                    "张伟",
-                    "早上好！今天的会议改到下午三点，请大家准时参加。",
-                ),
-                msg(3, 2, "さくら", "了解です 👍 よろしくお願いします"),
-            ],
-        },
-        resumed: false,
-    }));
-    let events = [
-        ServerMessage::Announcement(Announcement {
-            id: 4,
-            ts: T0 + 3 * 60_000,
-            text: "Server maintenance at 18:00 UTC".into(),
-        }),
-        ServerMessage::UserJoined(UserJoined {
-            name: "carol".into(),
-            ts: T0 + 4 * 60_000,
-        }),
-        ServerMessage::Message(msg(
-            5,
-            5,
-            "bob",
-            "alice, can you review the 🏳️‍🌈 flag and ❤️ emoji widths? a long line that wraps around the message pane to show the continuation indent",
-        )),
-        ServerMessage::UserLeft(UserLeft {
-            name: "carol".into(),
-            reason: LeaveReason::Disconnected,
-            ts: T0 + 6 * 60_000,
-        }),
-    ];
-    for e in events {
-        app.update(AppEvent::Net(NetEvent::Server(e)));
-    }
-    type_text(&mut app, "한국어도 됩니다");
-    app
-}
+use common::{
+    game, key, main_screen, new_app, render, screen_with_a_game, server, shared_file, type_text,
+};
 
 #[test]
 fn login_form_with_an_error() {
@@ -203,18 +105,6 @@ fn too_small_terminal_says_how_big_it_must_be() {
     insta::assert_snapshot!(render(&app));
 }
 
-fn shared_file(id: i64, minute: i64, name: &str, size: u64, uploader: &str) -> FileInfo {
-    FileInfo {
-        id,
-        name: name.into(),
-        size,
-        sha256: "0".repeat(64),
-        uploader: uploader.into(),
-        comment: None,
-        ts: T0 + minute * 60_000,
-    }
-}
-
 #[test]
 fn files_pane_with_two_files_and_a_running_transfer() {
     let mut app = main_screen();
@@ -237,10 +127,10 @@ fn files_pane_with_two_files_and_a_running_transfer() {
             file: shared_file(2, 8, "会议记录.zip", 104_857_600, "张伟"),
         },
     ))));
-    // Tab to the files pane (the input holds a draft, so Tab completes
-    // nothing and moves on), select the second file.
-    for _ in 0..4 {
-        key(&mut app, KeyCode::Tab);
+    // Shift-Tab to the files pane (games, files; Tab would only complete
+    // in the draft), select the second file.
+    for _ in 0..2 {
+        key(&mut app, KeyCode::BackTab);
     }
     key(&mut app, KeyCode::Down);
     app.update(AppEvent::Net(NetEvent::Transfer(TransferUpdate {
@@ -267,75 +157,11 @@ fn save_prompt_over_the_main_screen() {
             next: None,
         },
     ))));
-    for _ in 0..4 {
-        key(&mut app, KeyCode::Tab);
+    for _ in 0..2 {
+        key(&mut app, KeyCode::BackTab);
     }
     key(&mut app, KeyCode::Char('d'));
     insta::assert_snapshot!(render(&app));
-}
-
-/// Game `id`: `x` invites (open, `o` None) or plays `o` after `moves`.
-fn game(id: i64, x: &str, o: Option<&str>, moves: &[u8], secs_left: i64) -> GameView {
-    let rules = TicTacToe::from_moves(moves).unwrap();
-    let playing = o.is_some();
-    let turn = match rules.turn() {
-        Some(chatroom_shared::tictactoe::Mark::X) => Some(x.to_owned()),
-        _ => o.map(str::to_owned),
-    };
-    GameView {
-        id,
-        status: if playing {
-            GameStatus::Playing
-        } else {
-            GameStatus::Open
-        },
-        x: x.into(),
-        o: o.map(str::to_owned),
-        moves: moves.to_vec(),
-        board: rules.board_string(),
-        turn: turn.filter(|_| playing),
-        deadline: Some(T0 + secs_left * 1000),
-        result: None,
-        created: T0,
-    }
-}
-
-fn server(app: &mut App, msg: ServerMessage) {
-    app.update(AppEvent::Net(NetEvent::Server(msg)));
-}
-
-/// The main screen with invitations listed and alice's game against bob on
-/// the board (alice to move), the board focused with F2 (the draft stays).
-fn screen_with_a_game() -> App {
-    let mut app = main_screen();
-    server(
-        &mut app,
-        ServerMessage::GameList(GameList {
-            seq: 4,
-            games: vec![
-                game(2, "さくら", None, &[], 272),
-                game(5, "张伟", Some("carol"), &[0, 4], 50),
-                game(6, "dave", None, &[], 31),
-            ],
-            has_more: false,
-            next: None,
-        }),
-    );
-    server(
-        &mut app,
-        ServerMessage::GameUpdate(GameUpdate {
-            game: game(3, "alice", Some("bob"), &[], 60),
-        }),
-    );
-    server(
-        &mut app,
-        ServerMessage::GameUpdate(GameUpdate {
-            game: game(3, "alice", Some("bob"), &[4, 0, 2, 6], 42),
-        }),
-    );
-    key(&mut app, KeyCode::F(2));
-    key(&mut app, KeyCode::Right);
-    app
 }
 
 #[test]
@@ -348,6 +174,17 @@ fn narrow_screen_with_the_board_above_the_messages() {
     let mut app = screen_with_a_game();
     app.update(AppEvent::Resize(60, 24));
     insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn the_board_whole_at_common_terminal_sizes() {
+    // 80×24 used to draw the board over its border and the pane below it;
+    // 100×30 and 60×20 showed only the centre cell.
+    for (w, h) in [(80, 24), (100, 30), (60, 20), (48, 17)] {
+        let mut app = screen_with_a_game();
+        app.update(AppEvent::Resize(w, h));
+        insta::assert_snapshot!(format!("board_at_{w}x{h}"), render(&app));
+    }
 }
 
 #[test]
@@ -370,4 +207,46 @@ fn a_won_game_with_the_line_on_the_board_and_the_summary_in_the_chat() {
         ServerMessage::GameUpdate(GameUpdate { game: over }),
     );
     insta::assert_snapshot!(render(&app));
+}
+
+/// The text of the screen's rows between columns `left` and `right`, each
+/// row trimmed.
+fn rows_between(app: &App, left: u16, right: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(app.area.width, app.area.height)).unwrap();
+    terminal.draw(|f| ui::draw(f, app)).unwrap();
+    let buf = terminal.backend().buffer();
+    (0..app.area.height)
+        .map(|y| {
+            (left..right)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn help_overlay_fits_a_narrow_screen_and_scrolls_to_every_key() {
+    let mut app = main_screen();
+    app.update(AppEvent::Resize(60, 20));
+    key(&mut app, KeyCode::F(1));
+    insta::assert_snapshot!(render(&app));
+    // Page through the help: every key and every word of what it does shows
+    // inside the overlay (nothing is cut at its right edge).
+    let mut seen = String::new();
+    for _ in 0..40 {
+        for row in rows_between(&app, 0, 60) {
+            let inside = row.trim_matches(|c| c == '║' || c == ' ');
+            seen.push_str(inside);
+            seen.push(' ');
+        }
+        key(&mut app, KeyCode::PageDown);
+    }
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let seen = words(&seen);
+    for (keys, what) in ui::help::KEYS {
+        assert!(seen.contains(&words(keys)), "{keys} is not shown whole");
+        assert!(seen.contains(&words(what)), "{what:?} is not shown whole");
+    }
 }

@@ -44,15 +44,21 @@ impl Tmux {
     }
 
     fn start(&self, name: &str, command: &str) {
+        self.start_sized(name, command, 110, 32);
+    }
+
+    /// Start `command` in a session of `width`×`height`.
+    fn start_sized(&self, name: &str, command: &str, width: u16, height: u16) {
+        let (width, height) = (width.to_string(), height.to_string());
         self.run(&[
             "new-session",
             "-d",
             "-s",
             name,
             "-x",
-            "110",
+            &width,
             "-y",
-            "32",
+            &height,
             command,
         ]);
     }
@@ -313,22 +319,24 @@ fn two_clients_play_a_whole_game_by_keys_and_a_third_watches() {
 
     // bob accepts from the side panel: Tab to the games pane (input,
     // messages, conversations, online, files, games), Enter. Both boards open
-    // at once, each with the focus (both inputs are empty).
+    // at once; the focus stays where it was, and F2 goes to the board.
     tmux.keys("bob", &["Tab", "Tab", "Tab", "Tab", "Tab"]);
     when_then(&tmux, "bob", "Enter accept/watch", &["Enter"]);
     tmux.wait_for("bob", "You play O against alice");
     tmux.wait_for("alice", "bob accepted: you play X and move first");
-    tmux.wait_for("alice", "your turn (X)");
+    tmux.wait_for("alice", "Your move: F2");
     tmux.wait_for("bob", "alice's turn (X)");
     tmux.wait_for("carol", "alice vs bob");
+    tmux.keys("bob", &["F2"]);
+    tmux.wait_for("bob", "r resign");
 
     // carol watches the game in play: Tab to the games pane, Enter.
     tmux.keys("carol", &["Tab", "Tab", "Tab", "Tab", "Tab"]);
     when_then(&tmux, "carol", "Enter accept/watch", &["Enter"]);
     tmux.wait_for("carol", "Watching game");
 
-    // The chat stays usable: Esc to the input, a message, F2 back.
-    tmux.keys("alice", &["Escape"]);
+    // The chat stays usable: alice's input kept the focus; a message, then
+    // F2 to the board.
     tmux.type_text("alice", "good luck bob");
     tmux.keys("alice", &["Enter"]);
     tmux.wait_for("bob", "[alice]: good luck bob");
@@ -368,6 +376,54 @@ fn two_clients_play_a_whole_game_by_keys_and_a_third_watches() {
     tmux.type_text("bob", "/stats alice");
     tmux.keys("bob", &["Enter"]);
     tmux.wait_for("bob", "alice: 1 win, 0 losses, 0 draws");
+}
+
+#[test]
+fn typing_as_the_invitation_is_accepted_stays_a_message_and_r_asks_before_resigning() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("typing");
+    let port = start_server(&tmux, dir.path());
+    // alice in a default 80×24 terminal.
+    tmux.start_sized("alice", &client_command(dir.path(), port, "alice"), 80, 24);
+    tmux.wait_for("alice", "Password");
+    tmux.type_text("alice", "alice-password");
+    tmux.keys("alice", &["C-r"]);
+    tmux.wait_for("alice", "Welcome, alice");
+    register(&tmux, dir.path(), port, "bob");
+
+    tmux.type_text("alice", "/game");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "alice invites anyone to play tic-tac-toe");
+    tmux.type_text("bob", "/accept");
+    tmux.keys("bob", &["Enter"]);
+    // The board opens beside alice's chat while her input is empty; what
+    // she types next is a message (r used to resign the game at once).
+    tmux.wait_for("alice", "bob accepted: you play X and move first");
+    tmux.type_text("alice", "really?");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("bob", "[alice]: really?");
+    tmux.wait_for("alice", "Your move: F2");
+    let screen = tmux.screen("alice");
+    assert!(!screen.contains("resigned"), "{screen}");
+
+    // On the board, r asks; n keeps playing; r then y resigns.
+    tmux.keys("alice", &["F2"]);
+    tmux.wait_for("alice", "r resign");
+    tmux.keys("alice", &["r"]);
+    tmux.wait_for("alice", "Resign? y: yes");
+    tmux.keys("alice", &["n"]);
+    tmux.wait_for("alice", "your turn (X)");
+    tmux.keys("alice", &["5"]);
+    tmux.wait_for("bob", "your turn (O)");
+    assert!(!tmux.screen("bob").contains("resigned"));
+    tmux.keys("alice", &["r"]);
+    tmux.wait_for("alice", "Resign? y: yes");
+    tmux.keys("alice", &["y"]);
+    tmux.wait_for("alice", "You lost: you resigned");
+    tmux.wait_for("bob", "alice resigned");
 }
 
 /// Wait until a line of `target`'s screen satisfies `pred`.

@@ -29,6 +29,9 @@ pub struct Board {
     /// A move went out and its answer has not come yet (a second one is held
     /// back rather than refused by the server).
     pub awaiting: bool,
+    /// `r` was pressed on the board: the board asks "resign?" and `y`
+    /// resigns (a stray `r` meant for the input must not give the game up).
+    pub resign_asked: bool,
 }
 
 impl Board {
@@ -45,6 +48,7 @@ impl Board {
             role,
             cursor,
             awaiting: false,
+            resign_asked: false,
         }
     }
 

@@ -104,6 +104,9 @@ pub struct ChatView {
     pub returning: Returning,
     /// Listings whose pages are still coming.
     pub paging: Paging,
+    /// The last key was a Tab that found nothing to complete in the draft:
+    /// the input says so (the focus stays there).
+    pub tab_found_nothing: bool,
 }
 
 /// Who may come back after a reconnect without a "joined" notice.
@@ -134,14 +137,15 @@ impl ChatView {
             delay_noticed: None,
             returning: Returning::default(),
             paging: Paging::default(),
+            tab_found_nothing: false,
         }
     }
 
-    /// The pane after (or before) the focused one in Tab order, skipping the
-    /// board while no game is on it.
-    pub fn step_focus(&self, forward: bool) -> Focus {
+    /// The pane after (or before) the focused one in Tab order, among those
+    /// `on_screen` says are shown (the input always is).
+    pub fn step_focus(&self, forward: bool, on_screen: impl Fn(Focus) -> bool) -> Focus {
         let mut next = self.focus.step(forward);
-        if next == Focus::Board && self.games.board.is_none() {
+        while next != Focus::Input && !on_screen(next) {
             next = next.step(forward);
         }
         next
@@ -307,11 +311,16 @@ mod tests {
     }
 
     #[test]
-    fn tab_order_skips_the_board_while_no_game_is_on_it() {
+    fn tab_order_skips_the_panes_not_on_screen() {
         let mut v = ChatView::new("me", "h:1", vec![]);
+        let no_board = |f: Focus| f != Focus::Board;
         v.focus = Focus::Invites;
-        assert_eq!(v.step_focus(true), Focus::Input);
+        assert_eq!(v.step_focus(true, no_board), Focus::Input);
         v.focus = Focus::Input;
-        assert_eq!(v.step_focus(false), Focus::Invites);
+        assert_eq!(v.step_focus(false, no_board), Focus::Invites);
+        let narrow = |f: Focus| matches!(f, Focus::Input | Focus::Messages | Focus::Board);
+        assert_eq!(v.step_focus(false, narrow), Focus::Board);
+        v.focus = Focus::Messages;
+        assert_eq!(v.step_focus(true, narrow), Focus::Board);
     }
 }

@@ -1,15 +1,18 @@
 //! What the server's game messages do: views go into [`super::games::Games`],
-//! and the news that comes back becomes notices (an invitation, the end of a
-//! game with its summary), focus changes (a board that opens) and requests
-//! (stop watching a game the board no longer shows, watch again after a
-//! reconnect).
+//! and the news that comes back becomes notices (an invitation, a board that
+//! opens, the end of a game with its summary) and requests (stop watching a
+//! game the board no longer shows, watch again after a reconnect).
+//!
+//! None of it moves the focus: a game that starts or a move that arrives
+//! while the user types must not turn their next keys into moves or a
+//! resignation. The board says when it is the user's move, and F2 (or a
+//! click) goes there.
 
 use chatroom_shared::message::{GameStatus, GameView, ServerMessage};
 use chatroom_shared::tictactoe::Mark;
 
 use super::chat::Focus;
 use super::games::{News, Role, error_text, stats_text};
-use super::keys::set_focus;
 use super::{Action, App};
 use crate::net::GameRequest;
 
@@ -79,15 +82,23 @@ impl App {
         actions
     }
 
-    /// Turn game news into notices, focus changes and requests.
+    /// Turn game news into notices and requests.
     fn tell(&mut self, news: Vec<News>) -> Vec<Action> {
         let mut actions = Vec::new();
+        let games_pane = self.on_screen(Focus::Invites);
         for item in news {
             match item {
-                News::Invited { from, id } => self.game_notice(format!(
-                    "{from} invites anyone to play tic-tac-toe (game {id}): \
-                     /accept takes it, or Enter in the Games pane."
-                )),
+                News::Invited { from, id } => {
+                    let or_pane = if games_pane {
+                        ", or Enter in the Games pane"
+                    } else {
+                        ""
+                    };
+                    self.game_notice(format!(
+                        "{from} invites anyone to play tic-tac-toe (game {id}): \
+                         /accept takes it{or_pane}."
+                    ));
+                }
                 News::InviteOpen(id) => self.game_notice(format!(
                     "You invite anyone to play (game {id}); the board opens when \
                      someone accepts. /cancel withdraws it."
@@ -100,9 +111,7 @@ impl App {
                     self.board_opened(text);
                 }
                 News::Watching { id, x, o } => {
-                    self.board_opened(format!(
-                        "Watching game {id}: {x} (X) vs {o} (O). q or /unwatch stops."
-                    ));
+                    self.board_opened(format!("Watching game {id}: {x} (X) vs {o} (O)."));
                 }
                 News::StoppedWatching(game_id) => {
                     actions.extend(self.send_game(GameRequest::Unwatch(game_id)));
@@ -119,35 +128,24 @@ impl App {
                 }
             }
         }
-        if let Some(chat) = self.chat_view()
-            && chat.focus == Focus::Board
-            && chat.games.board.is_none()
-        {
-            set_focus(chat, Focus::Input);
-        }
         actions
     }
 
-    /// A board just opened: focus it unless the user is typing a message
-    /// (keys meant for the message must not land on the board).
+    /// A board just opened: say so, and how to get to it (the focus stays
+    /// where the user put it).
     fn board_opened(&mut self, text: String) {
         let now = self.now;
         let Some(chat) = self.chat_view() else { return };
-        let typing = !chat.compose.is_empty() || chat.sharing.prompt.is_some();
         let playing = chat
             .games
             .board
             .as_ref()
             .is_some_and(|b| b.mark().is_some());
-        let hint = match (typing, playing) {
-            (true, true) => "F2 goes to the board (keys 1-9 place).",
-            (true, false) => "F2 goes to the board.",
-            (false, true) => "Keys 1-9 or arrows and Enter place; Esc returns to the chat.",
-            (false, false) => "Esc returns to the chat.",
+        let hint = if playing {
+            "F2 (or a click) goes to the board."
+        } else {
+            "F2 goes to the board; q there (or /unwatch) stops watching."
         };
-        if !typing {
-            set_focus(chat, Focus::Board);
-        }
         chat.notice(now, format!("{text} {hint}"));
     }
 }

@@ -105,12 +105,19 @@ pub(super) fn board_moves(app: &App) -> Vec<u8> {
     chat(app).games.board.as_ref().unwrap().game.moves.clone()
 }
 
-/// alice (X) plays bob; the board is open and has the focus, alice to move.
+/// alice (X) plays bob; the board is open and has the focus (F2), alice to
+/// move.
 pub(super) fn alice_playing_bob() -> App {
     let mut app = logged_in();
     command(&mut app, "/game");
     reply(&mut app, game(3, "alice", None, &[]));
     event(&mut app, game(3, "alice", Some("bob"), &[]));
+    assert_eq!(
+        chat(&app).focus,
+        Focus::Input,
+        "a game never takes the focus"
+    );
+    app.update(key(KeyCode::F(2)));
     assert_eq!(chat(&app).focus, Focus::Board);
     app
 }
@@ -144,25 +151,80 @@ fn an_invitation_is_listed_and_announced_with_how_to_accept() {
 }
 
 #[test]
-fn the_inviters_board_opens_when_the_game_starts_but_not_over_a_draft() {
-    let app = alice_playing_bob();
-    let board = chat(&app).games.board.as_ref().unwrap();
-    assert_eq!(board.role, Role::Player(Mark::X));
-    assert!(last_notice(&app).contains("bob accepted: you play X and move first"));
-
-    // Typing a message when the game starts: the focus stays in the input.
+fn a_game_starting_or_a_move_arriving_never_takes_the_focus() {
+    // bob accepts alice's invitation just as she starts typing "really?":
+    // every key still goes to the input (nothing is resigned or placed),
+    // and the message is sent whole.
     let mut app = logged_in();
     command(&mut app, "/game");
     reply(&mut app, game(3, "alice", None, &[]));
-    type_text(&mut app, "12 o'clock");
     event(&mut app, game(3, "alice", Some("bob"), &[]));
+    let board = chat(&app).games.board.as_ref().unwrap();
+    assert_eq!(board.role, Role::Player(Mark::X));
     assert_eq!(chat(&app).focus, Focus::Input);
-    assert!(last_notice(&app).contains("F2 goes to the board"));
-    assert_eq!(chat(&app).compose.text(), "12 o'clock");
+    let notice = last_notice(&app);
+    assert!(
+        notice.contains("bob accepted: you play X and move first") && notice.contains("F2"),
+        "{notice}"
+    );
+    let mut actions = Vec::new();
+    for c in "really? 5".chars() {
+        actions.extend(app.update(key(KeyCode::Char(c))));
+    }
+    assert!(actions.is_empty(), "keys reached the board: {actions:?}");
+    assert_eq!(chat(&app).compose.text(), "really? 5");
+    let actions = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&actions[..], [Action::Net(NetCommand::Say { text, .. })] if text == "really? 5"),
+        "{actions:?}"
+    );
+    assert!(chat(&app).games.board.as_ref().unwrap().in_play());
     app.update(key(KeyCode::F(2)));
     assert_eq!(chat(&app).focus, Focus::Board);
     app.update(key(KeyCode::F(2)));
     assert_eq!(chat(&app).focus, Focus::Input);
+
+    // Accepting from the games pane: the board opens, the focus stays in
+    // the pane, and bob's move arriving does not move it either.
+    let mut app = logged_in();
+    invited(&mut app, game(4, "bob", None, &[]));
+    for _ in 0..5 {
+        app.update(key(KeyCode::Tab));
+    }
+    assert_eq!(chat(&app).focus, Focus::Invites);
+    app.update(key(KeyCode::Enter));
+    reply(&mut app, game(4, "bob", Some("alice"), &[]));
+    assert!(chat(&app).games.board.is_some());
+    assert_eq!(chat(&app).focus, Focus::Invites);
+    event(&mut app, game(4, "bob", Some("alice"), &[4]));
+    assert_eq!(chat(&app).focus, Focus::Invites);
+    assert!(chat(&app).games.board.as_ref().unwrap().my_turn());
+}
+
+#[test]
+fn notices_name_only_the_panes_on_screen() {
+    // 100 columns: the games pane is there, and the notice points to it.
+    let mut app = logged_in();
+    invited(&mut app, game(3, "bob", None, &[]));
+    assert!(last_notice(&app).contains("Enter in the Games pane"));
+    // 60 columns: no side panes; the notice names only what works.
+    let mut app = logged_in();
+    app.update(AppEvent::Resize(60, 20));
+    invited(&mut app, game(3, "bob", None, &[]));
+    let text = last_notice(&app);
+    assert!(text.contains("/accept") && !text.contains("pane"), "{text}");
+    command(&mut app, "/accept soon");
+    let text = last_notice(&app);
+    assert!(
+        text.starts_with("/accept [ID]") && !text.contains("pane"),
+        "{text}"
+    );
+    command(&mut app, "/watch x");
+    let text = last_notice(&app);
+    assert!(
+        text.starts_with("/watch ID") && !text.contains("pane"),
+        "{text}"
+    );
 }
 
 #[test]

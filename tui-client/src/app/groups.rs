@@ -10,6 +10,7 @@ use chatroom_shared::message::{
     GroupChange, GroupInfo, GroupStatus, GroupUpdate, MemberList, Membership, ServerMessage, Target,
 };
 
+use super::chat::Focus;
 use super::{Action, App};
 
 /// What an error about groups, direct messages or search means, for
@@ -129,6 +130,7 @@ impl App {
     /// A `group_update` event.
     fn group_update(&mut self, update: GroupUpdate) -> Vec<Action> {
         let now = self.now;
+        let pane = self.on_screen(Focus::Conversations);
         let Some(chat) = self.chat_view() else {
             return Vec::new();
         };
@@ -142,13 +144,15 @@ impl App {
         match update.change {
             GroupChange::Requested => {
                 if chat.convs.add_request(&g.name, &user) {
-                    self.group_notice(
-                        &g,
+                    let text = if pane {
                         format!(
                             "{user} asks to join {name}: a approves, r rejects in the \
                              Conversations pane (or /approve {user}, /reject {user})."
-                        ),
-                    );
+                        )
+                    } else {
+                        format!("{user} asks to join {name}: /approve {user} or /reject {user}.")
+                    };
+                    self.group_notice(&g, text);
                 }
             }
             GroupChange::Joined | GroupChange::Approved if about_me => {
@@ -160,10 +164,12 @@ impl App {
                     format!("You joined {name}.")
                 };
                 if elsewhere {
-                    chat.notice(
-                        now,
-                        format!("{text} It is in the Conversations pane (Alt-↑/↓ goes there)."),
-                    );
+                    let there = if pane {
+                        "It is in the Conversations pane (Alt-↑/↓ goes there)."
+                    } else {
+                        "Alt-↑/↓ goes there."
+                    };
+                    chat.notice(now, format!("{text} {there}"));
                 }
                 self.group_notice(&g, text);
             }
@@ -214,6 +220,7 @@ impl App {
     /// is shown.
     fn group_state(&mut self, g: GroupInfo) -> Vec<Action> {
         let now = self.now;
+        let pane = self.on_screen(Focus::Conversations);
         let Some(chat) = self.chat_view() else {
             return Vec::new();
         };
@@ -234,9 +241,14 @@ impl App {
             Membership::Member if !was_member => {
                 chat.convs.open(target.clone()).group = Some(g.clone());
                 let text = if before.is_none() && g.creator == chat.me && g.private {
+                    let how = if pane {
+                        "in the Conversations pane"
+                    } else {
+                        "with /approve NAME"
+                    };
                     format!(
                         "You created {name} (private): others ask to join with /join {}, \
-                         and you approve them in the Conversations pane.",
+                         and you approve them {how}.",
                         g.name
                     )
                 } else if before.is_none() && g.creator == chat.me {
@@ -283,6 +295,7 @@ impl App {
     /// requests (only the creator gets them) join the pane.
     pub(super) fn member_list(&mut self, list: MemberList) {
         let now = self.now;
+        let pane = self.on_screen(Focus::Conversations);
         let Some(chat) = self.chat_view() else { return };
         let creator = chat
             .convs
@@ -311,8 +324,13 @@ impl App {
             chat.convs.add_request(&list.group, user);
         }
         if !list.requests.is_empty() {
+            let how = if pane {
+                "a/r in the Conversations pane"
+            } else {
+                "/approve or /reject NAME"
+            };
             text.push_str(&format!(
-                " Waiting for your answer: {} (a/r in the Conversations pane).",
+                " Waiting for your answer: {} ({how}).",
                 list.requests.join(", ")
             ));
         }

@@ -45,6 +45,26 @@ fn approve_from_the_room_finds_the_one_group_asked_for() {
 }
 
 #[test]
+fn a_join_request_on_a_narrow_screen_is_answered_by_command() {
+    let mut app = alice_in_team();
+    app.update(AppEvent::Resize(60, 20));
+    server(
+        &mut app,
+        ServerMessage::GroupUpdate(GroupUpdate {
+            group: info("team", "alice", true, Membership::Member),
+            change: GroupChange::Requested,
+            user: Some("bob".into()),
+        }),
+    );
+    let notices = &chat(&app).convs.get(&team()).unwrap().log.entries;
+    let text = &notices.last().unwrap().text;
+    assert!(
+        text.contains("/approve bob") && !text.contains("pane"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_join_request_is_listed_and_decided_from_the_pane_by_key_and_click() {
     let mut app = alice_in_team();
     for user in ["bob", "carol"] {

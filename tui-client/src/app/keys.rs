@@ -12,7 +12,7 @@ use crate::ui::board::cell_at;
 use crate::ui::conversations::{request_button_at, row_at as conversation_row_at};
 use crate::ui::files::file_at;
 use crate::ui::help;
-use crate::ui::layout::{for_chat, hit, login_regions, overlay};
+use crate::ui::layout::{for_chat, hit, login_regions};
 use crate::ui::side::row_at;
 
 /// Lines the mouse wheel scrolls.
@@ -82,6 +82,13 @@ impl App {
         actions
     }
 
+    /// True when the pane `focus` names is on screen now: hints in notices
+    /// name only what the user can see.
+    pub(super) fn on_screen(&self, focus: Focus) -> bool {
+        self.chat()
+            .is_some_and(|chat| for_chat(self.area, chat).shows(focus))
+    }
+
     fn open_help(&mut self) {
         self.help_open = true;
         self.help_scroll = 0;
@@ -89,10 +96,7 @@ impl App {
 
     /// Scroll the help overlay by `lines` (negative: up), within its text.
     fn scroll_help(&mut self, lines: i32) {
-        let rows = overlay(self.area, help::WIDTH, help::height())
-            .height
-            .saturating_sub(2);
-        let max = i32::from(help::max_scroll(rows));
+        let max = i32::from(help::max_scroll(help::overlay_rect(self.area)));
         let next = (i32::from(self.help_scroll) + lines).clamp(0, max);
         self.help_scroll = u16::try_from(next).unwrap_or(0);
     }
@@ -105,9 +109,12 @@ impl App {
 
     fn on_chat_key(&mut self, key: KeyEvent) -> Vec<Action> {
         let page = self.messages_page();
+        let area = self.area;
         let Screen::Chat(chat) = &mut self.screen else {
             return Vec::new();
         };
+        chat.tab_found_nothing = false;
+        let regions = for_chat(area, chat);
         if chat.sharing.prompt.is_some() {
             return self.on_prompt_key(key);
         }
@@ -138,13 +145,17 @@ impl App {
                 self.open_help();
             }
             KeyCode::F(2) => self.toggle_board_focus(),
-            KeyCode::Tab => {
+            // Tab in a draft completes, or stays (saying there was nothing to
+            // complete): the focus never leaves what is being typed unseen.
+            KeyCode::Tab if chat.focus == Focus::Input && !chat.compose.is_empty() => {
                 let names: Vec<String> = chat.online.iter().map(|u| u.name.clone()).collect();
-                if !(chat.focus == Focus::Input && chat.compose.complete(&names)) {
-                    set_focus(chat, chat.step_focus(true));
-                }
+                chat.tab_found_nothing = !chat.compose.complete(&names);
             }
-            KeyCode::BackTab => set_focus(chat, chat.step_focus(false)),
+            KeyCode::Tab => set_focus(chat, chat.step_focus(true, |f| regions.shows(f))),
+            KeyCode::BackTab => set_focus(chat, chat.step_focus(false, |f| regions.shows(f))),
+            KeyCode::Esc if chat.focus == Focus::Board && resign_asked(chat) => {
+                return self.pane_key(key, Self::on_board_key);
+            }
             KeyCode::Esc if chat.focus != Focus::Input => set_focus(chat, Focus::Input),
             _ => match chat.focus {
                 Focus::Input => match key.code {
@@ -364,19 +375,47 @@ impl App {
     }
 }
 
-/// Move the focus, showing the input's cursor only while it has the focus.
+/// Move the focus, showing the input's cursor only while it has the focus
+/// (and dropping the board's "resign?" once it has not).
 pub(super) fn set_focus(chat: &mut ChatView, focus: Focus) {
     chat.focus = focus;
     chat.compose.show_cursor(focus == Focus::Input);
+    if focus != Focus::Board
+        && let Some(board) = &mut chat.games.board
+    {
+        board.resign_asked = false;
+    }
 }
 
-/// A printable key in a side pane: jump to the input and type it.
+/// True while the board asks whether to resign.
+fn resign_asked(chat: &ChatView) -> bool {
+    chat.games.board.as_ref().is_some_and(|b| b.resign_asked)
+}
+
+/// A key for typing (a printable key, Backspace, Delete) in a pane that does
+/// not use it: the focus goes to the input, and the key edits it there.
 fn type_into_input(chat: &mut ChatView, key: KeyEvent) {
     let plain = !key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    if matches!(key.code, KeyCode::Char(_)) && plain {
+    let typing = matches!(
+        key.code,
+        KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete
+    );
+    if typing && plain {
         set_focus(chat, Focus::Input);
         chat.compose.input(key);
+    }
+}
+
+/// Put the focus back on the input when the pane that has it is no longer
+/// on screen (the terminal shrank, the board closed or took the room), so
+/// keys always go where the focus is shown.
+pub(super) fn keep_focus_on_screen(app: &mut App) {
+    let area = app.area;
+    if let Screen::Chat(chat) = &mut app.screen
+        && !for_chat(area, chat).shows(chat.focus)
+    {
+        set_focus(chat, Focus::Input);
     }
 }

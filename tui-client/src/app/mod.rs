@@ -181,6 +181,12 @@ impl App {
 
     /// Apply one event; returns what the main loop must do.
     pub fn update(&mut self, event: AppEvent) -> Vec<Action> {
+        let actions = self.apply(event);
+        keys::keep_focus_on_screen(self);
+        actions
+    }
+
+    fn apply(&mut self, event: AppEvent) -> Vec<Action> {
         match event {
             AppEvent::Resize(w, h) => {
                 self.area = Rect::new(0, 0, w, h);
@@ -214,6 +220,8 @@ fn new_client_id_prefix() -> String {
 mod conversations_tests;
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod focus_tests;
 #[cfg(test)]
 mod games_tests;
 #[cfg(test)]

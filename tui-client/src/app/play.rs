@@ -1,5 +1,5 @@
 //! Keys, clicks and commands of tic-tac-toe: the games pane (accept, watch,
-//! invite, cancel), the board (cursor, place, resign, close), `/game`,
+//! invite, cancel), the board (cursor, place, resign after asking, close), `/game`,
 //! `/accept`, `/cancel`, `/resign`, `/watch`, `/unwatch`, `/stats`, `/games`.
 //! What the server's answers do is in `game_events.rs`.
 //!
@@ -52,18 +52,23 @@ impl App {
     /// A game command typed in the input; `None` when `name` is none.
     pub(super) fn game_command(&mut self, name: &str, args: &str) -> Option<Vec<Action>> {
         let args = args.trim();
+        let where_ids = if self.on_screen(Focus::Invites) {
+            "the number in the Games pane (#3)"
+        } else {
+            "the game's number (\"game 3\" in the invitation)"
+        };
         Some(match name {
             "/game" => self.invite(),
             "/accept" if args.is_empty() => self.accept(None),
             "/accept" => match parse_id(args) {
                 Some(id) => self.accept(Some(id)),
-                None => self.usage("/accept [ID]: the ID is the number in the Games pane (#3)."),
+                None => self.usage(&format!("/accept [ID]: the ID is {where_ids}.")),
             },
             "/cancel" => self.cancel_invite(),
             "/resign" => self.resign(),
             "/watch" => match parse_id(args) {
                 Some(id) => self.watch(id),
-                None => self.usage("/watch ID: the ID is the number in the Games pane (#3)."),
+                None => self.usage(&format!("/watch ID: the ID is {where_ids}.")),
             },
             "/unwatch" => self.unwatch(),
             "/stats" => {
@@ -146,7 +151,7 @@ impl App {
         }
     }
 
-    /// `/resign`, `r` on the board.
+    /// `/resign`, `r` then `y` on the board.
     fn resign(&mut self) -> Vec<Action> {
         let playing = self
             .chat()
@@ -290,6 +295,14 @@ impl App {
             set_focus(chat, Focus::Input);
             return None;
         };
+        if std::mem::take(&mut board.resign_asked) && board.in_play() {
+            match key.code {
+                KeyCode::Char('y') => return Some(self.resign()),
+                KeyCode::Char('n') | KeyCode::Esc => return Some(Vec::new()),
+                // Any other key keeps playing, and does its own job.
+                _ => {}
+            }
+        }
         match key.code {
             KeyCode::Up => board.step_cursor(-1, 0),
             KeyCode::Down => board.step_cursor(1, 0),
@@ -302,6 +315,9 @@ impl App {
             KeyCode::Char(c @ '1'..='9') => {
                 let cell = u8::try_from(c as u32 - '1' as u32).unwrap_or(0);
                 return Some(self.place(cell));
+            }
+            KeyCode::Char('r') if board.in_play() && board.mark().is_some() => {
+                board.resign_asked = true;
             }
             KeyCode::Char('r') => return Some(self.resign()),
             KeyCode::Char('q') => return Some(self.unwatch()),

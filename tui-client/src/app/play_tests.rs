@@ -32,7 +32,7 @@ fn accepting_from_the_side_panel_sends_accept_and_the_reply_opens_the_board() {
     let board = chat(&app).games.board.as_ref().expect("the board opened");
     assert_eq!(board.role, Role::Player(Mark::O));
     assert_eq!(board.cursor, 4, "the cursor starts in the centre");
-    assert_eq!(chat(&app).focus, Focus::Board);
+    assert_eq!(chat(&app).focus, Focus::Invites, "the focus stays");
     assert!(last_notice(&app).contains("You play O against bob"));
     assert_eq!(
         chat(&app).games.listed[0].status,
@@ -101,14 +101,41 @@ fn digits_enter_and_space_place_marks_only_when_the_rules_allow() {
 }
 
 #[test]
-fn resign_by_key_or_command_only_while_playing() {
+fn r_on_the_board_asks_before_resigning_and_the_command_does_not() {
     let mut app = alice_playing_bob();
+    let asked = |app: &App| chat(app).games.board.as_ref().unwrap().resign_asked;
+    // r asks; n (or Esc) keeps playing, on the board.
+    assert!(app.update(key(KeyCode::Char('r'))).is_empty());
+    assert!(asked(&app));
+    assert!(app.update(key(KeyCode::Char('n'))).is_empty());
+    assert!(!asked(&app));
+    app.update(key(KeyCode::Char('r')));
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(!asked(&app));
+    assert_eq!(chat(&app).focus, Focus::Board);
+    // Another key drops the question and does its own job.
+    app.update(key(KeyCode::Char('r')));
     assert_eq!(
-        app.update(key(KeyCode::Char('r'))),
+        app.update(key(KeyCode::Char('5'))),
+        sent(GameRequest::Move {
+            game_id: 3,
+            cell: 4
+        })
+    );
+    assert!(!asked(&app));
+    // r, then y: resigned.
+    app.update(key(KeyCode::Char('r')));
+    assert_eq!(
+        app.update(key(KeyCode::Char('y'))),
         sent(GameRequest::Resign(3))
     );
-    app.update(key(KeyCode::Esc));
+    assert!(!asked(&app));
+    // Leaving the board drops the question.
+    app.update(key(KeyCode::Char('r')));
+    app.update(key(KeyCode::F(2)));
     assert_eq!(chat(&app).focus, Focus::Input);
+    assert!(!asked(&app));
+    // The command is explicit: it resigns at once.
     assert_eq!(command(&mut app, "/resign"), sent(GameRequest::Resign(3)));
     let mut idle = logged_in();
     assert!(command(&mut idle, "/resign").is_empty());
@@ -180,7 +207,8 @@ fn watching_opens_a_board_that_refuses_moves_and_q_stops_watching() {
     reply(&mut app, game(5, "bob", Some("carol"), &[4]));
     let board = chat(&app).games.board.as_ref().expect("watching");
     assert_eq!(board.role, Role::Spectator);
-    assert_eq!(chat(&app).focus, Focus::Board);
+    assert_eq!(chat(&app).focus, Focus::Input, "the focus stays");
+    app.update(key(KeyCode::F(2)));
     assert!(app.update(key(KeyCode::Char('1'))).is_empty());
     assert!(last_notice(&app).contains("You are watching"));
     // Moves of the watched game arrive as events.

@@ -15,7 +15,7 @@ pub(super) fn key(code: KeyCode) -> AppEvent {
     AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn with(code: KeyCode, modifiers: KeyModifiers) -> AppEvent {
+pub(super) fn with(code: KeyCode, modifiers: KeyModifiers) -> AppEvent {
     AppEvent::Key(KeyEvent::new(code, modifiers))
 }
 
@@ -488,11 +488,13 @@ fn help_scrolls_on_a_short_screen() {
     for _ in 0..50 {
         app.update(key(KeyCode::Down));
     }
-    let rows = 24 - 2 - 2;
-    assert_eq!(app.help_scroll, crate::ui::help::max_scroll(rows));
+    let rect = crate::ui::help::overlay_rect(app.area);
+    assert_eq!(rect.height, 24 - 2);
+    assert_eq!(app.help_scroll, crate::ui::help::max_scroll(rect));
     assert!(app.help_scroll > 0);
-    app.update(key(KeyCode::PageUp));
-    app.update(key(KeyCode::PageUp));
+    for _ in 0..3 {
+        app.update(key(KeyCode::PageUp));
+    }
     assert_eq!(app.help_scroll, 0);
 }
 

@@ -2,12 +2,19 @@
 //! players, the 3×3 grid with X and O, the cursor, the winning line, and whose
 //! turn it is or how the game ended).
 //!
-//! The grid comes in three sizes and the largest that fits the pane is drawn:
-//! large (cells 5×3), compact (cells 3×1) and mini (no rules between rows).
-//! [`geometry`] decides, and [`cell_at`] maps a click back to a cell with the
-//! very same arithmetic. Empty cells show their key (1-9) while the user may
-//! move; the cursor cell is drawn in brackets and reversed (while the board
-//! has the focus), the winning line on a green background.
+//! The grid comes in three sizes, and the layout gives the board pane the
+//! height of one of them, from the room it has ([`Size::pane_height`]):
+//! large (framed cells of 5×3), medium (cells of 3×1 with rules between rows
+//! and columns, as the game is drawn on paper) and small (rules between
+//! columns only). Every size shows all nine cells: empty ones show their key
+//! (1-9) while the user may move, a dot otherwise. [`geometry`] places the
+//! grid, and [`cell_at`] maps a click back to a cell with the very same
+//! arithmetic. Nothing is drawn outside the pane, whatever its size.
+//!
+//! The cursor cell is drawn in brackets and reversed while the board has the
+//! focus, the winning line on a green background. While it is the user's
+//! turn and the board does not have the focus, its border and title say so
+//! (F2 goes there): a game never takes the focus by itself.
 
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{EndReason, GameStatus};
@@ -16,74 +23,67 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::theme;
 use crate::app::games::{Board, Role};
-use crate::text::truncate;
+use crate::text::{str_width, truncate};
 
 /// Rows above the grid inside the pane (the players).
 const HEAD_ROWS: u16 = 1;
+/// Rows below the grid inside the pane (whose turn, or the result).
+const FOOT_ROWS: u16 = 1;
 
 /// The sizes the grid is drawn in, largest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Size {
-    /// Cells of 5×3, ruled.
+pub enum Size {
+    /// Framed cells of 5×3.
     Large,
-    /// Cells of 3×1, ruled.
-    Compact,
-    /// Cells of 3×1, only `│` between columns.
-    Mini,
+    /// Cells of 3×1, rules between rows and columns, no frame.
+    Medium,
+    /// Cells of 3×1, rules between columns only.
+    Small,
 }
 
 impl Size {
-    const ALL: [Self; 3] = [Self::Large, Self::Compact, Self::Mini];
+    /// Every size, largest first.
+    pub const ALL: [Self; 3] = [Self::Large, Self::Medium, Self::Small];
 
     /// Width and height of one cell.
-    fn cell(self) -> (u16, u16) {
+    const fn cell(self) -> (u16, u16) {
         match self {
             Self::Large => (5, 3),
-            Self::Compact | Self::Mini => (3, 1),
+            Self::Medium | Self::Small => (3, 1),
         }
     }
 
-    /// True when the grid has a frame and rules between rows.
-    fn ruled(self) -> bool {
-        self != Self::Mini
+    /// True when the grid has a frame round it.
+    const fn framed(self) -> bool {
+        matches!(self, Self::Large)
+    }
+
+    /// True when rules separate the rows.
+    const fn row_rules(self) -> bool {
+        !matches!(self, Self::Small)
     }
 
     /// Width and height of the whole grid.
-    fn grid(self) -> (u16, u16) {
+    const fn grid(self) -> (u16, u16) {
         let (w, h) = self.cell();
-        if self.ruled() {
-            (3 * w + 4, 3 * h + 4)
-        } else {
-            (3 * w + 2, 3 * h)
-        }
-    }
-
-    /// Rows below the grid (whose turn, or the result).
-    fn foot_rows(self) -> u16 {
-        match self {
-            Self::Large | Self::Compact => 2,
-            Self::Mini => 1,
-        }
+        let frame = if self.framed() { 2 } else { 0 };
+        let rules = if self.row_rules() { 2 } else { 0 };
+        (3 * w + 2 + frame, 3 * h + rules + frame)
     }
 
     /// Height of a board pane showing this size, borders included.
-    fn pane_height(self) -> u16 {
-        2 + HEAD_ROWS + self.grid().1 + self.foot_rows()
+    pub const fn pane_height(self) -> u16 {
+        2 + HEAD_ROWS + self.grid().1 + FOOT_ROWS
     }
-}
 
-/// The height to give the board pane when `room` rows are free: the largest
-/// size that fits (the smallest one, clipped, when none does).
-pub fn pane_height(room: u16) -> u16 {
-    Size::ALL
-        .into_iter()
-        .map(Size::pane_height)
-        .find(|h| *h <= room)
-        .unwrap_or_else(|| Size::Mini.pane_height().min(room))
+    /// Width of a board pane showing this size, borders included.
+    pub const fn pane_width(self) -> u16 {
+        2 + self.grid().0
+    }
 }
 
 /// Where the grid is drawn inside a board pane.
@@ -91,40 +91,38 @@ pub fn pane_height(room: u16) -> u16 {
 pub struct Geometry {
     /// The grid's top-left corner.
     origin: Position,
-    size: Size,
+    /// The size drawn.
+    pub size: Size,
 }
 
 impl Geometry {
     /// The screen rectangle of `cell` (0 to 8) inside the rules.
-    fn cell_rect(self, cell: u8) -> Rect {
+    pub fn cell_rect(self, cell: u8) -> Rect {
         let (w, h) = self.size.cell();
         let (row, col) = (u16::from(cell / 3), u16::from(cell % 3));
-        let ruled = u16::from(self.size.ruled());
+        let frame = u16::from(self.size.framed());
+        let rule = u16::from(self.size.row_rules());
         Rect {
-            x: self.origin.x + ruled + col * (w + 1),
-            y: self.origin.y + ruled + row * (h + ruled),
+            x: self.origin.x + frame + col * (w + 1),
+            y: self.origin.y + frame + row * (h + rule),
             width: w,
             height: h,
         }
     }
-
-    /// Width and height of the grid.
-    fn grid(self) -> (u16, u16) {
-        self.size.grid()
-    }
 }
 
-/// Where the grid goes in the board pane `area` (borders included).
+/// Where the grid goes in the board pane `area` (borders included): the
+/// largest size that fits, centred.
 pub fn geometry(area: Rect) -> Geometry {
     let inner = Block::bordered().inner(area);
-    let room = inner.height.saturating_sub(HEAD_ROWS);
+    let room = inner.height.saturating_sub(HEAD_ROWS + FOOT_ROWS);
     let size = Size::ALL
         .into_iter()
         .find(|s| {
             let (w, h) = s.grid();
-            w <= inner.width && h + s.foot_rows() <= room
+            w <= inner.width && h <= room
         })
-        .unwrap_or(Size::Mini);
+        .unwrap_or(Size::Small);
     let (w, _) = size.grid();
     Geometry {
         origin: Position {
@@ -156,67 +154,85 @@ pub struct BoardView<'a> {
 impl Widget for BoardView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let game = &self.board.game;
+        let waiting_for_me = !self.focused && self.board.in_play() && self.board.my_turn();
         let title = match self.board.role {
+            _ if waiting_for_me => " Your move: F2 ".to_owned(),
             Role::Player(_) => format!(" Tic-tac-toe · game {} ", game.id),
             Role::Spectator => format!(" Watching · game {} ", game.id),
         };
-        let block = Block::bordered()
-            .title(title)
-            .border_style(super::border(self.focused));
+        let border = if waiting_for_me {
+            theme::your_turn()
+        } else {
+            super::border(self.focused)
+        };
+        let block = Block::bordered().title(title).border_style(border);
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
             return;
         }
-        let g = geometry(area);
+        let width = usize::from(inner.width);
         let head = Rect {
             height: HEAD_ROWS.min(inner.height),
             ..inner
         };
-        self.players().render(head, buf);
-        self.draw_grid(g, buf);
-        let (_, grid_h) = g.grid();
+        Paragraph::new(self.players(width)).render(head, buf);
+        let g = geometry(area);
+        self.draw_grid(g, inner, buf);
+        let (_, grid_h) = g.size.grid();
         let foot_y = g.origin.y + grid_h;
         if foot_y < inner.bottom() {
             let foot = Rect {
                 y: foot_y,
-                height: inner.bottom() - foot_y,
+                height: FOOT_ROWS.min(inner.bottom() - foot_y),
                 ..inner
             };
-            Paragraph::new(self.status())
-                .centered()
-                .wrap(Wrap { trim: true })
-                .render(foot, buf);
+            Paragraph::new(self.status(width)).render(foot, buf);
         }
     }
 }
 
+/// The first of `lines` that fits in `width` columns (the last one, cut,
+/// when none does), centred.
+fn fitting(lines: Vec<Line<'static>>, width: usize) -> Line<'static> {
+    let last = lines.len().saturating_sub(1);
+    lines
+        .into_iter()
+        .enumerate()
+        .find(|(i, l)| *i == last || l.width() <= width)
+        .map(|(_, l)| l.centered())
+        .unwrap_or_default()
+}
+
 impl BoardView<'_> {
-    /// "X alice vs O bob", names cut to fit.
-    fn players(&self) -> Line<'static> {
+    /// "X alice vs O bob", names cut to fit `width`.
+    fn players(&self, width: usize) -> Line<'static> {
         let game = &self.board.game;
         let o = game.o.clone().unwrap_or_else(|| "?".into());
-        let name = |n: &str| {
-            let shown = if n == self.me { "you" } else { n };
-            Span::styled(truncate(shown, 9), Style::new().fg(theme::user_color(n)))
+        let line = |room: usize| {
+            let name = |n: &str| {
+                let shown = if n == self.me { "you" } else { n };
+                Span::styled(truncate(shown, room), Style::new().fg(theme::user_color(n)))
+            };
+            Line::from(vec![
+                Span::styled("X ", theme::mark(Mark::X)),
+                name(&game.x),
+                Span::raw(" vs "),
+                Span::styled("O ", theme::mark(Mark::O)),
+                name(&o),
+            ])
         };
-        Line::from(vec![
-            Span::styled("X ", theme::mark(Mark::X)),
-            name(&game.x),
-            Span::raw(" vs "),
-            Span::styled("O ", theme::mark(Mark::O)),
-            name(&o),
-        ])
-        .centered()
+        fitting(vec![line(10), line(7), line(4)], width)
     }
 
-    fn draw_grid(&self, g: Geometry, buf: &mut Buffer) {
+    /// Draw the rules and the cells, clipped to `inner` (the pane inside
+    /// its border).
+    fn draw_grid(&self, g: Geometry, inner: Rect, buf: &mut Buffer) {
         let (w, h) = g.size.cell();
         let rules = theme::board_rules();
-        let clip = buf.area;
         let mut put = |x: u16, y: u16, s: &str, style: Style| {
-            if y < clip.bottom() && x < clip.right() {
-                buf.set_stringn(x, y, s, usize::from(clip.right() - x), style);
+            if inner.contains(Position { x, y }) {
+                buf.set_stringn(x, y, s, usize::from(inner.right() - x), style);
             }
         };
         let cells = |left: &str, mid: &str, right: &str, fill: &str| {
@@ -224,26 +240,26 @@ impl BoardView<'_> {
             format!("{left}{seg}{mid}{seg}{mid}{seg}{right}")
         };
         let (x0, y0) = (g.origin.x, g.origin.y);
-        let (_, grid_h) = g.grid();
-        if g.size.ruled() {
+        if g.size.framed() {
             put(x0, y0, &cells("┌", "┬", "┐", "─"), rules);
-            for row in 0..3u16 {
-                let top = y0 + 1 + row * (h + 1);
-                for dy in 0..h {
-                    put(x0, top + dy, &cells("│", "│", "│", " "), rules);
-                }
-                let line = if row == 2 {
-                    cells("└", "┴", "┘", "─")
-                } else {
-                    cells("├", "┼", "┤", "─")
-                };
-                put(x0, top + h, &line, rules);
+        }
+        for row in 0..3u16 {
+            let top = g.cell_rect(u8::try_from(row * 3).unwrap_or(0)).y;
+            let (open, close) = if g.size.framed() {
+                ("│", "│")
+            } else {
+                ("", "")
+            };
+            for dy in 0..h {
+                put(x0, top + dy, &cells(open, "│", close, " "), rules);
             }
-        } else {
-            let seg = " ".repeat(usize::from(w));
-            for dy in 0..grid_h {
-                put(x0, y0 + dy, &format!("{seg}│{seg}│{seg}"), rules);
-            }
+            let line = match (g.size.framed(), g.size.row_rules(), row) {
+                (true, _, 2) => cells("└", "┴", "┘", "─"),
+                (true, _, _) => cells("├", "┼", "┤", "─"),
+                (false, true, 0 | 1) => cells("", "┼", "", "─"),
+                _ => continue,
+            };
+            put(x0, top + h, &line, rules);
         }
         for cell in 0..9u8 {
             let r = g.cell_rect(cell);
@@ -255,7 +271,7 @@ impl BoardView<'_> {
             let (text, text_style) = self.cell_text(cell);
             // The cell's background wins over the mark's colour (black on
             // the winning line's green).
-            put(r.x + r.width / 2, mid_y, &text, text_style.patch(style));
+            put(r.x + r.width / 2, mid_y, text, text_style.patch(style));
             if self.cursor_shown() && self.board.cursor == cell {
                 put(r.x, mid_y, "[", style);
                 put(r.x + r.width - 1, mid_y, "]", style);
@@ -278,51 +294,88 @@ impl BoardView<'_> {
         }
     }
 
-    /// The character in the middle of a cell: a mark, or the cell's key
-    /// while the user may move.
-    fn cell_text(&self, cell: u8) -> (String, Style) {
+    /// The character in the middle of a cell: a mark, the cell's key while
+    /// the user may move, or a dot (so every cell shows, at every size).
+    fn cell_text(&self, cell: u8) -> (&'static str, Style) {
+        const KEYS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
         match self.board.cell(cell) {
             Some(mark) => {
                 let mut style = theme::mark(mark);
                 if self.board.in_play() && self.board.last_move() == Some(cell) {
                     style = style.underlined();
                 }
-                (mark.as_char().to_string(), style)
+                let text = match mark {
+                    Mark::X => "X",
+                    Mark::O => "O",
+                };
+                (text, style)
             }
-            None if self.board.my_turn() => ((cell + 1).to_string(), theme::cell_key()),
-            None => (" ".to_owned(), Style::new()),
+            None if self.board.my_turn() => (KEYS[usize::from(cell)], theme::cell_key()),
+            None => ("·", theme::board_rules()),
         }
     }
 
-    /// Whose turn it is (and the time left to move), or how the game ended.
-    fn status(&self) -> Line<'static> {
+    /// Whose turn it is (and the time left to move), the question before
+    /// resigning, or how the game ended: the longest wording that fits
+    /// `width`.
+    fn status(&self, width: usize) -> Line<'static> {
         let board = self.board;
         let game = &board.game;
-        match game.status {
+        let lines = match game.status {
+            GameStatus::Playing if board.resign_asked => vec![
+                Line::from("Resign? y: yes · n: no").bold(),
+                Line::from("Resign? y/n").bold(),
+            ],
+            GameStatus::Playing if board.awaiting => {
+                vec![Line::from("sending your move…").italic()]
+            }
             GameStatus::Playing => {
                 let left = game
                     .deadline
                     .map(|d| format!(" · {}", countdown(d, self.now)))
                     .unwrap_or_default();
-                if board.awaiting {
-                    return Line::from("sending your move…").italic();
-                }
-                let turn = game.turn.clone().unwrap_or_default();
                 let mark = board.turn_mark().map_or('?', Mark::as_char);
                 if board.my_turn() {
-                    Line::from(vec![
-                        Span::styled(format!("your turn ({mark})"), theme::your_turn()),
-                        Span::raw(left),
-                    ])
+                    let turn = |t: String| Span::styled(t, theme::your_turn());
+                    vec![
+                        Line::from(vec![
+                            turn(format!("your turn ({mark})")),
+                            left.clone().into(),
+                        ]),
+                        Line::from(vec![turn("your turn".into()), left.clone().into()]),
+                        Line::from(turn("your turn".into())),
+                    ]
                 } else {
-                    Line::from(format!("{}'s turn ({mark}){left}", truncate(&turn, 10)))
+                    let turn = game.turn.clone().unwrap_or_default();
+                    let rest = format!("'s turn ({mark}){left}");
+                    let room = width.saturating_sub(str_width(&rest)).max(3);
+                    vec![
+                        Line::from(format!("{}{rest}", truncate(&turn, room.min(12)))),
+                        Line::from(format!("their turn{left}")),
+                        Line::from("their turn"),
+                    ]
                 }
             }
-            GameStatus::Over => Line::from(result_text(board, self.me)).bold(),
-            GameStatus::Open => Line::from("waiting for someone to accept").italic(),
-            GameStatus::Cancelled => Line::from("cancelled").italic(),
-            GameStatus::Expired => Line::from("expired: nobody accepted").italic(),
-        }
+            GameStatus::Over => {
+                let (head, why) = result_parts(board, self.me);
+                let mut lines = Vec::new();
+                if let Some(why) = why {
+                    lines.push(Line::from(format!("{head}: {why}")).bold());
+                }
+                lines.push(Line::from(head).bold());
+                lines
+            }
+            GameStatus::Open => vec![
+                Line::from("waiting for someone to accept").italic(),
+                Line::from("waiting").italic(),
+            ],
+            GameStatus::Cancelled => vec![Line::from("cancelled").italic()],
+            GameStatus::Expired => vec![
+                Line::from("expired: nobody accepted").italic(),
+                Line::from("expired").italic(),
+            ],
+        };
+        fitting(lines, width)
     }
 }
 
@@ -336,8 +389,16 @@ pub fn countdown(deadline: UnixMillis, now: UnixMillis) -> String {
 /// side column: "You won: 3 in a row", "You lost: you resigned", "alice won:
 /// bob ran out of time", "Draw: nobody won".
 pub fn result_text(board: &Board, me: &str) -> String {
+    match result_parts(board, me) {
+        (head, Some(why)) => format!("{head}: {why}"),
+        (head, None) => head,
+    }
+}
+
+/// The result's head ("You won", "alice won", "Draw") and why, when known.
+fn result_parts(board: &Board, me: &str) -> (String, Option<String>) {
     let Some(r) = &board.game.result else {
-        return "Game over".to_owned();
+        return ("Game over".to_owned(), None);
     };
     let who = |n: &str| {
         if n == me {
@@ -349,7 +410,7 @@ pub fn result_text(board: &Board, me: &str) -> String {
     let winner = r.winner.as_deref().unwrap_or("?");
     let loser = r.loser.as_deref().unwrap_or("?");
     let head = if r.reason == EndReason::Draw {
-        return "Draw: nobody won".to_owned();
+        return ("Draw".to_owned(), Some("nobody won".to_owned()));
     } else if winner == me {
         "You won".to_owned()
     } else if loser == me {
@@ -363,190 +424,9 @@ pub fn result_text(board: &Board, me: &str) -> String {
         EndReason::Forfeit => format!("{} left", who(loser)),
         EndReason::Timeout => format!("{} ran out of time", who(loser)),
     };
-    format!("{head}: {why}")
+    (head, Some(why))
 }
 
 #[cfg(test)]
-mod tests {
-    use chatroom_shared::message::{GameResult, GameView};
-    use ratatui::style::{Color, Modifier};
-
-    use super::*;
-
-    /// 2026-01-01 09:00 UTC.
-    const T0: i64 = 1_767_258_000_000;
-
-    fn view(moves: &[u8], status: GameStatus) -> GameView {
-        let rules = chatroom_shared::tictactoe::TicTacToe::from_moves(moves).unwrap();
-        let turn = match rules.turn() {
-            Some(Mark::X) => Some("alice".to_owned()),
-            Some(Mark::O) => Some("bob".to_owned()),
-            None => None,
-        };
-        GameView {
-            id: 7,
-            status,
-            x: "alice".into(),
-            o: Some("bob".into()),
-            moves: moves.to_vec(),
-            board: rules.board_string(),
-            turn: turn.filter(|_| status == GameStatus::Playing),
-            deadline: (status == GameStatus::Playing).then_some(T0 + 42_000),
-            result: None,
-            created: T0 - 60_000,
-        }
-    }
-
-    fn board(game: GameView, cursor: u8) -> Board {
-        Board {
-            game,
-            role: Role::Player(Mark::X),
-            cursor,
-            awaiting: false,
-        }
-    }
-
-    /// The pane's text, then the same rows with `#` where a cell has a
-    /// background (the winning line) and `^` where it is reversed (the cursor).
-    fn render(board: &Board, w: u16, h: u16, focused: bool) -> String {
-        let area = Rect::new(0, 0, w, h);
-        let mut buf = Buffer::empty(area);
-        BoardView {
-            board,
-            me: "alice",
-            now: T0,
-            focused,
-        }
-        .render(area, &mut buf);
-        let mut out = String::new();
-        for y in 0..h {
-            for x in 0..w {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out.push_str("-- highlights --\n");
-        for y in 0..h {
-            let row: String = (0..w)
-                .map(|x| {
-                    let c = &buf[(x, y)];
-                    if c.bg != Color::Reset {
-                        '#'
-                    } else if c.modifier.contains(Modifier::REVERSED) {
-                        '^'
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            out.push_str(row.trim_end_matches('.'));
-            out.push('\n');
-        }
-        out
-    }
-
-    #[test]
-    fn snapshot_empty_board_your_turn() {
-        let b = board(view(&[], GameStatus::Playing), 4);
-        insta::assert_snapshot!(render(&b, 26, 18, true));
-    }
-
-    #[test]
-    fn snapshot_mid_game_with_the_cursor() {
-        // X centre, O top left, X top right, O bottom left: X (alice, the
-        // user) to move, the cursor on 6.
-        let mine = board(view(&[4, 0, 2, 6], GameStatus::Playing), 5);
-        insta::assert_snapshot!(render(&mine, 26, 12, true));
-        // One move earlier: bob's turn; no keys in the empty cells.
-        let theirs = board(view(&[4, 0, 2], GameStatus::Playing), 5);
-        insta::assert_snapshot!("compact_bobs_turn", render(&theirs, 26, 12, true));
-    }
-
-    #[test]
-    fn snapshot_a_win_with_the_line_highlighted() {
-        // X takes the diagonal 2-4-6.
-        let mut game = view(&[4, 0, 2, 1, 6], GameStatus::Over);
-        game.result = Some(GameResult {
-            winner: Some("alice".into()),
-            loser: Some("bob".into()),
-            reason: EndReason::Line,
-            line: Some([2, 4, 6]),
-            summary: "alice beat bob at tic-tac-toe".into(),
-        });
-        let b = board(game, 4);
-        insta::assert_snapshot!(render(&b, 26, 18, true));
-    }
-
-    #[test]
-    fn snapshot_mini_board_when_the_pane_is_short() {
-        let b = board(view(&[4, 0], GameStatus::Playing), 8);
-        insta::assert_snapshot!(render(&b, 24, 7, true));
-    }
-
-    #[test]
-    fn clicks_map_to_the_cell_drawn_there_in_every_size() {
-        for (w, h) in [(26, 18), (26, 12), (24, 7), (60, 40)] {
-            let area = Rect::new(3, 5, w, h);
-            let g = geometry(area);
-            for cell in 0..9 {
-                let r = g.cell_rect(cell);
-                assert_eq!(cell_at(area, r.x, r.y), Some(cell), "{w}x{h}");
-                assert_eq!(cell_at(area, r.right() - 1, r.bottom() - 1), Some(cell));
-                assert!(area.contains(r.as_position()), "{w}x{h}: {r:?}");
-            }
-            // The rules and the borders are no cell.
-            assert_eq!(cell_at(area, area.x, area.y), None);
-            if g.size.ruled() {
-                assert_eq!(cell_at(area, g.origin.x, g.origin.y + 1), None);
-            }
-        }
-    }
-
-    #[test]
-    fn the_largest_size_that_fits_is_chosen() {
-        assert_eq!(geometry(Rect::new(0, 0, 26, 18)).size, Size::Large);
-        assert_eq!(geometry(Rect::new(0, 0, 26, 17)).size, Size::Compact);
-        assert_eq!(geometry(Rect::new(0, 0, 20, 18)).size, Size::Compact);
-        assert_eq!(geometry(Rect::new(0, 0, 26, 11)).size, Size::Mini);
-        assert_eq!(pane_height(100), 18);
-        assert_eq!(pane_height(17), 12);
-        assert_eq!(pane_height(8), 7);
-        assert_eq!(pane_height(3), 3);
-    }
-
-    #[test]
-    fn countdown_rounds_up_and_stops_at_zero() {
-        assert_eq!(countdown(T0 + 42_000, T0), "0:42");
-        assert_eq!(countdown(T0 + 41_001, T0), "0:42");
-        assert_eq!(countdown(T0 + 300_000, T0), "5:00");
-        assert_eq!(countdown(T0 - 5, T0), "0:00");
-    }
-
-    #[test]
-    fn results_read_from_the_users_side() {
-        let mut b = board(view(&[0, 3, 1, 4, 2], GameStatus::Over), 4);
-        let result = |winner: &str, loser: &str, reason| GameResult {
-            winner: Some(winner.into()),
-            loser: Some(loser.into()),
-            reason,
-            line: None,
-            summary: String::new(),
-        };
-        b.game.result = Some(result("alice", "bob", EndReason::Line));
-        assert_eq!(result_text(&b, "alice"), "You won: 3 in a row");
-        assert_eq!(result_text(&b, "bob"), "You lost: 3 in a row");
-        b.game.result = Some(result("bob", "alice", EndReason::Resign));
-        assert_eq!(result_text(&b, "alice"), "You lost: you resigned");
-        assert_eq!(result_text(&b, "carol"), "bob won: alice resigned");
-        b.game.result = Some(result("bob", "alice", EndReason::Timeout));
-        assert_eq!(result_text(&b, "bob"), "You won: alice ran out of time");
-        b.game.result = Some(GameResult {
-            winner: None,
-            loser: None,
-            reason: EndReason::Draw,
-            line: None,
-            summary: String::new(),
-        });
-        assert_eq!(result_text(&b, "alice"), "Draw: nobody won");
-    }
-}
+#[path = "board_tests.rs"]
+mod tests;

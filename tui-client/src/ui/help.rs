@@ -1,20 +1,23 @@
 //! Overlays: the help listing every key, and the long-message confirmation.
+//!
+//! The help is as wide as the screen allows: on a narrow screen what a key
+//! does goes under the key, wrapped, and the overlay scrolls.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::{Color, Stylize};
-use ratatui::text::Line;
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
+
+use crate::text::{str_width, wrap};
 
 /// Every key, by where it works. Shown by F1, `?` and `/help`.
 pub const KEYS: &[(&str, &str)] = &[
     ("Enter", "send the message (or run a /command)"),
     ("Alt-Enter, Shift-Enter", "new line in the message"),
     ("Up / Down (empty input)", "recall sent messages"),
-    (
-        "Tab / Shift-Tab",
-        "complete a name or /command; else next pane",
-    ),
+    ("Tab", "complete a name or /command; empty: next pane"),
+    ("Shift-Tab", "previous pane (Tab visits only those shown)"),
     (
         "PageUp / PageDown, wheel",
         "scroll the messages; past the top loads more",
@@ -39,7 +42,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("x (files)", "cancel the newest running transfer"),
     ("Enter (games)", "accept the invitation, or watch the game"),
     ("n / c (games)", "invite anyone to play / withdraw yours"),
-    ("F2", "to the game board and back"),
+    ("F2", "to the game board and back (\"Your move: F2\")"),
     (
         "←↑↓→, Enter, Space (board)",
         "move the cursor, place your mark",
@@ -48,7 +51,15 @@ pub const KEYS: &[(&str, &str)] = &[
         "1-9 or click (board)",
         "place in a cell: 1 top left … 9 bottom right",
     ),
-    ("r / q (board)", "resign / close a finished or watched game"),
+    (
+        "r, then y (board)",
+        "resign (r asks first; n keeps playing)",
+    ),
+    ("q (board)", "close a finished or watched game"),
+    (
+        "typing in a pane",
+        "goes to the input, and so does the focus",
+    ),
     ("Esc", "close this help; back to the input"),
     ("F1 or ?", "this help (↑ ↓ scroll it)"),
     ("Ctrl-Q or Ctrl-C", "quit"),
@@ -99,24 +110,59 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/help  /quit", "commands; //text sends \"/text\""),
 ];
 
-/// Width of the help overlay.
+/// Widest the help overlay gets (two columns: the key, what it does).
 pub const WIDTH: u16 = 76;
 /// Width of the key column.
 const KEY_COLUMN: usize = 28;
+/// Indent of what a key does, under the key, on a narrow screen.
+const INDENT: &str = "  ";
 
-/// Lines of the help text (the keys, a gap, the login form's keys).
-fn line_count() -> u16 {
-    u16::try_from(KEYS.len() + 2).unwrap_or(u16::MAX)
+/// The help's lines for an overlay `width` columns wide inside its border:
+/// a key and what it does side by side when both fit, else what it does
+/// on the lines under the key, wrapped.
+pub fn lines(width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width).max(INDENT.len() + 1);
+    let side_by_side = KEYS
+        .iter()
+        .all(|(_, what)| KEY_COLUMN + str_width(what) <= width);
+    let mut lines = Vec::new();
+    for (key, what) in KEYS {
+        let key_style = Style::new().bold().fg(Color::Cyan);
+        if side_by_side {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{key:<KEY_COLUMN$}"), key_style),
+                Span::raw(*what),
+            ]));
+        } else {
+            lines.push(Line::from(Span::styled(*key, key_style)));
+            for part in wrap(what, width - INDENT.len()) {
+                lines.push(Line::from(format!("{INDENT}{part}")));
+            }
+        }
+    }
+    lines.push(Line::from(""));
+    for part in wrap(LOGIN_KEYS, width) {
+        lines.push(Line::from(part.dim()));
+    }
+    lines
 }
 
-/// Height the help overlay wants (it is cut to the screen and scrolls).
-pub fn height() -> u16 {
-    line_count() + 2
+/// The login form's keys, under the others.
+const LOGIN_KEYS: &str = "Login form: Tab moves, Enter logs in, Ctrl-R registers.";
+
+/// Where the help overlay goes on a screen of `area`: as wide as it wants
+/// or the screen allows, as tall as its text or the screen allows (it
+/// scrolls then).
+pub fn overlay_rect(area: Rect) -> Rect {
+    let width = WIDTH.min(area.width.saturating_sub(2));
+    let count = u16::try_from(lines(width.saturating_sub(2)).len()).unwrap_or(u16::MAX);
+    super::layout::overlay(area, width, count.saturating_add(2))
 }
 
-/// The furthest the help scrolls when `rows` rows of it are visible.
-pub fn max_scroll(rows: u16) -> u16 {
-    line_count().saturating_sub(rows)
+/// The furthest the help scrolls in the overlay `rect`.
+pub fn max_scroll(rect: Rect) -> u16 {
+    let count = u16::try_from(lines(rect.width.saturating_sub(2)).len()).unwrap_or(u16::MAX);
+    count.saturating_sub(rect.height.saturating_sub(2))
 }
 
 /// The help overlay.
@@ -127,34 +173,21 @@ pub struct HelpOverlay {
 
 impl Widget for HelpOverlay {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let rows = area.height.saturating_sub(2);
-        let scroll = self.scroll.min(max_scroll(rows));
+        let max = max_scroll(area);
+        let scroll = self.scroll.min(max);
         let mut block = Block::bordered()
             .border_type(BorderType::Double)
             .title(Line::from(" Keys — Esc closes ").bold())
             .border_style(Color::Cyan);
-        if max_scroll(rows) > 0 {
-            let more = if scroll < max_scroll(rows) {
+        if max > 0 {
+            let more = if scroll < max {
                 " ↓ more "
             } else {
                 " ↑ more "
             };
             block = block.title_bottom(Line::from(more).right_aligned());
         }
-        let mut lines: Vec<Line> = KEYS
-            .iter()
-            .map(|(key, what)| {
-                Line::from(vec![
-                    format!("{key:<KEY_COLUMN$}").bold().fg(Color::Cyan),
-                    (*what).into(),
-                ])
-            })
-            .collect();
-        lines.push(Line::from(""));
-        lines.push(Line::from(
-            "Login form: Tab moves, Enter logs in, Ctrl-R registers.".dim(),
-        ));
-        Paragraph::new(lines)
+        Paragraph::new(lines(area.width.saturating_sub(2)))
             .block(block)
             .scroll((scroll, 0))
             .render(area, buf);
@@ -191,8 +224,20 @@ mod tests {
     #[test]
     fn every_key_line_fits_the_overlay_without_wrapping() {
         for (key, what) in KEYS {
-            let width = crate::text::str_width(key).max(KEY_COLUMN) + crate::text::str_width(what);
+            let width = str_width(key).max(KEY_COLUMN) + str_width(what);
             assert!(width <= usize::from(WIDTH - 2), "{key}: {what}");
+        }
+        assert_eq!(lines(WIDTH - 2).len(), KEYS.len() + 2);
+    }
+
+    #[test]
+    fn narrow_help_puts_what_a_key_does_under_it_and_fits() {
+        for width in [44, 56, 70] {
+            let lines = lines(width);
+            assert!(lines.len() > KEYS.len() + 2, "{width}: stacked");
+            for line in &lines {
+                assert!(line.width() <= usize::from(width), "{width}: {line}");
+            }
         }
     }
 }

@@ -6,8 +6,8 @@
 
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 
-use super::board;
-use crate::app::ChatView;
+use super::board::Size as BoardSize;
+use crate::app::{ChatView, Focus};
 
 /// Narrowest terminal the client draws in.
 pub const MIN_WIDTH: u16 = 48;
@@ -132,11 +132,34 @@ pub struct ChatRegions {
     pub status: Rect,
 }
 
-/// Rows each side pane keeps below an open board (its borders and two rows).
-const SIDE_PANE_MIN: u16 = 4;
-/// Rows the message list keeps below an open board when there is no side
-/// column.
-const MESSAGES_MIN: u16 = 5;
+impl ChatRegions {
+    /// True when the pane that `focus` names is on screen (Tab visits only
+    /// those; the input and the messages always are).
+    pub fn shows(&self, focus: Focus) -> bool {
+        match focus {
+            Focus::Input | Focus::Messages => true,
+            Focus::Conversations => self.conversations.is_some(),
+            Focus::Users => self.users.is_some(),
+            Focus::Files => self.files.is_some(),
+            Focus::Invites => self.invites.is_some(),
+            Focus::Board => self.board.is_some(),
+        }
+    }
+}
+
+/// Rows a side pane needs to be shown: its borders and one row.
+const SIDE_PANE_MIN: u16 = 3;
+/// Rows each of the four side panes keeps below a large board.
+const SIDE_PANE_UNDER_LARGE: u16 = 4;
+/// Rows the message list needs: its borders and one line.
+const MESSAGES_MIN: u16 = 3;
+/// Rows the message list keeps under a board above it (no side column), for
+/// the medium board and for the large one.
+const MESSAGES_UNDER_MEDIUM: u16 = 4;
+const MESSAGES_UNDER_LARGE: u16 = 8;
+/// The side panes, most wanted first: when the column is short, the last
+/// ones make way (and Tab skips them).
+const SIDE_PRIORITY: [usize; 4] = [0, 3, 1, 2];
 
 /// Lay out the main screen as `chat` needs it.
 pub fn for_chat(area: Rect, chat: &ChatView) -> ChatRegions {
@@ -151,6 +174,14 @@ pub fn for_chat(area: Rect, chat: &ChatView) -> ChatRegions {
 /// Lay out the main screen for an input of `input_lines` lines,
 /// `transfer_rows` running transfers (the strip is left out when 0), and a
 /// game board when `board` is true.
+///
+/// Every size from [`MIN_WIDTH`]×[`MIN_HEIGHT`] up gets a whole board (the
+/// small one at least) and a message list: on a short screen the transfers
+/// strip and the input's further lines get only the rows left over. The
+/// board's size follows the room: with the side column, large from 33 rows
+/// of column (every side pane keeps 4), medium from 15, else small; above
+/// the messages, large when 8 rows of messages stay under it, medium when 4
+/// do.
 pub fn chat_regions(
     area: Rect,
     input_lines: usize,
@@ -163,20 +194,33 @@ pub fn chat_regions(
     let rows = u16::try_from(transfer_rows)
         .unwrap_or(MAX_TRANSFER_ROWS)
         .min(MAX_TRANSFER_ROWS);
+    let top_min = if board {
+        BoardSize::Small.pane_height() + MESSAGES_MIN
+    } else {
+        MESSAGES_MIN
+    };
+    let mut spare = area.height.saturating_sub(1 + 3 + top_min);
+    let rows = rows.min(spare.saturating_sub(2));
     let strip = if rows == 0 { 0 } else { rows + 2 };
+    spare -= strip;
+    let input_height = 3 + (lines - 1).min(spare);
     let [top, strip_area, input, status] = Layout::vertical([
-        Constraint::Min(3),
+        Constraint::Fill(1),
         Constraint::Length(strip),
-        Constraint::Length(lines + 2),
+        Constraint::Length(input_height),
         Constraint::Length(1),
     ])
     .areas(area);
     let transfers = (rows > 0).then_some(strip_area);
     if area.width < SIDEBAR_FROM_WIDTH {
         let (board, messages) = if board {
-            let height = board::pane_height(top.height.saturating_sub(MESSAGES_MIN));
+            let height = board_height(top.height, |size| match size {
+                BoardSize::Large => MESSAGES_UNDER_LARGE,
+                BoardSize::Medium => MESSAGES_UNDER_MEDIUM,
+                BoardSize::Small => 0,
+            });
             let [b, m] =
-                Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(top);
+                Layout::vertical([Constraint::Length(height), Constraint::Fill(1)]).areas(top);
             (Some(b), m)
         } else {
             (None, top)
@@ -194,43 +238,85 @@ pub fn chat_regions(
         };
     }
     let [messages, side] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(SIDEBAR_WIDTH)]).areas(top);
-    let (board, [conversations, users, files, invites]) = if board {
-        // While a game is on the board, the four panes below it share the
-        // rest equally (the conversations get what does not divide).
-        let height = board::pane_height(side.height.saturating_sub(4 * SIDE_PANE_MIN));
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(SIDEBAR_WIDTH)]).areas(top);
+    let (board, rest) = if board {
+        let mut height = board_height(side.height, |size| match size {
+            BoardSize::Large => 4 * SIDE_PANE_UNDER_LARGE,
+            BoardSize::Medium => 2 * SIDE_PANE_MIN,
+            BoardSize::Small => 0,
+        });
+        if side.height.saturating_sub(height) < SIDE_PANE_MIN {
+            height = side.height;
+        }
         let [b, rest] =
-            Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(side);
-        let each = rest.height / 4;
-        let panes = Layout::vertical([
-            Constraint::Length(rest.height - 3 * each),
-            Constraint::Length(each),
-            Constraint::Length(each),
-            Constraint::Length(each),
-        ])
-        .areas(rest);
-        (Some(b), panes)
+            Layout::vertical([Constraint::Length(height), Constraint::Fill(1)]).areas(side);
+        (Some(b), rest)
     } else {
-        let panes = Layout::vertical([
-            Constraint::Percentage(31),
-            Constraint::Percentage(25),
-            Constraint::Percentage(22),
-            Constraint::Percentage(22),
-        ])
-        .areas(side);
-        (None, panes)
+        (None, side)
     };
+    let [conversations, users, files, invites] = side_panes(rest, board.is_some());
     ChatRegions {
         messages,
-        conversations: Some(conversations),
-        users: Some(users),
-        files: Some(files),
-        invites: Some(invites),
+        conversations,
+        users,
+        files,
+        invites,
         board,
         transfers,
         input,
         status,
     }
+}
+
+/// The height of the board pane in `room` rows: the largest size that leaves
+/// `keep(size)` rows for the rest, else the small one.
+fn board_height(room: u16, keep: impl Fn(BoardSize) -> u16) -> u16 {
+    BoardSize::ALL
+        .into_iter()
+        .find(|s| s.pane_height() + keep(*s) <= room)
+        .unwrap_or(BoardSize::Small)
+        .pane_height()
+}
+
+/// The side panes (conversations, users, files, games) in `column`, top
+/// down: the usual shares when each gets its borders and a row; otherwise
+/// (a short column, or one under a board) as many as fit, most wanted
+/// first, sharing the rows equally (the rows that do not divide go to the
+/// most wanted).
+fn side_panes(column: Rect, board: bool) -> [Option<Rect>; 4] {
+    if !board {
+        let usual: [Rect; 4] = Layout::vertical([
+            Constraint::Percentage(31),
+            Constraint::Percentage(25),
+            Constraint::Percentage(22),
+            Constraint::Percentage(22),
+        ])
+        .areas(column);
+        if usual.iter().all(|r| r.height >= SIDE_PANE_MIN) {
+            return usual.map(Some);
+        }
+    }
+    let n = (column.height / SIDE_PANE_MIN).min(4);
+    if n == 0 {
+        return [None; 4];
+    }
+    let (each, extra) = (column.height / n, column.height % n);
+    let mut heights = [0u16; 4];
+    for (rank, &pane) in SIDE_PRIORITY.iter().enumerate().take(usize::from(n)) {
+        heights[pane] = each + u16::from(rank < usize::from(extra));
+    }
+    let mut y = column.y;
+    heights.map(|height| {
+        (height > 0).then(|| {
+            let pane = Rect {
+                y,
+                height,
+                ..column
+            };
+            y += height;
+            pane
+        })
+    })
 }
 
 /// The centred box of the help overlay.
@@ -292,7 +378,81 @@ mod tests {
         assert!(narrow.messages.height >= MESSAGES_MIN);
         let tiny = chat_regions(Rect::new(0, 0, MIN_WIDTH, MIN_HEIGHT), 1, 0, true);
         assert!(tiny.messages.height >= MESSAGES_MIN);
-        assert!(tiny.board.unwrap().height >= 3);
+        assert!(tiny.board.unwrap().height >= BoardSize::Small.pane_height());
+    }
+
+    #[test]
+    fn the_board_only_grows_with_the_screen_and_always_fits_whole() {
+        for width in [MIN_WIDTH, 60, 71, 72, 80, 100, 220] {
+            let mut last = 0;
+            for height in MIN_HEIGHT..=60 {
+                let r = chat_regions(Rect::new(0, 0, width, height), 1, 0, true);
+                let b = r.board.unwrap();
+                assert!(
+                    b.height >= BoardSize::Small.pane_height(),
+                    "{width}×{height}"
+                );
+                assert!(b.height >= last, "{width}×{height}: the board shrank");
+                assert!(r.messages.height >= MESSAGES_MIN, "{width}×{height}");
+                last = b.height;
+            }
+        }
+        let at = |w, h| {
+            let b = chat_regions(Rect::new(0, 0, w, h), 1, 0, true)
+                .board
+                .unwrap();
+            crate::ui::board::geometry(b).size
+        };
+        assert_eq!(at(80, 24), BoardSize::Medium);
+        assert_eq!(at(100, 30), BoardSize::Medium);
+        assert_eq!(at(60, 20), BoardSize::Medium);
+        assert_eq!(at(61, 24), BoardSize::Medium);
+        assert_eq!(at(48, 17), BoardSize::Medium);
+        assert_eq!(at(100, 37), BoardSize::Large);
+        assert_eq!(at(100, 36), BoardSize::Medium);
+        assert_eq!(at(60, 29), BoardSize::Large);
+        assert_eq!(at(60, 28), BoardSize::Medium);
+        assert_eq!(at(80, 19), BoardSize::Medium);
+        assert_eq!(at(80, 18), BoardSize::Small);
+        // The numbers README's "Screen sizes" gives.
+        let files_at = |h| chat_regions(Rect::new(0, 0, 80, h), 1, 0, true).files;
+        assert!(files_at(24).is_none() && files_at(25).is_some());
+    }
+
+    #[test]
+    fn a_short_side_column_drops_the_least_wanted_panes() {
+        let r = chat_regions(Rect::new(0, 0, 80, 24), 1, 0, true);
+        assert!(r.conversations.is_some() && r.users.is_some() && r.invites.is_some());
+        assert!(r.files.is_none(), "the files pane makes way for the board");
+        assert!(!r.shows(Focus::Files) && r.shows(Focus::Board));
+        let panes = [r.board, r.conversations, r.users, r.invites].map(Option::unwrap);
+        assert_eq!(
+            panes.iter().map(|p| p.height).sum::<u16>(),
+            r.messages.height
+        );
+        for pair in panes.windows(2) {
+            assert_eq!(pair[0].bottom(), pair[1].y, "{pair:?}");
+        }
+        let tight = chat_regions(Rect::new(0, 0, 72, 17), 6, 3, true);
+        assert_eq!(tight.board.unwrap().height, BoardSize::Small.pane_height());
+        assert!(tight.conversations.is_some());
+        assert!(tight.users.is_none() && tight.files.is_none() && tight.invites.is_none());
+        let short = chat_regions(Rect::new(0, 0, 72, 17), 1, 3, false);
+        let shown = [short.conversations, short.users, short.files, short.invites];
+        assert!(shown.iter().flatten().all(|p| p.height >= SIDE_PANE_MIN));
+        assert!(short.conversations.is_some());
+    }
+
+    #[test]
+    fn transfers_and_a_tall_input_give_way_to_a_whole_board() {
+        let r = chat_regions(Rect::new(0, 0, MIN_WIDTH, MIN_HEIGHT), 6, 3, true);
+        assert_eq!(r.board.unwrap().height, BoardSize::Small.pane_height());
+        assert!(r.messages.height >= MESSAGES_MIN);
+        assert!(r.input.height >= 3);
+        assert_eq!(r.status.bottom(), MIN_HEIGHT);
+        let roomy = chat_regions(Rect::new(0, 0, 100, 40), 6, 3, true);
+        assert_eq!(roomy.input.height, MAX_INPUT_LINES + 2);
+        assert_eq!(roomy.transfers.unwrap().height, MAX_TRANSFER_ROWS + 2);
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! confirmation), [`prompt`] (save/upload questions), [`search`] (search
 //! results). [`layout`] places them, and the app uses the same layout to
 //! find what a mouse click hit. [`theme`] holds every colour and style.
+//!
+//! Every piece is drawn through a [`Canvas`] and named by a [`Part`]: the
+//! terminal's frame is one canvas, and the size-grid test has another that
+//! checks each piece writes only inside the area the layout gave it.
 
 pub mod board;
 pub mod conversations;
@@ -31,7 +35,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use chatroom_shared::message::Target;
 
@@ -39,21 +43,69 @@ use crate::app::conversations::label as conversations_label;
 use crate::app::{App, ChatView, Focus, Screen};
 use crate::text;
 
+/// What a piece of the screen is, so that a test can check it: panes and
+/// overlays have a border all round; plain pieces have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A side pane, the message list, the input box or the transfers strip,
+    /// with a border all round (named for messages).
+    Pane(&'static str),
+    /// The tic-tac-toe board (a bordered pane with the grid inside).
+    Board,
+    /// Something drawn over the panes with a border all round (help, search,
+    /// prompts).
+    Overlay(&'static str),
+    /// Something without a border of its own (the status bar, the text in
+    /// the input box, the login screen, the space cleared under an overlay).
+    Plain(&'static str),
+}
+
+/// Where the screen is drawn: the terminal's frame, or a test's recorder.
+pub trait Canvas {
+    /// The whole drawing area.
+    fn area(&self) -> Rect;
+    /// Draw `widget`, which is `part`, in `area`.
+    fn render<W: Widget>(&mut self, part: Part, widget: W, area: Rect);
+    /// Put the terminal's cursor at `at` (where text is typed); a canvas
+    /// without one ignores it.
+    fn set_cursor(&mut self, _at: ratatui::layout::Position) {}
+}
+
+impl Canvas for Frame<'_> {
+    fn area(&self) -> Rect {
+        Frame::area(self)
+    }
+
+    fn render<W: Widget>(&mut self, _part: Part, widget: W, area: Rect) {
+        self.render_widget(widget, area);
+    }
+
+    fn set_cursor(&mut self, at: ratatui::layout::Position) {
+        self.set_cursor_position(at);
+    }
+}
+
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let area = frame.area();
+    draw_on(frame, app);
+}
+
+/// Draw the whole screen on `canvas`.
+pub fn draw_on(canvas: &mut impl Canvas, app: &App) {
+    let area = canvas.area();
     if layout::too_small(area) {
-        draw_too_small(frame, area);
+        draw_too_small(canvas, area);
         return;
     }
     match &app.screen {
-        Screen::Login(form) => frame.render_widget(login::LoginView { form }, area),
-        Screen::Chat(chat) => draw_chat(frame, area, app, chat),
+        Screen::Login(form) => canvas.render(Part::Plain("login"), login::LoginView { form }, area),
+        Screen::Chat(chat) => draw_chat(canvas, area, app, chat),
     }
     if app.help_open {
-        let rect = layout::overlay(area, help::WIDTH, help::height());
-        clear_around(frame, rect);
-        frame.render_widget(
+        let rect = help::overlay_rect(area);
+        clear_around(canvas, rect);
+        canvas.render(
+            Part::Overlay("help"),
             help::HelpOverlay {
                 scroll: app.help_scroll,
             },
@@ -73,11 +125,12 @@ fn no_overlay(app: &App, chat: &ChatView) -> bool {
 
 /// Clear an overlay's area plus one column on each side, so a wide character
 /// (CJK, emoji) that starts just left of the overlay cannot bleed into it.
-fn clear_around(frame: &mut Frame, rect: Rect) {
-    let area = frame.area();
+fn clear_around(canvas: &mut impl Canvas, rect: Rect) {
+    let area = canvas.area();
     let x = rect.x.saturating_sub(1).max(area.x);
     let right = (rect.x + rect.width + 1).min(area.x + area.width);
-    frame.render_widget(
+    canvas.render(
+        Part::Plain("cleared under an overlay"),
         Clear,
         Rect {
             x,
@@ -96,7 +149,7 @@ pub fn border(focused: bool) -> Style {
     }
 }
 
-fn draw_too_small(frame: &mut Frame, area: Rect) {
+fn draw_too_small(canvas: &mut impl Canvas, area: Rect) {
     let text = vec![
         Line::from("The terminal is too small.".bold()),
         Line::from(format!(
@@ -108,7 +161,8 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
         )),
         Line::from("Make the window larger."),
     ];
-    frame.render_widget(
+    canvas.render(
+        Part::Plain("too small"),
         Paragraph::new(text)
             .alignment(Alignment::Center)
             .wrap(Wrap { trim: true }),
@@ -141,7 +195,7 @@ fn messages_title(chat: &ChatView) -> String {
     }
 }
 
-fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
+fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
     let r = layout::for_chat(area, chat);
     let title_room = usize::from(r.messages.width.saturating_sub(4));
     let mut messages_block = Block::bordered()
@@ -154,7 +208,8 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
     }
     let shown = chat.shown_entries(app.now);
     let log = chat.log();
-    frame.render_widget(
+    canvas.render(
+        Part::Pane("messages"),
         messages::MessageList {
             entries: &shown,
             scroll: log.scroll,
@@ -166,13 +221,18 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         r.messages,
     );
     if let Some(rect) = r.conversations {
-        frame.render_widget(conversations::ConversationsPane { chat }, rect);
+        canvas.render(
+            Part::Pane("conversations"),
+            conversations::ConversationsPane { chat },
+            rect,
+        );
     }
     if let Some(rect) = r.users {
-        frame.render_widget(side::users(chat), rect);
+        canvas.render(Part::Pane("users"), side::users(chat), rect);
     }
     if let Some(rect) = r.files {
-        frame.render_widget(
+        canvas.render(
+            Part::Pane("files"),
             files::FilesPane {
                 chat,
                 utc_offset_secs: app.utc_offset_secs,
@@ -182,10 +242,15 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
     }
     if let Some(rect) = r.invites {
         let width = rect.width.saturating_sub(2);
-        frame.render_widget(games::invites(chat, app.now, width), rect);
+        canvas.render(
+            Part::Pane("games"),
+            games::invites(chat, app.now, width),
+            rect,
+        );
     }
     if let (Some(rect), Some(board)) = (r.board, &chat.games.board) {
-        frame.render_widget(
+        canvas.render(
+            Part::Board,
             board::BoardView {
                 board,
                 me: &chat.me,
@@ -196,10 +261,12 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         );
     }
     if let Some(rect) = r.transfers {
-        frame.render_widget(
+        canvas.render(
+            Part::Pane("transfers"),
             transfers::TransfersStrip {
                 sharing: &chat.sharing,
                 now: app.now,
+                files_pane: r.files.is_some(),
             },
             rect,
         );
@@ -213,23 +280,27 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
         .border_style(border(chat.focus == Focus::Input));
     if let Some(hint) = chat.compose.hint() {
         input_block = input_block.title_bottom(Line::from(format!(" {hint} ")).italic());
+    } else if chat.tab_found_nothing {
+        let note = " Tab: nothing to complete · Shift-Tab: panes ";
+        input_block = input_block.title_bottom(Line::from(note).italic());
     }
     let inner = input_block.inner(r.input);
-    frame.render_widget(input_block, r.input);
+    canvas.render(Part::Pane("input"), input_block, r.input);
     let text = input::InputText {
         compose: &chat.compose,
         focused: chat.focus == Focus::Input && no_overlay(app, chat),
     };
     if let Some(at) = text.cursor_position(inner) {
         // The terminal's own cursor: input methods place their window there.
-        frame.set_cursor_position(at);
+        canvas.set_cursor(at);
     }
-    frame.render_widget(text, inner);
-    frame.render_widget(status::StatusBar { chat }, r.status);
+    canvas.render(Part::Plain("input text"), text, inner);
+    canvas.render(Part::Plain("status"), status::StatusBar { chat }, r.status);
     if let Some(text) = &chat.compose.confirm {
         let rect = layout::overlay(area, 50, 7);
-        clear_around(frame, rect);
-        frame.render_widget(
+        clear_around(canvas, rect);
+        canvas.render(
+            Part::Overlay("confirm send"),
             help::ConfirmSend {
                 lines: text.lines().count(),
             },
@@ -238,13 +309,18 @@ fn draw_chat(frame: &mut Frame, area: Rect, app: &App, chat: &ChatView) {
     }
     if let Some(p) = &chat.sharing.prompt {
         let rect = layout::overlay(area, 76, 5);
-        clear_around(frame, rect);
-        frame.render_widget(prompt::PromptOverlay { prompt: p }, rect);
+        clear_around(canvas, rect);
+        canvas.render(
+            Part::Overlay("prompt"),
+            prompt::PromptOverlay { prompt: p },
+            rect,
+        );
     }
     if let Some(s) = &chat.search {
         let rect = search::overlay_rect(area);
-        clear_around(frame, rect);
-        frame.render_widget(
+        clear_around(canvas, rect);
+        canvas.render(
+            Part::Overlay("search"),
             search::SearchOverlay {
                 search: s,
                 me: &chat.me,

@@ -20,6 +20,8 @@ pub struct TransfersStrip<'a> {
     pub sharing: &'a Sharing,
     /// The time now, to tell a stalled transfer.
     pub now: chatroom_shared::UnixMillis,
+    /// The files pane is on screen (its x cancels; the title says so).
+    pub files_pane: bool,
 }
 
 /// "12.3/100.0 MiB": bytes done of the total, in the total's unit.
@@ -114,8 +116,13 @@ fn row(t: &TransferView, now: chatroom_shared::UnixMillis, area: Rect, buf: &mut
 
 impl Widget for TransfersStrip<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        let title = if self.files_pane {
+            " Transfers — x in the files pane cancels the newest "
+        } else {
+            " Transfers "
+        };
         let block = Block::bordered()
-            .title(" Transfers — x in the files pane cancels the newest ")
+            .title(title)
             .border_style(Style::new().fg(Color::DarkGray));
         let inner = block.inner(area);
         block.render(area, buf);
@@ -156,7 +163,12 @@ mod tests {
     fn strip_text(sharing: &Sharing, now: i64) -> String {
         let area = Rect::new(0, 0, 90, 3);
         let mut buf = Buffer::empty(area);
-        TransfersStrip { sharing, now }.render(area, &mut buf);
+        TransfersStrip {
+            sharing,
+            now,
+            files_pane: true,
+        }
+        .render(area, &mut buf);
         (0..area.width)
             .map(|x| buf[(x, 1)].symbol().to_owned())
             .collect::<String>()
