@@ -13,6 +13,7 @@ use anyhow::Context;
 use chatroom_tui::app::{Action, App, Settings};
 use chatroom_tui::event::AppEvent;
 use chatroom_tui::net::{self, NetEvent};
+use chatroom_tui::outbox::Outbox;
 use chatroom_tui::{config, terminal, ui};
 use clap::Parser;
 use crossterm::event::{Event, EventStream};
@@ -24,7 +25,9 @@ use tokio::sync::mpsc;
 #[command(
     name = "chatroom",
     version,
-    about = "Chat in a chatroom server from a full-screen terminal client."
+    about = "Chat in a chatroom server from a full-screen terminal client.",
+    after_help = "In the client, F1 (or ?) lists every key and /command. The screen needs at least \
+                  48x17 cells; the game board fits from there up, beside the chat from 72 columns."
 )]
 struct Args {
     /// Server address, HOST:PORT (default: the last one used, else 127.0.0.1:44302).
@@ -136,7 +139,7 @@ async fn run(
     transport: net::Transport,
 ) -> anyhow::Result<()> {
     let (net_tx, mut net_rx) = mpsc::channel(1024);
-    let net = net::spawn(net_tx, transport);
+    let mut outbox = Outbox::new(net::spawn(net_tx, transport));
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let size = tui.size()?;
@@ -156,6 +159,9 @@ async fn run(
             },
             Some(event) = net_rx.recv() => AppEvent::Net(event),
             _ = tick.tick() => AppEvent::Tick(now_ms()),
+            // Commands that did not fit go out as the network task takes
+            // them, while its events keep being read here.
+            () = outbox.drain() => continue,
         };
         // Take every network event that is already waiting before drawing again.
         let mut batch = vec![AppEvent::Clock(now_ms()), first];
@@ -168,7 +174,7 @@ async fn run(
         for event in batch {
             for action in app.update(event) {
                 match action {
-                    Action::Net(cmd) => net.send(cmd).await,
+                    Action::Net(cmd) => outbox.push(cmd),
                     Action::Bell => {
                         let mut out = std::io::stdout();
                         let _ = out.write_all(b"\x07");
@@ -187,10 +193,16 @@ async fn run(
                     }
                     Action::Quit => {
                         // Give the network task a moment to say goodbye.
+                        // Commands still waiting (the goodbye among them) go out
+                        // meanwhile.
                         let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                            while let Some(event) = net_rx.recv().await {
-                                if matches!(event, NetEvent::Ended { .. }) {
-                                    break;
+                            loop {
+                                tokio::select! {
+                                    event = net_rx.recv() => match event {
+                                        Some(NetEvent::Ended { .. }) | None => break,
+                                        Some(_) => {}
+                                    },
+                                    () = outbox.drain() => {}
                                 }
                             }
                         })

@@ -485,7 +485,7 @@ fn help_scrolls_on_a_short_screen() {
     let mut app = logged_in();
     app.update(AppEvent::Resize(100, 24));
     app.update(key(KeyCode::F(1)));
-    for _ in 0..50 {
+    for _ in 0..100 {
         app.update(key(KeyCode::Down));
     }
     let rect = crate::ui::help::overlay_rect(app.area);

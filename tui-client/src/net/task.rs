@@ -47,16 +47,27 @@ impl NetHandle {
         }
     }
 
-    /// Queue a command without waiting (for the UI loop); false when the
-    /// queue is full or the task has stopped.
-    pub fn try_send(&self, cmd: NetCommand) -> bool {
+    /// Queue a command without waiting: it comes back when the queue is
+    /// full, so the caller keeps it for later. A command for a task that has
+    /// stopped is dropped (nothing would carry it out).
+    #[must_use = "a command that did not fit comes back and must be kept"]
+    pub fn offer(&self, cmd: NetCommand) -> Option<NetCommand> {
         match self.commands.try_send(cmd) {
-            Ok(()) => true,
-            Err(e) => {
-                warn!(error = %e, "network command not queued");
-                false
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(cmd)) => Some(cmd),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                debug!("network task has stopped; command dropped");
+                None
             }
         }
+    }
+
+    /// Wait until the queue has room for one command and hold that room;
+    /// `None` once the task has stopped. Cancel-safe: for `select!` beside
+    /// the events the task sends, so waiting for room never stops the
+    /// waiter from taking those events.
+    pub async fn room(&self) -> Option<mpsc::Permit<'_, NetCommand>> {
+        self.commands.reserve().await.ok()
     }
 }
 

@@ -100,9 +100,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "list the groups; who is in the one on screen",
     ),
     (
-        "/approve|reject|remove NAME",
-        "decide a request; remove a member",
+        "/approve NAME  /reject NAME",
+        "let NAME in / turn the request down",
     ),
+    ("/remove NAME", "remove a member of the group on screen"),
     (
         "/search WORDS",
         "find messages; Enter goes to one in its place",
