@@ -90,7 +90,7 @@ pub struct Ctx {
     /// Shared files: their storage and transfer tickets.
     pub files: Files,
     /// The game task: invitations and games in play.
-    pub games: crate::games::Games,
+    pub games: crate::games::Desk,
     /// Request limiters of users who left, for their next login.
     pub limiters: crate::flood::UserLimiters,
     /// In a cluster: where tickets issued by other nodes are claimed.
@@ -268,14 +268,18 @@ impl Server {
         )
         .await?;
         let shutdown = CancellationToken::new();
-        let mut games = crate::games::Games::start(
+        let local_games = crate::games::Games::start(
             config.game_invite_ttl,
             config.game_move_timeout,
             config.game_reconnect_grace,
             hub.clone(),
             db.clone(),
-            cluster.as_ref().map(|(bus, _, _)| bus.clone()),
+            cluster.as_ref().map(|(bus, _, _)| {
+                Box::new(crate::cluster::games::TableCopies(bus.clone()))
+                    as Box<dyn crate::games::Mirror>
+            }),
         );
+        let mut games = crate::games::Desk::local(local_games.clone());
         // Session ids are unique across the cluster (the game table sees them all).
         let mut first_session = 1;
         let mut ticket_claims = None;
@@ -288,15 +292,17 @@ impl Server {
                 bus,
                 hub.clone(),
             );
-            let inbox =
-                crate::cluster::games::Inbox::new(std::sync::Arc::clone(&router), games.clone());
+            let inbox = crate::cluster::games::Inbox::new(
+                std::sync::Arc::clone(&router),
+                local_games.clone(),
+            );
             let claims = crate::cluster::tickets::Claims::new(
                 node.clone(),
                 router.bus().clone(),
                 files.tickets.clone(),
             );
             ticket_claims = Some(Arc::clone(&claims));
-            games = games.routed(router);
+            games = crate::games::Desk::routed(local_games, router);
             let watcher = games.clone();
             let every = config.node_heartbeat;
             let stop = shutdown.clone();

@@ -23,10 +23,15 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::debug;
 
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use tracing::{info, warn};
+
 use super::bus::Bus;
 use super::wire::Body;
+use crate::games::desk::ListAnswer;
 use crate::games::table::{Answer, Player, Snapshot};
-use crate::games::{Games, Request};
+use crate::games::{Games, Mirror, Request, Route};
 use crate::hub::Hub;
 
 /// How long a node waits for the owner's answer.
@@ -193,7 +198,7 @@ impl Router {
     }
 
     /// The node that owns the game table now; `None` when it is this one.
-    pub async fn owner(&self) -> Option<String> {
+    async fn current_owner(&self) -> Option<String> {
         tokio::time::sleep_until(self.settled_at).await;
         let nodes = self.hub.nodes().await.unwrap_or_default();
         let oldest = nodes
@@ -203,13 +208,38 @@ impl Router {
         (oldest.0 != self.node).then_some(oldest.0)
     }
 
-    /// Who this node last found owning the table; see [`crate::games::Games`].
-    pub async fn last_owner(&self) -> tokio::sync::MutexGuard<'_, Owner> {
-        self.last_owner.lock().await
+    /// The owner now, after telling this node's table (`local`) when the
+    /// table came to it or went from it. The last owner is held meanwhile,
+    /// so a takeover reaches the table before any request that follows it.
+    async fn owner_now(&self, local: &Games) -> Option<String> {
+        let mut last = self.last_owner.lock().await;
+        let owner = self.current_owner().await;
+        match last.change(owner.as_deref()) {
+            Handover::None => {}
+            Handover::TakeOver(previous) => {
+                let snapshot = self.snapshot_of(&previous);
+                let online: HashMap<i64, u64> = self
+                    .hub
+                    .online()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.uid, e.session))
+                    .collect();
+                info!(from = %previous, "taking over the cluster's game table");
+                local.restore(snapshot, online).await;
+            }
+            Handover::GiveUp(to) => {
+                warn!(owner = %to, "another node owns the game table now; this node's games are dropped");
+                local.restore(None, HashMap::new()).await;
+            }
+        }
+        drop(last);
+        owner
     }
 
     /// The last table `node` sent while it owned the games.
-    pub fn snapshot_of(&self, node: &str) -> Option<Snapshot> {
+    fn snapshot_of(&self, node: &str) -> Option<Snapshot> {
         self.snapshots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -222,11 +252,6 @@ impl Router {
         &self.bus
     }
 
-    /// This node's hub (who is online, cluster-wide).
-    pub fn hub(&self) -> &Hub {
-        &self.hub
-    }
-
     fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waiting>> {
         self.waiting
             .lock()
@@ -234,7 +259,7 @@ impl Router {
     }
 
     /// Ask the owner to carry out a request.
-    pub async fn request(&self, owner: String, who: Player, request: Request) -> Answer {
+    async fn ask(&self, owner: String, who: Player, request: Request) -> Answer {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, Waiting::Answer(tx));
@@ -253,12 +278,7 @@ impl Router {
     }
 
     /// Ask the owner for a page of its games: up to `n` with ids above `after`.
-    pub async fn list(
-        &self,
-        owner: String,
-        after: Option<i64>,
-        n: usize,
-    ) -> Result<Vec<GameView>, (ErrorCode, String)> {
+    async fn ask_list(&self, owner: String, after: Option<i64>, n: usize) -> ListAnswer {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, Waiting::List(tx));
@@ -280,15 +300,39 @@ impl Router {
             _ => Err(unavailable()),
         }
     }
+}
 
-    /// Tell the owner a session logged in or ended.
-    pub fn presence(&self, owner: String, uid: i64, session: u64, online: bool) {
+/// The cluster's side of the games' seam: requests go to the owner of the
+/// table, over NATS when it is another node.
+impl Route for Router {
+    fn owner<'a>(&'a self, local: &'a Games) -> BoxFuture<'a, Option<String>> {
+        self.owner_now(local).boxed()
+    }
+
+    fn request(&self, owner: String, who: Player, request: Request) -> BoxFuture<'_, Answer> {
+        self.ask(owner, who, request).boxed()
+    }
+
+    fn list(&self, owner: String, after: Option<i64>, n: usize) -> BoxFuture<'_, ListAnswer> {
+        self.ask_list(owner, after, n).boxed()
+    }
+
+    fn presence(&self, owner: String, uid: i64, session: u64, online: bool) {
         self.bus.try_send(Body::Game(GameMessage::Presence {
             to: owner,
             uid,
             session,
             online,
         }));
+    }
+}
+
+/// Copies the owner's table to every node after each change.
+pub struct TableCopies(pub Bus);
+
+impl Mirror for TableCopies {
+    fn copy(&self, snapshot: Snapshot) {
+        self.0.try_send(Body::Game(GameMessage::Table { snapshot }));
     }
 }
 
@@ -320,7 +364,7 @@ impl Inbox {
                 let bus = self.router.bus.clone();
                 // Answered beside the receiver, which must not wait for the game task.
                 tokio::spawn(async move {
-                    let answer = local.request_here(who, request).await;
+                    let answer = local.request(who, request).await;
                     bus.try_send(Body::Game(GameMessage::Answer {
                         id,
                         to: from,
@@ -338,7 +382,7 @@ impl Inbox {
                 let bus = self.router.bus.clone();
                 tokio::spawn(async move {
                     let n = limit.unwrap_or(usize::MAX);
-                    let games = local.list_here(after, n).await.unwrap_or_default();
+                    let games = local.list(after, n).await.unwrap_or_default();
                     bus.try_send(Body::Game(GameMessage::Listed {
                         id,
                         to: from,
@@ -353,9 +397,9 @@ impl Inbox {
                 online,
             } if &to == node => {
                 if online {
-                    self.local.online_here(uid, session).await;
+                    self.local.online(uid, session).await;
                 } else {
-                    self.local.offline_here(uid, session);
+                    self.local.offline_soon(uid, session);
                 }
             }
             GameMessage::Answer { id, to, answer } if &to == node => {

@@ -7,8 +7,16 @@
 //! keeps the game state in a pure [`table::Table`], sends the events it asks for
 //! through the hub, stores finished games in `game_record`, and wakes for the
 //! earliest deadline (invitation expiry, move timeout, reconnect grace).
+//!
+//! Sessions reach the games through a [`Desk`]: this node's table, or in a
+//! cluster whichever node owns the cluster's table. The cluster plugs in
+//! behind the two traits of [`desk`] ([`Route`] and [`Mirror`]); nothing here
+//! knows how nodes talk.
 
+pub mod desk;
 pub mod table;
+
+pub use desk::{Desk, Mirror, Route};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +28,6 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::cluster::bus::Bus;
-use crate::cluster::games::{GameMessage, Handover, Router};
-use crate::cluster::wire::Body;
 use crate::hub::{Delivery, Hub};
 use crate::outbox::encode_event;
 use crate::time::now_ms;
@@ -80,14 +85,13 @@ enum Command {
     },
 }
 
-/// Handle to the game task. Cheap to clone.
+/// Handle to this node's game task. Cheap to clone.
 ///
-/// In a cluster, requests go to the node that owns the cluster's game table
-/// ([`crate::cluster::games`]), which may be this one.
+/// It always reaches this node's own table; a [`Desk`] decides whether a
+/// request goes here or to the node that owns a cluster's table.
 #[derive(Clone, Debug)]
 pub struct Games {
     tx: mpsc::Sender<Command>,
-    router: Option<Arc<Router>>,
 }
 
 /// The refusal sent when the game task has stopped (only during shutdown).
@@ -100,16 +104,16 @@ fn stopped() -> (ErrorCode, String) {
 
 impl Games {
     /// Start the game task with these time limits; it sends events through `hub` and
-    /// stores finished games in `db`. In a cluster, `mirror` is the link on which
-    /// the table is copied to the other nodes after every change while this node
-    /// owns it, so that the next owner goes on from there should this one die.
+    /// stores finished games in `db`. In a cluster, `mirror` copies the table to
+    /// the other nodes after every change while this node owns it, so that the
+    /// next owner goes on from there should this one die.
     pub fn start(
         invite_ttl: Duration,
         move_timeout: Duration,
         reconnect_grace: Duration,
         hub: Hub,
         db: DatabaseConnection,
-        mirror: Option<Bus>,
+        mirror: Option<Box<dyn Mirror>>,
     ) -> Self {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
         let times = Times {
@@ -126,88 +130,11 @@ impl Games {
             mirrored: Snapshot::default(),
         };
         tokio::spawn(task.run(rx));
-        Self { tx, router: None }
+        Self { tx }
     }
 
-    /// The same task, reached through the cluster's owner of the game table.
-    pub fn routed(&self, router: Arc<Router>) -> Self {
-        Self {
-            tx: self.tx.clone(),
-            router: Some(router),
-        }
-    }
-
-    /// The node that decides game requests, when it is not this one. When this
-    /// node has just become the owner (the one before it died), its table first
-    /// takes over that node's last snapshot, before any request reaches it.
-    async fn owner(&self) -> Option<(&Router, String)> {
-        let router = self.router.as_deref()?;
-        let mut last = router.last_owner().await;
-        let owner = router.owner().await;
-        match last.change(owner.as_deref()) {
-            Handover::None => {}
-            Handover::TakeOver(previous) => {
-                let snapshot = router.snapshot_of(&previous);
-                let online: HashMap<i64, u64> = router
-                    .hub()
-                    .online()
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| (e.uid, e.session))
-                    .collect();
-                info!(
-                    from = %previous,
-                    games = snapshot.as_ref().map_or(0, Snapshot::games),
-                    "taking over the cluster's game table"
-                );
-                let _ = self.tx.send(Command::Restore { snapshot, online }).await;
-            }
-            Handover::GiveUp(to) => {
-                warn!(owner = %to, "another node owns the game table now; this node's games are dropped");
-                let cmd = Command::Restore {
-                    snapshot: None,
-                    online: HashMap::new(),
-                };
-                let _ = self.tx.send(cmd).await;
-            }
-        }
-        drop(last);
-        owner.map(|owner| (router, owner))
-    }
-
-    /// Work out the owner of a cluster's game table now, taking it over if it
-    /// has come to this node; run every heartbeat, so games go on (and their
-    /// clocks run) after their owner dies even if nobody asks anything.
-    pub async fn check_owner(&self) {
-        let _ = self.owner().await;
-    }
-
-    /// Carry out a game request for `uid` (named `name`); the answer is the game
-    /// after it, for the `game_state` reply.
-    pub async fn request(&self, uid: i64, name: &str, request: Request) -> Answer {
-        let who = Player {
-            uid,
-            name: name.to_owned(),
-        };
-        if let Some((router, owner)) = self.owner().await {
-            let answer = router.request(owner.clone(), who.clone(), request).await;
-            if !matches!(&answer, Err((ErrorCode::ServerBusy, _))) {
-                return answer;
-            }
-            // No answer. If meanwhile its node was found dead (the request went out
-            // during the node timeout), it never decided it: ask the new owner.
-            return match self.owner().await {
-                Some((router, now)) if now != owner => router.request(now, who, request).await,
-                None => self.request_here(who, request).await,
-                Some(_) => answer,
-            };
-        }
-        self.request_here(who, request).await
-    }
-
-    /// Carry out a request on this node's own table.
-    pub async fn request_here(&self, who: Player, request: Request) -> Answer {
+    /// Carry out a request of `who` on this node's table.
+    pub async fn request(&self, who: Player, request: Request) -> Answer {
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Request {
             who,
@@ -219,20 +146,8 @@ impl Games {
     }
 
     /// Up to `n` open invitations and games in play with ids above `after`,
-    /// oldest first (a page of `games`).
+    /// oldest first (a page of `games`), from this node's table.
     pub async fn list(
-        &self,
-        after: Option<i64>,
-        n: usize,
-    ) -> Result<Vec<GameView>, (ErrorCode, String)> {
-        if let Some((router, owner)) = self.owner().await {
-            return router.list(owner, after, n).await;
-        }
-        self.list_here(after, n).await
-    }
-
-    /// [`Games::list`] on this node's own table.
-    pub async fn list_here(
         &self,
         after: Option<i64>,
         n: usize,
@@ -248,36 +163,11 @@ impl Games {
     /// A session of `uid` logged in (before it joins the hub, so that a "left" of
     /// the session it replaces arrives later and is seen to be stale).
     pub async fn online(&self, uid: i64, session_id: u64) {
-        if let Some((router, owner)) = self.owner().await {
-            return router.presence(owner, uid, session_id, true);
-        }
-        self.online_here(uid, session_id).await;
-    }
-
-    /// [`Games::online`] on this node's own table.
-    pub async fn online_here(&self, uid: i64, session_id: u64) {
         let _ = self.tx.send(Command::Online { uid, session_id }).await;
     }
 
     /// Session `session_id` of `uid` ended. Usable from `Drop`: never waits.
     pub fn offline_soon(&self, uid: i64, session_id: u64) {
-        if self.router.is_some()
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
-        {
-            let games = self.clone();
-            rt.spawn(async move {
-                match games.owner().await {
-                    Some((router, owner)) => router.presence(owner, uid, session_id, false),
-                    None => games.offline_here(uid, session_id),
-                }
-            });
-            return;
-        }
-        self.offline_here(uid, session_id);
-    }
-
-    /// [`Games::offline_soon`] on this node's own table.
-    pub fn offline_here(&self, uid: i64, session_id: u64) {
         let cmd = Command::Offline { uid, session_id };
         if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd)
             && let Ok(rt) = tokio::runtime::Handle::try_current()
@@ -288,6 +178,17 @@ impl Games {
             });
         }
     }
+
+    /// This node takes over a cluster's games from `snapshot` (the last copy
+    /// of the owner before it; `None` drops this node's own, stale games),
+    /// with `online` the sessions now online (see [`Table::restore`]).
+    pub async fn restore(&self, snapshot: Option<Snapshot>, online: HashMap<i64, u64>) {
+        info!(
+            games = snapshot.as_ref().map_or(0, Snapshot::games),
+            "game table restored"
+        );
+        let _ = self.tx.send(Command::Restore { snapshot, online }).await;
+    }
 }
 
 struct GameTask {
@@ -295,7 +196,7 @@ struct GameTask {
     hub: Hub,
     db: Arc<DatabaseConnection>,
     /// In a cluster: where the table is copied after every change.
-    mirror: Option<Bus>,
+    mirror: Option<Box<dyn Mirror>>,
     /// The copy sent last.
     mirrored: Snapshot,
 }
@@ -383,7 +284,7 @@ impl GameTask {
 
     /// In a cluster, send the table to the other nodes if it changed.
     fn copy_to_the_others(&mut self) {
-        let Some(bus) = &self.mirror else {
+        let Some(mirror) = &self.mirror else {
             return;
         };
         let snapshot = self.table.snapshot();
@@ -398,7 +299,7 @@ impl GameTask {
             return;
         }
         self.mirrored = snapshot.clone();
-        bus.try_send(Body::Game(GameMessage::Table { snapshot }));
+        mirror.copy(snapshot);
     }
 }
 

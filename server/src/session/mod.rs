@@ -128,7 +128,7 @@ struct LoggedIn {
 /// Tells the hub the session left, however the task ends (even by panic).
 struct LeaveGuard {
     hub: Hub,
-    games: crate::games::Games,
+    games: crate::games::Desk,
     uid: i64,
     session_id: u64,
     reason: Option<LeaveReason>,
