@@ -59,7 +59,11 @@ async fn listed(c: &mut TestClient) -> Vec<(String, i64)> {
             return out;
         }
         after = l.next;
-        assert_eq!(after, out.last().map(|e| e.1), "next is the last entry's id");
+        assert_eq!(
+            after,
+            out.last().map(|e| e.1),
+            "next is the last entry's id"
+        );
     }
 }
 
@@ -77,7 +81,9 @@ db_test!(
         let carol_alice = send_ok(&mut carol, "c1", user("alice"), "hi alice").await;
         let bob_alice = send_ok(&mut bob, "b1", user("alice"), "hi again").await;
         let dave_carol = send_ok(&mut dave, "d1", user("carol"), "psst").await;
-        alice.say_ok("a2", "room messages are no conversation").await;
+        alice
+            .say_ok("a2", "room messages are no conversation")
+            .await;
         let note = send_ok(&mut dave, "d2", user("dave"), "note to self").await;
 
         // Newest activity first, either way, read back all at once and a page of one at a time.
@@ -95,8 +101,14 @@ db_test!(
             "{whole:?}"
         );
         assert_eq!((whole[1].0.as_str(), whole[1].1), ("carol", carol_alice));
-        assert!(whole[0].2 >= whole[1].2 && whole[1].2 > 0, "times: {whole:?}");
-        let alices = vec![("bob".to_owned(), bob_alice), ("carol".to_owned(), carol_alice)];
+        assert!(
+            whole[0].2 >= whole[1].2 && whole[1].2 > 0,
+            "times: {whole:?}"
+        );
+        let alices = vec![
+            ("bob".to_owned(), bob_alice),
+            ("carol".to_owned(), carol_alice),
+        ];
         assert_eq!(listed(&mut alice).await, alices);
         // Each user sees only their own.
         assert_eq!(listed(&mut bob).await, [("alice".to_owned(), bob_alice)]);
@@ -115,7 +127,12 @@ db_test!(
         let l = page(&mut alice, Some(bob_alice), None).await;
         assert_eq!(l.conversations.len(), 1);
         assert_eq!(l.conversations[0].user, "carol");
-        assert!(page(&mut alice, Some(1), None).await.conversations.is_empty());
+        assert!(
+            page(&mut alice, Some(1), None)
+                .await
+                .conversations
+                .is_empty()
+        );
 
         // A newer message moves its conversation to the top.
         let newest = send_ok(&mut carol, "c2", user("alice"), "still there?").await;
@@ -162,12 +179,18 @@ db_test!(
                 full_history: false,
             }))
             .await;
-        assert!(matches!(created, ServerMessage::GroupState(_)), "{created:?}");
+        assert!(
+            matches!(created, ServerMessage::GroupState(_)),
+            "{created:?}"
+        );
         bob.request(ClientMessage::GroupJoin(gref("club"))).await;
         let approved = alice
             .request(ClientMessage::GroupApprove(member_ref("club", "bob")))
             .await;
-        assert!(matches!(approved, ServerMessage::GroupState(_)), "{approved:?}");
+        assert!(
+            matches!(approved, ServerMessage::GroupState(_)),
+            "{approved:?}"
+        );
         let first = send_ok(&mut alice, "a1", group("club"), "rocket plans").await;
         message(&mut bob, "rocket plans").await;
         // Bob has not acknowledged this one when the group closes.
@@ -183,16 +206,21 @@ db_test!(
             _ => unreachable!(),
         }
         // History, search and read positions still work for a member.
-        let history = |to| ClientMessage::History(History {
-            to,
-            ..Default::default()
-        });
+        let history = |to| {
+            ClientMessage::History(History {
+                to,
+                ..Default::default()
+            })
+        };
         let ids = |m: ServerMessage| match m {
             ServerMessage::HistoryPage(p) => p.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
             ServerMessage::SearchResults(p) => p.messages.iter().map(|m| m.id).collect(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(ids(bob.request(history(group("club"))).await), [first, unread]);
+        assert_eq!(
+            ids(bob.request(history(group("club"))).await),
+            [first, unread]
+        );
         let found = bob
             .request(ClientMessage::Search(Search {
                 text: "rocket".into(),

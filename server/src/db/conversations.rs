@@ -61,15 +61,16 @@ pub async fn record(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Result<()
     let mut all: Vec<((i64, i64), (i64, i64))> = updates(rows).into_iter().collect();
     all.sort_unstable();
     for chunk in all.chunks(ROWS_PER_UPSERT) {
-        let models = chunk
-            .iter()
-            .map(|&((uid, peer), (id, at))| direct_conversation::ActiveModel {
-                uid: Set(uid),
-                peer: Set(peer),
-                last_message_id: Set(id),
-                last_at: Set(at),
-                ..Default::default()
-            });
+        let models =
+            chunk.iter().map(
+                |&((uid, peer), (id, at))| direct_conversation::ActiveModel {
+                    uid: Set(uid),
+                    peer: Set(peer),
+                    last_message_id: Set(id),
+                    last_at: Set(at),
+                    ..Default::default()
+                },
+            );
         direct_conversation::Entity::insert_many(models)
             .on_conflict(
                 OnConflict::columns([D::Uid, D::Peer])

@@ -298,7 +298,10 @@ fn a_direct_message_to_nobody_says_so_once_and_leaves_no_conversation() {
         client_id: "t-1".into(),
         error: refusal.clone(),
     }));
-    assert!(chat(&app).convs.get(&dm("nobody")).is_none(), "no dead @nobody");
+    assert!(
+        chat(&app).convs.get(&dm("nobody")).is_none(),
+        "no dead @nobody"
+    );
     assert_eq!(shown(&app), Target::Room);
     let new: Vec<String> = all_notices(&app).into_iter().skip(before.len()).collect();
     assert_eq!(new, ["No user named nobody. “hello?” was not sent."]);

@@ -283,19 +283,17 @@ fn after_login_the_pane_lists_every_direct_conversation_also_those_with_nothing_
     let mut app = logged_in();
     // Offline delivery brings only what is unread: carol's message.
     live(&mut app, msg(7, "carol", dm("alice"), "are you there?"));
-    let actions = server(&mut app, conversations_page(&[("bob", 9), ("carol", 7)], Some(7)));
+    let actions = server(
+        &mut app,
+        conversations_page(&[("bob", 9), ("carol", 7)], Some(7)),
+    );
     assert_eq!(
         actions,
         list_req(ListRequest::Conversations { after: Some(7) })
     );
     let actions = server(&mut app, conversations_page(&[("dave", 3)], None));
     assert!(actions.is_empty(), "the last page: {actions:?}");
-    let labels: Vec<String> = chat(&app)
-        .convs
-        .all()
-        .iter()
-        .map(|c| c.label())
-        .collect();
+    let labels: Vec<String> = chat(&app).convs.all().iter().map(|c| c.label()).collect();
     assert_eq!(labels, ["Main room", "@carol", "@bob", "@dave"]);
     assert_eq!(unread(&app, &dm("carol")), 1, "unread counts as before");
     assert_eq!(unread(&app, &dm("bob")), 0);
