@@ -15,7 +15,7 @@ use chatroom_shared::message::{
 use common::client::{TestClient, error_code, gref, group, member_ref, message, user};
 use common::db::db_test;
 use common::server::TestServer;
-use migration::{Migrator, MigratorTrait};
+use migration::{MigrationName, Migrator, MigratorTrait};
 
 async fn send_ok(c: &mut TestClient, id: &str, to: Target, text: &str) -> i64 {
     match send(c, id, to, text).await {
@@ -146,7 +146,13 @@ db_test!(
         // The migration fills the table from the stored history: undone and
         // done again, it lists the same.
         let db = chatroom_server::db::connect(tdb.url()).await.unwrap();
-        Migrator::down(&db, Some(1)).await.unwrap();
+        let all = Migrator::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name() == "m20261207_000012_direct_conversation")
+            .unwrap();
+        let undo = u32::try_from(all.len() - at).unwrap();
+        Migrator::down(&db, Some(undo)).await.unwrap();
         Migrator::up(&db, None).await.unwrap();
         db.close().await.unwrap();
         let server = TestServer::start(tdb.url()).await;
