@@ -2,7 +2,9 @@
 //! `give_up`, then giving the batch up; and the commit itself, trusting the
 //! writer's memory of ids (one node, the usual case) or asking the database
 //! (a cluster node, under the store lock; or one node after a failed commit,
-//! which may have been stored after all).
+//! which may have been stored after all). A batch with direct messages also
+//! moves both sides' `direct_conversation` rows, in the same transaction, so
+//! `conversations` never lists a message that is not stored.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
