@@ -481,6 +481,15 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
     register(&tmux, dir.path(), port, "alice");
     register(&tmux, dir.path(), port, "bob");
 
+    // A direct message to a name nobody has: one notice, no conversation left.
+    tmux.type_text("bob", "/msg nobody hello");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "No user named nobody. “hello” was not sent.");
+    tmux.wait_for("bob", " message ");
+    let screen = tmux.screen("bob");
+    assert!(!screen.contains("@nobody"), "{screen}");
+    assert_eq!(screen.matches("nobody").count(), 1, "one notice:\n{screen}");
+
     // alice makes a private group; it is shown, and her input goes there.
     tmux.type_text("alice", "/create --private team release plans");
     tmux.keys("alice", &["Enter"]);
