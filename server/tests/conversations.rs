@@ -15,7 +15,7 @@ use chatroom_shared::message::{
 use common::client::{TestClient, error_code, gref, group, member_ref, message, user};
 use common::db::db_test;
 use common::server::TestServer;
-use migration::{MigrationName, Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait};
 
 async fn send_ok(c: &mut TestClient, id: &str, to: Target, text: &str) -> i64 {
     match send(c, id, to, text).await {

@@ -13,7 +13,7 @@ use chatroom_server::db::{
     tokens,
 };
 use common::db::{Backend, TestDb, db_test};
-use migration::{MigrationName, Migrator, MigratorTrait, SchemaManager};
+use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
