@@ -23,6 +23,7 @@ mod m20261204_000008_rekey_names;
 mod m20261204_000009_store_lock;
 mod m20261206_000010_clamp_read_positions;
 mod m20261206_000011_member_order_index;
+mod m20261207_000012_direct_conversation;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_store_lock::Migration),
             Box::new(m20261206_000010_clamp_read_positions::Migration),
             Box::new(m20261206_000011_member_order_index::Migration),
+            Box::new(m20261207_000012_direct_conversation::Migration),
         ]
     }
 }

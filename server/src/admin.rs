@@ -177,7 +177,7 @@ impl Admin {
             .collect())
     }
 
-    /// Close a group: nothing more can be sent to it; its members are told.
+    /// Close a group: nothing more can be sent to it, its members still read it; they are told.
     pub async fn close_group(&self, name: &str) -> Result<(), AdminError> {
         let db = &self.ctx.db;
         let mut g = groups::find_by_key(db, &name_key(name))

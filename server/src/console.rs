@@ -22,7 +22,7 @@ Commands:
   /ban NAME             disable an account (and disconnect it)
   /unban NAME           enable a banned account
   /groups               the open groups
-  /close-group NAME     close a group (its members are told)
+  /close-group NAME     close a group: read-only from now on (its members are told)
   /quit                 shut the server down gracefully
   //text                announce a line that starts with /";
 

@@ -213,3 +213,27 @@ fn search_results_over_the_main_screen() {
     press(&mut app, KeyCode::Down, KeyModifiers::NONE);
     insta::assert_snapshot!(render(&app));
 }
+
+#[test]
+fn a_closed_group_reads_on_and_its_input_says_it_is_read_only() {
+    let mut app = alice_with_conversations();
+    // Alt-↓ three times: #team, #rust, then the closed #old.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down, KeyModifiers::ALT);
+    }
+    app.update(AppEvent::Net(NetEvent::History {
+        query: HistoryQuery::older(group("old"), None),
+        page: Ok(HistoryPage {
+            seq: 4,
+            messages: vec![msg(1, -30, "carol", group("old"), "the last word in #old")],
+            has_more: false,
+        }),
+    }));
+    let screen = render(&app);
+    assert!(screen.contains("the last word in #old"), "{screen}");
+    assert!(
+        screen.contains("#old is closed: its history stays readable"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -481,6 +481,15 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
     register(&tmux, dir.path(), port, "alice");
     register(&tmux, dir.path(), port, "bob");
 
+    // A direct message to a name nobody has: one notice, no conversation left.
+    tmux.type_text("bob", "/msg nobody hello");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "No user named nobody. “hello” was not sent.");
+    tmux.wait_for("bob", " message ");
+    let screen = tmux.screen("bob");
+    assert!(!screen.contains("@nobody"), "{screen}");
+    assert_eq!(screen.matches("nobody").count(), 1, "one notice:\n{screen}");
+
     // alice makes a private group; it is shown, and her input goes there.
     tmux.type_text("alice", "/create --private team release plans");
     tmux.keys("alice", &["Enter"]);
@@ -534,17 +543,25 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
     tmux.wait_for("bob", "[alice]: the release moved to friday");
 
     // Shown means read: once the read position is sent (next tick), logging
-    // in again delivers nothing, so no conversation with alice appears.
+    // in again delivers nothing: the conversation with alice is listed (the
+    // server's `conversations`), with nothing unread.
     std::thread::sleep(Duration::from_millis(1500));
     tmux.keys("bob", &["C-q"]);
     wait_gone(&tmux, "bob");
     log_in(&tmux, dir.path(), port, "bob");
     tmux.wait_for("bob", "#team");
+    tmux.wait_for("bob", "@alice");
     std::thread::sleep(Duration::from_millis(500));
     let screen = tmux.screen("bob");
-    assert!(
-        !screen.contains("@alice"),
-        "the direct message came again:\n{screen}"
+    let row = screen
+        .lines()
+        .flat_map(|l| l.split('│'))
+        .find(|cell| cell.trim_start().starts_with("@alice"))
+        .unwrap_or_default();
+    assert_eq!(
+        row.trim(),
+        "@alice",
+        "listed, and the direct message did not come again:\n{screen}"
     );
 }
 

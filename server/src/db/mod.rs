@@ -11,10 +11,12 @@
 //! - [`games`]: storing finished games and counting a user's record.
 //! - [`groups`]: groups and memberships; [`group_pages`]: both a page at a time.
 //! - [`reads`]: read positions per user and conversation.
+//! - [`conversations`]: each user's direct-message conversations by their newest message.
 //!
 //! All timestamps are `i64` unix milliseconds (UTC).
 
 pub mod accounts;
+pub mod conversations;
 pub mod entity;
 pub mod files;
 pub mod games;

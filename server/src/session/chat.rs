@@ -2,10 +2,11 @@
 //! `history`, `search` and `read`.
 //!
 //! A conversation named by the client is resolved here, once, into what the user may
-//! do with it: the room is everyone's; a group must exist and be open, and a private
-//! one is read and written by members only (reading from the moment they joined unless
-//! the group shows new members its whole history); a direct message needs an existing
-//! user.
+//! do with it: the room is everyone's; a group must exist, and a private one is read
+//! and written by members only (reading from the moment they joined unless the group
+//! shows new members its whole history); a closed group stays readable, read-only,
+//! for its members (history, search, read positions, offline delivery) and nothing
+//! more can be sent to it; a direct message needs an existing user.
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
@@ -39,6 +40,8 @@ pub(super) struct Conversation {
     pub scope: Scope,
     /// For a group: whether the user is a member (may write).
     pub member: bool,
+    /// False for a closed group: readable by its members, nothing more is sent.
+    pub open: bool,
 }
 
 fn no_group(name: &str) -> Reject {
@@ -60,19 +63,23 @@ impl Session {
                 target: Target::Room,
                 scope: Scope::Room,
                 member: true,
+                open: true,
             }),
             Target::Group { group } => {
                 let g = groups::find_by_key(db, &name_key(group.trim()))
                     .await?
                     .ok_or_else(|| no_group(group))?;
-                if !g.is_open() {
-                    return Err(Reject::new(
-                        ErrorCode::GroupClosed,
-                        format!("the group {} is closed", g.name),
-                    ));
-                }
                 let rel = groups::relation(db, g.id, me).await?;
                 let member = rel.is_some_and(|r| r.flag == groups::REL_MEMBER);
+                if !g.is_open() && !member {
+                    return Err(Reject::new(
+                        ErrorCode::GroupClosed,
+                        format!(
+                            "the group {} is closed: only its members still read it",
+                            g.name
+                        ),
+                    ));
+                }
                 let since = match (g.private, rel) {
                     (false, _) => None,
                     (true, Some(r)) if member => (!g.full_history).then_some(r.since),
@@ -83,12 +90,14 @@ impl Session {
                         ));
                     }
                 };
+                let open = g.is_open();
                 Ok(Conversation {
                     kind: TARGET_GROUP,
                     id: g.id,
                     target: Target::Group { group: g.name },
                     scope: Scope::Group { id: g.id, since },
                     member,
+                    open,
                 })
             }
             Target::User { user } => {
@@ -106,6 +115,7 @@ impl Session {
                     target: Target::User { user: peer.name },
                     scope: Scope::Direct { me, peer: peer.id },
                     member: true,
+                    open: true,
                 })
             }
         }
@@ -125,6 +135,19 @@ impl Session {
         let recipients = match c.kind {
             TARGET_ROOM => None,
             TARGET_GROUP => {
+                if !c.open {
+                    let name = match &c.target {
+                        Target::Group { group } => group.as_str(),
+                        _ => "the group",
+                    };
+                    return Err(Reject::new(
+                        ErrorCode::GroupClosed,
+                        format!(
+                            "the group {name} is closed: nothing more can be sent to it; \
+                             its history stays readable"
+                        ),
+                    ));
+                }
                 if !c.member {
                     return Err(Reject::new(
                         ErrorCode::Forbidden,
@@ -273,11 +296,8 @@ impl Session {
         let db = &self.ctx.db;
         let mine = groups::relations_of(db, me).await?;
         let mut readable = Vec::new();
-        for g in groups::list_for(db, me)
-            .await?
-            .into_iter()
-            .filter(|g| g.is_open())
-        {
+        // Closed groups too: `list_for` keeps those the user was a member of.
+        for g in groups::list_for(db, me).await? {
             let rel = mine.get(&g.id).filter(|r| r.flag == groups::REL_MEMBER);
             match (g.private, rel) {
                 (false, _) => readable.push((g.id, None)),

@@ -1,4 +1,5 @@
-//! The listings: `files`, `groups`, `group_members`, `games` and `users`, each
+//! The listings: `files`, `groups`, `group_members`, `games`, `users` and
+//! `conversations`, each
 //! answered with one page in the one shape of [`crate::paging`] (PROTOCOL §3.4).
 //!
 //! Each handler asks its source for at most one entry more than the page, after
@@ -9,14 +10,14 @@
 use chatroom_shared::ErrorCode;
 use chatroom_shared::MAX_LIST_PAGE_BYTES;
 use chatroom_shared::message::{
-    FileList, Files, GameList, Games, GroupList, GroupMembers, Groups, MemberList, ServerMessage,
-    UserList, Users,
+    ConversationList, Conversations, DirectConversation, FileList, Files, GameList, Games,
+    GroupList, GroupMembers, Groups, MemberList, ServerMessage, UserList, Users,
 };
 use chatroom_shared::rules::name_key;
 
 use super::groups::{info, membership};
 use super::{Flow, Reject, Session};
-use crate::db::{accounts, files, group_pages, groups};
+use crate::db::{accounts, conversations, files, group_pages, groups};
 use crate::files::to_info;
 use crate::paging::{Page, json_len, page_size};
 
@@ -204,6 +205,34 @@ impl Session {
             next: page.next(|u| u.name.clone()),
             has_more: page.has_more,
             users: page.items,
+        }));
+        Ok(Flow::Continue)
+    }
+
+    /// `conversations`: a page of the user's direct-message conversations,
+    /// the one with the newest message first.
+    pub(super) async fn conversations(
+        &mut self,
+        seq: u32,
+        m: Conversations,
+    ) -> Result<Flow, Reject> {
+        let me = self.require_login()?.uid;
+        let size = page_size(m.limit);
+        let listed = conversations::page_for(&self.ctx.db, me, m.after, size + 1).await?;
+        let list = listed
+            .into_iter()
+            .map(|c| DirectConversation {
+                user: c.peer,
+                last_message_id: c.last_message_id,
+                last_at: c.last_at,
+            })
+            .collect();
+        let page = Page::cut(list, size);
+        self.queue(&ServerMessage::ConversationList(ConversationList {
+            seq,
+            next: page.next(|c| c.last_message_id),
+            has_more: page.has_more,
+            conversations: page.items,
         }));
         Ok(Flow::Continue)
     }

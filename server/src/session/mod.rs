@@ -537,6 +537,7 @@ impl Session {
             ClientMessage::Read(m) => self.read(seq, m).await,
             ClientMessage::Search(m) => self.search(seq, m).await,
             ClientMessage::Users(m) => self.users(seq, m).await,
+            ClientMessage::Conversations(m) => self.conversations(seq, m).await,
         }
     }
 

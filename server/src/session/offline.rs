@@ -52,7 +52,8 @@ impl Session {
             .map(|(g, _)| *g)
             .collect();
         let found = groups::find_by_ids(&db, &ids).await?;
-        for g in found.values().filter(|g| g.private && g.is_open()) {
+        // Closed groups too: their members still read them.
+        for g in found.values().filter(|g| g.private) {
             let since = mine.get(&g.id).map(|r| r.since).filter(|_| !g.full_history);
             let scope = Scope::Group { id: g.id, since };
             let from = group_pos.get(&g.id).copied().unwrap_or(0);

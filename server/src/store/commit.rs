@@ -2,7 +2,9 @@
 //! `give_up`, then giving the batch up; and the commit itself, trusting the
 //! writer's memory of ids (one node, the usual case) or asking the database
 //! (a cluster node, under the store lock; or one node after a failed commit,
-//! which may have been stored after all).
+//! which may have been stored after all). A batch with direct messages also
+//! moves both sides' `direct_conversation` rows, in the same transaction, so
+//! `conversations` never lists a message that is not stored.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use tracing::{debug, error};
 
 use super::dedup::{self, Fingerprint, Original, Seen};
 use super::{ATTEMPT_GRACE, FIRST_BACKOFF, MAX_BACKOFF, Step, WriterTask, Writes};
-use crate::db::{accounts, history, store_lock, tokens};
+use crate::db::{accounts, conversations, history, store_lock, tokens};
 
 /// The rows of the steps that store a message, numbered from `base`.
 fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
@@ -129,12 +131,13 @@ impl WriterTask {
         if rows.is_empty() && w.is_empty() {
             return Ok(());
         }
-        if w.is_empty() && history::fits_one_insert(rows) {
+        if w.is_empty() && history::fits_one_insert(rows) && !conversations::any_direct(rows) {
             // One statement is atomic by itself: no BEGIN and COMMIT round trips.
             return history::insert_rows(&self.db, rows).await;
         }
         let txn = self.db.begin().await?;
         history::insert_rows(&txn, rows).await?;
+        conversations::record(&txn, rows).await?;
         write_others(&txn, w).await?;
         txn.commit().await
     }
@@ -224,7 +227,9 @@ impl WriterTask {
                 }
             }
         }
-        history::insert_rows(&txn, &rows(steps, base)).await?;
+        let rows = rows(steps, base);
+        history::insert_rows(&txn, &rows).await?;
+        conversations::record(&txn, &rows).await?;
         write_others(&txn, w).await?;
         txn.commit().await?;
         Ok(base)

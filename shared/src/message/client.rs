@@ -112,6 +112,8 @@ pub enum ClientMessage {
     Search(super::Search),
     /// One page of who is online now.
     Users(Users),
+    /// One page of the user's direct-message conversations, newest activity first.
+    Conversations(super::Conversations),
 }
 
 /// `hello`: opens the conversation.
@@ -256,6 +258,7 @@ impl ClientMessage {
             Self::Read(_) => "read",
             Self::Search(_) => "search",
             Self::Users(_) => "users",
+            Self::Conversations(_) => "conversations",
         }
     }
 
@@ -294,5 +297,6 @@ impl ClientMessage {
         "read",
         "search",
         "users",
+        "conversations",
     ];
 }

@@ -1,5 +1,6 @@
-//! Golden-JSON tests of paged lists (PROTOCOL §3.4): the `users` request and
-//! its reply, and what a client reads from a server of the time before paging.
+//! Golden-JSON tests of paged lists (PROTOCOL §3.4): the `users` and
+//! `conversations` requests and their replies, and what a client reads from a
+//! server of the time before paging.
 //! The examples are those of docs/PROTOCOL.md.
 
 use serde_json::json;
@@ -70,4 +71,55 @@ fn replies_and_limits_of_servers_before_paging_still_parse() {
     .unwrap();
     assert_eq!(old.max_list_page, crate::MAX_LIST_PAGE);
     assert_eq!(old.max_list_page_bytes, crate::MAX_LIST_PAGE_BYTES);
+}
+
+#[test]
+fn conversations_wire_form() {
+    assert_client(
+        req(16, ClientMessage::Conversations(Conversations::default())),
+        json!({"type":"conversations","seq":16}),
+    );
+    assert_client(
+        req(
+            17,
+            ClientMessage::Conversations(Conversations {
+                after: Some(5013),
+                limit: Some(2),
+            }),
+        ),
+        json!({"type":"conversations","seq":17,"after":5013,"limit":2}),
+    );
+    assert_server(
+        ServerMessage::ConversationList(ConversationList {
+            seq: 17,
+            conversations: vec![
+                DirectConversation {
+                    user: "bob".into(),
+                    last_message_id: 5013,
+                    last_at: 1_767_225_601_000,
+                },
+                DirectConversation {
+                    user: "carol".into(),
+                    last_message_id: 4990,
+                    last_at: 1_767_225_500_000,
+                },
+            ],
+            has_more: true,
+            next: Some(4990),
+        }),
+        json!({"type":"conversation_list","seq":17,"conversations":[
+               {"user":"bob","last_message_id":5013,"last_at":1_767_225_601_000_i64},
+               {"user":"carol","last_message_id":4990,"last_at":1_767_225_500_000_i64}],
+               "has_more":true,"next":4990}),
+    );
+    // The last page: no `next`.
+    assert_server(
+        ServerMessage::ConversationList(ConversationList {
+            seq: 18,
+            conversations: vec![],
+            has_more: false,
+            next: None,
+        }),
+        json!({"type":"conversation_list","seq":18,"conversations":[],"has_more":false}),
+    );
 }

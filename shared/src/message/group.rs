@@ -112,6 +112,54 @@ pub struct Groups {
     pub limit: Option<u32>,
 }
 
+/// `conversations`: one page of the user's direct-message conversations, the
+/// one with the newest message first.
+///
+/// It exists so a client can list every conversation after logging in, also
+/// those with nothing unread (offline delivery brings only unread messages).
+/// The cursor is a message id: each conversation of one user has its own
+/// newest message, so the `last_message_id` of a page's last entry says where
+/// the next page starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversations {
+    /// Only conversations whose newest message is older (has a smaller id)
+    /// than this: the `next` of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Page size; absent means `limits.max_list_page`, clamped to 1 ...
+    /// `max_list_page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One direct-message conversation of a user: with whom, and its last activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectConversation {
+    /// The other user (the user themself for notes to self).
+    pub user: String,
+    /// The id of the newest message between the two, sent either way.
+    pub last_message_id: i64,
+    /// When that message was sent.
+    pub last_at: UnixMillis,
+}
+
+/// Reply to `conversations`: one page of the user's direct-message
+/// conversations, newest activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationList {
+    /// The request's `seq`.
+    pub seq: u32,
+    /// The page's conversations, the one with the newest message first.
+    pub conversations: Vec<DirectConversation>,
+    /// More conversations follow: ask again with `after` = `next`.
+    #[serde(default)]
+    pub has_more: bool,
+    /// With `has_more`: the cursor for the next page (the last entry's
+    /// `last_message_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
 /// `read`: everything in `to` up to message `upto` has been shown to the user.
 /// Moves the read position forward only; offline delivery starts after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

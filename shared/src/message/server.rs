@@ -56,6 +56,8 @@ pub enum ServerMessage {
     SearchResults(super::SearchResults),
     /// Reply to `users`.
     UserList(UserList),
+    /// Reply to `conversations`.
+    ConversationList(super::ConversationList),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -373,6 +375,7 @@ impl ServerMessage {
             Self::ReadOk(m) => Some(m.seq),
             Self::SearchResults(m) => Some(m.seq),
             Self::UserList(m) => Some(m.seq),
+            Self::ConversationList(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)

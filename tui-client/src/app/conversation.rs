@@ -89,6 +89,17 @@ impl Conversation {
             .is_some_and(|g| g.status != GroupStatus::Open)
     }
 
+    /// What the input says in place of its hint when nothing can be sent
+    /// here whatever the user does (a closed group): it stays readable.
+    pub fn read_only_notice(&self) -> Option<String> {
+        self.is_closed().then(|| {
+            format!(
+                "{} is closed: its history stays readable (commands still work)",
+                self.label()
+            )
+        })
+    }
+
     /// Whether the user can write here now; the reason for people when not.
     pub fn can_send(&self) -> Result<(), String> {
         let Some(g) = &self.group else {
@@ -96,9 +107,9 @@ impl Conversation {
         };
         let name = self.label();
         match (g.status, g.me) {
-            (GroupStatus::Closed | GroupStatus::ClosedByAdmin, _) => {
-                Err(format!("{name} is closed: nothing can be sent to it."))
-            }
+            (GroupStatus::Closed | GroupStatus::ClosedByAdmin, _) => Err(format!(
+                "{name} is closed: nothing more can be sent to it; its history stays readable."
+            )),
             (_, Membership::Member) => Ok(()),
             (_, Membership::Requested) => Err(format!(
                 "Your request to join {name} is waiting for {}.",

@@ -235,9 +235,18 @@ fn a_closed_group_keeps_the_text_in_the_input_and_says_why() {
     );
     app.update(alt(KeyCode::Down));
     assert!(last_notice(&app).contains("The administrator closed #team"));
+    // Still listed and shown; the input says it is read-only.
+    assert_eq!(shown(&app), team());
+    assert_eq!(
+        chat(&app).convs.shown().read_only_notice().as_deref(),
+        Some("#team is closed: its history stays readable (commands still work)")
+    );
     type_text(&mut app, "anyone?");
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    assert!(last_notice(&app).contains("#team is closed"));
+    assert_eq!(
+        last_notice(&app),
+        "#team is closed: nothing more can be sent to it; its history stays readable."
+    );
     assert_eq!(chat(&app).compose.text(), "anyone?");
 }
 
@@ -261,19 +270,49 @@ fn msg_shows_the_conversation_and_sends_a_direct_message() {
     assert_eq!(chat(&app).convs.all().len(), 2);
 }
 
+/// Every notice of every conversation, in order.
+fn all_notices(app: &App) -> Vec<String> {
+    chat(app)
+        .convs
+        .all()
+        .iter()
+        .flat_map(|c| c.log.entries.iter())
+        .filter(|e| e.kind == super::entry::EntryKind::Notice)
+        .map(|e| e.text.clone())
+        .collect()
+}
+
 #[test]
-fn a_direct_message_to_nobody_is_taken_back_with_a_reason() {
+fn a_direct_message_to_nobody_says_so_once_and_leaves_no_conversation() {
     let mut app = logged_in();
-    command(&mut app, "/msg nobody hello?");
+    let before = all_notices(&app);
+    let actions = command(&mut app, "/msg nobody hello?");
+    assert!(actions.contains(&history(HistoryQuery::older(dm("nobody"), None))));
+    // The server refuses the history of the conversation, then the message.
+    let refusal = ErrorReply::new(Some(4), ErrorCode::UserNotFound, "no account is named");
+    app.update(AppEvent::Net(NetEvent::History {
+        query: HistoryQuery::older(dm("nobody"), None),
+        page: Err(refusal.clone()),
+    }));
     app.update(AppEvent::Net(NetEvent::SendRefused {
         client_id: "t-1".into(),
-        error: ErrorReply::new(Some(4), ErrorCode::UserNotFound, "no such user"),
+        error: refusal.clone(),
     }));
-    assert!(chat(&app).log().pending.is_empty());
-    assert_eq!(
-        last_notice(&app),
-        "Not sent to @nobody (“hello?”): nobody is named nobody."
+    assert!(
+        chat(&app).convs.get(&dm("nobody")).is_none(),
+        "no dead @nobody"
     );
+    assert_eq!(shown(&app), Target::Room);
+    let new: Vec<String> = all_notices(&app).into_iter().skip(before.len()).collect();
+    assert_eq!(new, ["No user named nobody. “hello?” was not sent."]);
+    // Without a message: the history's refusal alone says it.
+    command(&mut app, "/msg nobody");
+    app.update(AppEvent::Net(NetEvent::History {
+        query: HistoryQuery::older(dm("nobody"), None),
+        page: Err(refusal),
+    }));
+    assert!(chat(&app).convs.get(&dm("nobody")).is_none());
+    assert_eq!(last_notice(&app), "No user named nobody.");
 }
 
 #[test]

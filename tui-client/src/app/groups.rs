@@ -29,7 +29,9 @@ pub fn error_text(code: ErrorCode) -> Option<&'static str> {
             "You have as many open groups as one may create: leave one of yours first \
              (that closes it)."
         }
-        ErrorCode::GroupClosed => "That group is closed: nothing can be sent to it or read.",
+        ErrorCode::GroupClosed => {
+            "That group is closed: nothing more can be sent to it; its members still read it."
+        }
         ErrorCode::AlreadyMember => {
             "You are in that group already (or your request to join it is waiting)."
         }

@@ -185,7 +185,10 @@ impl App {
             | ServerMessage::UserList(_)
             | ServerMessage::GameList(_)
             | ServerMessage::GroupList(_)
-            | ServerMessage::MemberList(_) => return self.on_list_page(msg).unwrap_or_default(),
+            | ServerMessage::MemberList(_)
+            | ServerMessage::ConversationList(_) => {
+                return self.on_list_page(msg).unwrap_or_default();
+            }
             ServerMessage::Error(e) if super::games::error_text(e.code).is_some() => {
                 return self
                     .on_game_message(ServerMessage::Error(e))

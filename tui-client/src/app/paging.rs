@@ -1,14 +1,15 @@
 //! Listings that come page by page (PROTOCOL §3.4): `file_list`, `user_list`,
-//! `game_list`, `group_list` and `member_list`.
+//! `game_list`, `group_list`, `member_list` and `conversation_list`.
 //!
 //! While a page says more follow, the app asks for the next one after the
 //! page's cursor, so every file, user, game, group and member reaches the
-//! screen however long the list. Files and online users are merged page by
-//! page; games, groups and a group's members replace what the app knows, so
+//! screen however long the list. Files, online users and direct-message
+//! conversations are merged page by page; games, groups and a group's members replace what the app knows, so
 //! their pages are gathered in [`Paging`] and taken whole with the last one.
 
 use chatroom_shared::message::{
-    FileList, GameList, GameView, GroupInfo, GroupList, MemberList, ServerMessage, UserList,
+    ConversationList, FileList, GameList, GameView, GroupInfo, GroupList, MemberList,
+    ServerMessage, Target, UserList,
 };
 
 use super::{Action, App};
@@ -59,6 +60,7 @@ impl App {
             ServerMessage::GameList(list) => self.game_page(list),
             ServerMessage::GroupList(list) => self.group_page(list),
             ServerMessage::MemberList(list) => self.member_page(list),
+            ServerMessage::ConversationList(list) => self.conversation_page(list),
             _ => return None,
         })
     }
@@ -86,6 +88,23 @@ impl App {
         chat.users_listed(list.users);
         after.map_or_else(Vec::new, |after| {
             ask(ListRequest::Users { after: Some(after) })
+        })
+    }
+
+    /// Direct-message conversations are listed as they come (newest first,
+    /// after those already there), so they are there after a login even with
+    /// nothing unread; their messages load when one is shown.
+    fn conversation_page(&mut self, list: ConversationList) -> Vec<Action> {
+        let Some(chat) = self.chat_view() else {
+            return Vec::new();
+        };
+        let last = list.conversations.last().map(|c| c.last_message_id);
+        let after = next_cursor(list.has_more, list.next, last);
+        for c in list.conversations {
+            chat.convs.open(Target::User { user: c.user });
+        }
+        after.map_or_else(Vec::new, |after| {
+            ask(ListRequest::Conversations { after: Some(after) })
         })
     }
 

@@ -4,11 +4,12 @@
 //! and a group's members once the last page is in).
 
 use chatroom_shared::message::{
-    FileInfo, FileList, GameList, GroupList, MemberList, Membership, OnlineUser, ServerMessage,
-    UserList,
+    ConversationList, DirectConversation, FileInfo, FileList, GameList, GroupList, MemberList,
+    Membership, OnlineUser, ServerMessage, UserList,
 };
+use crossterm::event::KeyCode;
 
-use super::conversations_tests::{info, list_req};
+use super::conversations_tests::{alt, dm, info, list_req, live, msg, shown, unread};
 use super::games_tests::{chat, command, game, last_notice, notices, server};
 use super::tests::{logged_in, login_ok};
 use super::*;
@@ -259,4 +260,45 @@ fn pages_of_the_old_connection_are_dropped_when_it_comes_back() {
     );
     let ids: Vec<i64> = chat(&app).games.listed.iter().map(|g| g.id).collect();
     assert_eq!(ids, [3]);
+}
+
+fn conversations_page(entries: &[(&str, i64)], next: Option<i64>) -> ServerMessage {
+    ServerMessage::ConversationList(ConversationList {
+        seq: 6,
+        conversations: entries
+            .iter()
+            .map(|&(user, id)| DirectConversation {
+                user: user.into(),
+                last_message_id: id,
+                last_at: 1_767_225_600_000 + id,
+            })
+            .collect(),
+        has_more: next.is_some(),
+        next,
+    })
+}
+
+#[test]
+fn after_login_the_pane_lists_every_direct_conversation_also_those_with_nothing_unread() {
+    let mut app = logged_in();
+    // Offline delivery brings only what is unread: carol's message.
+    live(&mut app, msg(7, "carol", dm("alice"), "are you there?"));
+    let actions = server(
+        &mut app,
+        conversations_page(&[("bob", 9), ("carol", 7)], Some(7)),
+    );
+    assert_eq!(
+        actions,
+        list_req(ListRequest::Conversations { after: Some(7) })
+    );
+    let actions = server(&mut app, conversations_page(&[("dave", 3)], None));
+    assert!(actions.is_empty(), "the last page: {actions:?}");
+    let labels: Vec<String> = chat(&app).convs.all().iter().map(|c| c.label()).collect();
+    assert_eq!(labels, ["Main room", "@carol", "@bob", "@dave"]);
+    assert_eq!(unread(&app, &dm("carol")), 1, "unread counts as before");
+    assert_eq!(unread(&app, &dm("bob")), 0);
+    // Shown, a listed conversation loads its history.
+    app.update(alt(KeyCode::Down));
+    app.update(alt(KeyCode::Down));
+    assert_eq!(shown(&app), dm("bob"));
 }

@@ -6,11 +6,13 @@
 //! after a reconnect. Every page goes into its conversation through the same
 //! path as live messages, so nothing shows twice.
 
-use chatroom_shared::message::{ChatMessage, ErrorReply, HistoryPage};
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{ChatMessage, ErrorReply, HistoryPage, Target};
 
 use super::conversations::conversation_of;
 use super::groups::error_text;
 use super::log::MessageLog;
+use super::talk::no_such_user;
 use super::{Action, App, Screen};
 use crate::net::{HistoryQuery, NetCommand};
 use crate::ui::layout::for_chat;
@@ -158,6 +160,24 @@ impl App {
         };
         let forward = query.after.is_some();
         let page = match page {
+            Err(e)
+                if e.code == ErrorCode::UserNotFound
+                    && matches!(query.to, Target::User { .. })
+                    && conv.log.last_id().is_none() =>
+            {
+                // `/msg` to a name nobody has: the empty conversation goes.
+                // With a message of it waiting, its refusal (which follows)
+                // says so once; without, this does.
+                conv.log.loading_older = false;
+                conv.log.history_complete = true;
+                if conv.log.pending.is_empty() {
+                    chat.convs.remove(&query.to);
+                    if let Target::User { user } = &query.to {
+                        chat.notice(now, no_such_user(user));
+                    }
+                }
+                return Vec::new();
+            }
             Ok(page) => page,
             Err(e) => {
                 let name = conv.label();

@@ -24,6 +24,16 @@ const QUOTE_CHARS: usize = 40;
 /// storage, in milliseconds (each refusal of a waiting message would repeat it).
 const DELAY_NOTICE_EVERY: i64 = 30_000;
 
+/// What the user is told when a direct message names nobody.
+pub(super) fn no_such_user(name: &str) -> String {
+    format!("No user named {name}.")
+}
+
+/// The start of a message, on one line, to name it in a notice.
+fn quote(pending: &Pending) -> String {
+    truncate(&pending.text.replace('\n', " "), QUOTE_CHARS)
+}
+
 impl App {
     /// Put `target` on screen (made if needed) and load what it lacks.
     pub(super) fn show_conversation(&mut self, target: Target) -> Vec<Action> {
@@ -138,10 +148,24 @@ impl App {
             chat.notice(now, format!("Not sent: {}.", error.message));
             return;
         };
-        let why = match (error.code, &to) {
-            (chatroom_shared::ErrorCode::UserNotFound, Target::User { user }) => {
-                format!("nobody is named {user}.")
+        if let (chatroom_shared::ErrorCode::UserNotFound, Target::User { user }) = (error.code, &to)
+        {
+            // `/msg` to a name nobody has: one notice, and no conversation
+            // left behind (unless messages were exchanged in it before).
+            let empty = chat
+                .convs
+                .get(&to)
+                .is_some_and(|c| c.log.last_id().is_none() && c.log.pending.is_empty());
+            let text = format!("{} “{}” was not sent.", no_such_user(user), quote(&pending));
+            if empty {
+                chat.convs.remove(&to);
+                chat.notice(now, text);
+            } else {
+                chat.convs.open(to).log.notice(now, text);
             }
+            return;
+        }
+        let why = match (error.code, &to) {
             (chatroom_shared::ErrorCode::MessageIdReused, _) => {
                 "the server had a message of yours under the same id (a client fault). \
                  Send it again: it gets a new id."
@@ -151,8 +175,7 @@ impl App {
                 error_text(error.code).map_or_else(|| format!("{}.", error.message), str::to_owned)
             }
         };
-        let quote = truncate(&pending.text.replace('\n', " "), QUOTE_CHARS);
-        let text = format!("Not sent to {} (“{quote}”): {why}", label(&to));
+        let text = format!("Not sent to {} (“{}”): {why}", label(&to), quote(&pending));
         chat.convs.open(to).log.notice(now, text);
     }
 

@@ -1,8 +1,10 @@
-//! The listings the app pages through: `files`, `users`, `games`, `groups` and
-//! `group_members`, one page at a time after a cursor (PROTOCOL §3.4), in a
+//! The listings the app pages through: `files`, `users`, `games`, `groups`,
+//! `group_members` and `conversations`, one page at a time after a cursor (PROTOCOL §3.4), in a
 //! type the app's actions can compare.
 
-use chatroom_shared::message::{ClientMessage, Files, Games, GroupMembers, Groups, Users};
+use chatroom_shared::message::{
+    ClientMessage, Conversations, Files, Games, GroupMembers, Groups, Users,
+};
 
 /// One page of a listing: the first without a cursor, else the one after it
 /// (the `next` of the page before). Pages are the server's size.
@@ -36,17 +38,26 @@ pub enum ListRequest {
         /// The cursor: a member's (or asker's) name.
         after: Option<String>,
     },
+    /// `conversations`: the user's direct-message conversations, newest
+    /// first, after a message id.
+    Conversations {
+        /// The cursor: the newest message id of the page before's last entry.
+        after: Option<i64>,
+    },
 }
 
 impl ListRequest {
     /// The first pages of the listings the app keeps up to date, asked for
-    /// after every login so its panes start full.
-    pub fn after_login() -> [Self; 4] {
+    /// after every login (and reconnect) so its panes start full: the
+    /// conversations pane lists every direct-message conversation, also
+    /// those with nothing unread.
+    pub fn after_login() -> [Self; 5] {
         [
             Self::Files { after: None },
             Self::Users { after: None },
             Self::Games { after: None },
             Self::Groups { after: None },
+            Self::Conversations { after: None },
         ]
     }
 
@@ -62,6 +73,9 @@ impl ListRequest {
                 after,
                 limit: None,
             }),
+            Self::Conversations { after } => {
+                ClientMessage::Conversations(Conversations { after, limit: None })
+            }
         }
     }
 }
@@ -101,6 +115,10 @@ mod tests {
                 after: Some("carol".into())
             }),
             serde_json::json!({"type":"group_members","group":"team","after":"carol"})
+        );
+        assert_eq!(
+            wire(ListRequest::Conversations { after: Some(12) }),
+            serde_json::json!({"type":"conversations","after":12})
         );
     }
 }

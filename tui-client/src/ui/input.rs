@@ -126,6 +126,9 @@ pub struct InputText<'a> {
     pub compose: &'a Compose,
     /// Whether the input has the focus (its cursor is shown).
     pub focused: bool,
+    /// Why nothing can be sent to the conversation shown (a closed group):
+    /// said in place of the empty input's hint. Commands can still be typed.
+    pub read_only: Option<&'a str>,
 }
 
 impl InputText<'_> {
@@ -160,10 +163,13 @@ impl Widget for InputText<'_> {
         let textarea = &self.compose.textarea;
         if self.compose.is_empty() {
             // After the cursor's cell, as tui-textarea drew it.
-            let hint = textarea.placeholder_text();
             let room = area.width.saturating_sub(1);
+            let (hint, style) = match self.read_only {
+                Some(why) => (why, Style::new().yellow().italic()),
+                None => (textarea.placeholder_text(), Style::new().dark_gray()),
+            };
             Line::from(crate::text::truncate(hint, usize::from(room)))
-                .style(Style::new().dark_gray())
+                .style(style)
                 .render(Rect::new(area.x + 1, area.y, room, 1), buf);
             return;
         }
@@ -243,6 +249,7 @@ mod tests {
         let input = InputText {
             compose,
             focused: true,
+            read_only: None,
         };
         let cursor = input.cursor_position(area);
         input.render(area, &mut buf);
@@ -300,6 +307,7 @@ mod tests {
         let input = InputText {
             compose: &compose,
             focused: false,
+            read_only: None,
         };
         assert_eq!(input.cursor_position(area), None);
         let mut buf = Buffer::empty(area);

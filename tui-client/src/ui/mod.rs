@@ -271,9 +271,12 @@ fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
             rect,
         );
     }
-    let input_title = match &chat.convs.shown().target {
-        Target::Room => " message ".to_owned(),
-        other => format!(" message to {} ", conversations_label(other)),
+    let shown = chat.convs.shown();
+    let read_only = shown.read_only_notice();
+    let input_title = match (&shown.target, &read_only) {
+        (_, Some(_)) => format!(" {} · read-only ", conversations_label(&shown.target)),
+        (Target::Room, None) => " message ".to_owned(),
+        (other, None) => format!(" message to {} ", conversations_label(other)),
     };
     let mut input_block = Block::bordered()
         .title(input_title)
@@ -289,6 +292,7 @@ fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
     let text = input::InputText {
         compose: &chat.compose,
         focused: chat.focus == Focus::Input && no_overlay(app, chat),
+        read_only: read_only.as_deref(),
     };
     if let Some(at) = text.cursor_position(inner) {
         // The terminal's own cursor: input methods place their window there.

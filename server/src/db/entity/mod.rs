@@ -5,6 +5,7 @@
 
 pub mod base_info;
 pub mod chat_history;
+pub mod direct_conversation;
 pub mod file_put_record;
 pub mod game_record;
 pub mod group_info;

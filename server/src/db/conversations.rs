@@ -1,0 +1,161 @@
+//! Direct-message conversations (`direct_conversation`): per user and peer, the
+//! newest message between the two. The store's writer records every direct
+//! message here in the transaction that stores it ([`record`]), so a page of a
+//! user's conversations, newest first ([`page_for`]), is read through the
+//! `(uid, last_message_id)` index and costs the same however long the history.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entity::{base_info, direct_conversation};
+use super::history::{NewChatRow, TARGET_USER};
+
+/// Rows per upsert statement: 500 rows x 4 columns, far below every backend's limit.
+const ROWS_PER_UPSERT: usize = 500;
+
+/// A conversation as listed: the peer's name and the newest message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The other user's name.
+    pub peer: String,
+    /// The newest message's id.
+    pub last_message_id: i64,
+    /// Its send time.
+    pub last_at: i64,
+}
+
+/// The `(user, peer) -> (id, time)` updates the direct messages among `rows`
+/// make: both sides of each, the newest message of each pair.
+fn updates(rows: &[NewChatRow]) -> HashMap<(i64, i64), (i64, i64)> {
+    let mut out: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+    for r in rows.iter().filter(|r| r.target_kind == TARGET_USER) {
+        let Some(sender) = r.uid else { continue };
+        for key in [(sender, r.target_id), (r.target_id, sender)] {
+            let newest = out.entry(key).or_insert((r.id, r.send_time));
+            if r.id > newest.0 {
+                *newest = (r.id, r.send_time);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `rows` hold a direct message (whose commit then records it here).
+pub fn any_direct(rows: &[NewChatRow]) -> bool {
+    rows.iter().any(|r| r.target_kind == TARGET_USER)
+}
+
+/// Record the direct messages among `rows` (just stored, in the same
+/// transaction): each side's conversation gets the newest of them.
+///
+/// A plain upsert is right because messages are committed in id order (one
+/// writer, or a cluster's writers one at a time under the store lock): a
+/// later commit never holds an older message.
+pub async fn record(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Result<(), DbErr> {
+    use direct_conversation::Column as D;
+    let mut all: Vec<((i64, i64), (i64, i64))> = updates(rows).into_iter().collect();
+    all.sort_unstable();
+    for chunk in all.chunks(ROWS_PER_UPSERT) {
+        let models =
+            chunk.iter().map(
+                |&((uid, peer), (id, at))| direct_conversation::ActiveModel {
+                    uid: Set(uid),
+                    peer: Set(peer),
+                    last_message_id: Set(id),
+                    last_at: Set(at),
+                    ..Default::default()
+                },
+            );
+        direct_conversation::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([D::Uid, D::Peer])
+                    .update_columns([D::LastMessageId, D::LastAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `uid`'s conversations whose newest message is older than `before` (all
+/// when `None`), newest first, at most `n`.
+pub async fn page_for(
+    db: &impl ConnectionTrait,
+    uid: i64,
+    before: Option<i64>,
+    n: usize,
+) -> Result<Vec<Listed>, DbErr> {
+    use direct_conversation::Column as D;
+    let mut query = direct_conversation::Entity::find()
+        .select_only()
+        .column(base_info::Column::Name)
+        .column(D::LastMessageId)
+        .column(D::LastAt)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            direct_conversation::Entity::belongs_to(base_info::Entity)
+                .from(D::Peer)
+                .to(base_info::Column::Id)
+                .into(),
+        )
+        .filter(D::Uid.eq(uid));
+    if let Some(before) = before {
+        query = query.filter(D::LastMessageId.lt(before));
+    }
+    let rows: Vec<(String, i64, i64)> = query
+        .order_by_desc(D::LastMessageId)
+        .limit(u64::try_from(n).unwrap_or(u64::MAX))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(peer, last_message_id, last_at)| Listed {
+            peer,
+            last_message_id,
+            last_at,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::history::{LEVEL_USER, TARGET_ROOM};
+
+    fn row(id: i64, from: i64, kind: i16, to: i64) -> NewChatRow {
+        NewChatRow {
+            id,
+            text: "x".into(),
+            send_time: id * 10,
+            level: LEVEL_USER,
+            uid: Some(from),
+            target_kind: kind,
+            target_id: to,
+            client_msg_id: None,
+        }
+    }
+
+    #[test]
+    fn each_side_of_a_pair_gets_its_newest_direct_message() {
+        let rows = [
+            row(1, 1, TARGET_USER, 2),
+            row(2, 2, TARGET_USER, 1),
+            row(3, 1, TARGET_ROOM, 0),
+            row(4, 3, TARGET_USER, 3),
+        ];
+        let got = updates(&rows);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[&(1, 2)], (2, 20));
+        assert_eq!(got[&(2, 1)], (2, 20));
+        assert_eq!(got[&(3, 3)], (4, 40), "a note to self is one row");
+        assert!(any_direct(&rows));
+        assert!(!any_direct(&rows[2..3]));
+    }
+}
