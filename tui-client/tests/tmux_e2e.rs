@@ -110,20 +110,27 @@ fn tmux_available() -> bool {
 }
 
 /// The server binary next to the client binary, built if it is not there yet.
+/// The server binary beside the client's, built (or found up to date) once
+/// per run: a binary left from an older build would test old code.
 fn server_binary() -> PathBuf {
-    let client = PathBuf::from(env!("CARGO_BIN_EXE_chatroom"));
-    let dir = client.parent().expect("binary directory");
-    let server = dir.join("chatroom-server");
-    if !server.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "chatroom-server"])
-            .status()
-            .expect("cargo build the server");
-        assert!(status.success(), "building chatroom-server failed");
-    }
-    assert!(server.exists(), "no server binary at {}", server.display());
-    server
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let client = PathBuf::from(env!("CARGO_BIN_EXE_chatroom"));
+            let dir = client.parent().expect("binary directory");
+            let server = dir.join("chatroom-server");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut build = Command::new(cargo);
+            build.args(["build", "-p", "chatroom-server", "--bin", "chatroom-server"]);
+            if dir.ends_with("release") {
+                build.arg("--release");
+            }
+            let status = build.status().expect("cargo build the server");
+            assert!(status.success(), "building chatroom-server failed");
+            assert!(server.exists(), "no server binary at {}", server.display());
+            server
+        })
+        .clone()
 }
 
 fn free_port() -> u16 {

@@ -46,6 +46,13 @@ pub fn hints(chat: &ChatView) -> Vec<&'static str> {
         hints.push("F2 your move");
     }
     hints.extend(match chat.focus {
+        Focus::Input if chat.convs.shown().is_closed() => vec![
+            "read-only: Enter runs /commands",
+            "F1 help",
+            "Alt-↑/↓ conversations",
+            "PgUp/PgDn scroll",
+            "Ctrl-Q quit",
+        ],
         Focus::Input => vec![
             "Enter send",
             "F1 help",
