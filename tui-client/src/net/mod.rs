@@ -32,9 +32,7 @@ use chatroom_shared::message::{
 mod backoff;
 mod commands;
 mod connection;
-mod data;
 mod dial;
-mod download;
 mod game;
 mod gap;
 mod group;
@@ -46,10 +44,9 @@ mod reconnect;
 mod session;
 mod task;
 mod transfer;
-mod upload;
 
 pub use dial::{Transport, TrustError};
-pub use download::{part_path, unique_target};
+pub use transfer::{part_path, unique_target};
 pub use game::GameRequest;
 pub use group::{GroupRequest, HistoryQuery};
 pub use list::ListRequest;

@@ -21,8 +21,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument as _, debug, info, info_span};
 
+mod data;
+mod download;
+mod upload;
+
+pub use download::{part_path, unique_target};
+
 use super::dial::Transport;
-use super::{NetCommand, NetEvent, TransferState, TransferUpdate, download, upload};
+use super::{NetCommand, NetEvent, TransferState, TransferUpdate};
 
 /// Buffer size for hashing, reading and writing file data.
 pub(crate) const CHUNK: usize = 256 * 1024;

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 use tracing::info;
 
 use super::data;
-use super::transfer::{CHUNK, Control, Reporter, TransferError, sha256_file_async};
+use super::{CHUNK, Control, Reporter, TransferError, sha256_file_async};
 
 /// Share the file at `path`.
 pub(crate) async fn run(

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 use tracing::{info, warn};
 
 use super::data;
-use super::transfer::{CHUNK, Control, Reporter, TransferError, sha256_file_async};
+use super::{CHUNK, Control, Reporter, TransferError, sha256_file_async};
 
 /// Where a download of `name` into `dir` is kept until it is complete.
 pub fn part_path(dir: &Path, name: &str) -> PathBuf {

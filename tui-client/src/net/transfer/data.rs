@@ -12,9 +12,9 @@ use tokio::io::AsyncWriteExt as _;
 use tokio_util::codec::FramedRead;
 use tracing::debug;
 
-use super::connection::{Frames, read_message};
-use super::dial::{Transport, WriteHalf};
-use super::transfer::TransferError;
+use super::TransferError;
+use crate::net::connection::{Frames, read_message};
+use crate::net::dial::{Transport, WriteHalf};
 
 /// How long connecting and the `transfer_ready` reply may take.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
