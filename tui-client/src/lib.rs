@@ -7,6 +7,8 @@
 //! - [`ui`]: drawing, a pure function of the state, built from widgets.
 //! - [`net`]: the connection in its own tasks (one reads, one writes): login,
 //!   keepalive, reconnect with backoff, resume, and filling the gap.
+//! - [`pace`]: when the main loop draws (input at once, network changes at
+//!   most once per frame).
 //! - [`text`]: widths of grapheme clusters and word wrap.
 //! - [`config`]: the remembered server and user name; [`known_servers`]: the
 //!   certificates pinned on first use.
@@ -17,6 +19,7 @@ pub mod config;
 pub mod event;
 pub mod known_servers;
 pub mod net;
+pub mod pace;
 pub mod terminal;
 pub mod text;
 pub mod ui;
