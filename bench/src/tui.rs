@@ -170,7 +170,9 @@ fn message(id: i64) -> ChatMessage {
         "the", "build", "passed", "on", "every", "platform", "tonight,", "again",
     ];
     let n = 4 + (id % 7) as usize * 5;
-    let text: Vec<&str> = (0..n).map(|i| WORDS[(i + id as usize) % WORDS.len()]).collect();
+    let text: Vec<&str> = (0..n)
+        .map(|i| WORDS[(i + id as usize) % WORDS.len()])
+        .collect();
     ChatMessage {
         id,
         ts: 1_767_225_600_000 + id,
@@ -273,7 +275,11 @@ async fn follow(rate: u32, length: Duration, cols: u16, rows: u16) -> anyhow::Re
                     return;
                 };
                 m.id = 10_000 + sent as i64;
-                if tx.send(NetEvent::Server(ServerMessage::Message(m))).await.is_err() {
+                if tx
+                    .send(NetEvent::Server(ServerMessage::Message(m)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 sent += 1;

@@ -7,7 +7,6 @@
 //! conversation on screen ([`ChatView::notice`]), presence and room events to
 //! the main room.
 
-
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{ChatMessage, OnlineUser};
 

@@ -468,14 +468,21 @@ mod tests {
         for id in 1..=20_000 {
             assert!(v.insert_stored(&msg(id, "bob", "hello"), "me"));
         }
-        assert!(v.entries.len() <= WINDOW + WINDOW_SLACK, "{}", v.entries.len());
+        assert!(
+            v.entries.len() <= WINDOW + WINDOW_SLACK,
+            "{}",
+            v.entries.len()
+        );
         assert!(v.entries.len() >= WINDOW);
         assert_eq!(v.ids.len(), v.entries.len(), "dropped ids are forgotten");
         assert_eq!(v.heights.len(), v.entries.len());
         assert_eq!(v.last_id(), Some(20_000));
         let first = v.first_id().unwrap();
         assert_eq!(stored_ids(&v), (first..=20_000).collect::<Vec<_>>());
-        assert!(!v.history_complete, "what was dropped comes from the history");
+        assert!(
+            !v.history_complete,
+            "what was dropped comes from the history"
+        );
         let lines: usize = v.entries.iter().map(|e| entry_height(e, 60)).sum();
         assert_eq!(v.total_lines(), lines);
     }

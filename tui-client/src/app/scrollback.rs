@@ -212,7 +212,9 @@ impl App {
             let from = old_last
                 .and_then(|last| log.entries().iter().position(|e| e.id == Some(last)))
                 .map_or(0, |i| i + 1);
-            let new_lines = from.checked_sub(1).map_or(log.total_lines(), |i| log.lines_after(i));
+            let new_lines = from
+                .checked_sub(1)
+                .map_or(log.total_lines(), |i| log.lines_after(i));
             log.scroll = new_lines.saturating_sub(usize::from(height).saturating_sub(1));
         }
         if shown {

@@ -35,7 +35,11 @@ fn a_busy_room_keeps_a_window_and_scrolling_past_it_asks_for_older_history() {
         ))));
     }
     let log = app.chat().unwrap().log();
-    assert!(log.entries().len() <= WINDOW + WINDOW / 8, "{}", log.entries().len());
+    assert!(
+        log.entries().len() <= WINDOW + WINDOW / 8,
+        "{}",
+        log.entries().len()
+    );
     assert!(!log.history_complete);
     let first = log.first_id().unwrap();
     assert!(first > 2, "the oldest were dropped");
@@ -72,7 +76,10 @@ fn a_busy_room_keeps_a_window_and_scrolling_past_it_asks_for_older_history() {
         "each message once, in order, nothing from before the page: {:?}…",
         &ids[..ids.len().min(5)]
     );
-    assert!(app.chat().unwrap().log().scroll > 0, "still reading up there");
+    assert!(
+        app.chat().unwrap().log().scroll > 0,
+        "still reading up there"
+    );
 }
 
 #[test]
@@ -83,8 +90,7 @@ fn keys_and_frames_do_not_depend_on_what_was_dropped() {
             msg(id),
         ))));
     }
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
     terminal.draw(|f| crate::ui::draw(f, &app)).unwrap();
     let screen = format!("{:?}", terminal.backend().buffer());
     assert!(screen.contains("line 12000"), "the newest is on screen");

@@ -88,18 +88,13 @@ impl MessageList<'_> {
         let known = self
             .heights
             .filter(|h| h.width == width && h.each.len() == self.entries.len());
-        let newest_first = self
-            .pending
-            .iter()
-            .rev()
-            .map(|e| (e, None))
-            .chain(
-                self.entries
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, e)| (e, known.map(|h| h.each[i] as usize))),
-            );
+        let newest_first = self.pending.iter().rev().map(|e| (e, None)).chain(
+            self.entries
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, e)| (e, known.map(|h| h.each[i] as usize))),
+        );
         let Some(known) = known else {
             // Lay out only as many entries, newest first, as the view needs.
             let wanted = self.scroll.saturating_add(height);
@@ -117,8 +112,11 @@ impl MessageList<'_> {
         };
         // The heights are known: skip what lies below the view by adding
         // them up, and wrap only the entries the view shows.
-        let pending: Vec<Vec<Line<'static>>> =
-            self.pending.iter().map(|e| self.lines_of(e, cols)).collect();
+        let pending: Vec<Vec<Line<'static>>> = self
+            .pending
+            .iter()
+            .map(|e| self.lines_of(e, cols))
+            .collect();
         let total = known.total + pending.iter().map(Vec::len).sum::<usize>();
         let scroll = self.scroll.min(total.saturating_sub(height));
         let mut skip = scroll;
