@@ -286,11 +286,11 @@ impl MessageLog {
 
     /// Keep the window: once it is [`WINDOW_SLACK`] past [`WINDOW`] entries,
     /// drop the oldest down to [`WINDOW`], but never what the view shows or
-    /// the [`KEEP_ABOVE_VIEW`] lines above it, and not while a page of older
-    /// history is on its way (it would land above a gap). What was dropped
-    /// comes again from the history when scrolled to.
+    /// the [`KEEP_ABOVE_VIEW`] lines above it. What was dropped comes again
+    /// from the history when scrolled to (a page asked for before the drop
+    /// no longer reaches the window's top and is not shown).
     fn trim(&mut self) {
-        if self.entries.len() <= WINDOW + WINDOW_SLACK || self.loading_older {
+        if self.entries.len() <= WINDOW + WINDOW_SLACK {
             return;
         }
         let keep_lines = self

@@ -184,12 +184,16 @@ impl App {
         } else {
             conv.log.loading_older = false;
             conv.log.loaded = true;
-            conv.log.history_complete |= !page.has_more || page.messages.is_empty();
-            // The page reaches down from the window's top: its messages
-            // may be shown again.
-            let lowest = page.messages.iter().map(|m| m.id).min();
-            conv.log
-                .lower_floor(lowest.filter(|_| !conv.log.history_complete));
+            // After the window dropped its oldest, only a page reaching down
+            // from its top is shown (one asked for before the drop would sit
+            // above a gap) and lets the older messages in again.
+            let log = &mut conv.log;
+            if log.floor().is_none() || query.before == log.first_id() {
+                log.history_complete |= !page.has_more || page.messages.is_empty();
+                let lowest = page.messages.iter().map(|m| m.id).min();
+                let complete = log.history_complete;
+                log.lower_floor(lowest.filter(|_| !complete));
+            }
         }
         let was_following = conv.log.scroll == 0;
         let messages: Vec<ChatMessage> = page

@@ -104,3 +104,54 @@ fn keys_and_frames_do_not_depend_on_what_was_dropped() {
     let bottom = format!("line {}", 12_000 - scroll);
     assert!(screen.contains(&bottom), "{bottom}: {screen}");
 }
+
+fn room(app: &mut App, ids: std::ops::RangeInclusive<i64>) {
+    for id in ids {
+        app.update(AppEvent::Net(NetEvent::Server(ServerMessage::Message(
+            msg(id),
+        ))));
+    }
+}
+
+/// PageUp until the app asks for something (at most `n` times).
+fn page_up_until_asked(app: &mut App, n: usize) -> Vec<Action> {
+    for _ in 0..n {
+        let asked = app.update(key(KeyCode::PageUp));
+        if !asked.is_empty() {
+            return asked;
+        }
+    }
+    Vec::new()
+}
+
+#[test]
+fn a_page_asked_for_before_the_window_moved_on_is_not_shown() {
+    let mut app = logged_in();
+    room(&mut app, 2..=20_001);
+    let first = app.chat().unwrap().log().first_id().unwrap();
+    let stale = HistoryQuery::older(Target::Room, Some(first));
+    let asked = page_up_until_asked(&mut app, 5_000);
+    assert_eq!(asked, vec![Action::Net(NetCommand::History(stale.clone()))]);
+    // Back to the bottom; the room goes on and the window drops its oldest
+    // before the page comes.
+    while app.chat().unwrap().log().scroll > 0 {
+        app.update(key(KeyCode::PageDown));
+    }
+    room(&mut app, 20_002..=21_001);
+    let moved = app.chat().unwrap().log().first_id().unwrap();
+    assert!(moved > first);
+    let before = stored_ids(&app);
+    app.update(AppEvent::Net(NetEvent::History {
+        query: stale,
+        page: Ok(HistoryPage {
+            seq: 0,
+            messages: (first - 50..first).map(msg).collect(),
+            has_more: false,
+        }),
+    }));
+    assert!(stored_ids(&app) == before, "nothing shown above a gap");
+    assert!(!app.chat().unwrap().log().history_complete);
+    let asked = page_up_until_asked(&mut app, 5_000);
+    let query = HistoryQuery::older(Target::Room, Some(moved));
+    assert_eq!(asked, vec![Action::Net(NetCommand::History(query))]);
+}
