@@ -53,6 +53,10 @@ pub struct Args {
     /// How long to follow the room, in seconds.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Follow the room drawing after every batch of events, as the client
+    /// did before its frames were paced (for comparison).
+    #[arg(long)]
+    no_pacing: bool,
 }
 
 /// Mean and p99 of one kind of frame at one scrollback size.
@@ -116,7 +120,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     if args.rate > 0 {
-        follow(args.rate, Duration::from_secs(args.seconds), cols, rows).await?;
+        let length = Duration::from_secs(args.seconds);
+        follow(args.rate, length, !args.no_pacing, cols, rows).await?;
     }
     Ok(())
 }
@@ -248,8 +253,15 @@ fn frames_at(
     ))
 }
 
-/// Follow a room at `rate` messages/s for `length`, the way `main.rs` does.
-async fn follow(rate: u32, length: Duration, cols: u16, rows: u16) -> anyhow::Result<()> {
+/// Follow a room at `rate` messages/s for `length`, the way `main.rs` does
+/// (without `paced`, drawing after every batch, as it did before).
+async fn follow(
+    rate: u32,
+    length: Duration,
+    paced: bool,
+    cols: u16,
+    rows: u16,
+) -> anyhow::Result<()> {
     let mut app = logged_in(cols, rows);
     for id in 1..=5_000 {
         deliver(&mut app, id);
@@ -327,7 +339,7 @@ async fn follow(rate: u32, length: Duration, cols: u16, rows: u16) -> anyhow::Re
             }
             app.update(event);
         }
-        pacer.changed(Instant::now(), input);
+        pacer.changed(Instant::now(), input || !paced);
     }
     let wall = wall0.elapsed().as_secs_f64();
     let cpu = proc_stats::cpu_seconds(pid).unwrap_or(f64::NAN) - cpu0;
@@ -336,14 +348,16 @@ async fn follow(rate: u32, length: Duration, cols: u16, rows: u16) -> anyhow::Re
         .chat()
         .and_then(|c| c.log().last_id())
         .unwrap_or_default();
+    let how = if paced { "paced" } else { "a frame per batch" };
     println!(
-        "follow: {rate} msg/s for {:.1} s: CPU {:.1} % of one core ({cpu:.2} s CPU / {wall:.2} s wall), \
+        "follow ({how}): {rate} msg/s for {:.1} s: CPU {:.1} % of one core ({cpu:.2} s CPU / {wall:.2} s wall), \
          {drawn} frames ({:.0}/s), {applied} of {sent_total} messages applied (largest batch {largest_batch}), \
-         last id {last}, kept {} entries",
+         last id {last}, kept {} entries, done {:.2} s after the room stopped",
         wall,
         100.0 * cpu / wall,
         drawn as f64 / wall,
         app.chat().map_or(0, |c| c.log().entries().len()),
+        (wall - length.as_secs_f64()).max(0.0),
     );
     Ok(())
 }
