@@ -21,6 +21,9 @@
 //!   logins/s and the chat's latency before and during the storm.
 //! - `reconnect`: the server restarted under C logged-in clients; time until
 //!   every one is back (resume tokens).
+//! - `tui`: the terminal client's own cost, no terminal and no socket: the
+//!   cost of a frame at 100 / 100,000 / 1,000,000 messages of scrollback,
+//!   and the CPU to follow a room at 2,000 messages/s with its frame pacing.
 //!
 //! `fanout` and `store` also run against a cluster of started nodes
 //! (`--nodes 2 --nats-url ... --database-url postgres://...`), their clients
@@ -46,6 +49,7 @@ mod sender;
 mod server;
 mod store;
 mod transfer;
+mod tui;
 
 use clap::{Parser, Subcommand};
 
@@ -79,6 +83,8 @@ enum Scenario {
     Flood(flood::Args),
     /// Restart the server under C clients: time until all are back (resume).
     Reconnect(reconnect::Args),
+    /// The terminal client's cost per frame at 100 to 1,000,000 messages, and to follow a busy room.
+    Tui(tui::Args),
 }
 
 #[tokio::main]
@@ -92,5 +98,6 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Logins(args) => logins::run(args).await,
         Scenario::Flood(args) => flood::run(args).await,
         Scenario::Reconnect(args) => reconnect::run(args).await,
+        Scenario::Tui(args) => tui::run(args).await,
     }
 }

@@ -9,6 +9,8 @@
 //!   keepalive, reconnect with backoff, resume, and filling the gap.
 //! - [`outbox`]: the commands the screen loop hands the network task,
 //!   never waiting for room.
+//! - [`pace`]: when the main loop draws (input at once, network changes at
+//!   most once per frame).
 //! - [`text`]: widths of grapheme clusters and word wrap.
 //! - [`config`]: the remembered server and user name; [`known_servers`]: the
 //!   certificates pinned on first use.
@@ -20,6 +22,7 @@ pub mod event;
 pub mod known_servers;
 pub mod net;
 pub mod outbox;
+pub mod pace;
 pub mod terminal;
 pub mod text;
 pub mod ui;

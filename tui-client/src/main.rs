@@ -3,7 +3,9 @@
 //! Parses flags, restores the remembered server and user name, logs to a
 //! file (never to the terminal it draws on), then runs the one event loop:
 //! terminal events, network events and ticks go to `App::update`, its actions
-//! are carried out, and the screen is drawn from the state.
+//! are carried out, and the screen is drawn from the state: at once after
+//! the user's input, at most once a frame while the network changes it
+//! ([`pace`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ use chatroom_tui::app::{Action, App, Settings};
 use chatroom_tui::event::AppEvent;
 use chatroom_tui::net::{self, NetEvent};
 use chatroom_tui::outbox::Outbox;
+use chatroom_tui::pace::{self, Pacer};
 use chatroom_tui::{config, terminal, ui};
 use clap::Parser;
 use crossterm::event::{Event, EventStream};
@@ -145,8 +148,16 @@ async fn run(
     let size = tui.size()?;
     app.update(AppEvent::Resize(size.width, size.height));
     app.update(AppEvent::Tick(now_ms()));
+    let mut pacer = Pacer::default();
+    pacer.changed(std::time::Instant::now(), true);
     loop {
-        tui.draw(|frame| ui::draw(frame, &app))?;
+        let now = std::time::Instant::now();
+        if pacer.should_draw(now) {
+            tui.draw(|frame| ui::draw(frame, &app))?;
+            pacer.drawn(now);
+        }
+        let due = pacer.due();
+        let wake = tokio::time::Instant::from_std(due.unwrap_or(now));
         let first = tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(k))) => AppEvent::Key(k),
@@ -162,7 +173,9 @@ async fn run(
             // Commands that did not fit go out as the network task takes
             // them, while its events keep being read here.
             () = outbox.drain() => continue,
+            () = tokio::time::sleep_until(wake), if due.is_some() => continue,
         };
+        let input = pace::is_input(&first);
         // Take every network event that is already waiting before drawing again.
         let mut batch = vec![AppEvent::Clock(now_ms()), first];
         while batch.len() < 512 {
@@ -212,5 +225,6 @@ async fn run(
                 }
             }
         }
+        pacer.changed(std::time::Instant::now(), input);
     }
 }

@@ -375,7 +375,7 @@ impl Probe {
     fn shown_ids(&self) -> Vec<i64> {
         self.app
             .chat()
-            .map(|c| c.log().entries.iter().filter_map(|e| e.id).collect())
+            .map(|c| c.log().entries().iter().filter_map(|e| e.id).collect())
             .unwrap_or_default()
     }
 
@@ -706,7 +706,7 @@ fn dm_ids(probe: &Probe, user: &str) -> Vec<i64> {
     let to = Target::User { user: user.into() };
     let chat = probe.app.chat();
     chat.and_then(|c| c.convs.get(&to))
-        .map(|c| c.log.entries.iter().filter_map(|e| e.id).collect())
+        .map(|c| c.log.entries().iter().filter_map(|e| e.id).collect())
         .unwrap_or_default()
 }
 

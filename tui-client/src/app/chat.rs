@@ -7,8 +7,6 @@
 //! conversation on screen ([`ChatView::notice`]), presence and room events to
 //! the main room.
 
-use std::borrow::Cow;
-
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{ChatMessage, OnlineUser};
 
@@ -161,10 +159,10 @@ impl ChatView {
         &mut self.convs.shown_mut().log
     }
 
-    /// The entries of the message list on screen, own messages waiting for
-    /// their ack at the end.
-    pub fn shown_entries(&self, now: UnixMillis) -> Cow<'_, [Entry]> {
-        self.log().shown_entries(&self.me, now)
+    /// Own messages waiting for their ack in the list on screen, as the
+    /// entries shown after its stored ones.
+    pub fn pending_entries(&self, now: UnixMillis) -> Vec<Entry> {
+        self.log().pending_entries(&self.me, now)
     }
 
     /// True when `text` names this user (as a word, ignoring case, `@` optional).
@@ -282,9 +280,9 @@ mod tests {
         assert!(v.receive(&msg(2, "bob", dm), true));
         v.convs.show(Target::User { user: "bob".into() });
         v.notice(0, "hello");
-        let ids: Vec<_> = v.log().entries.iter().map(|e| e.id).collect();
+        let ids: Vec<_> = v.log().entries().iter().map(|e| e.id).collect();
         assert_eq!(ids, [Some(2), None]);
-        assert_eq!(v.convs.all()[0].log.entries.len(), 1);
+        assert_eq!(v.convs.all()[0].log.entries().len(), 1);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub(super) fn history(q: HistoryQuery) -> Action {
 
 pub(super) fn ids(app: &App, target: &Target) -> Vec<i64> {
     let conv = chat(app).convs.get(target).expect("the conversation");
-    conv.log.entries.iter().filter_map(|e| e.id).collect()
+    conv.log.entries().iter().filter_map(|e| e.id).collect()
 }
 
 pub(super) fn unread(app: &App, target: &Target) -> usize {
@@ -276,7 +276,7 @@ fn all_notices(app: &App) -> Vec<String> {
         .convs
         .all()
         .iter()
-        .flat_map(|c| c.log.entries.iter())
+        .flat_map(|c| c.log.entries().iter())
         .filter(|e| e.kind == super::entry::EntryKind::Notice)
         .map(|e| e.text.clone())
         .collect()
@@ -436,7 +436,7 @@ fn messages_waiting_for_storage_are_explained_once_and_stay_pending() {
     assert_eq!(last_notice(&app), expected);
     assert_eq!(chat(&app).log().pending.len(), 1, "still waiting to go out");
     // The retries refused again do not repeat it.
-    let notices = chat(&app).log().entries.len();
+    let notices = chat(&app).log().entries().len();
     app.update(AppEvent::Net(NetEvent::SendDelayed { error: full }));
-    assert_eq!(chat(&app).log().entries.len(), notices);
+    assert_eq!(chat(&app).log().entries().len(), notices);
 }

@@ -89,13 +89,13 @@ pub(super) fn chat(app: &App) -> &ChatView {
 }
 
 pub(super) fn last_notice(app: &App) -> String {
-    chat(app).log().entries.last().unwrap().text.clone()
+    chat(app).log().entries().last().unwrap().text.clone()
 }
 
 pub(super) fn notices(app: &App) -> Vec<String> {
     chat(app)
         .log()
-        .entries
+        .entries()
         .iter()
         .map(|e| e.text.clone())
         .collect()

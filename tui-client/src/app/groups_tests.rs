@@ -56,7 +56,7 @@ fn a_join_request_on_a_narrow_screen_is_answered_by_command() {
             user: Some("bob".into()),
         }),
     );
-    let notices = &chat(&app).convs.get(&team()).unwrap().log.entries;
+    let notices = &chat(&app).convs.get(&team()).unwrap().log.entries();
     let text = &notices.last().unwrap().text;
     assert!(
         text.contains("/approve bob") && !text.contains("pane"),
@@ -77,7 +77,7 @@ fn a_join_request_is_listed_and_decided_from_the_pane_by_key_and_click() {
             }),
         );
     }
-    let notices = &chat(&app).convs.get(&team()).unwrap().log.entries;
+    let notices = &chat(&app).convs.get(&team()).unwrap().log.entries();
     assert!(
         notices[0]
             .text
@@ -152,7 +152,7 @@ fn group_events_become_notices_in_the_group() {
         .get(&team())
         .unwrap()
         .log
-        .entries
+        .entries()
         .iter()
         .map(|e| e.text.clone())
         .collect();
@@ -170,7 +170,7 @@ fn group_events_become_notices_in_the_group() {
     let rust = Target::Group {
         group: "rust".into(),
     };
-    let entries = &chat(&bob).convs.get(&rust).unwrap().log.entries;
+    let entries = &chat(&bob).convs.get(&rust).unwrap().log.entries();
     assert_eq!(
         entries[0].text,
         "Your request to join #rust was approved. Welcome!"
@@ -273,10 +273,10 @@ fn groups_lists_every_group_as_notices_only_when_asked() {
             next: None,
         })
     };
-    let before = chat(&app).log().entries.len();
+    let before = chat(&app).log().entries().len();
     server(&mut app, list());
     assert_eq!(
-        chat(&app).log().entries.len(),
+        chat(&app).log().entries().len(),
         before,
         "the login's list is quiet"
     );

@@ -7,6 +7,16 @@
 //! is the one way in. The log also keeps the user's own messages still waiting
 //! for their ack, how far the list is scrolled, and how far its history has
 //! been loaded each way.
+//!
+//! Two things keep the cost of a busy room flat however long it runs:
+//! - **Line heights per width.** Each entry's number of lines at the pane's
+//!   width is kept beside it ([`MessageLog::set_view`] recomputes them only
+//!   when the width changes), so scrolling and drawing never wrap what is
+//!   not on screen.
+//! - **A window.** Only about [`WINDOW`] entries are kept: past that, the
+//!   oldest ones the view does not need are dropped and the log no longer
+//!   counts as complete, so scrolling up past its top fetches them again
+//!   from the history like any older page.
 
 use std::collections::HashSet;
 
@@ -14,6 +24,20 @@ use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{ChatMessage, MessageKind};
 
 use super::entry::{Entry, EntryKind};
+use crate::ui::messages::{Heights, entry_height};
+
+/// About how many entries a log keeps in memory; older ones come from the
+/// server's history again when scrolled to.
+pub const WINDOW: usize = 5_000;
+
+/// How far past [`WINDOW`] a log grows before its oldest entries are dropped
+/// (in one go, so dropping costs little per message).
+const WINDOW_SLACK: usize = WINDOW / 8;
+
+/// Lines above the top of the view that are kept however full the window:
+/// the page of older history just loaded there, what scrolling up reaches
+/// next.
+const KEEP_ABOVE_VIEW: usize = 1_000;
 
 /// A message sent but not acknowledged yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +52,19 @@ pub struct Pending {
 #[derive(Debug, Clone, Default)]
 pub struct MessageLog {
     /// The entries, oldest first.
-    pub entries: Vec<Entry>,
+    entries: Vec<Entry>,
+    /// Lines of each entry at `width` (0 for all while the width is unknown).
+    heights: Vec<u32>,
+    /// The sum of `heights`.
+    total_lines: usize,
+    /// The width the heights are for (inside the pane's border); 0 = unknown.
+    width: u16,
+    /// The rows of the view (inside the pane's border).
+    view_height: u16,
+    /// Stored messages below this id were dropped from the window: one that
+    /// comes again other than in a page of older history is not shown (it
+    /// would sit alone above a gap nobody sees).
+    floor: Option<i64>,
     ids: HashSet<i64>,
     /// Own messages waiting for their ack (also shown, dimmed, at the end).
     pub pending: Vec<Pending>,
@@ -54,6 +90,14 @@ pub struct MessageLog {
     pub jump_to: Option<i64>,
     /// The message the last jump went to, highlighted.
     pub marked: Option<i64>,
+}
+
+/// Lines of `entry` at `width`; 0 while the width is unknown.
+fn height_at(entry: &Entry, width: u16) -> u32 {
+    if width == 0 {
+        return 0;
+    }
+    u32::try_from(entry_height(entry, width)).unwrap_or(u32::MAX)
 }
 
 /// True when `text` names `me` (as a word, ignoring case, `@` optional).
@@ -87,24 +131,81 @@ pub fn entry_for(m: &ChatMessage, me: &str) -> Entry {
 }
 
 impl MessageLog {
-    /// The entries to show: the stored ones, then own messages (from `me`)
-    /// still waiting for their ack. Borrowed when nothing is waiting.
-    pub fn shown_entries(&self, me: &str, now: UnixMillis) -> std::borrow::Cow<'_, [Entry]> {
-        if self.pending.is_empty() {
-            return std::borrow::Cow::Borrowed(&self.entries);
+    /// The entries in memory, oldest first (stored messages, joins, notices).
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Own messages (from `me`) still waiting for their ack, as entries shown
+    /// after the stored ones.
+    pub fn pending_entries(&self, me: &str, now: UnixMillis) -> Vec<Entry> {
+        self.pending
+            .iter()
+            .map(|p| Entry {
+                id: None,
+                ts: now,
+                kind: EntryKind::Message {
+                    from: me.to_owned(),
+                    own: true,
+                    mention: false,
+                },
+                text: p.text.clone(),
+            })
+            .collect()
+    }
+
+    /// The line heights of [`Self::entries`] for drawing, when known.
+    pub fn heights(&self) -> Option<Heights<'_>> {
+        (self.width > 0).then_some(Heights {
+            width: self.width,
+            each: &self.heights,
+            total: self.total_lines,
+        })
+    }
+
+    /// The view is `width` × `height` cells (inside the pane's border): the
+    /// line heights are recomputed when the width changed, else nothing is.
+    pub fn set_view(&mut self, width: u16, height: u16) {
+        self.view_height = height;
+        if width == self.width {
+            return;
         }
-        let mut all = self.entries.clone();
-        all.extend(self.pending.iter().map(|p| Entry {
-            id: None,
-            ts: now,
-            kind: EntryKind::Message {
-                from: me.to_owned(),
-                own: true,
-                mention: false,
-            },
-            text: p.text.clone(),
-        }));
-        std::borrow::Cow::Owned(all)
+        self.width = width;
+        self.heights = self.entries.iter().map(|e| height_at(e, width)).collect();
+        self.total_lines = self.heights.iter().map(|&h| h as usize).sum();
+    }
+
+    /// Lines all entries take at the view's width.
+    pub fn total_lines(&self) -> usize {
+        self.total_lines
+    }
+
+    /// Lines the entries after the one at `index` take at the view's width.
+    pub fn lines_after(&self, index: usize) -> usize {
+        self.heights
+            .get(index + 1..)
+            .map_or(0, |h| h.iter().map(|&h| h as usize).sum())
+    }
+
+    /// The largest useful scroll: the oldest line at the top of the view.
+    pub fn max_scroll(&self) -> usize {
+        self.total_lines
+            .saturating_sub(usize::from(self.view_height))
+    }
+
+    /// The lowest id a stored message may have to be shown, after the
+    /// window dropped older ones.
+    pub fn floor(&self) -> Option<i64> {
+        self.floor
+    }
+
+    /// A page of older history is in: its messages from `lowest` up may be
+    /// shown (`None`: everything may, the history is complete).
+    pub fn lower_floor(&mut self, lowest: Option<i64>) {
+        self.floor = match (self.floor, lowest) {
+            (Some(floor), Some(lowest)) => Some(floor.min(lowest)),
+            _ => None,
+        };
     }
 
     /// True when the message with this id is in the list.
@@ -127,7 +228,7 @@ impl MessageLog {
     /// message with the same text (its ack may come after the message itself,
     /// e.g. in gap fill).
     pub fn insert_stored(&mut self, m: &ChatMessage, me: &str) -> bool {
-        if !self.ids.insert(m.id) {
+        if self.floor.is_some_and(|floor| m.id < floor) || !self.ids.insert(m.id) {
             return false;
         }
         if m.kind == MessageKind::Message
@@ -146,7 +247,11 @@ impl MessageLog {
                 .iter()
                 .position(|e| e.id.is_some_and(|id| id > m.id))
                 .unwrap_or(self.entries.len());
+            let height = height_at(&entry, self.width);
             self.entries.insert(at, entry);
+            self.heights.insert(at, height);
+            self.total_lines += height as usize;
+            self.trim();
         }
         true
     }
@@ -156,6 +261,9 @@ impl MessageLog {
     /// messages waiting for their ack stay.
     pub fn clear_stored(&mut self) {
         self.entries.clear();
+        self.heights.clear();
+        self.total_lines = 0;
+        self.floor = None;
         self.ids.clear();
         self.scroll = 0;
         self.unseen_below = 0;
@@ -169,7 +277,50 @@ impl MessageLog {
         if self.scroll > 0 {
             self.unseen_below += 1;
         }
+        let height = height_at(&entry, self.width);
         self.entries.push(entry);
+        self.heights.push(height);
+        self.total_lines += height as usize;
+        self.trim();
+    }
+
+    /// Keep the window: once it is [`WINDOW_SLACK`] past [`WINDOW`] entries,
+    /// drop the oldest down to [`WINDOW`], but never what the view shows or
+    /// the [`KEEP_ABOVE_VIEW`] lines above it. What was dropped comes again
+    /// from the history when scrolled to (a page asked for before the drop
+    /// no longer reaches the window's top and is not shown).
+    fn trim(&mut self) {
+        if self.entries.len() <= WINDOW + WINDOW_SLACK {
+            return;
+        }
+        let keep_lines = self
+            .scroll
+            .saturating_add(usize::from(self.view_height))
+            .saturating_add(KEEP_ABOVE_VIEW);
+        let mut kept_lines = self.total_lines;
+        let mut drop = 0;
+        for &h in &self.heights[..self.entries.len() - WINDOW] {
+            let h = h as usize;
+            if self.width > 0 && kept_lines - h < keep_lines {
+                break;
+            }
+            kept_lines -= h;
+            drop += 1;
+        }
+        if drop == 0 {
+            return;
+        }
+        let highest_dropped = self.entries[..drop].iter().rev().find_map(|e| e.id);
+        for id in self.entries.drain(..drop).filter_map(|e| e.id) {
+            self.ids.remove(&id);
+        }
+        self.heights.drain(..drop);
+        self.total_lines = kept_lines;
+        let floor = self
+            .first_id()
+            .or(highest_dropped.map(|id| id.saturating_add(1)));
+        self.floor = self.floor.max(floor);
+        self.history_complete = false;
     }
 
     /// Add a note from the client itself.
@@ -302,5 +453,100 @@ mod tests {
         assert!(v.entries.is_empty() && !v.history_complete);
         assert_eq!(v.pending.len(), 1);
         assert!(v.insert_stored(&msg(1, "bob", "a"), "me"), "1 is new again");
+    }
+
+    fn stored_ids(v: &MessageLog) -> Vec<i64> {
+        ids(v)
+    }
+
+    #[test]
+    fn the_window_stays_bounded_and_keeps_the_newest() {
+        let mut v = MessageLog::default();
+        v.set_view(60, 20);
+        v.loaded = true;
+        v.history_complete = true;
+        for id in 1..=20_000 {
+            assert!(v.insert_stored(&msg(id, "bob", "hello"), "me"));
+        }
+        assert!(
+            v.entries.len() <= WINDOW + WINDOW_SLACK,
+            "{}",
+            v.entries.len()
+        );
+        assert!(v.entries.len() >= WINDOW);
+        assert_eq!(v.ids.len(), v.entries.len(), "dropped ids are forgotten");
+        assert_eq!(v.heights.len(), v.entries.len());
+        assert_eq!(v.last_id(), Some(20_000));
+        let first = v.first_id().unwrap();
+        assert_eq!(stored_ids(&v), (first..=20_000).collect::<Vec<_>>());
+        assert!(
+            !v.history_complete,
+            "what was dropped comes from the history"
+        );
+        let lines: usize = v.entries.iter().map(|e| entry_height(e, 60)).sum();
+        assert_eq!(v.total_lines(), lines);
+    }
+
+    #[test]
+    fn a_dropped_message_comes_back_only_with_a_page_of_older_history() {
+        let mut v = MessageLog::default();
+        v.set_view(60, 20);
+        for id in 1..=(WINDOW + WINDOW_SLACK + 1) as i64 {
+            v.insert_stored(&msg(id, "bob", "x"), "me");
+        }
+        let first = v.first_id().unwrap();
+        assert!(first > 1);
+        assert_eq!(v.floor(), Some(first));
+        // A stale copy (a redelivery at login) would stand alone above a gap.
+        assert!(!v.insert_stored(&msg(first - 1, "bob", "x"), "me"));
+        assert_eq!(v.first_id(), Some(first));
+        // The page before the window's top is shown, once, in order.
+        v.lower_floor(Some(first - 2));
+        assert!(v.insert_stored(&msg(first - 2, "bob", "x"), "me"));
+        assert!(v.insert_stored(&msg(first - 1, "bob", "x"), "me"));
+        assert!(!v.insert_stored(&msg(first - 1, "bob", "x"), "me"));
+        assert_eq!(stored_ids(&v)[..3], [first - 2, first - 1, first]);
+        v.lower_floor(None);
+        assert_eq!(v.floor(), None, "the history is complete");
+    }
+
+    #[test]
+    fn scrolled_up_the_view_keeps_what_it_shows() {
+        let mut v = MessageLog::default();
+        v.set_view(60, 20);
+        for id in 1..=(WINDOW as i64) {
+            v.insert_stored(&msg(id, "bob", "x"), "me");
+        }
+        // Scrolled to the very top, `scroll` lines above the newest: the
+        // view and what is above it stay, past the window's size.
+        let max = v.max_scroll();
+        v.scroll_up(max, max);
+        for id in (WINDOW as i64 + 1)..=(2 * WINDOW as i64) {
+            v.insert_stored(&msg(id, "bob", "x"), "me");
+        }
+        assert_eq!(v.scroll, max);
+        assert!(
+            v.total_lines() >= v.scroll + 20 + KEEP_ABOVE_VIEW,
+            "{}",
+            v.total_lines()
+        );
+        assert!(v.entries.len() > WINDOW);
+        assert!(v.entries.len() < 2 * WINDOW, "the rest was dropped");
+    }
+
+    #[test]
+    fn heights_follow_the_width() {
+        let mut v = MessageLog::default();
+        let long = "word ".repeat(40);
+        v.insert_stored(&msg(1, "bob", &long), "me");
+        assert!(v.heights().is_none(), "unknown before the first layout");
+        v.set_view(100, 10);
+        let wide = v.total_lines();
+        v.set_view(30, 10);
+        assert!(v.total_lines() > wide);
+        assert_eq!(v.total_lines(), entry_height(&v.entries[0], 30));
+        assert_eq!(v.max_scroll(), v.total_lines().saturating_sub(10));
+        v.notice(0, "note");
+        assert_eq!(v.heights().unwrap().each.len(), 2);
     }
 }

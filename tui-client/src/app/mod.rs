@@ -183,6 +183,7 @@ impl App {
     pub fn update(&mut self, event: AppEvent) -> Vec<Action> {
         let actions = self.apply(event);
         keys::keep_focus_on_screen(self);
+        self.lay_out_shown();
         actions
     }
 
@@ -234,3 +235,5 @@ mod play_tests;
 mod sharing_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod window_tests;

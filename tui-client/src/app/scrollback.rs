@@ -16,7 +16,6 @@ use super::talk::no_such_user;
 use super::{Action, App, Screen};
 use crate::net::{HistoryQuery, NetCommand};
 use crate::ui::layout::for_chat;
-use crate::ui::messages::{line_count, max_scroll};
 
 impl App {
     /// The size of the message list inside its border: (width, height).
@@ -28,20 +27,24 @@ impl App {
         (r.width.saturating_sub(2), r.height.saturating_sub(2))
     }
 
-    /// The largest useful scroll of the list on screen.
-    pub(super) fn max_scroll(&self) -> usize {
-        let Some(chat) = self.chat() else { return 0 };
+    /// Give the list on screen the size of its pane, so that its line
+    /// heights are for the width it is drawn at (recomputed only when the
+    /// width changed: a resize, a side pane or the board opening).
+    pub(super) fn lay_out_shown(&mut self) {
         let (width, height) = self.messages_inner();
-        max_scroll(&chat.log().entries, width, height, self.utc_offset_secs)
+        if let Some(chat) = self.chat_view() {
+            chat.log_mut().set_view(width, height);
+        }
     }
 
     /// Scroll up; at the top, ask the server for older messages.
     pub(super) fn scroll_up(&mut self, lines: usize) -> Vec<Action> {
-        let max = self.max_scroll();
+        self.lay_out_shown();
         let Some(chat) = self.chat_view() else {
             return Vec::new();
         };
         let log = chat.log_mut();
+        let max = log.max_scroll();
         log.scroll_up(lines, max);
         if log.scroll >= max {
             return self.load_older();
@@ -149,7 +152,6 @@ impl App {
     ) -> Vec<Action> {
         let now = self.now;
         let (width, height) = self.messages_inner();
-        let offset = self.utc_offset_secs;
         let Screen::Chat(chat) = &mut self.screen else {
             return Vec::new();
         };
@@ -158,6 +160,7 @@ impl App {
         let Some(conv) = chat.convs.get_mut(&query.to) else {
             return Vec::new();
         };
+        conv.log.set_view(width, height);
         let forward = query.after.is_some();
         let page = match page {
             Err(e)
@@ -201,7 +204,16 @@ impl App {
         } else {
             conv.log.loading_older = false;
             conv.log.loaded = true;
-            conv.log.history_complete |= !page.has_more || page.messages.is_empty();
+            // After the window dropped its oldest, only a page reaching down
+            // from its top is shown (one asked for before the drop would sit
+            // above a gap) and lets the older messages in again.
+            let log = &mut conv.log;
+            if log.floor().is_none() || query.before == log.first_id() {
+                log.history_complete |= !page.has_more || page.messages.is_empty();
+                let lowest = page.messages.iter().map(|m| m.id).min();
+                let complete = log.history_complete;
+                log.lower_floor(lowest.filter(|_| !complete));
+            }
         }
         let was_following = conv.log.scroll == 0;
         let messages: Vec<ChatMessage> = page
@@ -217,14 +229,16 @@ impl App {
         };
         let log = &mut conv.log;
         if log.jump_to.is_some() {
-            place_jump(log, (width, height), offset);
+            place_jump(log, height);
         } else if forward && was_following && log.newer_missing {
             // More pages follow: keep the view where the reading left off
             // (the first new line just below the last one seen).
             let from = old_last
-                .and_then(|last| log.entries.iter().position(|e| e.id == Some(last)))
+                .and_then(|last| log.entries().iter().position(|e| e.id == Some(last)))
                 .map_or(0, |i| i + 1);
-            let new_lines = line_count(&log.entries[from..], width, offset);
+            let new_lines = from
+                .checked_sub(1)
+                .map_or(log.total_lines(), |i| log.lines_after(i));
             log.scroll = new_lines.saturating_sub(usize::from(height).saturating_sub(1));
         }
         if shown {
@@ -238,8 +252,7 @@ impl App {
     /// page up to it and the page after it (what lies between them and the
     /// messages here would otherwise be missing unnoticed).
     pub(super) fn jump_to(&mut self, m: &ChatMessage) -> Vec<Action> {
-        let offset = self.utc_offset_secs;
-        let size = self.messages_inner();
+        let (width, height) = self.messages_inner();
         let Some(chat) = self.chat_view() else {
             return Vec::new();
         };
@@ -247,11 +260,12 @@ impl App {
         let target = conversation_of(m, &chat.me);
         chat.convs.show(target.clone());
         let log = chat.log_mut();
+        log.set_view(width, height);
         log.loaded = true;
         log.marked = Some(m.id);
         log.jump_to = Some(m.id);
         if log.contains(m.id) {
-            place_jump(log, size, offset);
+            place_jump(log, height);
             return Vec::new();
         }
         log.clear_stored();
@@ -269,13 +283,14 @@ impl App {
     }
 }
 
-/// Scroll `log` so that the message it jumps to sits mid-screen in a list of
-/// `size` (width, height); the jump is over once no page is on its way.
-fn place_jump(log: &mut MessageLog, size: (u16, u16), utc_offset_secs: i32) {
+/// Scroll `log` so that the message it jumps to sits mid-screen in a list
+/// `height` rows high (laid out at its width already); the jump is over once
+/// no page is on its way.
+fn place_jump(log: &mut MessageLog, height: u16) {
     let Some(id) = log.jump_to else { return };
-    if let Some(i) = log.entries.iter().position(|e| e.id == Some(id)) {
-        let below = line_count(&log.entries[i + 1..], size.0, utc_offset_secs);
-        log.scroll = below.saturating_sub(usize::from(size.1) / 2);
+    if let Some(i) = log.entries().iter().position(|e| e.id == Some(id)) {
+        let below = log.lines_after(i);
+        log.scroll = below.saturating_sub(usize::from(height) / 2);
         log.unseen_below = 0;
     }
     if !log.loading_older && !log.loading_newer {

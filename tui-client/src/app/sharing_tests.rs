@@ -73,7 +73,7 @@ fn file_shared_adds_the_file_once_and_a_notice() {
     assert_eq!(chat.sharing.files.len(), 3);
     let notices: Vec<&str> = chat
         .log()
-        .entries
+        .entries()
         .iter()
         .filter(|e| e.text.contains("shared"))
         .map(|e| e.text.as_str())
@@ -190,7 +190,7 @@ fn upload_command_takes_the_rest_of_the_line_or_a_quoted_path_and_comment() {
     );
     type_text(&mut app, "/upload");
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    let last = app.chat().unwrap().log().entries.last().unwrap();
+    let last = app.chat().unwrap().log().entries().last().unwrap();
     assert!(last.text.starts_with("Usage: /upload"));
 }
 
@@ -218,7 +218,7 @@ fn x_cancels_the_newest_running_transfer_and_the_end_is_told() {
     let chat = app.chat().unwrap();
     assert_eq!(chat.sharing.transfer_rows(), 0);
     assert_eq!(
-        chat.log().entries.last().unwrap().text,
+        chat.log().entries().last().unwrap().text,
         "Download of a.txt cancelled."
     );
     assert!(
@@ -256,7 +256,7 @@ fn too_many_uploads_reads_as_a_sentence_with_the_uploads_running() {
     );
     let chat = app.chat().unwrap();
     assert_eq!(
-        chat.log().entries.last().unwrap().text,
+        chat.log().entries().last().unwrap().text,
         "Upload of f5.bin did not start. You have 4 uploads running; wait for one to finish."
     );
     assert_eq!(
@@ -268,7 +268,7 @@ fn too_many_uploads_reads_as_a_sentence_with_the_uploads_running() {
     let mut app = with_files();
     upload_news(&mut app, 1, "f1.bin", TransferState::Refused(refusal));
     assert_eq!(
-        app.chat().unwrap().log().entries.last().unwrap().text,
+        app.chat().unwrap().log().entries().last().unwrap().text,
         "Upload of f1.bin did not start. You have as many uploads running as the server \
          allows (in another window, perhaps); wait for one to finish."
     );
@@ -284,7 +284,7 @@ fn another_refusal_shows_the_servers_message_and_code() {
     );
     upload_news(&mut app, 1, "a.txt", TransferState::Refused(refusal));
     assert_eq!(
-        app.chat().unwrap().log().entries.last().unwrap().text,
+        app.chat().unwrap().log().entries().last().unwrap().text,
         "Upload of a.txt failed: a file named a.txt is shared (file_exists)"
     );
 }
@@ -300,7 +300,7 @@ fn a_finished_download_says_where_it_was_saved() {
         },
     );
     assert_eq!(
-        app.chat().unwrap().log().entries.last().unwrap().text,
+        app.chat().unwrap().log().entries().last().unwrap().text,
         "Saved b.pdf to /d/b (1).pdf."
     );
 }

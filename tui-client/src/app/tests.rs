@@ -95,7 +95,7 @@ fn stored_ids(app: &App) -> Vec<i64> {
     app.chat()
         .unwrap()
         .log()
-        .entries
+        .entries()
         .iter()
         .filter_map(|e| e.id)
         .collect()
@@ -366,7 +366,7 @@ fn reconnect_keeps_every_message_once_and_in_order() {
         .chat()
         .unwrap()
         .log()
-        .entries
+        .entries()
         .iter()
         .filter(|e| e.kind == entry::EntryKind::Notice)
         .map(|e| e.text.clone())
@@ -401,10 +401,10 @@ fn joins_and_leaves_update_the_online_list_and_the_messages() {
         ["alice", "carol"]
     );
     assert!(
-        matches!(&chat.log().entries[chat.log().entries.len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
+        matches!(&chat.log().entries()[chat.log().entries().len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
     );
     assert!(
-        matches!(&chat.log().entries[chat.log().entries.len() - 1].kind, entry::EntryKind::Left(n, _) if n == "bob")
+        matches!(&chat.log().entries()[chat.log().entries().len() - 1].kind, entry::EntryKind::Left(n, _) if n == "bob")
     );
 }
 
@@ -471,7 +471,7 @@ fn slash_commands_run_and_unknown_ones_are_explained() {
     app.update(key(KeyCode::Esc));
     type_text(&mut app, "/dance");
     assert!(app.update(key(KeyCode::Enter)).is_empty());
-    let last = app.chat().unwrap().log().entries.last().unwrap();
+    let last = app.chat().unwrap().log().entries().last().unwrap();
     assert!(last.text.contains("Unknown command /dance"));
     type_text(&mut app, "//etc/passwd is a path");
     let actions = app.update(key(KeyCode::Enter));
@@ -522,7 +522,7 @@ fn join_notices(app: &App) -> Vec<String> {
     app.chat()
         .unwrap()
         .log()
-        .entries
+        .entries()
         .iter()
         .filter_map(|e| match &e.kind {
             entry::EntryKind::Joined(n) => Some(n.clone()),
@@ -620,7 +620,7 @@ fn a_server_shutdown_is_one_sentence() {
         .chat()
         .unwrap()
         .log()
-        .entries
+        .entries()
         .iter()
         .filter(|e| e.kind == entry::EntryKind::Notice)
         .map(|e| e.text.clone())
@@ -649,7 +649,7 @@ fn a_message_over_the_limit_is_refused_the_same_typed_or_pasted() {
         let actions = app.update(key(KeyCode::Enter));
         assert!(actions.is_empty(), "nothing goes out: {actions:?}");
         let chat = app.chat().unwrap();
-        let last = chat.log().entries.last().unwrap();
+        let last = chat.log().entries().last().unwrap();
         assert_eq!(
             (last.kind.clone(), last.text.as_str()),
             (entry::EntryKind::Notice, expected),

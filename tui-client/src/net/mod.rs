@@ -46,12 +46,12 @@ mod task;
 mod transfer;
 
 pub use dial::{Transport, TrustError};
-pub use transfer::{part_path, unique_target};
 pub use game::GameRequest;
 pub use group::{GroupRequest, HistoryQuery};
 pub use list::ListRequest;
 pub use task::{NetHandle, spawn};
 pub use transfer::sha256_file;
+pub use transfer::{part_path, unique_target};
 
 /// What the app asks of the network task.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,10 +31,28 @@ const ADMIN_LABEL: &str = "Admin:";
 /// Stands between the time and the text of the client's notices.
 const NOTICE_MARKER: &str = "* ";
 
+/// The line heights a log keeps for its entries at one width, so that the
+/// list skips what lies below the view without wrapping it.
+#[derive(Debug, Clone, Copy)]
+pub struct Heights<'a> {
+    /// The width (inside the border) the heights are for.
+    pub width: u16,
+    /// Lines of each entry, in the order of the entries.
+    pub each: &'a [u32],
+    /// The sum of `each`.
+    pub total: usize,
+}
+
 /// Draws the message list; built afresh for every frame from the app's state.
 pub struct MessageList<'a> {
-    /// Everything to show, oldest first.
+    /// The stored entries (and joins, notices), oldest first.
     pub entries: &'a [Entry],
+    /// Shown after `entries`: own messages waiting for their ack.
+    pub pending: &'a [Entry],
+    /// The lines of each of `entries`, when known for some width: used only
+    /// when it is the width drawn at. Without them the list wraps every
+    /// entry from the bottom up to the top of the view.
+    pub heights: Option<Heights<'a>>,
     /// Lines scrolled up from the bottom; 0 follows the newest entry. Larger
     /// values than [`max_scroll`] show the oldest line at the top.
     pub scroll: usize,
@@ -49,9 +67,90 @@ pub struct MessageList<'a> {
     pub marked: Option<i64>,
 }
 
+impl MessageList<'_> {
+    /// The lines of one entry, highlighted when it is the marked one.
+    fn lines_of(&self, entry: &Entry, width: usize) -> Vec<Line<'static>> {
+        let lines = entry_lines(entry, width, self.utc_offset_secs);
+        if entry.id.is_some() && entry.id == self.marked {
+            lines
+                .into_iter()
+                .map(|line| line.patch_style(theme::jump_target()))
+                .collect()
+        } else {
+            lines
+        }
+    }
+
+    /// The rows of the view, bottom first, and the scroll they are at
+    /// (clamped so the oldest line is at the top at most).
+    fn visible(&self, width: u16, height: usize) -> (Vec<Line<'static>>, usize) {
+        let cols = usize::from(width);
+        let known = self
+            .heights
+            .filter(|h| h.width == width && h.each.len() == self.entries.len());
+        let newest_first = self.pending.iter().rev().map(|e| (e, None)).chain(
+            self.entries
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, e)| (e, known.map(|h| h.each[i] as usize))),
+        );
+        let Some(known) = known else {
+            // Lay out only as many entries, newest first, as the view needs.
+            let wanted = self.scroll.saturating_add(height);
+            let mut lines: Vec<Line<'static>> = Vec::new();
+            for (entry, _) in newest_first {
+                lines.extend(self.lines_of(entry, cols).into_iter().rev());
+                if lines.len() >= wanted {
+                    break;
+                }
+            }
+            let scroll = self.scroll.min(lines.len().saturating_sub(height));
+            lines.drain(..scroll);
+            lines.truncate(height);
+            return (lines, scroll);
+        };
+        // The heights are known: skip what lies below the view by adding
+        // them up, and wrap only the entries the view shows.
+        let pending: Vec<Vec<Line<'static>>> = self
+            .pending
+            .iter()
+            .map(|e| self.lines_of(e, cols))
+            .collect();
+        let total = known.total + pending.iter().map(Vec::len).sum::<usize>();
+        let scroll = self.scroll.min(total.saturating_sub(height));
+        let mut skip = scroll;
+        let mut rows = Vec::with_capacity(height);
+        let mut pending = pending.into_iter().rev();
+        for (entry, lines_known) in newest_first {
+            if rows.len() >= height {
+                break;
+            }
+            if let Some(n) = lines_known
+                && skip >= n
+            {
+                skip -= n;
+                continue;
+            }
+            let lines = match lines_known {
+                Some(_) => self.lines_of(entry, cols),
+                None => pending.next().unwrap_or_default(),
+            };
+            if skip >= lines.len() {
+                skip -= lines.len();
+                continue;
+            }
+            rows.extend(lines.into_iter().rev().skip(skip));
+            skip = 0;
+        }
+        rows.truncate(height);
+        (rows, scroll)
+    }
+}
+
 impl Widget for MessageList<'_> {
-    fn render(self, area: Rect, buf: &mut Buffer) {
-        let area = match self.block {
+    fn render(mut self, area: Rect, buf: &mut Buffer) {
+        let area = match self.block.take() {
             Some(block) => {
                 let inner = block.inner(area);
                 block.render(area, buf);
@@ -62,28 +161,9 @@ impl Widget for MessageList<'_> {
         if area.is_empty() {
             return;
         }
-        let width = usize::from(area.width);
-        let height = usize::from(area.height);
-        // Lay out only as many entries, newest first, as the view needs.
-        let wanted = self.scroll.saturating_add(height);
-        let mut newest_first: Vec<Line<'static>> = Vec::new();
-        for entry in self.entries.iter().rev() {
-            let lines = entry_lines(entry, width, self.utc_offset_secs);
-            let marked = entry.id.is_some() && entry.id == self.marked;
-            newest_first.extend(lines.into_iter().rev().map(|line| {
-                if marked {
-                    line.patch_style(theme::jump_target())
-                } else {
-                    line
-                }
-            }));
-            if newest_first.len() >= wanted {
-                break;
-            }
-        }
-        let scroll = self.scroll.min(newest_first.len().saturating_sub(height));
+        let (rows, scroll) = self.visible(area.width, usize::from(area.height));
         let bottom = area.bottom();
-        for (row, line) in (1..).zip(newest_first.iter().skip(scroll).take(height)) {
+        for (row, line) in (1..).zip(&rows) {
             buf.set_line(area.x, bottom - row, line, area.width);
         }
         if scroll > 0 && self.unseen_below > 0 {
@@ -106,8 +186,14 @@ pub fn rendered_lines(entries: &[Entry], width: u16, utc_offset_secs: i32) -> Ve
         .collect()
 }
 
-/// How many lines the entries take at this width, so the app can clamp its
-/// scrolling.
+/// How many lines one entry takes at this width (what a log keeps per entry).
+pub fn entry_height(entry: &Entry, width: u16) -> usize {
+    // The time column is five cells at every offset, so the offset does not
+    // change the height.
+    entry_lines(entry, usize::from(width), 0).len()
+}
+
+/// How many lines the entries take at this width.
 pub fn line_count(entries: &[Entry], width: u16, utc_offset_secs: i32) -> usize {
     entries
         .iter()
@@ -290,6 +376,8 @@ mod tests {
     fn list(entries: &[Entry], scroll: usize, unseen_below: usize) -> MessageList<'_> {
         MessageList {
             entries,
+            pending: &[],
+            heights: None,
             scroll,
             utc_offset_secs: 0,
             unseen_below,
@@ -460,6 +548,55 @@ mod tests {
         let top = draw(list(&entries, 7, 0), 20, 5);
         assert!(top.lines().nth(1).unwrap().contains("m0"));
         assert_eq!(draw(list(&entries, 1000, 0), 20, 5), top);
+    }
+
+    #[test]
+    fn known_heights_draw_exactly_what_wrapping_everything_draws() {
+        let mut entries = mix();
+        for i in 0..40 {
+            let text = "word ".repeat(i % 9 + 1);
+            entries.push(msg("bob", &text, 2, i as i64));
+        }
+        let mut pending = own("waiting for its ack", 3, 0);
+        pending.id = None;
+        let pending = [pending.clone(), pending];
+        let width = 24;
+        let each: Vec<u32> = entries
+            .iter()
+            .map(|e| entry_height(e, width - 2) as u32)
+            .collect();
+        let total = each.iter().map(|&h| h as usize).sum();
+        for scroll in [0, 1, 2, 3, 7, 30, 60, total - 5, total, 10_000] {
+            let base = MessageList {
+                pending: &pending,
+                ..list(&entries, scroll, 2)
+            };
+            let known = MessageList {
+                pending: &pending,
+                heights: Some(Heights {
+                    width: width - 2,
+                    each: &each,
+                    total,
+                }),
+                ..list(&entries, scroll, 2)
+            };
+            assert_eq!(draw(known, width, 9), draw(base, width, 9), "{scroll}");
+        }
+    }
+
+    #[test]
+    fn heights_for_another_width_are_not_used() {
+        let entries = mix();
+        let wrong = vec![5; entries.len()];
+        let known = MessageList {
+            heights: Some(Heights {
+                width: 70,
+                each: &wrong,
+                total: 5 * entries.len(),
+            }),
+            ..list(&entries, 0, 0)
+        };
+        assert_eq!(draw(known, 48, 9), draw(list(&entries, 0, 0), 48, 9));
     }
 
     #[test]

@@ -206,12 +206,14 @@ fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
         let note = format!(" {elsewhere} unread elsewhere (Alt-↓) ");
         messages_block = messages_block.title_bottom(Line::from(note).right_aligned().bold());
     }
-    let shown = chat.shown_entries(app.now);
+    let pending = chat.pending_entries(app.now);
     let log = chat.log();
     canvas.render(
         Part::Pane("messages"),
         messages::MessageList {
-            entries: &shown,
+            entries: log.entries(),
+            pending: &pending,
+            heights: log.heights(),
             scroll: log.scroll,
             utc_offset_secs: app.utc_offset_secs,
             unseen_below: log.unseen_below,
