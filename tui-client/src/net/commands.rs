@@ -8,8 +8,8 @@ use tracing::warn;
 
 use super::NetCommand;
 use super::link::{Link, LinkClosed};
+use super::manager::Manager;
 use super::session::Session;
-use super::task::Manager;
 
 impl Manager {
     /// Send one command (not `Quit`) on a logged-in link.

@@ -9,8 +9,8 @@ use super::NetEvent;
 use super::connection::{Conn, ConnError};
 use super::dial::DialError;
 use super::handshake;
+use super::manager::{Idle, Manager, Stop};
 use super::session::Credentials;
-use super::task::{Idle, Manager, Stop};
 
 /// How a first login went.
 pub(crate) enum FirstLogin {

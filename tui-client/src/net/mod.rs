@@ -40,6 +40,7 @@ mod handshake;
 mod link;
 mod list;
 mod login;
+mod manager;
 mod reconnect;
 mod session;
 mod task;

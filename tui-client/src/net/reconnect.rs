@@ -14,8 +14,8 @@ use tracing::{debug, info, warn};
 use super::backoff;
 use super::connection::Conn;
 use super::handshake::{self, ResumeError};
+use super::manager::{Manager, Stop};
 use super::session::Session;
-use super::task::{Manager, Stop};
 use super::{NetCommand, NetEvent};
 
 /// Why reconnecting stopped for good.

@@ -8,12 +8,11 @@
 //! login is in `login.rs`. It stops on `Quit` or when the app drops every
 //! handle or stops listening for events.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, Kicked, Ping, Quit, ServerMessage};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{Instrument as _, debug, info, info_span, warn};
 
@@ -21,9 +20,10 @@ use super::connection::Conn;
 use super::dial::Transport;
 use super::link::{Link, LinkClosed, LinkEvent};
 use super::login::FirstLogin;
+use super::manager::{Idle, Manager, Stop};
 use super::reconnect::GiveUp;
 use super::session::{Credentials, SayRefusal, Session};
-use super::transfer::{ControlRequest, Transfers};
+use super::transfer::ControlRequest;
 use super::{ListRequest, NetCommand, NetEvent};
 
 /// Commands waiting for the task.
@@ -75,21 +75,10 @@ impl NetHandle {
 /// and reports on `events`.
 pub fn spawn(events: mpsc::Sender<NetEvent>, transport: Transport) -> NetHandle {
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
-    let manager = Manager {
-        commands: rx,
-        events,
-        transfers: Transfers::new(transport.clone()),
-        transport,
-        awaiting: HashMap::new(),
-        quiet: Vec::new(),
-    };
+    let manager = Manager::new(rx, events, transport);
     tokio::spawn(manager.run().instrument(info_span!("net")));
     NetHandle { commands: tx }
 }
-
-/// The task is over: `Quit`, or the app is gone.
-#[derive(Debug)]
-pub(crate) struct Stop;
 
 /// How a connected stretch ended.
 #[derive(Debug)]
@@ -98,29 +87,6 @@ enum End {
     Dropped(String),
     /// The session is over for good (kicked, replaced): do not reconnect.
     Ended(String),
-}
-
-/// A greeted connection kept after a refused login, for the next try.
-pub(crate) struct Idle {
-    pub(crate) server: String,
-    pub(crate) conn: Conn,
-}
-
-/// The task's state: the two channels to the app, the running transfers,
-/// and the replies transfers wait for on the current connection.
-pub(crate) struct Manager {
-    pub(crate) commands: mpsc::Receiver<NetCommand>,
-    /// Plain TCP or TLS, for every connection.
-    pub(crate) transport: Transport,
-    pub(crate) events: mpsc::Sender<NetEvent>,
-    pub(crate) transfers: Transfers,
-    /// Transfer requests sent on the current connection, by `seq`.
-    awaiting: HashMap<u32, oneshot::Sender<ServerMessage>>,
-    /// The `seq`s of this connection's requests whose errors are quiet: the
-    /// first pages of `files`, `users`, `games` and `groups` asked at login (a
-    /// server without file sharing, paged users, games or groups refuses them)
-    /// and `read`s (sent again later).
-    pub(crate) quiet: Vec<u32>,
 }
 
 impl Manager {
@@ -436,14 +402,6 @@ impl Manager {
             })
             .await;
         Err(Stop)
-    }
-
-    /// Hand one event to the app; the task stops when nobody listens.
-    pub(crate) async fn emit(&self, event: NetEvent) -> Result<(), Stop> {
-        self.events.send(event).await.map_err(|_| {
-            info!("the app stopped listening");
-            Stop
-        })
     }
 }
 
