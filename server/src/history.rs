@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chatroom_shared::message::{ChatMessage, MessageKind, Target};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::db::history::{LEVEL_ADMIN, StoredMessage, TARGET_GROUP, TARGET_USER};
+use crate::db::history::{LEVEL_ADMIN, StoredMessage, TargetKind};
 use crate::db::{accounts, groups};
 
 /// The name announcements are shown under ("Admin: text").
@@ -41,7 +41,7 @@ pub async fn to_chat_messages(
     db: &impl ConnectionTrait,
     rows: Vec<StoredMessage>,
 ) -> Result<Vec<ChatMessage>, DbErr> {
-    let ids_of = |kind: i16| {
+    let ids_of = |kind: TargetKind| {
         let mut ids: Vec<i64> = rows
             .iter()
             .filter(|r| r.target_kind == kind)
@@ -51,23 +51,23 @@ pub async fn to_chat_messages(
         ids.dedup();
         ids
     };
-    let group_names: HashMap<i64, String> = groups::find_by_ids(db, &ids_of(TARGET_GROUP))
+    let group_names: HashMap<i64, String> = groups::find_by_ids(db, &ids_of(TargetKind::Group))
         .await?
         .into_iter()
         .map(|(id, g)| (id, g.name))
         .collect();
-    let user_names = accounts::names_by_ids(db, &ids_of(TARGET_USER)).await?;
+    let user_names = accounts::names_by_ids(db, &ids_of(TargetKind::User)).await?;
     Ok(rows
         .into_iter()
         .map(|m| {
             let to = match m.target_kind {
-                TARGET_GROUP => Target::Group {
+                TargetKind::Group => Target::Group {
                     group: group_names.get(&m.target_id).cloned().unwrap_or_default(),
                 },
-                TARGET_USER => Target::User {
+                TargetKind::User => Target::User {
                     user: user_names.get(&m.target_id).cloned().unwrap_or_default(),
                 },
-                _ => Target::Room,
+                TargetKind::Room => Target::Room,
             };
             with_target(m, to)
         })

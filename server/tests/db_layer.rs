@@ -9,7 +9,7 @@ use chatroom_server::db::{
     self,
     accounts::{self, FLAG_DISABLED, FLAG_NORMAL, InsertAccountError, NewAccount},
     entity::session_token,
-    history::{self, Cursor, LEVEL_ADMIN, LEVEL_USER, NewChatRow, TARGET_ROOM},
+    history::{self, Cursor, LEVEL_ADMIN, LEVEL_USER, NewChatRow, TargetKind},
     tokens,
 };
 use common::db::{Backend, TestDb, db_test};
@@ -377,7 +377,7 @@ fn history_rows(alice: i64, bob: i64) -> Vec<NewChatRow> {
                 send_time: 1_000_000 + id,
                 level: if admin { LEVEL_ADMIN } else { LEVEL_USER },
                 uid: (!admin).then_some(if id % 2 == 0 { bob } else { alice }),
-                target_kind: TARGET_ROOM,
+                target_kind: TargetKind::Room,
                 target_id: 0,
                 client_msg_id: (!admin && id % 3 == 0).then(|| format!("c{id}")),
             }
@@ -389,7 +389,7 @@ fn history_rows(alice: i64, bob: i64) -> Vec<NewChatRow> {
         send_time: 1_000_000 + id,
         level: LEVEL_USER,
         uid: Some(alice),
-        target_kind: 2,
+        target_kind: TargetKind::User,
         target_id: bob,
         client_msg_id: None,
     }));
@@ -507,7 +507,7 @@ db_test!(foreign_keys_are_enforced, |tdb| async move {
         send_time: 1,
         level: LEVEL_USER,
         uid: Some(424_242),
-        target_kind: TARGET_ROOM,
+        target_kind: TargetKind::Room,
         target_id: 0,
         client_msg_id: None,
     };
@@ -569,16 +569,16 @@ db_test!(
                 send_time: id,
                 level: LEVEL_USER,
                 uid: Some(bob),
-                target_kind: history::TARGET_USER,
+                target_kind: history::TargetKind::User,
                 target_id: alice,
                 client_msg_id: None,
             })
             .collect();
         history::insert_rows(&conn, &rows).await.unwrap();
-        db::reads::advance(&conn, alice, history::TARGET_USER, bob, i64::MAX)
+        db::reads::advance(&conn, alice, history::TargetKind::User, bob, i64::MAX)
             .await
             .unwrap();
-        db::reads::advance(&conn, bob, history::TARGET_USER, alice, 2)
+        db::reads::advance(&conn, bob, history::TargetKind::User, alice, 2)
             .await
             .unwrap();
         // As a database from before the migration: undo it (and those after
@@ -591,11 +591,11 @@ db_test!(
         let undo = u32::try_from(all.len() - at).unwrap();
         Migrator::down(&conn, Some(undo)).await.unwrap();
         db::migrate(&conn).await.unwrap();
-        let alice_pos = db::reads::positions(&conn, alice, history::TARGET_USER)
+        let alice_pos = db::reads::positions(&conn, alice, history::TargetKind::User)
             .await
             .unwrap();
         assert_eq!(alice_pos.get(&bob), Some(&3));
-        let bob_pos = db::reads::positions(&conn, bob, history::TARGET_USER)
+        let bob_pos = db::reads::positions(&conn, bob, history::TargetKind::User)
             .await
             .unwrap();
         assert_eq!(bob_pos.get(&alice), Some(&2), "a sound position stays");

@@ -359,7 +359,8 @@ impl Task {
 async fn read_back(db: &DatabaseConnection, from: i64, to: i64) -> Result<Committed, DbErr> {
     let rows = history::id_range(db, from, to).await?;
     let senders: Vec<Option<i64>> = rows.iter().map(|r| r.uid).collect();
-    let targets: Vec<(i16, i64)> = rows.iter().map(|r| (r.target_kind, r.target_id)).collect();
+    let targets: Vec<(history::TargetKind, i64)> =
+        rows.iter().map(|r| (r.target_kind, r.target_id)).collect();
     let messages = crate::history::to_chat_messages(db, rows).await?;
     let mut events = Vec::with_capacity(messages.len());
     for ((m, sender), (kind, target)) in messages.into_iter().zip(senders).zip(targets) {
@@ -374,7 +375,7 @@ async fn read_back(db: &DatabaseConnection, from: i64, to: i64) -> Result<Commit
                 None,
                 None,
             ),
-            (Some(uid), history::TARGET_GROUP) => {
+            (Some(uid), history::TargetKind::Group) => {
                 let members = groups::users_with(db, target, groups::REL_MEMBER).await?;
                 let to = members.into_iter().map(|(u, _)| u).filter(|&u| u != uid);
                 (
@@ -383,7 +384,7 @@ async fn read_back(db: &DatabaseConnection, from: i64, to: i64) -> Result<Commit
                     Some(to.collect()),
                 )
             }
-            (Some(uid), history::TARGET_USER) => (
+            (Some(uid), history::TargetKind::User) => (
                 encode_event(&ServerMessage::Message(m)),
                 None,
                 Some(if target == uid {

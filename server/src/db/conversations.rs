@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entity::{base_info, direct_conversation};
-use super::history::{NewChatRow, TARGET_USER};
+use super::history::{NewChatRow, TargetKind};
 
 /// Rows per upsert statement: 500 rows x 4 columns, far below every backend's limit.
 const ROWS_PER_UPSERT: usize = 500;
@@ -33,7 +33,7 @@ pub struct Listed {
 /// make: both sides of each, the newest message of each pair.
 fn updates(rows: &[NewChatRow]) -> HashMap<(i64, i64), (i64, i64)> {
     let mut out: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
-    for r in rows.iter().filter(|r| r.target_kind == TARGET_USER) {
+    for r in rows.iter().filter(|r| r.target_kind == TargetKind::User) {
         let Some(sender) = r.uid else { continue };
         for key in [(sender, r.target_id), (r.target_id, sender)] {
             let newest = out.entry(key).or_insert((r.id, r.send_time));
@@ -47,7 +47,7 @@ fn updates(rows: &[NewChatRow]) -> HashMap<(i64, i64), (i64, i64)> {
 
 /// Whether `rows` hold a direct message (whose commit then records it here).
 pub fn any_direct(rows: &[NewChatRow]) -> bool {
-    rows.iter().any(|r| r.target_kind == TARGET_USER)
+    rows.iter().any(|r| r.target_kind == TargetKind::User)
 }
 
 /// Record the direct messages among `rows` (just stored, in the same
@@ -127,9 +127,9 @@ pub async fn page_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::history::{LEVEL_USER, TARGET_ROOM};
+    use crate::db::history::{LEVEL_USER, TargetKind};
 
-    fn row(id: i64, from: i64, kind: i16, to: i64) -> NewChatRow {
+    fn row(id: i64, from: i64, kind: TargetKind, to: i64) -> NewChatRow {
         NewChatRow {
             id,
             text: "x".into(),
@@ -145,10 +145,10 @@ mod tests {
     #[test]
     fn each_side_of_a_pair_gets_its_newest_direct_message() {
         let rows = [
-            row(1, 1, TARGET_USER, 2),
-            row(2, 2, TARGET_USER, 1),
-            row(3, 1, TARGET_ROOM, 0),
-            row(4, 3, TARGET_USER, 3),
+            row(1, 1, TargetKind::User, 2),
+            row(2, 2, TargetKind::User, 1),
+            row(3, 1, TargetKind::Room, 0),
+            row(4, 3, TargetKind::User, 3),
         ];
         let got = updates(&rows);
         assert_eq!(got.len(), 3, "{got:?}");

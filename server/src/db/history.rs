@@ -14,12 +14,38 @@ use sea_orm::{
 
 use super::entity::{base_info, chat_history};
 
-/// `target_kind` of the main room.
-pub const TARGET_ROOM: i16 = 0;
-/// `target_kind` of a group message (`target_id` is the group).
-pub const TARGET_GROUP: i16 = 1;
-/// `target_kind` of a direct message (`target_id` is the recipient).
-pub const TARGET_USER: i16 = 2;
+/// Where a stored message went: the kind of conversation, stored as the
+/// `chat_history.target_kind` (and `read_position.target_kind`) column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TargetKind {
+    /// The main room (`target_id` 0).
+    Room,
+    /// A group (`target_id` is the group).
+    Group,
+    /// A direct message (`target_id` is the recipient).
+    User,
+}
+
+impl TargetKind {
+    /// The value in the database column.
+    pub const fn code(self) -> i16 {
+        match self {
+            Self::Room => 0,
+            Self::Group => 1,
+            Self::User => 2,
+        }
+    }
+
+    /// The kind a column value stands for; `None` for a value no server writes.
+    pub const fn from_code(code: i16) -> Option<Self> {
+        match code {
+            0 => Some(Self::Room),
+            1 => Some(Self::Group),
+            2 => Some(Self::User),
+            _ => None,
+        }
+    }
+}
 /// `level` of a message written by a user.
 pub const LEVEL_USER: i16 = 0;
 /// `level` of an admin announcement (no `uid`).
@@ -42,8 +68,8 @@ pub struct NewChatRow {
     pub level: i16,
     /// Sender's account id; `None` for admin announcements.
     pub uid: Option<i64>,
-    /// Where it went, e.g. [`TARGET_ROOM`].
-    pub target_kind: i16,
+    /// Where it went.
+    pub target_kind: TargetKind,
     /// Group or user id; 0 for the main room.
     pub target_id: i64,
     /// The client's own id for the message, to drop resent duplicates.
@@ -65,8 +91,8 @@ pub struct StoredMessage {
     pub text: String,
     /// Sender's account id; `None` for admin announcements.
     pub uid: Option<i64>,
-    /// Where it went: [`TARGET_ROOM`], [`TARGET_GROUP`] or [`TARGET_USER`].
-    pub target_kind: i16,
+    /// Where it went.
+    pub target_kind: TargetKind,
     /// The group or recipient; 0 for the room.
     pub target_id: i64,
 }
@@ -121,7 +147,7 @@ pub struct Filters {
 
 fn group_condition(id: i64, since: Option<i64>) -> Condition {
     let mut c = Condition::all()
-        .add(chat_history::Column::TargetKind.eq(TARGET_GROUP))
+        .add(chat_history::Column::TargetKind.eq(TargetKind::Group.code()))
         .add(chat_history::Column::TargetId.eq(id));
     if let Some(since) = since {
         c = c.add(chat_history::Column::SendTime.gte(since));
@@ -131,7 +157,7 @@ fn group_condition(id: i64, since: Option<i64>) -> Condition {
 
 fn room_condition() -> Condition {
     Condition::all()
-        .add(chat_history::Column::TargetKind.eq(TARGET_ROOM))
+        .add(chat_history::Column::TargetKind.eq(TargetKind::Room.code()))
         .add(chat_history::Column::TargetId.eq(0i64))
 }
 
@@ -141,29 +167,33 @@ impl Scope {
         match self {
             Self::Room => room_condition(),
             Self::Group { id, since } => group_condition(*id, *since),
-            Self::Direct { me, peer } => Condition::all().add(C::TargetKind.eq(TARGET_USER)).add(
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(C::Uid.eq(*me))
-                            .add(C::TargetId.eq(*peer)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(C::Uid.eq(*peer))
-                            .add(C::TargetId.eq(*me)),
-                    ),
-            ),
+            Self::Direct { me, peer } => Condition::all()
+                .add(C::TargetKind.eq(TargetKind::User.code()))
+                .add(
+                    Condition::any()
+                        .add(
+                            Condition::all()
+                                .add(C::Uid.eq(*me))
+                                .add(C::TargetId.eq(*peer)),
+                        )
+                        .add(
+                            Condition::all()
+                                .add(C::Uid.eq(*peer))
+                                .add(C::TargetId.eq(*me)),
+                        ),
+                ),
             Self::Inbox { me } => Condition::all()
-                .add(C::TargetKind.eq(TARGET_USER))
+                .add(C::TargetKind.eq(TargetKind::User.code()))
                 .add(C::TargetId.eq(*me)),
             Self::Readable { me, groups } => {
                 let mut any = Condition::any().add(room_condition()).add(
-                    Condition::all().add(C::TargetKind.eq(TARGET_USER)).add(
-                        Condition::any()
-                            .add(C::Uid.eq(*me))
-                            .add(C::TargetId.eq(*me)),
-                    ),
+                    Condition::all()
+                        .add(C::TargetKind.eq(TargetKind::User.code()))
+                        .add(
+                            Condition::any()
+                                .add(C::Uid.eq(*me))
+                                .add(C::TargetId.eq(*me)),
+                        ),
                 );
                 for (id, since) in groups {
                     any = any.add(group_condition(*id, *since));
@@ -240,7 +270,7 @@ pub async fn insert_rows(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Resu
             send_time: Set(r.send_time),
             level: Set(r.level),
             uid: Set(r.uid),
-            target_kind: Set(r.target_kind),
+            target_kind: Set(r.target_kind.code()),
             target_id: Set(r.target_id),
             client_msg_id: Set(r.client_msg_id.clone()),
         });
@@ -272,7 +302,7 @@ pub async fn max_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 /// Main-room messages only.
 fn room() -> Select<chat_history::Entity> {
     chat_history::Entity::find()
-        .filter(chat_history::Column::TargetKind.eq(TARGET_ROOM))
+        .filter(chat_history::Column::TargetKind.eq(TargetKind::Room.code()))
         .filter(chat_history::Column::TargetId.eq(0i64))
 }
 
@@ -370,16 +400,18 @@ async fn stored(
         .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, send_time, level, sender, text, uid, target_kind, target_id)| StoredMessage {
-                id,
-                send_time,
-                level,
-                sender,
-                text,
-                uid,
-                target_kind,
-                target_id,
+        .filter_map(
+            |(id, send_time, level, sender, text, uid, target_kind, target_id)| {
+                Some(StoredMessage {
+                    id,
+                    send_time,
+                    level,
+                    sender,
+                    text,
+                    uid,
+                    target_kind: TargetKind::from_code(target_kind)?,
+                    target_id,
+                })
             },
         )
         .collect())
@@ -397,8 +429,8 @@ pub struct ClientMessage {
     pub uid: i64,
     /// The sender's client message id.
     pub client_id: String,
-    /// Where it went ([`TARGET_ROOM`], ...).
-    pub target_kind: i16,
+    /// Where it went.
+    pub target_kind: TargetKind,
     /// Group or user id; 0 for the main room.
     pub target_id: i64,
     /// The text.
@@ -429,7 +461,7 @@ fn to_client_message(row: ClientMessageRow) -> Option<ClientMessage> {
         ts,
         uid: uid?,
         client_id: client_id?,
-        target_kind,
+        target_kind: TargetKind::from_code(target_kind)?,
         target_id,
         text,
     })
@@ -490,4 +522,25 @@ pub async fn stored_client_messages(
 /// Number of main-room messages, for tests and diagnostics.
 pub async fn count_room(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     room().count(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TargetKind;
+
+    /// The codes are stored data: they never change, and every kind has one.
+    #[test]
+    fn target_kinds_keep_their_stored_codes() {
+        let pinned = [
+            (TargetKind::Room, 0),
+            (TargetKind::Group, 1),
+            (TargetKind::User, 2),
+        ];
+        for (kind, code) in pinned {
+            assert_eq!(kind.code(), code);
+            assert_eq!(TargetKind::from_code(code), Some(kind));
+        }
+        assert_eq!(TargetKind::from_code(3), None);
+        assert_eq!(TargetKind::from_code(-1), None);
+    }
 }

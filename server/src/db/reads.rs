@@ -10,13 +10,14 @@ use sea_orm::{
 };
 
 use super::entity::read_position;
+use super::history::TargetKind;
 
 /// Move `uid`'s position in conversation (`kind`, `target`) forward to `upto` (never
 /// back); returns the position now.
 pub async fn advance(
     db: &impl ConnectionTrait,
     uid: i64,
-    kind: i16,
+    kind: TargetKind,
     target: i64,
     upto: i64,
 ) -> Result<i64, DbErr> {
@@ -24,7 +25,7 @@ pub async fn advance(
     let key = || {
         sea_orm::Condition::all()
             .add(R::Uid.eq(uid))
-            .add(R::TargetKind.eq(kind))
+            .add(R::TargetKind.eq(kind.code()))
             .add(R::TargetId.eq(target))
     };
     for _ in 0..2 {
@@ -49,7 +50,7 @@ pub async fn advance(
         }
         let row = read_position::ActiveModel {
             uid: Set(uid),
-            target_kind: Set(kind),
+            target_kind: Set(kind.code()),
             target_id: Set(target),
             upto: Set(upto),
             ..Default::default()
@@ -68,7 +69,7 @@ pub async fn advance(
 pub async fn positions(
     db: &impl ConnectionTrait,
     uid: i64,
-    kind: i16,
+    kind: TargetKind,
 ) -> Result<HashMap<i64, i64>, DbErr> {
     use read_position::Column as R;
     let rows: Vec<(i64, i64)> = read_position::Entity::find()
@@ -76,7 +77,7 @@ pub async fn positions(
         .column(R::TargetId)
         .column(R::Upto)
         .filter(R::Uid.eq(uid))
-        .filter(R::TargetKind.eq(kind))
+        .filter(R::TargetKind.eq(kind.code()))
         .into_tuple()
         .all(db)
         .await?;

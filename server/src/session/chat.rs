@@ -17,7 +17,7 @@ use chatroom_shared::rules::{
 };
 
 use super::{Flow, Reject, Session};
-use crate::db::history::{self, Cursor, Filters, Scope, TARGET_GROUP, TARGET_ROOM, TARGET_USER};
+use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
 use crate::db::{accounts, groups, reads};
 use crate::history::to_chat_messages;
 use crate::store::{Ack, Destination, StoreItem, TrySubmitError};
@@ -30,8 +30,8 @@ const STORE_BUSY_RETRY_MS: u64 = 1000;
 
 /// A conversation the user may use, resolved.
 pub(super) struct Conversation {
-    /// `chat_history.target_kind`.
-    pub kind: i16,
+    /// The kind of conversation.
+    pub kind: TargetKind,
     /// `chat_history.target_id` (the group, or the other user).
     pub id: i64,
     /// The conversation with its names as stored.
@@ -58,7 +58,7 @@ impl Session {
         let db = &self.ctx.db;
         match to {
             Target::Room => Ok(Conversation {
-                kind: TARGET_ROOM,
+                kind: TargetKind::Room,
                 id: 0,
                 target: Target::Room,
                 scope: Scope::Room,
@@ -92,7 +92,7 @@ impl Session {
                 };
                 let open = g.is_open();
                 Ok(Conversation {
-                    kind: TARGET_GROUP,
+                    kind: TargetKind::Group,
                     id: g.id,
                     target: Target::Group { group: g.name },
                     scope: Scope::Group { id: g.id, since },
@@ -110,7 +110,7 @@ impl Session {
                         )
                     })?;
                 Ok(Conversation {
-                    kind: TARGET_USER,
+                    kind: TargetKind::User,
                     id: peer.id,
                     target: Target::User { user: peer.name },
                     scope: Scope::Direct { me, peer: peer.id },
@@ -133,8 +133,8 @@ impl Session {
         let me = self.require_login()?.uid;
         let c = self.conversation(&m.to).await?;
         let recipients = match c.kind {
-            TARGET_ROOM => None,
-            TARGET_GROUP => {
+            TargetKind::Room => None,
+            TargetKind::Group => {
                 if !c.open {
                     let name = match &c.target {
                         Target::Group { group } => group.as_str(),

@@ -16,7 +16,7 @@ use tracing::debug;
 
 use super::groups::info;
 use super::{Reject, Session};
-use crate::db::history::{self, Cursor, Filters, Scope, TARGET_GROUP, TARGET_USER};
+use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
 use crate::db::{groups, reads};
 use crate::history::to_chat_messages;
 
@@ -44,7 +44,7 @@ impl Session {
         let budget = self.ctx.config.max_offline_delivery;
         let mut missed = Vec::new();
         // Private groups the user is a member of.
-        let group_pos = reads::positions(&db, me, TARGET_GROUP).await?;
+        let group_pos = reads::positions(&db, me, TargetKind::Group).await?;
         let mine = groups::relations_of(&db, me).await?;
         let ids: Vec<i64> = mine
             .iter()
@@ -63,7 +63,7 @@ impl Session {
             missed.extend(after(&db, &scope, from, budget, others).await?);
         }
         // Direct messages to the user, after the position of each conversation.
-        let dm_pos: HashMap<i64, i64> = reads::positions(&db, me, TARGET_USER).await?;
+        let dm_pos: HashMap<i64, i64> = reads::positions(&db, me, TargetKind::User).await?;
         // Scanned from the start of the inbox: a sender never read before starts at 0.
         let floor = 0;
         let unread = |m: &Missed| {

@@ -46,7 +46,7 @@ fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
                 send_time: *ts,
                 level: history::LEVEL_ADMIN,
                 uid: None,
-                target_kind: history::TARGET_ROOM,
+                target_kind: history::TargetKind::Room,
                 target_id: 0,
                 client_msg_id: None,
             },

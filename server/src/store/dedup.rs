@@ -33,13 +33,13 @@ pub struct Fingerprint(u64);
 impl Fingerprint {
     /// The fingerprint of a message with this text to this conversation
     /// (`chat_history.target_kind`, `target_id`).
-    pub fn of(kind: i16, target: i64, text: &str) -> Self {
+    pub fn of(kind: history::TargetKind, target: i64, text: &str) -> Self {
         // SipHash with fixed keys: the same value for the same content in this
         // process, which is all it is compared within (the memory is rebuilt
         // from the database at every start). 64 bits: two different messages
         // under one id collide once in 2^64.
         let mut h = std::hash::DefaultHasher::new();
-        kind.hash(&mut h);
+        kind.code().hash(&mut h);
         target.hash(&mut h);
         text.hash(&mut h);
         Self(h.finish())
@@ -185,7 +185,7 @@ mod tests {
         Original {
             id,
             ts: id * 10,
-            fingerprint: Fingerprint::of(0, 0, text),
+            fingerprint: Fingerprint::of(history::TargetKind::Room, 0, text),
         }
     }
 
@@ -193,20 +193,20 @@ mod tests {
     fn same_content_is_a_retry_other_content_is_a_reuse() {
         let o = original(7, "hello");
         assert_eq!(
-            Seen::against(o, Fingerprint::of(0, 0, "hello")),
+            Seen::against(o, Fingerprint::of(history::TargetKind::Room, 0, "hello")),
             Seen::Stored(7, 70)
         );
         assert_eq!(
-            Seen::against(o, Fingerprint::of(0, 0, "hello!")),
+            Seen::against(o, Fingerprint::of(history::TargetKind::Room, 0, "hello!")),
             Seen::Reused
         );
         // The same text to another conversation is another message.
         assert_eq!(
-            Seen::against(o, Fingerprint::of(2, 0, "hello")),
+            Seen::against(o, Fingerprint::of(history::TargetKind::User, 0, "hello")),
             Seen::Reused
         );
         assert_eq!(
-            Seen::against(o, Fingerprint::of(0, 5, "hello")),
+            Seen::against(o, Fingerprint::of(history::TargetKind::Room, 5, "hello")),
             Seen::Reused
         );
     }

@@ -128,8 +128,8 @@ pub enum StoreItem {
 /// Where a chat message goes, resolved by the session that took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
-    /// `chat_history.target_kind`.
-    pub kind: i16,
+    /// The kind of conversation.
+    pub kind: history::TargetKind,
     /// `chat_history.target_id`.
     pub id: i64,
     /// The conversation as clients name it (in the `message` event).
@@ -143,7 +143,7 @@ impl Destination {
     /// The main room.
     pub fn room() -> Self {
         Self {
-            kind: history::TARGET_ROOM,
+            kind: history::TargetKind::Room,
             id: 0,
             target: Target::Room,
             recipients: None,
