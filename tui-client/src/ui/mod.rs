@@ -301,7 +301,14 @@ fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
         canvas.set_cursor(at);
     }
     canvas.render(Part::Plain("input text"), text, inner);
-    canvas.render(Part::Plain("status"), status::StatusBar { chat }, r.status);
+    canvas.render(
+        Part::Plain("status"),
+        status::StatusBar {
+            chat,
+            help_open: app.help_open,
+        },
+        r.status,
+    );
     if let Some(text) = &chat.compose.confirm {
         let rect = layout::overlay(area, 50, 7);
         clear_around(canvas, rect);

@@ -105,7 +105,12 @@ impl Widget for SearchOverlay<'_> {
             } else {
                 ""
             };
-            format!("{} of {} match(es){more}", s.selected + 1, s.results.len())
+            let noun = if s.results.len() == 1 {
+                "match"
+            } else {
+                "matches"
+            };
+            format!("{} of {} {noun}{more}", s.selected + 1, s.results.len())
         };
         lines.push(Line::from(status).dim().italic());
         Paragraph::new(lines).render(inner, buf);

@@ -20,6 +20,8 @@ use crate::text::str_width;
 pub struct StatusBar<'a> {
     /// The main screen's state.
     pub chat: &'a ChatView,
+    /// The help overlay is open: the hints are its keys.
+    pub help_open: bool,
 }
 
 /// Between two hints.
@@ -28,7 +30,10 @@ const SEPARATOR: &str = " · ";
 const KEEP_SERVER_WITH: usize = 4;
 
 /// The key hints for what has the focus, most needed first.
-pub fn hints(chat: &ChatView) -> Vec<&'static str> {
+pub fn hints(chat: &ChatView, help_open: bool) -> Vec<&'static str> {
+    if help_open {
+        return vec!["↑↓ PgUp/PgDn scroll", "Esc close the help"];
+    }
     if chat.sharing.prompt.is_some() {
         return vec!["Enter confirm", "Tab complete the path", "Esc cancel"];
     }
@@ -153,7 +158,7 @@ impl Widget for StatusBar<'_> {
                 Style::new().fg(Color::Black).bg(Color::Yellow),
             ),
         };
-        let hints = hints(chat);
+        let hints = hints(chat, self.help_open);
         let width = usize::from(area.width);
         let used = state.width() + 1 + str_width(&chat.me) + 2;
         let at_server = format!(" @ {}", chat.server);
@@ -187,7 +192,11 @@ mod tests {
     fn bar(chat: &ChatView, width: u16) -> String {
         let area = Rect::new(0, 0, width, 1);
         let mut buf = Buffer::empty(area);
-        StatusBar { chat }.render(area, &mut buf);
+        StatusBar {
+            chat,
+            help_open: false,
+        }
+        .render(area, &mut buf);
         (0..width)
             .map(|x| buf[(x, 0)].symbol())
             .collect::<String>()
@@ -206,11 +215,21 @@ mod tests {
             let text = bar(&chat, width);
             let keys = text.rsplit("  ").next().unwrap_or_default();
             assert!(
-                keys.split(SEPARATOR).all(|k| hints(&chat).contains(&k)),
+                keys.split(SEPARATOR)
+                    .all(|k| hints(&chat, false).contains(&k)),
                 "{width}: a hint is cut: {text:?}"
             );
             assert!(!text.ends_with('·'), "{width}: {text:?}");
         }
+        let mut area_buf = Buffer::empty(Rect::new(0, 0, 60, 1));
+        StatusBar {
+            chat: &chat,
+            help_open: true,
+        }
+        .render(area_buf.area, &mut area_buf);
+        let with_help: String = (0..60).map(|x| area_buf[(x, 0)].symbol()).collect();
+        assert!(with_help.contains("Esc close the help"), "{with_help}");
+        assert!(!with_help.contains("Tab next pane"), "{with_help}");
         let narrow = bar(&chat, 60);
         assert!(!narrow.contains("chat.example"), "{narrow}");
         assert!(
