@@ -21,6 +21,10 @@
 //!   logins/s and the chat's latency before and during the storm.
 //! - `reconnect`: the server restarted under C logged-in clients; time until
 //!   every one is back (resume tokens).
+//! - `conversations`: a user's direct-message conversations as the history
+//!   grows (100,000 and 1,000,000 messages): the list's first and a deep
+//!   page, a history page, and the stored rate of direct against room
+//!   messages.
 //! - `tui`: the terminal client's own cost, no terminal and no socket: the
 //!   cost of a frame at 100 / 100,000 / 1,000,000 messages of scrollback,
 //!   and the CPU to follow a room at 2,000 messages/s with its frame pacing.
@@ -32,6 +36,7 @@
 mod chatters;
 mod client;
 mod cluster;
+mod conversations;
 mod crowd;
 mod fanout;
 mod flood;
@@ -83,6 +88,8 @@ enum Scenario {
     Flood(flood::Args),
     /// Restart the server under C clients: time until all are back (resume).
     Reconnect(reconnect::Args),
+    /// A user's direct-message conversations at growing history sizes: list and history pages, stored rates.
+    Conversations(conversations::Args),
     /// The terminal client's cost per frame at 100 to 1,000,000 messages, and to follow a busy room.
     Tui(tui::Args),
 }
@@ -98,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Logins(args) => logins::run(args).await,
         Scenario::Flood(args) => flood::run(args).await,
         Scenario::Reconnect(args) => reconnect::run(args).await,
+        Scenario::Conversations(args) => conversations::run(args).await,
         Scenario::Tui(args) => tui::run(args).await,
     }
 }

@@ -24,6 +24,7 @@ mod m20261204_000009_store_lock;
 mod m20261206_000010_clamp_read_positions;
 mod m20261206_000011_member_order_index;
 mod m20261207_000012_direct_conversation;
+mod m20261207_000013_direct_pair_index;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_clamp_read_positions::Migration),
             Box::new(m20261206_000011_member_order_index::Migration),
             Box::new(m20261207_000012_direct_conversation::Migration),
+            Box::new(m20261207_000013_direct_pair_index::Migration),
         ]
     }
 }

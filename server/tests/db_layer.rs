@@ -601,3 +601,87 @@ db_test!(
         assert_eq!(bob_pos.get(&alice), Some(&2), "a sound position stays");
     }
 );
+
+// A direct conversation is read as its two directions (each one index range)
+// and merged: pages hold both sides in id order, never a third user's
+// messages, and say rightly whether more follow, going back and forth; a
+// note to self is one direction, listed once.
+db_test!(
+    a_direct_conversation_pages_both_directions_in_order,
+    |tdb| async move {
+        let conn = tdb.connect_migrated().await;
+        let alice = register(&conn, "alice").await;
+        let bob = register(&conn, "bob").await;
+        let carol = register(&conn, "carol").await;
+        // ids 1..=30: alice→bob, bob→alice, carol→bob by id % 3; then two notes
+        // to self.
+        let who = [(alice, bob), (bob, alice), (carol, bob)];
+        let mut rows: Vec<NewChatRow> = (1..=30)
+            .map(|id| {
+                let (from, to) = who[usize::try_from(id % 3).unwrap()];
+                NewChatRow {
+                    id,
+                    text: format!("m{id}"),
+                    send_time: id,
+                    level: LEVEL_USER,
+                    uid: Some(from),
+                    target_kind: history::TargetKind::User,
+                    target_id: to,
+                    client_msg_id: None,
+                }
+            })
+            .collect();
+        for id in [31, 32] {
+            rows.push(NewChatRow {
+                id,
+                text: format!("note {id}"),
+                send_time: id,
+                level: LEVEL_USER,
+                uid: Some(alice),
+                target_kind: history::TargetKind::User,
+                target_id: alice,
+                client_msg_id: None,
+            });
+        }
+        history::insert_rows(&conn, &rows).await.unwrap();
+        let pair: Vec<i64> = (1..=30).filter(|id| id % 3 != 2).collect();
+        let scope = history::Scope::Direct {
+            me: alice,
+            peer: bob,
+        };
+        let ids = |page: &[history::StoredMessage]| page.iter().map(|m| m.id).collect::<Vec<_>>();
+        let filters = history::Filters::default();
+
+        let (latest, more) = history::page(&conn, &scope, &filters, Cursor::Latest, 5)
+            .await
+            .unwrap();
+        assert_eq!(ids(&latest), pair[pair.len() - 5..]);
+        assert!(more);
+        let (older, _) = history::page(&conn, &scope, &filters, Cursor::Before(latest[0].id), 100)
+            .await
+            .unwrap();
+        assert_eq!(ids(&older), pair[..pair.len() - 5]);
+        let (newer, more) = history::page(&conn, &scope, &filters, Cursor::After(older[2].id), 4)
+            .await
+            .unwrap();
+        assert_eq!(ids(&newer), pair[3..7]);
+        assert!(more);
+        let (last, more) = history::page(&conn, &scope, &filters, Cursor::After(pair[15]), 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&last), pair[16..]);
+        assert!(!more);
+        assert_eq!(history::newest_id(&conn, &scope).await.unwrap(), 30);
+
+        let notes = history::Scope::Direct {
+            me: alice,
+            peer: alice,
+        };
+        let (mine, more) = history::page(&conn, &notes, &filters, Cursor::Latest, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&mine), [31, 32]);
+        assert!(!more);
+        assert_eq!(history::newest_id(&conn, &notes).await.unwrap(), 32);
+    }
+);

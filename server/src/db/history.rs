@@ -167,21 +167,10 @@ impl Scope {
         match self {
             Self::Room => room_condition(),
             Self::Group { id, since } => group_condition(*id, *since),
-            Self::Direct { me, peer } => Condition::all()
-                .add(C::TargetKind.eq(TargetKind::User.code()))
-                .add(
-                    Condition::any()
-                        .add(
-                            Condition::all()
-                                .add(C::Uid.eq(*me))
-                                .add(C::TargetId.eq(*peer)),
-                        )
-                        .add(
-                            Condition::all()
-                                .add(C::Uid.eq(*peer))
-                                .add(C::TargetId.eq(*me)),
-                        ),
-                ),
+            Self::Direct { .. } => self
+                .parts()
+                .into_iter()
+                .fold(Condition::any(), |any, part| any.add(part)),
             Self::Inbox { me } => Condition::all()
                 .add(C::TargetKind.eq(TargetKind::User.code()))
                 .add(C::TargetId.eq(*me)),
@@ -200,6 +189,28 @@ impl Scope {
                 }
                 any
             }
+        }
+    }
+}
+
+impl Scope {
+    /// The scope as conditions whose union it is, each one range of an index:
+    /// a direct conversation is its two directions (each read on
+    /// `idx_chat_history_pair`, so a page costs the same however many direct
+    /// messages the history holds; as one condition with an OR the database
+    /// read every direct message there is); any other scope is itself.
+    fn parts(&self) -> Vec<Condition> {
+        use chat_history::Column as C;
+        let sent = |from: i64, to: i64| {
+            Condition::all()
+                .add(C::TargetKind.eq(TargetKind::User.code()))
+                .add(C::TargetId.eq(to))
+                .add(C::Uid.eq(from))
+        };
+        match *self {
+            Self::Direct { me, peer } if me == peer => vec![sent(me, me)],
+            Self::Direct { me, peer } => vec![sent(me, peer), sent(peer, me)],
+            _ => vec![self.condition()],
         }
     }
 }
@@ -327,20 +338,30 @@ pub async fn page(
     cursor: Cursor,
     limit: u64,
 ) -> Result<(Vec<StoredMessage>, bool), DbErr> {
-    let query = chat_history::Entity::find()
-        .filter(scope.condition())
-        .filter(filters.condition());
-    let query = match cursor {
-        Cursor::Latest => query.order_by_desc(chat_history::Column::Id),
-        Cursor::Before(id) => query
-            .filter(chat_history::Column::Id.lt(id))
-            .order_by_desc(chat_history::Column::Id),
-        Cursor::After(id) => query
-            .filter(chat_history::Column::Id.gt(id))
-            .order_by_asc(chat_history::Column::Id),
-    };
-    // One extra row tells whether there is more beyond the page.
-    let mut page = stored(db, query.limit(limit.saturating_add(1))).await?;
+    // One extra row tells whether there is more beyond the page. Each part
+    // gives its first rows in the direction of travel; the page is the first
+    // of them all.
+    let mut page = Vec::new();
+    for part in scope.parts() {
+        let query = chat_history::Entity::find()
+            .filter(part)
+            .filter(filters.condition());
+        let query = match cursor {
+            Cursor::Latest => query.order_by_desc(chat_history::Column::Id),
+            Cursor::Before(id) => query
+                .filter(chat_history::Column::Id.lt(id))
+                .order_by_desc(chat_history::Column::Id),
+            Cursor::After(id) => query
+                .filter(chat_history::Column::Id.gt(id))
+                .order_by_asc(chat_history::Column::Id),
+        };
+        page.extend(stored(db, query.limit(limit.saturating_add(1))).await?);
+    }
+    if matches!(cursor, Cursor::After(_)) {
+        page.sort_unstable_by_key(|m| m.id);
+    } else {
+        page.sort_unstable_by_key(|m| std::cmp::Reverse(m.id));
+    }
     let has_more = page.len() as u64 > limit;
     page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     if !matches!(cursor, Cursor::After(_)) {
@@ -352,16 +373,20 @@ pub async fn page(
 /// The id of the newest message in `scope` (0 when it holds none): where a read position
 /// in that conversation may go at most. One indexed query, the newest row of the scope.
 pub async fn newest_id(db: &impl ConnectionTrait, scope: &Scope) -> Result<i64, DbErr> {
-    let newest: Option<i64> = chat_history::Entity::find()
-        .select_only()
-        .column(chat_history::Column::Id)
-        .filter(scope.condition())
-        .order_by_desc(chat_history::Column::Id)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.unwrap_or(0))
+    let mut newest = 0;
+    for part in scope.parts() {
+        let id: Option<i64> = chat_history::Entity::find()
+            .select_only()
+            .column(chat_history::Column::Id)
+            .filter(part)
+            .order_by_desc(chat_history::Column::Id)
+            .limit(1)
+            .into_tuple()
+            .one(db)
+            .await?;
+        newest = Ord::max(newest, id.unwrap_or(0));
+    }
+    Ok(newest)
 }
 
 /// The stored messages with ids `from..to`, in id order: a cluster node reads back a
