@@ -188,8 +188,9 @@ impl Admin {
         }
         g.flag = groups::FLAG_CLOSED_BY_ADMIN;
         info!(group = %untrusted(&g.name), "group closed by the administrator");
-        crate::session::tell_members(
-            &self.ctx,
+        crate::group_notices::tell_members(
+            db,
+            &self.ctx.hub,
             &g,
             chatroom_shared::message::GroupChange::Closed,
             None,

@@ -15,6 +15,9 @@
 //! - [`cluster`]: several nodes sharing one chat through the database and NATS
 //!   (only with `--nats-url`): ordered delivery of stored batches, cluster-wide
 //!   presence, the game table's owner.
+//! - [`delivery`]: who receives an event ([`delivery::Audience`]), and the
+//!   seam ([`delivery::Deliver`]) through which the store hands committed
+//!   batches to the hub or, in a cluster, to the cluster's ordering.
 //! - [`outbox`]: what a session is sent by the hub and the store.
 //! - [`paging`]: the one shape of every reply that lists things without a
 //!   bound: keyset pages cut by count and by bytes.
@@ -40,15 +43,18 @@ pub mod conn_limit;
 pub mod conn_rate;
 pub mod console;
 pub mod db;
+pub mod delivery;
 pub mod fault;
 pub mod files;
 pub mod flood;
 pub mod games;
+pub mod group_notices;
 pub mod history;
 pub mod hub;
 pub mod outbox;
 pub mod paging;
 pub mod password;
+pub mod recipients;
 pub mod server;
 mod session;
 pub mod store;

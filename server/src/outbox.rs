@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::delivery::{Audience, Event};
+
 /// Encode an event once, for every recipient. An event the codec refuses (over
 /// the frame limit, which no event of ours comes near) is dropped with a
 /// warning: nothing is sent.
@@ -25,22 +27,12 @@ pub fn encode_event(msg: &chatroom_shared::ServerMessage) -> Bytes {
     })
 }
 
-/// One event to deliver to every session but `except`.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    /// The encoded frame, shared by every recipient.
-    pub frame: Bytes,
-    /// The stored message id, when the event is a stored message.
-    pub message_id: Option<i64>,
-    /// Leave out this account (the sender, who gets an ack instead).
-    pub except: Option<i64>,
-}
-
-/// Deliveries queued together, shared by every session.
+/// Events for everyone queued together, shared by every session (the hub
+/// sends events for some accounts only to those sessions, never in a batch).
 #[derive(Debug, Clone)]
 pub struct Batch {
-    /// The events, in order.
-    pub deliveries: Arc<[Delivery]>,
+    /// The events, in order; each one's audience is [`Audience::Everyone`].
+    pub events: Arc<[Event]>,
     /// Total size of all frames.
     pub bytes: usize,
     /// Bytes of the frames each sender is left out of (few senders per batch).
@@ -48,20 +40,21 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Wrap deliveries into a shareable batch.
-    pub fn new(deliveries: Vec<Delivery>) -> Self {
-        let bytes = deliveries.iter().map(|d| d.frame.len()).sum();
+    /// Wrap events for everyone into a shareable batch.
+    pub fn new(events: Vec<Event>) -> Self {
+        let bytes = events.iter().map(|e| e.frame.len()).sum();
         let mut excepted: Vec<(i64, usize)> = Vec::new();
-        for d in &deliveries {
-            if let Some(uid) = d.except {
+        for e in &events {
+            debug_assert!(matches!(e.to, Audience::Everyone { .. }));
+            if let Audience::Everyone { except: Some(uid) } = e.to {
                 match excepted.iter_mut().find(|(u, _)| *u == uid) {
-                    Some((_, b)) => *b += d.frame.len(),
-                    None => excepted.push((uid, d.frame.len())),
+                    Some((_, b)) => *b += e.frame.len(),
+                    None => excepted.push((uid, e.frame.len())),
                 }
             }
         }
         Self {
-            deliveries: deliveries.into(),
+            events: events.into(),
             bytes,
             excepted: excepted.into(),
         }
@@ -307,10 +300,10 @@ mod tests {
 
     #[test]
     fn a_sender_is_not_charged_for_its_own_messages() {
-        let d = |n: usize, except| Delivery {
+        let d = |n: usize, except| Event {
             frame: Bytes::from(vec![b'x'; n]),
             message_id: Some(1),
-            except,
+            to: Audience::Everyone { except },
         };
         let batch = Batch::new(vec![
             d(10, Some(1)),

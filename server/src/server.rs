@@ -231,15 +231,16 @@ impl Server {
                 let (bus, incoming) =
                     crate::cluster::bus::Bus::connect(url, &config.cluster_name, &node).await?;
                 info!(%node, cluster = %config.cluster_name, nats = %url, "joining the cluster");
-                let hub = Hub::start_node(
+                let roster = crate::cluster::roster::Roster::new(
                     node.clone(),
-                    Some(crate::hub::ClusterLink {
+                    crate::cluster::roster::ClusterLink {
                         bus: bus.clone(),
                         heartbeat: config.node_heartbeat,
                         timeout: config.node_timeout,
                         started,
-                    }),
+                    },
                 );
+                let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
                 let next = crate::db::history::max_id(&db).await? + 1;
                 let sequencer = crate::cluster::sequencer::Sequencer::start(
                     db.clone(),
@@ -251,9 +252,14 @@ impl Server {
             }
         };
         let close_store = CancellationToken::new();
+        let deliver: Arc<dyn crate::delivery::Deliver> = match &cluster {
+            None => Arc::new(hub.clone()),
+            Some((_, _, sequencer)) => Arc::new(sequencer.clone()),
+        };
         let (store, writer) = store::start(
             db.clone(),
             hub.clone(),
+            deliver,
             store::WriterConfig {
                 queue: config.store_queue,
                 batch: config.store_batch,
@@ -261,7 +267,7 @@ impl Server {
                     per_session: config.batch_spacing_per_session,
                     max: config.max_batch_spacing,
                 },
-                cluster: cluster.as_ref().map(|(_, _, s)| s.clone()),
+                shared: cluster.is_some(),
                 give_up: config.db_timeout,
             },
             close_store.clone(),

@@ -7,7 +7,8 @@
 //! cluster ([`bus`]): committed batches, which every node delivers in id order
 //! ([`sequencer`]); events that are not stored (file shares, game events,
 //! group notices); and presence: joins, leaves, heartbeats and snapshots, from
-//! which each hub knows who is online elsewhere ([`presence`]). The game table
+//! which each hub knows who is online elsewhere ([`roster`], the hub's
+//! [`crate::hub::OtherNodes`], over the table kept in [`presence`]). The game table
 //! lives on one node, the oldest alive, and the others forward game requests
 //! to it ([`games`]). A data connection may reach a node other than the one
 //! that issued its ticket ([`tickets`]). docs/ARCHITECTURE.md tells the whole
@@ -16,6 +17,7 @@
 pub mod bus;
 pub mod games;
 pub mod presence;
+pub mod roster;
 pub mod sequencer;
 pub mod tickets;
 pub mod wire;
@@ -23,7 +25,8 @@ pub mod wire;
 use futures_util::StreamExt;
 use tracing::{debug, warn};
 
-use crate::hub::{Hub, Remote};
+use crate::hub::Hub;
+use roster::Remote;
 use sequencer::Sequencer;
 use wire::{Body, Envelope};
 
@@ -76,11 +79,11 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
             return Ok(());
         }
         Body::Publish(events) => {
-            let deliveries = events.into_iter().map(|e| e.into_delivery().0).collect();
-            return to.hub.publish_local(deliveries).await;
-        }
-        Body::SendTo { uids, frame } => {
-            return to.hub.send_to_local(uids, wire::frame(&frame)).await;
+            let events = events
+                .into_iter()
+                .map(wire::WireEvent::into_event)
+                .collect();
+            return to.hub.deliver_here(events).await;
         }
         Body::Game(message) => {
             to.games.receive(from, message).await;
@@ -135,5 +138,5 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
         Body::Kick { uid, kicked } => Remote::Kick { uid, kicked },
         Body::Stopping => Remote::Stopping { node: from },
     };
-    to.hub.remote(remote).await
+    to.hub.heard(Box::new(remote)).await
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chatroom_shared::message::{Announcement, ServerMessage};
+
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -23,8 +24,9 @@ use tracing::{debug, info, warn};
 
 use super::bus::Bus;
 use super::wire::{Body, StoredBatch, WireEvent};
-use crate::db::{groups, history};
-use crate::hub::{Delivery, Hub};
+use crate::db::history;
+use crate::delivery::{Audience, Committed, Deliver, Delivering, Event};
+use crate::hub::Hub;
 use crate::outbox::encode_event;
 
 /// How long batches wait behind a missing one before it is read from the database.
@@ -42,30 +44,14 @@ const QUEUE: usize = 4096;
 /// Frames per NATS message of a stored batch, at most (plus one frame).
 const MAX_WIRE_BYTES: usize = 256 * 1024;
 
-/// Largest slice of room events handed to the hub at once, in bytes of frames.
-const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
-
-/// One event of a committed batch.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// The frame and who is left out.
-    pub delivery: Delivery,
-    /// Only these accounts (group and direct messages); `None`: everyone.
-    pub to: Option<Vec<i64>>,
+/// What a committed batch is on the wire, and back.
+trait Wire: Sized {
+    fn from_wire(batch: StoredBatch) -> Self;
+    fn to_wire(&self) -> Vec<StoredBatch>;
+    fn trim(self, next: i64) -> Self;
 }
 
-/// A committed batch: message ids `first..=last`, its events in id order.
-#[derive(Debug, Clone)]
-pub struct Committed {
-    /// The lowest id.
-    pub first: i64,
-    /// The highest id.
-    pub last: i64,
-    /// The events (a retried message that was already stored has none).
-    pub events: Vec<Event>,
-}
-
-impl Committed {
+impl Wire for Committed {
     fn from_wire(batch: StoredBatch) -> Self {
         Self {
             first: batch.first,
@@ -73,10 +59,7 @@ impl Committed {
             events: batch
                 .events
                 .into_iter()
-                .map(|e| {
-                    let (delivery, to) = e.into_delivery();
-                    Event { delivery, to }
-                })
+                .map(WireEvent::into_event)
                 .collect(),
         }
     }
@@ -93,13 +76,13 @@ impl Committed {
         };
         let mut bytes = 0;
         for e in &self.events {
-            let Some(wire) = WireEvent::from_delivery(&e.delivery, e.to.clone()) else {
+            let Some(wire) = WireEvent::from_event(e) else {
                 continue;
             };
-            bytes += e.delivery.frame.len();
+            bytes += e.frame.len();
             part.events.push(wire);
             if bytes >= MAX_WIRE_BYTES
-                && let Some(id) = e.delivery.message_id
+                && let Some(id) = e.message_id
                 && id < self.last
             {
                 let rest = StoredBatch {
@@ -121,7 +104,7 @@ impl Committed {
     fn trim(mut self, next: i64) -> Self {
         if self.first < next {
             self.events
-                .retain(|e| e.delivery.message_id.is_none_or(|id| id >= next));
+                .retain(|e| e.message_id.is_none_or(|id| id >= next));
             self.first = next;
         }
         self
@@ -332,26 +315,19 @@ impl Task {
         }
     }
 
-    /// Hand ready batches to the hub in order: room events in as few publishes as
-    /// their size allows, group and direct messages to their recipients between them.
+    /// Hand ready batches to the hub in order, all together.
     async fn deliver(&self, ready: Vec<Committed>) {
-        let mut room = Vec::new();
-        for event in ready.into_iter().flat_map(|b| b.events) {
-            match event.to {
-                None => room.push(event.delivery),
-                Some(uids) => {
-                    self.publish(std::mem::take(&mut room)).await;
-                    let _ = self.hub.send_to_local(uids, event.delivery.frame).await;
-                }
-            }
+        let events: Vec<Event> = ready.into_iter().flat_map(|b| b.events).collect();
+        if !events.is_empty() && self.hub.deliver_here(events).await.is_err() {
+            debug!("hub stopped; deliveries dropped during shutdown");
         }
-        self.publish(room).await;
     }
+}
 
-    async fn publish(&self, deliveries: Vec<Delivery>) {
-        for slice in crate::store::slices(deliveries, MAX_PUBLISH_BYTES) {
-            let _ = self.hub.publish_local(slice).await;
-        }
+/// In a cluster the store's committed batches go through the sequencer.
+impl Deliver for Sequencer {
+    fn deliver(&self, batch: Committed) -> Delivering<'_> {
+        Box::pin(self.committed(batch))
     }
 }
 
@@ -365,42 +341,23 @@ async fn read_back(db: &DatabaseConnection, from: i64, to: i64) -> Result<Commit
     let mut events = Vec::with_capacity(messages.len());
     for ((m, sender), (kind, target)) in messages.into_iter().zip(senders).zip(targets) {
         let id = m.id;
-        let (frame, except, to) = match (sender, kind) {
-            (None, _) => (
+        let (frame, to) = match sender {
+            None => (
                 encode_event(&ServerMessage::Announcement(Announcement {
                     id,
                     ts: m.ts,
                     text: m.text,
                 })),
-                None,
-                None,
+                Audience::EVERYONE,
             ),
-            (Some(uid), history::TargetKind::Group) => {
-                let members = groups::users_with(db, target, groups::REL_MEMBER).await?;
-                let to = members.into_iter().map(|(u, _)| u).filter(|&u| u != uid);
-                (
-                    encode_event(&ServerMessage::Message(m)),
-                    None,
-                    Some(to.collect()),
-                )
-            }
-            (Some(uid), history::TargetKind::User) => (
+            Some(uid) => (
                 encode_event(&ServerMessage::Message(m)),
-                None,
-                Some(if target == uid {
-                    Vec::new()
-                } else {
-                    vec![target]
-                }),
+                crate::recipients::of_message(db, kind, target, uid).await?,
             ),
-            (Some(uid), _) => (encode_event(&ServerMessage::Message(m)), Some(uid), None),
         };
         events.push(Event {
-            delivery: Delivery {
-                frame,
-                message_id: Some(id),
-                except,
-            },
+            frame,
+            message_id: Some(id),
             to,
         });
     }
@@ -430,12 +387,9 @@ mod tests {
             last,
             events: (first..=last)
                 .map(|id| Event {
-                    delivery: Delivery {
-                        frame: Bytes::new(),
-                        message_id: Some(id),
-                        except: None,
-                    },
-                    to: None,
+                    frame: Bytes::new(),
+                    message_id: Some(id),
+                    to: Audience::EVERYONE,
                 })
                 .collect(),
         }
@@ -444,7 +398,7 @@ mod tests {
     fn ids(ready: &[Committed]) -> Vec<i64> {
         ready
             .iter()
-            .flat_map(|b| b.events.iter().filter_map(|e| e.delivery.message_id))
+            .flat_map(|b| b.events.iter().filter_map(|e| e.message_id))
             .collect()
     }
 
@@ -488,7 +442,7 @@ mod tests {
         assert_eq!(o.gap(), Some((10, 13)));
         // The database holds 10..13 (one retried message had no event: 11 is empty).
         let mut filled = batch(10, 12);
-        filled.events.retain(|e| e.delivery.message_id != Some(11));
+        filled.events.retain(|e| e.message_id != Some(11));
         assert_eq!(ids(&o.take(filled)), [10, 12, 13, 14]);
         // The lost batch arrives after all: dropped.
         assert!(o.take(batch(10, 12)).is_empty());
@@ -498,12 +452,11 @@ mod tests {
     fn a_large_batch_crosses_in_parts_that_cover_its_ids() {
         let mut b = batch(1, 10);
         for e in &mut b.events {
-            e.delivery.frame =
-                crate::outbox::encode_event(&ServerMessage::Announcement(Announcement {
-                    id: 0,
-                    ts: 0,
-                    text: "x".repeat(MAX_WIRE_BYTES / 3),
-                }));
+            e.frame = crate::outbox::encode_event(&ServerMessage::Announcement(Announcement {
+                id: 0,
+                ts: 0,
+                text: "x".repeat(MAX_WIRE_BYTES / 3),
+            }));
         }
         let parts = b.to_wire();
         let ranges: Vec<_> = parts

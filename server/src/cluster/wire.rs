@@ -13,7 +13,7 @@ use chatroom_shared::message::{Kicked, LeaveReason};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::outbox::Delivery;
+use crate::delivery::{Audience, Event};
 
 /// One NATS message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,12 +56,8 @@ pub struct WireEvent {
     /// The stored message id, when the event is a stored message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<i64>,
-    /// Leave out this account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub except: Option<i64>,
-    /// Only these accounts (group and direct messages); `None`: everyone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Vec<i64>>,
+    /// Who receives it.
+    pub to: Audience,
 }
 
 /// Records one node committed in one batch, with ids `first..=last` and no
@@ -81,15 +77,9 @@ pub struct StoredBatch {
 pub enum Body {
     /// Stored messages, to be delivered in id order on every node.
     Stored(StoredBatch),
-    /// Events that are not stored (file shares, game invitations): deliver now.
+    /// Events that are not stored (file shares, game events, group notices):
+    /// deliver now, each to its audience.
     Publish(Vec<WireEvent>),
-    /// One event for these accounts only, wherever they are.
-    SendTo {
-        /// The accounts.
-        uids: Vec<i64>,
-        /// The frame's JSON.
-        frame: Box<RawValue>,
-    },
     /// A user logged in on the sending node.
     Join {
         /// The sender's presence version after this change.
@@ -170,26 +160,22 @@ pub fn frame(raw: &RawValue) -> Bytes {
 }
 
 impl WireEvent {
-    /// A delivery for the wire; `None` when its frame is not JSON.
-    pub fn from_delivery(d: &Delivery, to: Option<Vec<i64>>) -> Option<Self> {
+    /// An event for the wire; `None` when its frame is not JSON.
+    pub fn from_event(e: &Event) -> Option<Self> {
         Some(Self {
-            frame: raw(&d.frame)?,
-            message_id: d.message_id,
-            except: d.except,
-            to,
+            frame: raw(&e.frame)?,
+            message_id: e.message_id,
+            to: e.to.clone(),
         })
     }
 
-    /// Back to a delivery (and its recipients) on the receiving node.
-    pub fn into_delivery(self) -> (Delivery, Option<Vec<i64>>) {
-        (
-            Delivery {
-                frame: frame(&self.frame),
-                message_id: self.message_id,
-                except: self.except,
-            },
-            self.to,
-        )
+    /// Back to an event on the receiving node.
+    pub fn into_event(self) -> Event {
+        Event {
+            frame: frame(&self.frame),
+            message_id: self.message_id,
+            to: self.to,
+        }
     }
 }
 
@@ -206,29 +192,27 @@ mod tests {
             name: "zoë \"quoted\" \u{1F600}".into(),
             ts: 42,
         }));
-        let d = Delivery {
+        let sent = [Audience::all_but(3), Audience::Only(vec![1, 2])].map(|to| Event {
             frame: original.clone(),
             message_id: Some(7),
-            except: Some(3),
-        };
+            to,
+        });
         let env = Envelope {
             from: "n1".into(),
-            body: Body::Publish(vec![
-                WireEvent::from_delivery(&d, Some(vec![1, 2])).unwrap(),
-            ]),
+            body: Body::Publish(sent.iter().filter_map(WireEvent::from_event).collect()),
         };
         let json = serde_json::to_vec(&env).unwrap();
         let back: Envelope = serde_json::from_slice(&json).unwrap();
         assert_eq!(back.from, "n1");
-        let Body::Publish(mut events) = back.body else {
+        let Body::Publish(events) = back.body else {
             panic!("not a publish")
         };
-        let (d, to) = events.remove(0).into_delivery();
-        assert_eq!(d.frame, original);
-        assert_eq!(
-            (d.message_id, d.except, to),
-            (Some(7), Some(3), Some(vec![1, 2]))
-        );
+        let got: Vec<Event> = events.into_iter().map(WireEvent::into_event).collect();
+        assert_eq!(got.len(), 2);
+        for (got, sent) in got.iter().zip(&sent) {
+            assert_eq!(got.frame, original);
+            assert_eq!((got.message_id, &got.to), (Some(7), &sent.to));
+        }
     }
 
     #[test]

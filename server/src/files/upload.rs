@@ -24,7 +24,7 @@ use super::store::{FileStore, PartialFile};
 use super::tickets::{Reservation, UploadPlan};
 use super::{CHUNK, DataConn, TransferError};
 use crate::db::files::{self, InsertFileError, NewFile};
-use crate::outbox::Delivery;
+use crate::delivery::{Audience, Event};
 use crate::server::Ctx;
 use crate::time::now_ms;
 use crate::untrusted::untrusted;
@@ -95,12 +95,11 @@ pub async fn receive(
         // The file is shared all the same; the client sees it in file_shared.
         info!(error = %e, "could not send transfer_done");
     }
-    let delivery = Delivery {
-        frame: crate::outbox::encode_event(&ServerMessage::FileShared(FileShared { file })),
-        message_id: None,
-        except: None,
-    };
-    if ctx.hub.publish(vec![delivery]).await.is_err() {
+    let shared = Event::new(
+        crate::outbox::encode_event(&ServerMessage::FileShared(FileShared { file })),
+        Audience::EVERYONE,
+    );
+    if ctx.hub.deliver(vec![shared]).await.is_err() {
         warn!("the hub has stopped; file_shared not announced");
     }
     Ok(())

@@ -28,7 +28,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::hub::{Delivery, Hub};
+use crate::delivery::{Audience, Event};
+use crate::hub::Hub;
 use crate::outbox::encode_event;
 use crate::time::now_ms;
 use table::{Answer, Effect, Player, Snapshot, Table, Times};
@@ -332,17 +333,14 @@ async fn apply(hub: &Hub, db: &DatabaseConnection, fx: Vec<Effect>) {
     for effect in fx {
         match effect {
             Effect::ToAll { msg, except } => {
-                let delivery = Delivery {
-                    frame: encode_event(&msg),
-                    message_id: None,
-                    except,
-                };
-                if hub.publish(vec![delivery]).await.is_err() {
+                let event = Event::new(encode_event(&msg), Audience::Everyone { except });
+                if hub.deliver(vec![event]).await.is_err() {
                     debug!("the hub has stopped; game event dropped");
                 }
             }
             Effect::ToUsers { msg, uids } => {
-                if hub.send_to(uids, encode_event(&msg)).await.is_err() {
+                let event = Event::new(encode_event(&msg), Audience::Only(uids));
+                if hub.deliver(vec![event]).await.is_err() {
                     debug!("the hub has stopped; game event dropped");
                 }
             }

@@ -20,6 +20,7 @@ use super::{Flow, Reject, Session};
 use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
 use crate::db::{accounts, groups, reads};
 use crate::history::to_chat_messages;
+use crate::recipients;
 use crate::store::{Ack, Destination, StoreItem, TrySubmitError};
 use crate::time::now_ms;
 use tracing::{debug, warn};
@@ -124,7 +125,8 @@ impl Session {
     /// `say`: a message to the main room.
     pub(super) async fn say(&mut self, seq: u32, m: Say) -> Result<Flow, Reject> {
         crate::fault::on_say(&m.text);
-        self.submit_chat(seq, m.id, m.text, Destination::room())
+        let me = self.require_login()?.uid;
+        self.submit_chat(seq, m.id, m.text, Destination::room(me))
             .await
     }
 
@@ -132,44 +134,32 @@ impl Session {
     pub(super) async fn send(&mut self, seq: u32, m: Send) -> Result<Flow, Reject> {
         let me = self.require_login()?.uid;
         let c = self.conversation(&m.to).await?;
-        let recipients = match c.kind {
-            TargetKind::Room => None,
-            TargetKind::Group => {
-                if !c.open {
-                    let name = match &c.target {
-                        Target::Group { group } => group.as_str(),
-                        _ => "the group",
-                    };
-                    return Err(Reject::new(
-                        ErrorCode::GroupClosed,
-                        format!(
-                            "the group {name} is closed: nothing more can be sent to it; \
+        if c.kind == TargetKind::Group {
+            if !c.open {
+                let name = match &c.target {
+                    Target::Group { group } => group.as_str(),
+                    _ => "the group",
+                };
+                return Err(Reject::new(
+                    ErrorCode::GroupClosed,
+                    format!(
+                        "the group {name} is closed: nothing more can be sent to it; \
                              its history stays readable"
-                        ),
-                    ));
-                }
-                if !c.member {
-                    return Err(Reject::new(
-                        ErrorCode::Forbidden,
-                        "only members write to a group; join it first",
-                    ));
-                }
-                let members = groups::users_with(&self.ctx.db, c.id, groups::REL_MEMBER).await?;
-                Some(
-                    members
-                        .into_iter()
-                        .map(|(uid, _)| uid)
-                        .filter(|&u| u != me)
-                        .collect(),
-                )
+                    ),
+                ));
             }
-            _ => Some(if c.id == me { Vec::new() } else { vec![c.id] }),
-        };
+            if !c.member {
+                return Err(Reject::new(
+                    ErrorCode::Forbidden,
+                    "only members write to a group; join it first",
+                ));
+            }
+        }
         let to = Destination {
+            audience: recipients::of_message(&self.ctx.db, c.kind, c.id, me).await?,
             kind: c.kind,
             id: c.id,
             target: c.target,
-            recipients,
         };
         self.submit_chat(seq, m.id, m.text, to).await
     }

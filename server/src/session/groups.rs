@@ -7,108 +7,17 @@
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    GroupChange, GroupCreate, GroupInfo, GroupMemberRef, GroupRef, GroupState, GroupStatus,
-    GroupUpdate, Membership, ServerMessage,
+    GroupChange, GroupCreate, GroupMemberRef, GroupRef, GroupState, Membership, ServerMessage,
 };
 use chatroom_shared::rules::{TextError, name_key, validate_name, validate_text};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::{Flow, Reject, Session};
 use crate::db::accounts;
 use crate::db::groups::{self, CreateGroupError, Group, NewGroup, Relation};
-use crate::outbox::encode_event;
-use crate::server::Ctx;
+use crate::group_notices::{info, tell_members, tell_user};
 use crate::time::now_ms;
 use crate::untrusted::untrusted;
-
-/// The wire form of a relation flag.
-pub(crate) fn membership(rel: Option<Relation>) -> Membership {
-    match rel.map(|r| r.flag) {
-        Some(groups::REL_REQUESTED) => Membership::Requested,
-        Some(groups::REL_MEMBER) => Membership::Member,
-        Some(groups::REL_REMOVED) => Membership::Removed,
-        Some(groups::REL_LEFT) => Membership::Left,
-        _ => Membership::None,
-    }
-}
-
-/// A group as a user with standing `me` sees it.
-pub(crate) fn info(g: &Group, me: Membership, members: u32) -> GroupInfo {
-    GroupInfo {
-        id: g.id,
-        name: g.name.clone(),
-        creator: g.creator_name.clone(),
-        private: g.private,
-        comment: g.comment.clone(),
-        created: g.created,
-        status: match g.flag {
-            groups::FLAG_OPEN => GroupStatus::Open,
-            groups::FLAG_CLOSED_BY_ADMIN => GroupStatus::ClosedByAdmin,
-            _ => GroupStatus::Closed,
-        },
-        me,
-        members,
-    }
-}
-
-fn update_frame(
-    g: &Group,
-    me: Membership,
-    members: u32,
-    change: GroupChange,
-    user: Option<&str>,
-) -> bytes::Bytes {
-    encode_event(&ServerMessage::GroupUpdate(GroupUpdate {
-        group: info(g, me, members),
-        change,
-        user: user.map(str::to_owned),
-    }))
-}
-
-/// Tell the group's online members, but those in `except`, what changed (about `user`).
-/// Used by sessions and the admin console alike.
-pub(crate) async fn tell_members(
-    ctx: &Ctx,
-    g: &Group,
-    change: GroupChange,
-    user: Option<&str>,
-    except: &[i64],
-) -> Result<(), sea_orm::DbErr> {
-    let members = groups::users_with(&ctx.db, g.id, groups::REL_MEMBER).await?;
-    let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
-    let to: Vec<i64> = members
-        .iter()
-        .map(|(uid, _)| *uid)
-        .filter(|u| !except.contains(u))
-        .collect();
-    let me = if g.is_open() {
-        Membership::Member
-    } else {
-        Membership::None
-    };
-    let frame = update_frame(g, me, count, change, user);
-    if !to.is_empty() && ctx.hub.send_to(to, frame).await.is_err() {
-        warn!("the hub has stopped; group update not sent");
-    }
-    Ok(())
-}
-
-/// Tell one user (if online), whose standing is now `me`, what changed.
-pub(crate) async fn tell_user(
-    ctx: &Ctx,
-    g: &Group,
-    uid: i64,
-    me: Membership,
-    change: GroupChange,
-    user: Option<&str>,
-) -> Result<(), sea_orm::DbErr> {
-    let count = groups::member_count(&ctx.db, g.id).await?;
-    let frame = update_frame(g, me, count, change, user);
-    if ctx.hub.send_to(vec![uid], frame).await.is_err() {
-        warn!("the hub has stopped; group update not sent");
-    }
-    Ok(())
-}
 
 /// What a creator decides about one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,7 +146,8 @@ impl Session {
             groups::set_relation(db, g.id, me, groups::REL_REQUESTED, now).await?;
             let ctx = &self.ctx;
             tell_user(
-                ctx,
+                &ctx.db,
+                &ctx.hub,
                 &g,
                 g.creator,
                 Membership::Member,
@@ -248,7 +158,15 @@ impl Session {
             return self.reply_group(seq, &g, Membership::Requested).await;
         }
         groups::set_relation(db, g.id, me, groups::REL_MEMBER, now).await?;
-        tell_members(&self.ctx, &g, GroupChange::Joined, Some(&my_name), &[me]).await?;
+        tell_members(
+            &self.ctx.db,
+            &self.ctx.hub,
+            &g,
+            GroupChange::Joined,
+            Some(&my_name),
+            &[me],
+        )
+        .await?;
         self.reply_group(seq, &g, Membership::Member).await
     }
 
@@ -272,14 +190,30 @@ impl Session {
             groups::close(db, g.id, groups::FLAG_CLOSED).await?;
             g.flag = groups::FLAG_CLOSED;
             info!(group = %untrusted(&g.name), "group closed by its creator");
-            tell_members(&self.ctx, &g, GroupChange::Closed, None, &[me]).await?;
+            tell_members(
+                &self.ctx.db,
+                &self.ctx.hub,
+                &g,
+                GroupChange::Closed,
+                None,
+                &[me],
+            )
+            .await?;
             // The creator has left it: it no longer shows in their list.
             groups::set_relation(db, g.id, me, groups::REL_LEFT, now_ms()).await?;
             return self.reply_group(seq, &g, Membership::Left).await;
         }
         groups::set_relation(db, g.id, me, groups::REL_LEFT, now_ms()).await?;
         if rel.is_some_and(|r| r.flag == groups::REL_MEMBER) {
-            tell_members(&self.ctx, &g, GroupChange::Left, Some(&my_name), &[me]).await?;
+            tell_members(
+                &self.ctx.db,
+                &self.ctx.hub,
+                &g,
+                GroupChange::Left,
+                Some(&my_name),
+                &[me],
+            )
+            .await?;
         }
         self.reply_group(seq, &g, Membership::Left).await
     }
@@ -383,9 +317,9 @@ impl Session {
         groups::set_relation(&self.ctx.db, g.id, uid, flag, now_ms()).await?;
         let me = self.require_login()?.uid;
         let ctx = &self.ctx;
-        tell_user(ctx, &g, uid, me_now, change, Some(&name)).await?;
+        tell_user(&ctx.db, &ctx.hub, &g, uid, me_now, change, Some(&name)).await?;
         if let Some(change) = members_told {
-            tell_members(ctx, &g, change, Some(&name), &[me, uid]).await?;
+            tell_members(&ctx.db, &ctx.hub, &g, change, Some(&name), &[me, uid]).await?;
         }
         self.reply_group(seq, &g, Membership::Member).await
     }

@@ -15,10 +15,10 @@ use chatroom_shared::message::{
 };
 use chatroom_shared::rules::name_key;
 
-use super::groups::{info, membership};
 use super::{Flow, Reject, Session};
 use crate::db::{accounts, conversations, files, group_pages, groups};
 use crate::files::to_info;
+use crate::group_notices::{info, membership};
 use crate::paging::{Page, json_len, page_size};
 
 /// One entry of a group's member list: a member, or a user waiting for approval.

@@ -24,7 +24,6 @@ mod groups;
 mod lists;
 mod offline;
 
-pub(crate) use groups::tell_members;
 mod output;
 
 use std::net::SocketAddr;

@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use chatroom_shared::message::{GroupChange, Membership, ServerMessage};
 use tracing::debug;
 
-use super::groups::info;
 use super::{Reject, Session};
 use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
 use crate::db::{groups, reads};
+use crate::group_notices::info;
 use crate::history::to_chat_messages;
 
 /// Rows read from the database at a time.

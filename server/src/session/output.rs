@@ -27,11 +27,11 @@ pub(super) fn absorb(wbuf: &mut BytesMut, l: &LoggedIn, item: Outbound) {
     match item {
         Outbound::Frames(frames) => wbuf.extend_from_slice(&frames),
         Outbound::Batch { batch, .. } => {
-            for d in batch.deliveries.iter() {
-                if d.except == Some(l.uid) || d.message_id.is_some_and(|id| id <= l.skip_upto) {
+            for e in batch.events.iter() {
+                if !e.to.includes(l.uid) || e.message_id.is_some_and(|id| id <= l.skip_upto) {
                     continue;
                 }
-                wbuf.extend_from_slice(&d.frame);
+                wbuf.extend_from_slice(&e.frame);
             }
         }
         Outbound::Close(_) => {}

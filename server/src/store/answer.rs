@@ -1,7 +1,7 @@
 //! Answering a batch: after a commit, each sender gets its `say_ok` (or the
-//! refusal of a reused id) and the stored messages go to the hub (or, in a
-//! cluster, to the sequencer); after a give-up, each sender is told that
-//! nothing was stored.
+//! refusal of a reused id) and the stored messages go to the batch's
+//! [`Deliver`](crate::delivery::Deliver); after a give-up, each sender is told
+//! that nothing was stored.
 
 use std::time::Duration;
 
@@ -9,13 +9,11 @@ use chatroom_shared::message::{
     Announcement, ChatMessage, ErrorReply, MessageKind, SayOk, ServerMessage,
 };
 use chatroom_shared::{ErrorCode, UnixMillis};
-use tracing::debug;
 
 use super::acks::Acks;
 use super::dedup::{Original, Seen};
-use super::{Destination, MAX_PUBLISH_BYTES, Step, StoreError, WriterTask};
-use crate::cluster::sequencer::{Committed, Event};
-use crate::hub::Delivery;
+use super::{Destination, Step, StoreError, WriterTask};
+use crate::delivery::{Audience, Committed, Event};
 use crate::outbox::encode_event;
 
 impl WriterTask {
@@ -112,7 +110,7 @@ impl WriterTask {
                                         fingerprint,
                                     },
                                 );
-                                events.push(message_event(id, ts, &name, text, uid, to));
+                                events.push(message_event(id, ts, &name, text, to));
                             }
                             ServerMessage::SayOk(SayOk {
                                 seq: ack.seq,
@@ -130,12 +128,9 @@ impl WriterTask {
                     let frame =
                         encode_event(&ServerMessage::Announcement(Announcement { id, ts, text }));
                     events.push(Event {
-                        delivery: Delivery {
-                            frame,
-                            message_id: Some(id),
-                            except: None,
-                        },
-                        to: None,
+                        frame,
+                        message_id: Some(id),
+                        to: Audience::EVERYONE,
                     });
                     let _ = done.send(Ok(id));
                 }
@@ -145,52 +140,20 @@ impl WriterTask {
             }
         }
         acks.send(&self.hub).await;
-        if let Some(sequencer) = &self.cluster {
-            if next > base {
-                sequencer
-                    .committed(Committed {
-                        first: base,
-                        last: next - 1,
-                        events,
-                    })
-                    .await;
-            }
-            return;
-        }
-        let mut deliveries = Vec::new();
-        let mut targeted = Vec::new();
-        for e in events {
-            match e.to {
-                None => deliveries.push(e.delivery),
-                Some(uids) => targeted.push((uids, e.delivery.frame)),
-            }
-        }
-        // Hand events to the hub in slices, so one large batch never fills a
-        // reader's outbox budget by itself.
-        for slice in slices(deliveries, MAX_PUBLISH_BYTES) {
-            if self.hub.publish(slice).await.is_err() {
-                debug!("hub stopped; deliveries dropped during shutdown");
-            }
-        }
-        // Group and direct messages, to their recipients only. (Who was offline gets
-        // them at the next login, from the stored history.)
-        for (uids, frame) in targeted {
-            if self.hub.send_to(uids, frame).await.is_err() {
-                debug!("hub stopped; deliveries dropped during shutdown");
-            }
+        if next > base {
+            self.deliver
+                .deliver(Committed {
+                    first: base,
+                    last: next - 1,
+                    events,
+                })
+                .await;
         }
     }
 }
 
 /// The `message` event of a newly stored chat message, for its recipients.
-fn message_event(
-    id: i64,
-    ts: UnixMillis,
-    name: &str,
-    text: String,
-    uid: i64,
-    to: Destination,
-) -> Event {
+fn message_event(id: i64, ts: UnixMillis, name: &str, text: String, to: Destination) -> Event {
     let frame = encode_event(&ServerMessage::Message(ChatMessage {
         id,
         ts,
@@ -200,12 +163,9 @@ fn message_event(
         to: to.target,
     }));
     Event {
-        delivery: Delivery {
-            frame,
-            message_id: Some(id),
-            except: to.recipients.is_none().then_some(uid),
-        },
-        to: to.recipients,
+        frame,
+        message_id: Some(id),
+        to: to.audience,
     }
 }
 
@@ -235,24 +195,4 @@ fn reused(seq: u32, client_id: &str) -> ErrorReply {
              nothing was stored: send it again with a new id"
         ),
     )
-}
-
-/// Cut deliveries, in order, into slices of about `max_bytes` of frames each
-/// (a slice ends with the frame that reaches the limit).
-pub(crate) fn slices(deliveries: Vec<Delivery>, max_bytes: usize) -> Vec<Vec<Delivery>> {
-    let mut out = Vec::new();
-    let mut slice = Vec::new();
-    let mut bytes = 0;
-    for d in deliveries {
-        bytes += d.frame.len();
-        slice.push(d);
-        if bytes >= max_bytes {
-            out.push(std::mem::take(&mut slice));
-            bytes = 0;
-        }
-    }
-    if !slice.is_empty() {
-        out.push(slice);
-    }
-    out
 }

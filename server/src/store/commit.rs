@@ -1,7 +1,7 @@
 //! Committing one batch: trying the database again with growing waits for
 //! `give_up`, then giving the batch up; and the commit itself, trusting the
-//! writer's memory of ids (one node, the usual case) or asking the database
-//! (a cluster node, under the store lock; or one node after a failed commit,
+//! writer's memory of ids (one writer, the usual case) or asking the database
+//! (a writer sharing it, under the store lock; or one after a failed commit,
 //! which may have been stored after all). A batch with direct messages also
 //! moves both sides' `direct_conversation` rows, in the same transaction, so
 //! `conversations` never lists a message that is not stored.
@@ -108,13 +108,12 @@ impl WriterTask {
 
     /// One try at committing a batch; returns the id of its first message.
     async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
-        let cluster = self.cluster.is_some();
-        if !cluster && !self.resync {
+        if !self.shared && !self.resync {
             let base = self.next_id;
             self.commit(&rows(steps, base), w).await?;
             return Ok(base);
         }
-        let base = self.commit_checked(steps, w, cluster).await?;
+        let base = self.commit_checked(steps, w, self.shared).await?;
         if steps.iter().any(Step::stores) {
             // It numbered its messages from the database and looked them up.
             self.resync = false;
@@ -144,8 +143,8 @@ impl WriterTask {
 
     /// A commit that asks the database instead of trusting the writer's memory:
     /// number the messages after the highest stored id and recognise messages
-    /// stored before under the same client ids. A cluster node commits this way
-    /// every time, under the store lock (`lock`), since other nodes store too;
+    /// stored before under the same client ids. A writer that shares the
+    /// database commits this way every time, under the store lock (`lock`);
     /// a single node after a commit failed (it may have stored after all).
     async fn commit_checked(
         &self,

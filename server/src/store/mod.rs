@@ -7,13 +7,17 @@
 //! and hands the messages to the hub for delivery, so nobody ever sees a
 //! message that is not stored.
 //!
-//! In a cluster each node has its own writer. A batch with messages then takes
-//! the database's store lock first ([`crate::db::store_lock`]) and numbers its
-//! messages after the highest stored id, so batches commit one at a time across
-//! the nodes with contiguous ids; a message retried through another node is
-//! recognised in the database under the same lock. Committed batches go to the
-//! [`Sequencer`], which tells the other nodes and delivers in id order. A full
-//! queue makes senders wait (backpressure); memory never grows without bound.
+//! Committed batches go to one [`Deliver`]: the hub on a single node; in a
+//! cluster, the part that tells the other nodes and delivers in id order. The
+//! store does not know which.
+//!
+//! When other writers share the database (`shared`: the nodes of a cluster),
+//! a batch with messages takes the database's store lock first
+//! ([`crate::db::store_lock`]) and numbers its messages after the highest
+//! stored id, so batches commit one at a time with contiguous ids; a message
+//! retried through another writer is recognised in the database under the
+//! same lock. A full queue makes senders wait (backpressure); memory never
+//! grows without bound.
 //!
 //! - [`dedup`]: a retried message (same sender, client id and content) is
 //!   acknowledged with its original id, never stored twice; an id used for
@@ -41,16 +45,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::cluster::sequencer::Sequencer;
 use crate::db::history;
+use crate::delivery::{Audience, Deliver};
 use crate::hub::Hub;
 use crate::outbox::Outbox;
-pub(crate) use answer::slices;
 use dedup::{Dedup, Fingerprint, Seen, Uncertain};
 pub use health::Health;
-
-/// Largest slice of events handed to the hub at once, in bytes of frames.
-const MAX_PUBLISH_BYTES: usize = 1024 * 1024;
 
 /// Where to send the `say_ok` for a stored message.
 #[derive(Debug)]
@@ -134,19 +134,19 @@ pub struct Destination {
     pub id: i64,
     /// The conversation as clients name it (in the `message` event).
     pub target: Target,
-    /// Who gets the message now (if online); `None` for everyone in the main room.
-    /// The sender is never among them: they get `say_ok`.
-    pub recipients: Option<Vec<i64>>,
+    /// Who gets the message now (if online). The sender is never among
+    /// them: they get `say_ok`.
+    pub audience: Audience,
 }
 
 impl Destination {
-    /// The main room.
-    pub fn room() -> Self {
+    /// The main room, for a message from `sender`.
+    pub fn room(sender: i64) -> Self {
         Self {
             kind: history::TargetKind::Room,
             id: 0,
             target: Target::Room,
-            recipients: None,
+            audience: Audience::all_but(sender),
         }
     }
 }
@@ -233,8 +233,10 @@ pub struct WriterConfig {
     pub batch: usize,
     /// Spacing of batches under a steady stream.
     pub spacing: BatchSpacing,
-    /// In a cluster: where committed batches go (instead of straight to the hub).
-    pub cluster: Option<Sequencer>,
+    /// Other writers store into the same database (the nodes of a cluster):
+    /// each batch then numbers its messages from the database, under its
+    /// store lock, instead of from the writer's memory.
+    pub shared: bool,
     /// How long the writer tries to store one batch before it gives it up
     /// and tells its senders `storage_unavailable`; each try is cut off after
     /// this long too.
@@ -244,11 +246,14 @@ pub struct WriterConfig {
 /// Start the writer task. Reads the highest message id and the recent client
 /// message ids from the database first.
 ///
+/// Each committed batch goes to `deliver` (on one node, the hub itself); `hub`
+/// is for the acknowledgements and the number of sessions online.
 /// Cancelling `close` makes the writer refuse new records, store everything
 /// already queued, and stop.
 pub async fn start(
     db: DatabaseConnection,
     hub: Hub,
+    deliver: Arc<dyn Deliver>,
     config: WriterConfig,
     close: CancellationToken,
 ) -> Result<(Store, Writer), DbErr> {
@@ -256,7 +261,7 @@ pub async fn start(
         queue,
         batch,
         spacing,
-        cluster,
+        shared,
         give_up,
     } = config;
     let next_id = history::max_id(&db).await? + 1;
@@ -270,7 +275,8 @@ pub async fn start(
         dedup,
         batch: batch.max(1),
         spacing,
-        cluster,
+        deliver,
+        shared,
         health: Arc::clone(&health),
         give_up,
         backoff: FIRST_BACKOFF,
@@ -324,7 +330,8 @@ struct WriterTask {
     dedup: Dedup,
     batch: usize,
     spacing: BatchSpacing,
-    cluster: Option<Sequencer>,
+    deliver: Arc<dyn Deliver>,
+    shared: bool,
     health: Arc<Health>,
     give_up: Duration,
     /// The wait after the next failure.
@@ -536,15 +543,6 @@ impl WriterTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::Delivery;
-
-    fn delivery(n: usize) -> Delivery {
-        Delivery {
-            frame: bytes::Bytes::from(vec![b'x'; n]),
-            message_id: None,
-            except: None,
-        }
-    }
 
     #[test]
     fn batch_spacing_grows_with_the_crowd_up_to_its_cap() {
@@ -562,17 +560,5 @@ mod tests {
             max: Duration::ZERO,
         };
         assert_eq!(off.after_batch(1000), Duration::ZERO);
-    }
-
-    #[test]
-    fn slices_keep_order_and_stay_near_the_limit() {
-        let sizes = [400, 400, 400, 100, 900, 50];
-        let cut = slices(sizes.iter().map(|&n| delivery(n)).collect(), 1000);
-        let lens: Vec<Vec<usize>> = cut
-            .iter()
-            .map(|s| s.iter().map(|d| d.frame.len()).collect())
-            .collect();
-        assert_eq!(lens, vec![vec![400, 400, 400], vec![100, 900], vec![50]]);
-        assert!(slices(Vec::new(), 1000).is_empty());
     }
 }
