@@ -12,9 +12,9 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use crate::ctx::Ctx;
 use crate::db::{accounts, groups, tokens};
 use crate::hub::OnlineEntry;
-use crate::server::Ctx;
 use crate::store::StoreItem;
 use crate::time::now_ms;
 use crate::untrusted::untrusted;

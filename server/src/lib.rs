@@ -42,6 +42,7 @@ pub mod config;
 pub mod conn_limit;
 pub mod conn_rate;
 pub mod console;
+pub mod ctx;
 pub mod db;
 pub mod delivery;
 pub mod fault;
@@ -64,6 +65,9 @@ pub mod tls;
 pub mod token;
 pub mod transport;
 pub mod untrusted;
+
+#[cfg(test)]
+mod import_cycles;
 
 pub use admin::{Admin, AdminError};
 pub use config::Config;

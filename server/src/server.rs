@@ -13,11 +13,9 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chatroom_shared::message::{ErrorReply, Limits};
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -27,11 +25,12 @@ use crate::admin::Admin;
 use crate::config::Config;
 use crate::conn_limit::{AddressSlots, Slot, connecting_too_fast, refuse, too_many_connections};
 use crate::conn_rate::{Admission, ConnectionRate};
+use crate::ctx::{Ctx, Handles};
 use crate::files::Files;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
 use crate::session::{self, Signals};
-use crate::store::{self, Store, Writer};
+use crate::store::{self, Writer};
 use crate::throttle::AddressThrottle;
 use crate::tls::Tls;
 
@@ -69,40 +68,6 @@ pub enum StartError {
     /// Some other IO failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-/// What every session shares: configuration and handles to the server's tasks.
-pub struct Ctx {
-    /// The configuration.
-    pub config: Config,
-    /// The database pool.
-    pub db: DatabaseConnection,
-    /// The presence and fan-out hub.
-    pub hub: Hub,
-    /// The write-behind store.
-    pub store: Store,
-    /// bcrypt with bounded parallelism.
-    pub hasher: PasswordHasher,
-    /// Failed-login counts per address.
-    pub throttle: AddressThrottle,
-    /// The limits announced in `hello_ok`.
-    pub limits: Limits,
-    /// Shared files: their storage and transfer tickets.
-    pub files: Files,
-    /// The game task: invitations and games in play.
-    pub games: crate::games::Desk,
-    /// Request limiters of users who left, for their next login.
-    pub limiters: crate::flood::UserLimiters,
-    /// In a cluster: where tickets issued by other nodes are claimed.
-    pub ticket_claims: Option<Arc<crate::cluster::tickets::Claims>>,
-    next_session: AtomicU64,
-}
-
-impl Ctx {
-    /// A fresh id for a new connection.
-    pub fn next_session_id(&self) -> u64 {
-        self.next_session.fetch_add(1, Ordering::Relaxed)
-    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -307,7 +272,7 @@ impl Server {
                 router.bus().clone(),
                 files.tickets.clone(),
             );
-            ticket_claims = Some(Arc::clone(&claims));
+            ticket_claims = Some(Arc::clone(&claims) as Arc<dyn crate::files::TicketsElsewhere>);
             games = crate::games::Desk::routed(local_games, router);
             let watcher = games.clone();
             let every = config.node_heartbeat;
@@ -334,23 +299,25 @@ impl Server {
             first_session = (u64::from(rand::random::<u32>()) << 32) | 1;
         }
         let limiters = crate::flood::UserLimiters::new(config.flood_limit());
-        let ctx = Arc::new(Ctx {
-            games,
-            limiters,
-            ticket_claims,
-            hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
-            throttle: AddressThrottle::new(
-                config.address_failure_limit,
-                config.address_failure_window,
-            ),
-            limits: limits(&config),
-            files,
-            config,
-            db,
-            hub,
-            store,
-            next_session: AtomicU64::new(first_session),
-        });
+        let ctx = Arc::new(Ctx::new(
+            Handles {
+                games,
+                limiters,
+                ticket_claims,
+                hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
+                throttle: AddressThrottle::new(
+                    config.address_failure_limit,
+                    config.address_failure_window,
+                ),
+                limits: limits(&config),
+                files,
+                config,
+                db,
+                hub,
+                store,
+            },
+            first_session,
+        ));
         Ok(Self {
             listener,
             tls,

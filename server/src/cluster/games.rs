@@ -18,7 +18,6 @@ use std::time::Duration;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::GameView;
-use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::debug;
@@ -28,7 +27,7 @@ use futures_util::future::BoxFuture;
 use tracing::{info, warn};
 
 use super::bus::Bus;
-use super::wire::Body;
+use super::wire::{Body, GameMessage};
 use crate::games::desk::ListAnswer;
 use crate::games::table::{Answer, Player, Snapshot};
 use crate::games::{Games, Mirror, Request, Route};
@@ -36,69 +35,6 @@ use crate::hub::Hub;
 
 /// How long a node waits for the owner's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Game traffic between nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum GameMessage {
-    /// A user's game request, for the owner.
-    Request {
-        /// Matches the answer to the question.
-        id: u64,
-        /// The owner.
-        to: String,
-        /// Who asks.
-        who: Player,
-        /// What.
-        request: Request,
-    },
-    /// A page of the open invitations and games, please.
-    List {
-        /// Matches the answer.
-        id: u64,
-        /// The owner.
-        to: String,
-        /// Only games with larger ids.
-        #[serde(default)]
-        after: Option<i64>,
-        /// At most this many (all when absent: a node from before paging asks so).
-        #[serde(default)]
-        limit: Option<usize>,
-    },
-    /// The owner's answer to a request.
-    Answer {
-        /// The question's id.
-        id: u64,
-        /// The node that asked.
-        to: String,
-        /// The answer.
-        answer: Answer,
-    },
-    /// The owner's answer to a list.
-    Listed {
-        /// The question's id.
-        id: u64,
-        /// The node that asked.
-        to: String,
-        /// The games.
-        games: Vec<GameView>,
-    },
-    /// A session logged in or ended (a player's reconnect grace).
-    Presence {
-        /// The owner.
-        to: String,
-        /// Account id.
-        uid: i64,
-        /// The session (unique across the cluster).
-        session: u64,
-        /// Logged in (true) or ended.
-        online: bool,
-    },
-    /// The owner's whole table, after a change: for whoever takes it over.
-    Table {
-        /// The table.
-        snapshot: Snapshot,
-    },
-}
 
 /// Who this node last found owning the game table.
 #[derive(Debug, Clone, PartialEq, Eq)]

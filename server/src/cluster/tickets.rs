@@ -12,39 +12,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tracing::{debug, info};
 
 use super::bus::Bus;
-use super::wire::Body;
+use super::wire::{Body, TicketMessage};
 use crate::files::tickets::{Plan, Tickets};
 
 /// How long a node waits for another to hand over a ticket it does not know.
 /// Every node answers at once if it holds the ticket; one that does not stays
 /// silent, so an unknown ticket costs this long before it is refused.
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Ticket traffic between nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum TicketMessage {
-    /// Whoever holds this ticket: hand it over.
-    Claim {
-        /// Matches the answer to the question.
-        id: u64,
-        /// The ticket, as the client sent it.
-        ticket: String,
-    },
-    /// The redeemed ticket's plan, for the node that claimed it.
-    HandedOver {
-        /// The claim's id.
-        id: u64,
-        /// The node that claimed it.
-        to: String,
-        /// What the ticket allows.
-        plan: Plan,
-    },
-}
 
 /// This node's side: its claims waiting for an answer, and its own tickets to
 /// hand over when another node claims them.
@@ -77,7 +55,7 @@ impl Claims {
 
     /// Ask the other nodes for a ticket this node does not hold: its plan if one
     /// of them held it (now redeemed there), `None` if none answered in time.
-    pub async fn claim(&self, ticket: &str) -> Option<Plan> {
+    pub async fn claim_plan(&self, ticket: &str) -> Option<Plan> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.waiting().insert(id, tx);
@@ -116,5 +94,15 @@ impl Claims {
             // For another node.
             TicketMessage::HandedOver { .. } => {}
         }
+    }
+}
+
+/// The files of this node claim unknown tickets through the other nodes.
+impl crate::files::TicketsElsewhere for Claims {
+    fn claim<'a>(
+        &'a self,
+        ticket: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Plan>> + Send + 'a>> {
+        Box::pin(self.claim_plan(ticket))
     }
 }

@@ -9,11 +9,14 @@ use std::net::SocketAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use chatroom_shared::UnixMillis;
-use chatroom_shared::message::{Kicked, LeaveReason};
+use chatroom_shared::message::{GameView, Kicked, LeaveReason};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::delivery::{Audience, Event};
+use crate::files::tickets::Plan;
+use crate::games::Request;
+use crate::games::table::{Answer, Player, Snapshot};
 
 /// One NATS message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -131,15 +134,99 @@ pub enum Body {
         users: Vec<RemoteUser>,
     },
     /// Game requests to the node that owns the game table, and its answers.
-    Game(super::games::GameMessage),
+    Game(GameMessage),
     /// Transfer tickets claimed from the node that issued them.
-    Ticket(super::tickets::TicketMessage),
+    Ticket(TicketMessage),
     /// The administrator of some node disconnects this account.
     Kick {
         /// Account id.
         uid: i64,
         /// What the user is told.
         kicked: Kicked,
+    },
+}
+
+/// Game traffic between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum GameMessage {
+    /// A user's game request, for the owner.
+    Request {
+        /// Matches the answer to the question.
+        id: u64,
+        /// The owner.
+        to: String,
+        /// Who asks.
+        who: Player,
+        /// What.
+        request: Request,
+    },
+    /// A page of the open invitations and games, please.
+    List {
+        /// Matches the answer.
+        id: u64,
+        /// The owner.
+        to: String,
+        /// Only games with larger ids.
+        #[serde(default)]
+        after: Option<i64>,
+        /// At most this many (all when absent: a node from before paging asks so).
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// The owner's answer to a request.
+    Answer {
+        /// The question's id.
+        id: u64,
+        /// The node that asked.
+        to: String,
+        /// The answer.
+        answer: Answer,
+    },
+    /// The owner's answer to a list.
+    Listed {
+        /// The question's id.
+        id: u64,
+        /// The node that asked.
+        to: String,
+        /// The games.
+        games: Vec<GameView>,
+    },
+    /// A session logged in or ended (a player's reconnect grace).
+    Presence {
+        /// The owner.
+        to: String,
+        /// Account id.
+        uid: i64,
+        /// The session (unique across the cluster).
+        session: u64,
+        /// Logged in (true) or ended.
+        online: bool,
+    },
+    /// The owner's whole table, after a change: for whoever takes it over.
+    Table {
+        /// The table.
+        snapshot: Snapshot,
+    },
+}
+
+/// Ticket traffic between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum TicketMessage {
+    /// Whoever holds this ticket: hand it over.
+    Claim {
+        /// Matches the answer to the question.
+        id: u64,
+        /// The ticket, as the client sent it.
+        ticket: String,
+    },
+    /// The redeemed ticket's plan, for the node that claimed it.
+    HandedOver {
+        /// The claim's id.
+        id: u64,
+        /// The node that claimed it.
+        to: String,
+        /// What the ticket allows.
+        plan: Plan,
     },
 }
 

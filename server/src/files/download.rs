@@ -4,7 +4,6 @@
 //! encrypted on their way) or elsewhere: never the whole file in memory.
 
 use std::io;
-use std::sync::Arc;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{Direction, ServerMessage, TransferReady};
@@ -13,23 +12,18 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::tickets::DownloadPlan;
-use super::{CHUNK, DataConn, TransferError};
-use crate::server::Ctx;
+use super::{CHUNK, DataConn, Transfer, TransferError};
 use crate::untrusted::untrusted;
 
 /// Send `plan`'s bytes on `conn`.
 pub async fn send(
     conn: &mut DataConn,
     plan: DownloadPlan,
-    ctx: &Arc<Ctx>,
+    ctx: &Transfer,
     shutdown: &CancellationToken,
 ) -> Result<(), TransferError> {
     let size = plan.file.size;
-    let opened = ctx
-        .files
-        .store
-        .open_read(&plan.storage_key, plan.offset)
-        .await;
+    let opened = ctx.store.open_read(&plan.storage_key, plan.offset).await;
     let (file, on_disk) = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -60,9 +54,9 @@ pub async fn send(
         offset: plan.offset,
         length,
     });
-    conn.send(&ready, ctx.config.write_timeout).await?;
+    conn.send(&ready, ctx.write_timeout).await?;
 
-    let idle = ctx.config.transfer_idle_timeout;
+    let idle = ctx.idle_timeout;
     let sent = tokio::select! {
         // Raw bytes are flowing: an error frame now would read as file content,
         // so just close; the client resumes from what it has.

@@ -18,7 +18,6 @@ pub mod store;
 pub mod tickets;
 pub mod upload;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -29,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::db::files::StoredFile;
-use crate::server::Ctx;
+use crate::hub::Hub;
 use crate::transport::{ReadHalf, WriteHalf};
 use store::FileStore;
 use tickets::{Grant, Tickets};
@@ -134,8 +133,35 @@ impl DataConn {
     }
 }
 
+/// What a data connection uses: where the bytes live, the database (to record
+/// a shared file), the hub (to announce it) and its timeouts.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    /// Where the bytes live.
+    pub store: FileStore,
+    /// The database pool.
+    pub db: sea_orm::DatabaseConnection,
+    /// Announces a file once it is shared.
+    pub hub: Hub,
+    /// How long one write may take.
+    pub write_timeout: Duration,
+    /// How long a transfer may move no bytes.
+    pub idle_timeout: Duration,
+}
+
+/// Tickets issued by other nodes of a cluster, which this node does not hold:
+/// claimed from the node that issued them (the cluster implements this).
+pub trait TicketsElsewhere: Send + Sync + 'static {
+    /// The plan of a ticket another node issued, now redeemed there; `None`
+    /// when no node held it or none answered in time.
+    fn claim<'a>(
+        &'a self,
+        ticket: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<tickets::Plan>> + Send + 'a>>;
+}
+
 /// Serve a data connection until its transfer ends; then the connection closes.
-pub async fn serve(mut conn: DataConn, grant: Grant, ctx: Arc<Ctx>, shutdown: CancellationToken) {
+pub async fn serve(mut conn: DataConn, grant: Grant, ctx: Transfer, shutdown: CancellationToken) {
     let result = match grant {
         Grant::Upload(plan, reservation) => {
             upload::receive(&mut conn, plan, reservation, &ctx, &shutdown).await
@@ -146,8 +172,7 @@ pub async fn serve(mut conn: DataConn, grant: Grant, ctx: Arc<Ctx>, shutdown: Ca
         Ok(()) => {}
         Err(TransferError::Refused(code, message)) => {
             debug!(%code, "transfer failed");
-            conn.send_error(code, message, ctx.config.write_timeout)
-                .await;
+            conn.send_error(code, message, ctx.write_timeout).await;
         }
         Err(TransferError::Io(e)) => debug!(error = %e, "data connection failed"),
     }

@@ -8,8 +8,6 @@
 //! announced. An upload that stops early keeps its partial file for a resume and lists
 //! nothing.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
@@ -22,10 +20,9 @@ use tracing::{info, warn};
 
 use super::store::{FileStore, PartialFile};
 use super::tickets::{Reservation, UploadPlan};
-use super::{CHUNK, DataConn, TransferError};
+use super::{CHUNK, DataConn, Transfer, TransferError};
 use crate::db::files::{self, InsertFileError, NewFile};
 use crate::delivery::{Audience, Event};
-use crate::server::Ctx;
 use crate::time::now_ms;
 use crate::untrusted::untrusted;
 
@@ -38,7 +35,7 @@ pub async fn receive(
     conn: &mut DataConn,
     plan: UploadPlan,
     reservation: Reservation,
-    ctx: &Arc<Ctx>,
+    ctx: &Transfer,
     shutdown: &CancellationToken,
 ) -> Result<(), TransferError> {
     let length = plan.size - plan.offset.min(plan.size);
@@ -49,9 +46,9 @@ pub async fn receive(
         offset: plan.offset,
         length,
     });
-    conn.send(&ready, ctx.config.write_timeout).await?;
+    conn.send(&ready, ctx.write_timeout).await?;
 
-    let store = ctx.files.store.clone();
+    let store = ctx.store.clone();
     let (tx, rx) = mpsc::channel(QUEUE_CHUNKS);
     let (key, offset) = (plan.key.clone(), plan.offset);
     let writer = tokio::task::spawn_blocking(move || write_partial(&store, &key, offset, rx));
@@ -91,7 +88,7 @@ pub async fn receive(
         seq: conn.seq,
         file: file.clone(),
     });
-    if let Err(e) = conn.send(&done, ctx.config.write_timeout).await {
+    if let Err(e) = conn.send(&done, ctx.write_timeout).await {
         // The file is shared all the same; the client sees it in file_shared.
         info!(error = %e, "could not send transfer_done");
     }
@@ -112,10 +109,10 @@ async fn read_into(
     conn: &mut DataConn,
     length: u64,
     tx: mpsc::Sender<Bytes>,
-    ctx: &Arc<Ctx>,
+    ctx: &Transfer,
     shutdown: &CancellationToken,
 ) -> Result<(), TransferError> {
-    let idle = ctx.config.transfer_idle_timeout;
+    let idle = ctx.idle_timeout;
     let mut remaining = length;
     let mut buf = std::mem::take(&mut conn.buffered);
     buf.truncate(usize::try_from(remaining).unwrap_or(usize::MAX));
@@ -186,8 +183,8 @@ fn write_partial(
 
 /// Move the verified upload into place and record it. A name recorded meanwhile (by
 /// another node, or a race the reservation missed) removes the file: `file_exists`.
-async fn store_and_record(ctx: &Arc<Ctx>, plan: &UploadPlan) -> Result<FileInfo, TransferError> {
-    let store = ctx.files.store.clone();
+async fn store_and_record(ctx: &Transfer, plan: &UploadPlan) -> Result<FileInfo, TransferError> {
+    let store = ctx.store.clone();
     let key = plan.key.clone();
     let storage_key = blocking(move || store.finalize(&key))
         .await
@@ -239,7 +236,7 @@ async fn store_and_record(ctx: &Arc<Ctx>, plan: &UploadPlan) -> Result<FileInfo,
 /// disk would stay full with it and a failed write leaves bytes nobody can vouch for.
 /// No space left is `storage_full`, anything else `internal`.
 async fn storage_failed(
-    ctx: &Arc<Ctx>,
+    ctx: &Transfer,
     key: &str,
     what: &str,
     e: &std::io::Error,
@@ -258,16 +255,16 @@ async fn storage_failed(
     TransferError::internal(what, e)
 }
 
-async fn remove_partial(ctx: &Arc<Ctx>, key: &str) {
-    let store = ctx.files.store.clone();
+async fn remove_partial(ctx: &Transfer, key: &str) {
+    let store = ctx.store.clone();
     let key = key.to_owned();
     if let Err(e) = blocking(move || store.remove_partial(&key)).await {
         warn!(error = %e, "cannot remove a partial upload");
     }
 }
 
-async fn remove_stored(ctx: &Arc<Ctx>, storage_key: &str) {
-    let store = ctx.files.store.clone();
+async fn remove_stored(ctx: &Transfer, storage_key: &str) {
+    let store = ctx.store.clone();
     let storage_key = storage_key.to_owned();
     if let Err(e) = blocking(move || store.remove_stored(&storage_key)).await {
         warn!(error = %e, "cannot remove a stored file");

@@ -44,11 +44,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use crate::ctx::Ctx;
 use crate::flood::{FloodLimit, Limiter, Verdict};
 use crate::games::Request as GameRequest;
 use crate::hub::Hub;
 use crate::outbox::{Outbound, OutboxReceiver, WeakOutbox};
-use crate::server::Ctx;
 use crate::time::now_ms;
 
 /// Most outbox items gathered into one write.
@@ -264,7 +264,13 @@ impl Session {
                 write: self.writer,
                 seq,
             };
-            Box::pin(crate::files::serve(conn, grant, self.ctx, shutdown)).await;
+            Box::pin(crate::files::serve(
+                conn,
+                grant,
+                self.ctx.transfer(),
+                shutdown,
+            ))
+            .await;
             debug!("data connection closed");
             return;
         }
