@@ -61,7 +61,7 @@ pub enum StartError {
     Tls(#[from] crate::tls::TlsError),
     /// The NATS link of a cluster node could not start.
     #[error("cluster: {0}")]
-    Cluster(#[from] crate::cluster::bus::BusError),
+    Cluster(#[from] crate::cluster::JoinError),
     /// The configuration cannot work.
     #[error("{0}")]
     Config(String),
@@ -193,33 +193,16 @@ impl Server {
         let (hub, cluster) = match &config.nats_url {
             None => (Hub::start_node(node.clone(), None), None),
             Some(url) => {
-                let (bus, incoming) =
-                    crate::cluster::bus::Bus::connect(url, &config.cluster_name, &node).await?;
-                info!(%node, cluster = %config.cluster_name, nats = %url, "joining the cluster");
-                let roster = crate::cluster::roster::Roster::new(
-                    node.clone(),
-                    crate::cluster::roster::ClusterLink {
-                        bus: bus.clone(),
-                        heartbeat: config.node_heartbeat,
-                        timeout: config.node_timeout,
-                        started,
-                    },
-                );
-                let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
-                let next = crate::db::history::max_id(&db).await? + 1;
-                let sequencer = crate::cluster::sequencer::Sequencer::start(
-                    db.clone(),
-                    hub.clone(),
-                    bus.clone(),
-                    next,
-                );
-                (hub, Some((bus, incoming, sequencer)))
+                let (hub, joining) =
+                    crate::cluster::Joining::connect(url, &config, node.clone(), started, &db)
+                        .await?;
+                (hub, Some(joining))
             }
         };
         let close_store = CancellationToken::new();
         let deliver: Arc<dyn crate::delivery::Deliver> = match &cluster {
             None => Arc::new(hub.clone()),
-            Some((_, _, sequencer)) => Arc::new(sequencer.clone()),
+            Some(joining) => joining.deliver(),
         };
         let (store, writer) = store::start(
             db.clone(),
@@ -245,59 +228,22 @@ impl Server {
             config.game_reconnect_grace,
             hub.clone(),
             db.clone(),
-            cluster.as_ref().map(|(bus, _, _)| {
-                Box::new(crate::cluster::games::TableCopies(bus.clone()))
-                    as Box<dyn crate::games::Mirror>
-            }),
+            cluster.as_ref().map(crate::cluster::Joining::mirror),
         );
-        let mut games = crate::games::Desk::local(local_games.clone());
-        // Session ids are unique across the cluster (the game table sees them all).
-        let mut first_session = 1;
-        let mut ticket_claims = None;
-        let link = cluster.as_ref().map(|(bus, _, _)| bus.clone());
-        if let Some((bus, incoming, sequencer)) = cluster {
-            let router = crate::cluster::games::Router::new(
-                node.clone(),
-                started,
-                config.node_heartbeat,
-                bus,
-                hub.clone(),
-            );
-            let inbox = crate::cluster::games::Inbox::new(
-                std::sync::Arc::clone(&router),
-                local_games.clone(),
-            );
-            let claims = crate::cluster::tickets::Claims::new(
-                node.clone(),
-                router.bus().clone(),
-                files.tickets.clone(),
-            );
-            ticket_claims = Some(Arc::clone(&claims) as Arc<dyn crate::files::TicketsElsewhere>);
-            games = crate::games::Desk::routed(local_games, router);
-            let watcher = games.clone();
-            let every = config.node_heartbeat;
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => watcher.check_owner().await,
-                        () = stop.cancelled() => break,
-                    }
-                }
-            });
-            crate::cluster::spawn_receiver(
-                incoming,
-                node,
-                crate::cluster::Receivers {
-                    hub: hub.clone(),
-                    sequencer,
-                    games: inbox,
-                    tickets: claims,
-                },
-            );
-            first_session = (u64::from(rand::random::<u32>()) << 32) | 1;
-        }
+        let link = cluster.as_ref().map(crate::cluster::Joining::bus);
+        let (games, ticket_claims, first_session) = match cluster {
+            None => (crate::games::Desk::local(local_games), None, 1),
+            Some(joining) => {
+                let node = joining.start(
+                    &config,
+                    hub.clone(),
+                    local_games,
+                    files.tickets.clone(),
+                    shutdown.clone(),
+                );
+                (node.games, Some(node.tickets), node.first_session)
+            }
+        };
         let limiters = crate::flood::UserLimiters::new(config.flood_limit());
         let ctx = Arc::new(Ctx::new(
             Handles {

@@ -22,13 +22,155 @@ pub mod sequencer;
 pub mod tickets;
 pub mod wire;
 
-use futures_util::StreamExt;
-use tracing::{debug, warn};
+use std::sync::Arc;
 
+use chatroom_shared::UnixMillis;
+use futures_util::StreamExt;
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::Config;
+use crate::delivery::Deliver;
+use crate::files::TicketsElsewhere;
+use crate::files::tickets::Tickets;
+use crate::games::{Desk, Games, Mirror};
 use crate::hub::Hub;
-use roster::Remote;
+use bus::{Bus, BusError};
+use roster::{ClusterLink, Remote, Roster};
 use sequencer::Sequencer;
 use wire::{Body, Envelope};
+
+/// A node joining a cluster, between its two steps: [`Joining::connect`]
+/// (before the store starts: the hub with the other nodes' part, and the
+/// sequencer the store delivers through) and [`Joining::start`] (once the
+/// local games run: routing, ticket claims, and the receiver).
+pub struct Joining {
+    node: String,
+    started: UnixMillis,
+    bus: Bus,
+    incoming: async_nats::Subscriber,
+    sequencer: Sequencer,
+}
+
+/// What the core gets from a node that joined: the parts it plugs in.
+pub struct Joined {
+    /// Game requests, to the table's owner wherever it runs.
+    pub games: Desk,
+    /// Tickets issued by other nodes, claimed from them.
+    pub tickets: Arc<dyn TicketsElsewhere>,
+    /// The first connection id here (ids are unique across the cluster).
+    pub first_session: u64,
+}
+
+impl Joining {
+    /// Connect to NATS and start this node's hub with the cluster's roster,
+    /// and the sequencer that delivers stored batches in order from the next
+    /// id stored.
+    pub async fn connect(
+        url: &str,
+        config: &Config,
+        node: String,
+        started: UnixMillis,
+        db: &DatabaseConnection,
+    ) -> Result<(Hub, Self), JoinError> {
+        let (bus, incoming) = Bus::connect(url, &config.cluster_name, &node).await?;
+        info!(%node, cluster = %config.cluster_name, nats = %url, "joining the cluster");
+        let roster = Roster::new(
+            node.clone(),
+            ClusterLink {
+                bus: bus.clone(),
+                heartbeat: config.node_heartbeat,
+                timeout: config.node_timeout,
+                started,
+            },
+        );
+        let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
+        let next = crate::db::history::max_id(db).await? + 1;
+        let sequencer = Sequencer::start(db.clone(), hub.clone(), bus.clone(), next);
+        let joining = Self {
+            node,
+            started,
+            bus,
+            incoming,
+            sequencer,
+        };
+        Ok((hub, joining))
+    }
+
+    /// Where the store hands its committed batches.
+    pub fn deliver(&self) -> Arc<dyn Deliver> {
+        Arc::new(self.sequencer.clone())
+    }
+
+    /// Where the game table's changes are copied (to the other nodes).
+    pub fn mirror(&self) -> Box<dyn Mirror> {
+        Box::new(games::TableCopies(self.bus.clone()))
+    }
+
+    /// The link to the other nodes, flushed at shutdown.
+    pub fn bus(&self) -> Bus {
+        self.bus.clone()
+    }
+
+    /// Start routing games and tickets and receiving from the other nodes.
+    pub fn start(
+        self,
+        config: &Config,
+        hub: Hub,
+        local_games: Games,
+        tickets: Tickets,
+        shutdown: CancellationToken,
+    ) -> Joined {
+        let router = games::Router::new(
+            self.node.clone(),
+            self.started,
+            config.node_heartbeat,
+            self.bus.clone(),
+            hub.clone(),
+        );
+        let inbox = games::Inbox::new(Arc::clone(&router), local_games.clone());
+        let claims = tickets::Claims::new(self.node.clone(), self.bus.clone(), tickets);
+        let desk = Desk::routed(local_games, router);
+        let watcher = desk.clone();
+        let every = config.node_heartbeat;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => watcher.check_owner().await,
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        });
+        spawn_receiver(
+            self.incoming,
+            self.node,
+            Receivers {
+                hub,
+                sequencer: self.sequencer,
+                games: inbox,
+                tickets: Arc::clone(&claims),
+            },
+        );
+        Joined {
+            games: desk,
+            tickets: claims,
+            first_session: (u64::from(rand::random::<u32>()) << 32) | 1,
+        }
+    }
+}
+
+/// Why a node could not join its cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// NATS could not be reached.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// The database could not be read.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
 
 /// The default node id: this host's name and the listening port.
 pub fn default_node_id(port: u16) -> String {
