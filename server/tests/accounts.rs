@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_server::db::accounts;
@@ -16,9 +14,9 @@ use chatroom_shared::message::{
 };
 use chatroom_shared::rules::name_key;
 use chatroom_shared::{ErrorCode, MAX_PROTOCOL_VERSION, MIN_PROTOCOL_VERSION};
-use common::client::{PASSWORD, TestClient, WAIT};
-use common::db::{Backend, TestDb, db_test};
-use common::server::TestServer;
+use testkit::client::{PASSWORD, TestClient, WAIT};
+use testkit::db::{Backend, TestDb, db_test};
+use testkit::server::TestServer;
 use tokio::time::Instant;
 
 /// The error inside a reply, or a panic naming what came instead.

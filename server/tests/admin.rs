@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -16,10 +14,10 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, Kicked, LeaveReason, MessageKind, Ping, Resume, ServerMessage, UserLeft,
 };
-use common::binary::{ServerProcess, Stdin};
-use common::client::{PASSWORD, TestClient, error_code};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::binary::{ServerProcess, Stdin};
+use testkit::client::{PASSWORD, TestClient, error_code};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 use tokio::io::{AsyncBufReadExt, BufReader, DuplexStream, Lines};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;

@@ -9,9 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::client::group;
+use testkit::client::group;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
@@ -19,11 +17,11 @@ use chatroom_shared::message::{
     GameStatus, GameView, Games, GroupCreate, History, MessageKind, Ping, Read, Search, Send,
     ServerMessage, Target,
 };
-use common::client::{TestClient, all_history, gref, member_ref, members_of};
-use common::db::db_test;
-use common::hostile::{Pair, lo};
-use common::server::TestServer;
-use common::transfer::{DataConn, content, download, download_ready, share};
+use testkit::client::{TestClient, all_history, gref, member_ref, members_of};
+use testkit::db::db_test;
+use testkit::hostile::{Pair, lo};
+use testkit::server::TestServer;
+use testkit::transfer::{DataConn, content, download, download_ready, share};
 
 /// Send a request that must succeed (anything but an error).
 async fn ok(c: &mut TestClient, req: ClientMessage) -> ServerMessage {
@@ -503,7 +501,7 @@ db_test!(
         }
         // Nobody was kicked or banned, the lobby is open, nothing was announced.
         assert_eq!(
-            common::hostile::online(&server).await,
+            testkit::hostile::online(&server).await,
             ["alice", "bob", "mallory"]
         );
         let groups = server.admin.groups().await.unwrap();

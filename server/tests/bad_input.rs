@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -18,9 +16,9 @@ use chatroom_shared::message::{
     ServerMessage,
 };
 use chatroom_shared::{ErrorCode, PROTOCOL_VERSION, encode_frame, encode_frame_into};
-use common::client::{PASSWORD, TestClient, WAIT};
-use common::db::{Backend, TestDb, db_test};
-use common::server::TestServer;
+use testkit::client::{PASSWORD, TestClient, WAIT};
+use testkit::db::{Backend, TestDb, db_test};
+use testkit::server::TestServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;

@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use chatroom_shared::message::{ClientMessage, Say, ServerMessage};
-use common::client::TestClient;
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::TestClient;
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 /// Spacing per session in these tests: with two users online, batches start
 /// at least two seconds apart (far above any commit time, so it is what shows).

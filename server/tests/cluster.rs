@@ -5,11 +5,9 @@
 //! registered on two nodes at once; a message resent through another node stored once.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -18,8 +16,8 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, LeaveReason, MessageKind, Register, Say, SayOk, ServerMessage,
 };
-use common::client::{PASSWORD, TestClient, WAIT, all_history, error_code};
-use common::cluster::{
+use testkit::client::{PASSWORD, TestClient, WAIT, all_history, error_code};
+use testkit::cluster::{
     about, chat, cluster_test, joined, left, message_with, online, online_names,
 };
 use tokio::time::Instant;

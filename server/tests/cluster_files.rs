@@ -4,17 +4,15 @@
 //! connection may reach another node than the one that issued its ticket.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, FileInfo, Files, ServerMessage};
-use common::client::{TestClient, error_code};
-use common::cluster::cluster_test;
-use common::transfer::{
+use testkit::client::{TestClient, error_code};
+use testkit::cluster::cluster_test;
+use testkit::transfer::{
     DataConn, content, download, download_ready, sha256_hex, share, upload, upload_ready,
 };
 

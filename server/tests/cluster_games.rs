@@ -4,11 +4,9 @@
 //! a game goes on when the node owning the game table is killed.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
@@ -16,9 +14,9 @@ use chatroom_shared::message::{
 };
 use std::time::Duration;
 
-use common::binary::Stdin;
-use common::client::{TestClient, WAIT, error_code};
-use common::cluster::{cluster_test, joined, left};
+use testkit::binary::Stdin;
+use testkit::client::{TestClient, WAIT, error_code};
+use testkit::cluster::{cluster_test, joined, left};
 
 async fn invite(c: &mut TestClient) -> GameView {
     match c

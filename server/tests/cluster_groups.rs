@@ -4,13 +4,11 @@
 //! logs in on another node than the sender's.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::client::{group, user};
+use testkit::client::{group, user};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -20,8 +18,8 @@ use chatroom_shared::message::{
     ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, History, Membership, Read,
     Send, ServerMessage, Target,
 };
-use common::client::{PASSWORD, TestClient, error_code, gref, member_ref};
-use common::cluster::{chat, cluster_test, message_with};
+use testkit::client::{PASSWORD, TestClient, error_code, gref, member_ref};
+use testkit::cluster::{chat, cluster_test, message_with};
 
 /// A short while to see whether anything more arrives.
 const QUIET: Duration = Duration::from_millis(500);

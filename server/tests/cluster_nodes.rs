@@ -3,20 +3,18 @@
 //! leave the online lists of the nodes that are left.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
 use chatroom_server::AdminError;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{Kicked, LeaveReason, ServerMessage};
-use common::binary::{ServerProcess, Stdin};
-use common::client::{PASSWORD, TestClient, WAIT, error_code};
-use common::cluster::{about, cluster_test, joined, left, online_names, pairs, placement};
+use testkit::binary::{ServerProcess, Stdin};
+use testkit::client::{PASSWORD, TestClient, WAIT, error_code};
+use testkit::cluster::{about, cluster_test, joined, left, online_names, pairs, placement};
 use tokio::time::Instant;
 
 /// The messages a connection got before the server closed it, the last one being
@@ -366,7 +364,7 @@ cluster_test!(
         let deadline = Instant::now() + Duration::from_secs(60);
         for node in [&n1, &n2] {
             loop {
-                let names = common::cluster::online(node).await;
+                let names = testkit::cluster::online(node).await;
                 if names == ["alice", "bob"] {
                     break;
                 }

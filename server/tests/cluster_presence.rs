@@ -4,17 +4,15 @@
 //! same moment ends with one session, listed on one node by every node.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
-//! `common/cluster.rs`.
+//! `testkit/src/cluster.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
 use chatroom_shared::message::{ClientMessage, Login, ServerMessage};
-use common::client::{PASSWORD, TestClient, WAIT};
-use common::cluster::{
+use testkit::client::{PASSWORD, TestClient, WAIT};
+use testkit::cluster::{
     about, cluster_test, joined, left, message_with, online_names, pairs, placement,
 };
 use tokio::time::Instant;
@@ -101,7 +99,7 @@ cluster_test!(
 /// Wait until every node lists the same users on the same nodes, each name once, and
 /// that list has `names`; returns it.
 async fn agreed_placement(
-    cluster: &common::cluster::Cluster,
+    cluster: &testkit::cluster::Cluster,
     names: &[&str],
 ) -> Vec<(String, String)> {
     let deadline = Instant::now() + WAIT;

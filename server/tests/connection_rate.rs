@@ -6,14 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::ServerMessage;
-use common::client::TestClient;
-use common::hostile::{Pair, lo, ping, sqlite_server};
+use testkit::client::TestClient;
+use testkit::hostile::{Pair, lo, ping, sqlite_server};
 
 const BURST: u32 = 5;
 

@@ -5,17 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, ConversationList, Conversations, GroupCreate, History, Read, Search, Send,
     ServerMessage, Target,
 };
-use common::client::{TestClient, error_code, gref, group, member_ref, message, user};
-use common::db::db_test;
-use common::server::TestServer;
 use migration::{Migrator, MigratorTrait};
+use testkit::client::{TestClient, error_code, gref, group, member_ref, message, user};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 async fn send_ok(c: &mut TestClient, id: &str, to: Target, text: &str) -> i64 {
     match send(c, id, to, text).await {

@@ -7,8 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,16 +14,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chatroom_shared::message::{ClientMessage, Say, ServerMessage};
-use common::binary::{ServerProcess, Stdin};
-use common::client::{TestClient, history_after};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use testkit::binary::{ServerProcess, Stdin};
+use testkit::client::{TestClient, history_after};
 
 /// Clients sending at once.
 const CLIENTS: usize = 50;
 /// Messages each client keeps in flight.
 const WINDOW: usize = 4;
 /// Every client comes from 127.0.0.1 and sends flat out.
-const FLAGS: &[&str] = common::binary::UNLIMITED;
+const FLAGS: &[&str] = testkit::binary::UNLIMITED;
 /// Kills in CI.
 const DEFAULT_KILLS: usize = 10;
 /// Acks to see in a round before the kill may come.

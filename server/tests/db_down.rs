@@ -7,18 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, Files, History, Ping, Say, Search, ServerMessage, StatsRequest, Target,
 };
-use common::client::TestClient;
-use common::db::{Backend, TestDb};
-use common::db_proxy::{DbProxy, Mode};
-use common::server::TestServer;
+use testkit::client::TestClient;
+use testkit::db::{Backend, TestDb};
+use testkit::db_proxy::{DbProxy, Mode};
+use testkit::server::TestServer;
 
 /// The server's --db-timeout in these tests.
 const DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -96,7 +94,7 @@ async fn database_down_and_back(backend: Backend) {
         );
         // A login needs the database too: refused with an error, not left waiting.
         let mut carol = TestClient::greeted(server.addr).await;
-        let reply = carol.login("carol", common::client::PASSWORD).await;
+        let reply = carol.login("carol", testkit::client::PASSWORD).await;
         assert_eq!(code(&reply), ErrorCode::Internal, "{mode:?}: {reply:?}");
         // What needs no database goes on.
         assert!(matches!(
@@ -153,7 +151,7 @@ async fn database_down_and_back(backend: Backend) {
             .collect();
         assert_eq!(texts.last().map(String::as_str), Some("while down"));
     }
-    let texts: Vec<_> = common::client::all_history(&mut bob)
+    let texts: Vec<_> = testkit::client::all_history(&mut bob)
         .await
         .into_iter()
         .map(|m| m.text)

@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use chatroom_server::db::{
     self,
     accounts::{self, FLAG_DISABLED, FLAG_NORMAL, InsertAccountError, NewAccount},
@@ -12,11 +10,11 @@ use chatroom_server::db::{
     history::{self, Cursor, LEVEL_ADMIN, LEVEL_USER, NewChatRow, TargetKind},
     tokens,
 };
-use common::db::{Backend, TestDb, db_test};
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
+use testkit::db::{Backend, TestDb, db_test};
 
 const TABLES: [&str; 5] = [
     "base_info",

@@ -16,19 +16,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use chatroom_shared::message::{ClientMessage, Ping, Request, Say, ServerMessage};
 use chatroom_shared::{ErrorCode, encode_frame_into};
-use common::client::{TestClient, all_history};
-use common::db::{Backend, TestDb};
-use common::disk::{Tmpfs, fill};
-use common::server::TestServer;
 use sea_orm::sqlx::{self, Connection as _};
+use testkit::client::{TestClient, all_history};
+use testkit::db::{Backend, TestDb};
+use testkit::disk::{Tmpfs, fill};
+use testkit::server::TestServer;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -249,7 +247,7 @@ async fn a_full_disk_answers_every_message_and_stores_each_once_when_space_retur
         return;
     };
     let data = disk.join("data");
-    let mut config = common::server::test_config("");
+    let mut config = testkit::server::test_config("");
     config.database_url = None;
     config.data_dir = data.clone();
     config.db_timeout = Duration::from_secs(2);

@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,9 +13,9 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, MessageKind, Say, ServerMessage, Target,
 };
-use common::client::{TestClient, all_history};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::{TestClient, all_history};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 fn say(id: &str, text: &str) -> ClientMessage {
     ClientMessage::Say(Say {

@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chatroom_shared::message::{ClientMessage, LeaveReason, Say, ServerMessage};
-use common::binary::ServerProcess;
-use common::client::{TestClient, all_history};
+use testkit::binary::ServerProcess;
+use testkit::client::{TestClient, all_history};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_one_session_ends_that_session_only() {
@@ -91,7 +89,7 @@ impl Member {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_clients_come_back_by_resume_token_after_a_graceful_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::spawn_env(dir.path(), common::binary::UNLIMITED, &[]).await;
+    let mut server = ServerProcess::spawn_env(dir.path(), testkit::binary::UNLIMITED, &[]).await;
     let addr = server.addr;
 
     // Two hundred users log in and chat (each message acknowledged).
@@ -149,7 +147,7 @@ async fn two_hundred_clients_come_back_by_resume_token_after_a_graceful_restart(
     assert!(server.wait_exit().await.success());
 
     // The server starts again where it was; everyone resumes at once.
-    let mut server = ServerProcess::restart_at(addr, dir.path(), common::binary::UNLIMITED).await;
+    let mut server = ServerProcess::restart_at(addr, dir.path(), testkit::binary::UNLIMITED).await;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for m in members {

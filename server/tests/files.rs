@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,11 +13,11 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, FileInfo, Files, ServerMessage, Transfer, UploadBegin,
 };
-use common::client::{TestClient, error_code};
-use common::db::{TestDb, db_test};
-use common::server::TestServer;
-use common::transfer::*;
 use tempfile::TempDir;
+use testkit::client::{TestClient, error_code};
+use testkit::db::{TestDb, db_test};
+use testkit::server::TestServer;
+use testkit::transfer::*;
 use tokio::io::AsyncWriteExt;
 
 /// A server on `tdb` with its own data directory (returned, to look inside).

@@ -5,17 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use bytes::BytesMut;
 use chatroom_server::Config;
 use chatroom_shared::message::{ClientMessage, LeaveReason, Ping, Request, Say, ServerMessage};
 use chatroom_shared::{ErrorCode, encode_frame_into};
-use common::client::{TestClient, all_history};
-use common::db::{Backend, TestDb};
-use common::server::TestServer;
+use testkit::client::{TestClient, all_history};
+use testkit::db::{Backend, TestDb};
+use testkit::server::TestServer;
 
 const RATE: u32 = 20;
 const BURST: u32 = 50;

@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 
 use chatroom_shared::message::{ClientMessage, Request, Say, ServerMessage};
 use chatroom_shared::{Decoded, FrameCodec};
-use common::client::{TestClient, WAIT};
-use common::db::db_test;
-use common::server::TestServer;
 use futures_util::StreamExt;
+use testkit::client::{TestClient, WAIT};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 use tokio::io::{AsyncWriteExt, ReadHalf};
 use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;

@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_shared::message::{ClientMessage, Request, Say, ServerMessage};
 use chatroom_shared::{ErrorCode, MAX_SERVER_FRAME};
-use common::client::TestClient;
-use common::db::TestDb;
-use common::server::{TestServer, test_config};
+use testkit::client::TestClient;
+use testkit::db::TestDb;
+use testkit::server::{TestServer, test_config};
 
 /// A reply over the frame limit is answered with an error, and an event over it
 /// is dropped, while the connection goes on: a history page and a `message`
 /// holding one text of 17 MiB (on a server told to take texts that long).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_over_the_frame_limit_is_an_error_and_such_an_event_is_dropped() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let huge = MAX_SERVER_FRAME + (1 << 20);
     let mut config = test_config(tdb.url());
     config.max_message_len = huge;

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_server::db::entity::game_record;
@@ -14,10 +12,10 @@ use chatroom_shared::message::{
     ClientMessage, EndReason, GameInviteRequest, GameMove, GameRef, GameStatus, GameView, Games,
     ServerMessage, StatsRequest,
 };
-use common::client::{TestClient, error_code};
-use common::db::{TestDb, db_test};
-use common::server::TestServer;
 use sea_orm::{EntityTrait, QueryOrder};
+use testkit::client::{TestClient, error_code};
+use testkit::db::{TestDb, db_test};
+use testkit::server::TestServer;
 
 async fn invite(c: &mut TestClient) -> GameView {
     match c
@@ -236,7 +234,7 @@ db_test!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_clients_accepting_at_once_one_takes_the_seat() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start(tdb.url()).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let mut others = Vec::new();
@@ -282,7 +280,7 @@ async fn ten_clients_accepting_at_once_one_takes_the_seat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start(tdb.url()).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let (mut bob, _) = TestClient::user(server.addr, "bob").await;
@@ -363,7 +361,7 @@ async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resignation_and_move_timeout_end_the_game() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_move_timeout = Duration::from_millis(400);
     })
@@ -408,7 +406,7 @@ async fn resignation_and_move_timeout_end_the_game() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_reconnect_grace = Duration::from_millis(1500);
     })
@@ -450,7 +448,7 @@ async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_end_when_cancelled_expired_or_the_inviter_leaves() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_invite_ttl = Duration::from_millis(300);
     })

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::client::{group, message, user};
+use testkit::client::{group, message, user};
 
 use std::time::Duration;
 
@@ -16,9 +14,9 @@ use chatroom_shared::message::{
     ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, GroupStatus, Groups, History,
     Membership, Read, Search, Send, ServerMessage, Target,
 };
-use common::client::{TestClient, error_code, gref, member_ref, members_of};
-use common::db::{TestDb, db_test};
-use common::server::TestServer;
+use testkit::client::{TestClient, error_code, gref, member_ref, members_of};
+use testkit::db::{TestDb, db_test};
+use testkit::server::TestServer;
 
 async fn create(c: &mut TestClient, name: &str, private: bool) -> ServerMessage {
     c.request(ClientMessage::GroupCreate(GroupCreate {
@@ -678,7 +676,7 @@ db_test!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connection_too_many_from_an_address_is_refused_and_closed() {
-    let tdb = TestDb::create(common::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
     let server = TestServer::start_with(tdb.url(), |c| c.max_connections_per_address = 2).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let _second = TestClient::greeted(server.addr).await;

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_shared::DEFAULT_MAX_CLIENT_FRAME;
-use common::binary::{ServerProcess, Stdin};
-use common::client::TestClient;
+use testkit::binary::{ServerProcess, Stdin};
+use testkit::client::TestClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

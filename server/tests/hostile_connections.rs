@@ -7,15 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{LeaveReason, ServerMessage};
-use common::client::{PASSWORD, TestClient, all_history};
-use common::hostile::{
+use testkit::client::{PASSWORD, TestClient, all_history};
+use testkit::hostile::{
     Pair, frame, greeted_from_eventually, hello, lo, login, online_becomes, ping, received,
     refused_from, register_only, say, sqlite_server,
 };
@@ -369,7 +367,7 @@ async fn two_hundred_simultaneous_logins_while_two_users_keep_chatting() {
     pair.nothing_lost().await;
     assert!(rounds >= 1, "the chat went on during the logins");
     // Everyone is online at once (the admin's list, as on the console).
-    let online = common::hostile::online(&server).await;
+    let online = testkit::hostile::online(&server).await;
     assert_eq!(online.len(), LOGINS + 2, "{online:?}");
     drop(crowd);
 }

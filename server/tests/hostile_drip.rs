@@ -6,19 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_server::Config;
 use chatroom_shared::message::{LeaveReason, ServerMessage};
 use chatroom_shared::{Decoded, ErrorCode};
-use common::client::{TestClient, WAIT, all_history};
-use common::hostile::{
+use futures_util::StreamExt;
+use testkit::client::{TestClient, WAIT, all_history};
+use testkit::hostile::{
     Pair, frame, greeted_from_eventually, hello, lo, login, online, online_becomes, ping,
     refused_from, say, sqlite_server,
 };
-use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 

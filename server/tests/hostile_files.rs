@@ -9,8 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,14 +18,14 @@ use chatroom_server::db::entity::file_put_record;
 use chatroom_server::db::files as db_files;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, FileInfo, Files, ServerMessage, Transfer};
-use common::client::{TestClient, WAIT, error_code};
-use common::db::{TestDb, db_test};
-use common::disk::{Tmpfs, fill};
-use common::hostile::{Pair, lo};
-use common::server::TestServer;
-use common::transfer::*;
 use sea_orm::EntityTrait;
 use tempfile::TempDir;
+use testkit::client::{TestClient, WAIT, error_code};
+use testkit::db::{TestDb, db_test};
+use testkit::disk::{Tmpfs, fill};
+use testkit::hostile::{Pair, lo};
+use testkit::server::TestServer;
+use testkit::transfer::*;
 use tokio::io::AsyncWriteExt;
 
 /// A server whose data directory is `<root>/data`, with `root` a fresh directory of
@@ -248,7 +246,7 @@ db_test!(
         let r = upload_ready(&mut alice, "glued.bin", &declared).await;
         let mut stream = tokio::net::TcpStream::connect(env.addr()).await.unwrap();
         let mut glued =
-            common::hostile::frame(1, ClientMessage::Transfer(Transfer { ticket: r.ticket }));
+            testkit::hostile::frame(1, ClientMessage::Transfer(Transfer { ticket: r.ticket }));
         glued.extend_from_slice(&sent);
         stream.write_all(&glued).await.unwrap();
         let mut conn = DataConn { stream };

@@ -6,14 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_shared::message::{ClientMessage, Hello, History, Login, Search, ServerMessage};
 use chatroom_shared::{ErrorCode, PROTOCOL_VERSION};
-use common::client::{TestClient, all_history, error_code};
-use common::db::db_test;
-use common::hostile::{Pair, code_of, lo, login, register, say, sqlite_server};
-use common::server::TestServer;
+use testkit::client::{TestClient, all_history, error_code};
+use testkit::db::db_test;
+use testkit::hostile::{Pair, code_of, lo, login, register, say, sqlite_server};
+use testkit::server::TestServer;
 
 // ----- oversized and mistyped fields -----
 

@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chatroom_shared::message::{ClientMessage, History, ServerMessage};
-use common::client::{TestClient, all_history};
-use common::hostile::{
-    Pair, frame, hello, lo, login, ping, register, register_only, say, sqlite_server,
-};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
+use testkit::client::{TestClient, all_history};
+use testkit::hostile::{
+    Pair, frame, hello, lo, login, ping, register, register_only, say, sqlite_server,
+};
 
 // ----- frames split at every byte boundary -----
 

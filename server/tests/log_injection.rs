@@ -8,16 +8,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_server::db::{accounts, groups};
 use chatroom_server::password::PasswordHasher;
 use chatroom_shared::PROTOCOL_VERSION;
 use chatroom_shared::message::*;
 use chatroom_shared::rules::name_key;
-use common::binary::{ServerProcess, Stdin};
-use common::client::{PASSWORD, TestClient, error_code, gref, member_ref};
-use common::db::db_test;
+use testkit::binary::{ServerProcess, Stdin};
+use testkit::client::{PASSWORD, TestClient, error_code, gref, member_ref};
+use testkit::db::db_test;
 
 /// The start of the line a client tries to forge.
 const FORGED_LINE: &str = "2026-12-06T18:00:00Z ERROR FORGED";
@@ -143,7 +141,7 @@ async fn send_every_field(server: &ServerProcess) {
             full_history: false,
         }),
         ClientMessage::GroupJoin(gref(&forged("group-join"))),
-        ClientMessage::GroupMembers(common::client::members_of(&forged("group-members"))),
+        ClientMessage::GroupMembers(testkit::client::members_of(&forged("group-members"))),
         ClientMessage::GroupApprove(member_ref("plain", &forged("group-approve"))),
         ClientMessage::Stats(StatsRequest {
             name: Some(forged("stats")),

@@ -5,20 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_server::db::files as db_files;
 use chatroom_shared::message::{
     ClientMessage, Files, GameInviteRequest, Games, GroupCreate, GroupInfo, GroupMembers,
     GroupStatus, Groups, OnlineUser, ServerMessage, Users,
 };
 use chatroom_shared::{ErrorCode, MAX_LIST_PAGE};
-use common::client::{TestClient, error_code, gref, member_ref, members_of};
-use common::cluster::cluster_test;
-use common::db::{TestDb, db_test};
-use common::pages::{file_page, game_page, group_page, member_page, page_through, user_page};
-use common::server::TestServer;
 use sea_orm::TransactionTrait;
+use testkit::client::{TestClient, error_code, gref, member_ref, members_of};
+use testkit::cluster::cluster_test;
+use testkit::db::{TestDb, db_test};
+use testkit::pages::{file_page, game_page, group_page, member_page, page_through, user_page};
+use testkit::server::TestServer;
 
 /// Users sharing files, and files each (the report of issue 15: 8 × 500).
 const SHARERS: usize = 8;

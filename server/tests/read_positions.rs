@@ -4,17 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::client::{group, message, user};
+use testkit::client::{group, message, user};
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ClientMessage, GroupCreate, Read, ReadOk, Send, ServerMessage, Target,
 };
-use common::client::{TestClient, error_code, gref, member_ref};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::{TestClient, error_code, gref, member_ref};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 async fn send_ok(c: &mut TestClient, id: &str, to: Target, text: &str) -> i64 {
     let reply = c

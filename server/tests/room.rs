@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,9 +14,9 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, History, LeaveReason, MessageKind, Say, SayOk, ServerMessage,
 };
-use common::client::{TestClient, error_code};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::{TestClient, error_code};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 fn say(id: &str, text: &str) -> ClientMessage {
     ClientMessage::Say(Say {

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ChatMessage, ClientMessage, History, Search, ServerMessage};
-use common::client::{TestClient, all_history, error_code};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::{TestClient, all_history, error_code};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 
 const EIGHT: &str = "alpha beta gamma delta epsilon zeta eta theta";
 

@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, LeaveReason, Say, ServerMessage};
-use common::client::{PASSWORD, TestClient};
-use common::db::db_test;
-use common::server::TestServer;
+use testkit::client::{PASSWORD, TestClient};
+use testkit::db::db_test;
+use testkit::server::TestServer;
 use tokio::time::Instant;
 
 const KEEPALIVE: Duration = Duration::from_secs(1);

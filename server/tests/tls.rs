@@ -5,18 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chatroom_shared::message::{ClientMessage, Hello, Register, Request, ServerMessage};
 use chatroom_shared::{Decoded, ErrorCode, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
-use common::binary::ServerProcess;
 use futures_util::StreamExt;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
+use testkit::binary::ServerProcess;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;

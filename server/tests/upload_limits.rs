@@ -4,16 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::ServerMessage;
-use common::client::{TestClient, WAIT, error_code};
-use common::db::db_test;
-use common::server::TestServer;
-use common::transfer::*;
+use testkit::client::{TestClient, WAIT, error_code};
+use testkit::db::db_test;
+use testkit::server::TestServer;
+use testkit::transfer::*;
 
 /// The refusal of an `upload_begin` over the limit, checked to name the limit.
 async fn refused(c: &mut TestClient, name: &str, bytes: &[u8], limit: u32) {

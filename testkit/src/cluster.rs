@@ -4,15 +4,15 @@
 //! Clustering needs a server database (a node refuses `--nats-url` on SQLite) and NATS,
 //! so [`cluster_test!`] runs a test body on PostgreSQL and on MySQL/MariaDB, each only
 //! when its `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` is set and `TEST_NATS_URL` (e.g.
-//! `nats://127.0.0.1:4222`) too; otherwise the variant passes without doing anything and
-//! says so on stderr.
+//! `nats://127.0.0.1:4222`) too; otherwise the variant skips, saying so on stderr, or
+//! fails under CI (see [`crate::services`]).
 //!
 //! Every test gets a cluster name of its own (the prefix of the NATS subjects), so tests
 //! running at the same time on one NATS server never hear each other.
 //!
 //! ```ignore
-//! mod common;
-//! use common::cluster::{cluster_test, ClusterEnv};
+//! use testkit::client::TestClient;
+//! use testkit::cluster::cluster_test;
 //!
 //! cluster_test!(chat_crosses_nodes, |env| async move {
 //!     let cluster = env.start(2).await; // nodes "n1" and "n2"
@@ -22,6 +22,8 @@
 //!     cluster.stop().await;
 //! });
 //! ```
+
+#![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -33,13 +35,13 @@ use chatroom_shared::message::{ChatMessage, LoginOk, ServerMessage, UserLeft};
 use tempfile::TempDir;
 use tokio::time::Instant;
 
-use super::binary::{ServerProcess, Stdin};
-use super::client::{TestClient, WAIT};
-use super::db::TestDb;
-use super::server::TestServer;
+use crate::binary::{ServerProcess, Stdin};
+use crate::client::{TestClient, WAIT};
+use crate::db::TestDb;
+use crate::server::TestServer;
 
-/// Environment variable holding the NATS server's URL.
-pub const NATS_ENV: &str = "TEST_NATS_URL";
+pub use crate::cluster_test;
+pub use crate::services::NATS_ENV;
 
 /// How often test nodes tell the others they are alive.
 pub const HEARTBEAT: Duration = Duration::from_millis(100);
@@ -48,13 +50,10 @@ pub const HEARTBEAT: Duration = Duration::from_millis(100);
 /// loaded machine holds up for a moment is not taken for dead in tests about other things.
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The NATS URL from [`NATS_ENV`], or `None` (with one line on stderr) when it is unset.
+/// The NATS URL from [`NATS_ENV`], or `None` (with one line on stderr) when it is
+/// unset; panics when it is unset under CI.
 pub fn nats_url() -> Option<String> {
-    let url = std::env::var(NATS_ENV).ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!("skipping: {NATS_ENV} not set (the cluster tests need NATS)");
-    }
-    url
+    crate::services::required(NATS_ENV)
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -156,7 +155,7 @@ impl<'a> ClusterEnv<'a> {
             node_timeout,
         ]
         .iter()
-        .chain(super::binary::UNLIMITED)
+        .chain(crate::binary::UNLIMITED)
         .map(|s| (*s).to_owned())
         .collect()
     }
@@ -232,7 +231,7 @@ impl Cluster {
 }
 
 /// The names a node's administrator sees online, sorted.
-pub use super::hostile::online;
+pub use crate::hostile::online;
 
 /// (name, node) of everyone a node's administrator lists, sorted.
 pub async fn placement(server: &TestServer) -> Vec<(String, String)> {
@@ -322,31 +321,31 @@ pub async fn message_with(c: &mut TestClient, text: &str) -> ChatMessage {
 /// `cluster_test!(name, |env| async move { ... })` gives the body `env: &ClusterEnv`
 /// (a fresh database, the NATS URL, a unique cluster name, a shared data directory)
 /// and drops the database when the body returns.
-#[allow(unused_macros)]
+#[macro_export]
 macro_rules! cluster_test {
     ($name:ident, |$env:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn case($env: &$crate::common::cluster::ClusterEnv<'_>) {
+            async fn case($env: &$crate::cluster::ClusterEnv<'_>) {
                 $body.await
             }
 
-            $crate::common::cluster::cluster_test!(@backend $name, postgres, Postgres);
-            $crate::common::cluster::cluster_test!(@backend $name, mysql, MySql);
+            $crate::cluster_test!(@backend $name, postgres, Postgres);
+            $crate::cluster_test!(@backend $name, mysql, MySql);
         }
     };
     (@backend $test:ident, $fn_name:ident, $backend:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $fn_name() {
-            let Some(nats) = $crate::common::cluster::nats_url() else {
+            let Some(nats) = $crate::cluster::nats_url() else {
                 return;
             };
-            let backend = $crate::common::db::Backend::$backend;
-            if let Some(db) = $crate::common::db::TestDb::create(backend).await {
+            let backend = $crate::db::Backend::$backend;
+            if let Some(db) = $crate::db::TestDb::create(backend).await {
                 let test = concat!(stringify!($test), "_", stringify!($fn_name));
-                let env = $crate::common::cluster::ClusterEnv::new(&db, nats, test);
+                let env = $crate::cluster::ClusterEnv::new(&db, nats, test);
                 case(&env).await;
                 drop(env);
                 db.drop_db().await;
@@ -354,5 +353,3 @@ macro_rules! cluster_test {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use cluster_test;

@@ -3,6 +3,8 @@
 //! refuse and cut every connection (a stopped server), or keep accepting and
 //! never answer (a hung one).
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 

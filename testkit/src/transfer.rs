@@ -1,6 +1,8 @@
 //! Data connections for tests: redeem a ticket, upload bytes from memory, download
 //! into memory, and check what the files directory holds.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -11,14 +13,17 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::client::{TestClient, WAIT};
+use crate::client::{TestClient, WAIT};
+use crate::wire;
 
-/// Lowercase hex SHA-256 of `bytes`.
+/// Lowercase hex SHA-256 of `bytes`, as `upload_begin` announces it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` in lowercase hex (a digest as the protocol writes it).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Deterministic test content of `len` bytes.
@@ -85,8 +90,7 @@ impl DataConn {
 
     /// Send one request with seq 1.
     pub async fn send(&mut self, body: ClientMessage) {
-        let frame = chatroom_shared::encode_frame(&Request { seq: 1, body }).unwrap();
-        self.stream.write_all(&frame).await.unwrap();
+        wire::write(&mut self.stream, 1, body).await.unwrap();
     }
 
     /// Read one frame; `None` when the server closed the connection.

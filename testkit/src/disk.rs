@@ -1,6 +1,8 @@
 //! A small disk for tests that fill it: a tmpfs mounted for one test (root
 //! only), and a filler that writes until the file system is full.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 /// A tmpfs mounted for one test, unmounted when dropped.

@@ -1,19 +1,20 @@
 //! A raw protocol client for tests: frames over real TCP, every reply and
-//! event as a typed [`ServerMessage`].
+//! event as a typed [`ServerMessage`]. Anything unexpected (a wrong reply, a
+//! silence longer than [`WAIT`], a frame no server may send) fails the test.
+
+#![allow(clippy::unwrap_used)]
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
 use chatroom_shared::message::*;
-use chatroom_shared::{
-    Decoded, ErrorCode, FrameCodec, FrameError, MAX_SERVER_FRAME, PROTOCOL_VERSION,
-};
-use futures_util::StreamExt;
+use chatroom_shared::{ErrorCode, FrameCodec, FrameError};
 use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
+
+use crate::wire::{self, WireError};
 
 /// How long a test waits for something that should come.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -39,18 +40,7 @@ pub const PASSWORD: &str = "correct horse battery";
 impl TestClient {
     /// Open a TCP connection (no hello yet).
     pub async fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (r, w) = tokio::io::split(stream);
-        Self {
-            reader: FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)),
-            writer: w,
-            next_seq: 1,
-            pending: VecDeque::new(),
-            name: None,
-            token: None,
-            largest_frame: 0,
-        }
+        Self::from_stream(TcpStream::connect(addr).await.unwrap())
     }
 
     /// Connect and complete hello.
@@ -63,12 +53,17 @@ impl TestClient {
     /// Connect, hello, register `name` with [`PASSWORD`], log in.
     pub async fn user(addr: SocketAddr, name: &str) -> (Self, LoginOk) {
         let mut c = Self::greeted(addr).await;
-        match c.register(name, PASSWORD).await {
+        let ok = c.register_and_login(name).await;
+        (c, ok)
+    }
+
+    /// Register `name` with [`PASSWORD`] and log in, expecting both to succeed.
+    async fn register_and_login(&mut self, name: &str) -> LoginOk {
+        match self.register(name, PASSWORD).await {
             ServerMessage::RegisterOk(_) => {}
             other => panic!("register {name}: {other:?}"),
         }
-        let ok = c.login_ok(name, PASSWORD).await;
-        (c, ok)
+        self.login_ok(name, PASSWORD).await
     }
 
     /// Connect, hello, log in an existing account.
@@ -94,7 +89,7 @@ impl TestClient {
     pub async fn send(&mut self, body: ClientMessage) -> u32 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let frame: Bytes = chatroom_shared::encode_frame(&Request { seq, body }).unwrap();
+        let frame = wire::request_frame(seq, body).unwrap();
         self.send_raw(&frame).await;
         seq
     }
@@ -111,26 +106,29 @@ impl TestClient {
 
     /// Read one message from the socket; `None` at end of stream or on reset.
     async fn read(&mut self) -> Option<ServerMessage> {
-        loop {
-            let next = tokio::time::timeout(WAIT, self.reader.next())
-                .await
-                .expect("timed out waiting for the server");
-            match next {
-                Some(Err(FrameError::TooLarge { declared, max })) => {
-                    panic!("the server sent a frame of {declared} bytes, over the limit of {max}")
-                }
-                None | Some(Err(_)) => return None,
-                Some(Ok(Decoded::FrameStarted)) => continue,
-                Some(Ok(Decoded::Frame(body))) => {
-                    self.largest_frame = self.largest_frame.max(body.len());
-                    return Some(serde_json::from_slice(&body).unwrap_or_else(|e| {
-                        panic!(
-                            "bad frame from server: {e}: {}",
-                            String::from_utf8_lossy(&body)
-                        )
-                    }));
-                }
+        let got = tokio::time::timeout(WAIT, wire::read_sized(&mut self.reader))
+            .await
+            .expect("timed out waiting for the server");
+        self.received(got)
+    }
+
+    /// What a read gave: the message (its size noted in `largest_frame`), or
+    /// `None` when the connection closed or broke. A frame over the limit or one
+    /// that is no server message fails the test: no server may send it.
+    fn received(
+        &mut self,
+        got: Result<(ServerMessage, usize), WireError>,
+    ) -> Option<ServerMessage> {
+        match got {
+            Ok((m, size)) => {
+                self.largest_frame = self.largest_frame.max(size);
+                Some(m)
             }
+            Err(WireError::Frame(FrameError::TooLarge { declared, max })) => {
+                panic!("the server sent a frame of {declared} bytes, over the limit of {max}")
+            }
+            Err(e @ WireError::BadMessage { .. }) => panic!("{e}"),
+            Err(_) => None,
         }
     }
 
@@ -172,10 +170,12 @@ impl TestClient {
     pub async fn drain_for(&mut self, d: Duration) -> Vec<ServerMessage> {
         let mut out: Vec<_> = self.pending.drain(..).collect();
         let deadline = tokio::time::Instant::now() + d;
-        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.reader.next()).await
+        while let Ok(got) =
+            tokio::time::timeout_at(deadline, wire::read_sized(&mut self.reader)).await
         {
-            if let Decoded::Frame(body) = frame {
-                out.push(serde_json::from_slice(&body).unwrap());
+            match self.received(got) {
+                Some(m) => out.push(m),
+                None => break,
             }
         }
         out
@@ -192,13 +192,7 @@ impl TestClient {
 
     /// Send hello and expect `hello_ok`.
     pub async fn hello(&mut self) -> HelloOk {
-        match self
-            .request(ClientMessage::Hello(Hello {
-                version: PROTOCOL_VERSION,
-                client: "chatroom-tests".into(),
-            }))
-            .await
-        {
+        match self.request(wire::hello("chatroom-tests")).await {
             ServerMessage::HelloOk(ok) => ok,
             other => panic!("hello: {other:?}"),
         }
@@ -206,20 +200,12 @@ impl TestClient {
 
     /// Send register; returns the reply.
     pub async fn register(&mut self, name: &str, password: &str) -> ServerMessage {
-        self.request(ClientMessage::Register(Register {
-            name: name.into(),
-            password: password.into(),
-        }))
-        .await
+        self.request(wire::register(name, password)).await
     }
 
     /// Send login; returns the reply.
     pub async fn login(&mut self, name: &str, password: &str) -> ServerMessage {
-        self.request(ClientMessage::Login(Login {
-            name: name.into(),
-            password: password.into(),
-        }))
-        .await
+        self.request(wire::login(name, password)).await
     }
 
     /// Log in and expect success.
@@ -331,7 +317,7 @@ impl TestClient {
         stream.set_nodelay(true).unwrap();
         let (r, w) = tokio::io::split(stream);
         Self {
-            reader: FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)),
+            reader: wire::reader(r),
             writer: w,
             next_seq: 1,
             pending: VecDeque::new(),
@@ -358,11 +344,7 @@ impl TestClient {
     pub async fn user_from(addr: SocketAddr, ip: std::net::IpAddr, name: &str) -> (Self, LoginOk) {
         let mut c = Self::connect_from(addr, ip).await;
         c.hello().await;
-        match c.register(name, PASSWORD).await {
-            ServerMessage::RegisterOk(_) => {}
-            other => panic!("register {name}: {other:?}"),
-        }
-        let ok = c.login_ok(name, PASSWORD).await;
+        let ok = c.register_and_login(name).await;
         (c, ok)
     }
 
@@ -385,7 +367,7 @@ impl TestClient {
     pub async fn try_send(&mut self, body: ClientMessage) -> std::io::Result<u32> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let frame: Bytes = chatroom_shared::encode_frame(&Request { seq, body }).unwrap();
+        let frame = wire::request_frame(seq, body).unwrap();
         self.writer.write_all(&frame).await?;
         Ok(seq)
     }
@@ -420,13 +402,13 @@ impl TestClient {
                 self.send(ClientMessage::Ping(Ping {})).await;
                 next_ping = now + interval;
             }
-            let frame = tokio::time::timeout_at(next_ping.min(deadline), self.reader.next()).await;
-            let body = match frame {
-                Err(_) | Ok(Some(Ok(Decoded::FrameStarted))) => continue,
-                Ok(None | Some(Err(_))) => panic!("connection closed while waiting for {what}"),
-                Ok(Some(Ok(Decoded::Frame(body)))) => body,
+            let read = wire::read_sized(&mut self.reader);
+            let Ok(got) = tokio::time::timeout_at(next_ping.min(deadline), read).await else {
+                continue;
             };
-            let m: ServerMessage = serde_json::from_slice(&body).unwrap();
+            let m = self
+                .received(got)
+                .unwrap_or_else(|| panic!("connection closed while waiting for {what}"));
             if pred(&m) {
                 return m;
             }
@@ -448,20 +430,17 @@ impl TestClient {
                 self.send(ClientMessage::Ping(Ping {})).await;
                 next_ping += interval;
             }
-            let frame = tokio::time::timeout_at(next_ping.min(end), self.reader.next()).await;
-            let body = match frame {
-                Err(_) | Ok(Some(Ok(Decoded::FrameStarted))) => continue,
-                Ok(None | Some(Err(_))) => {
-                    panic!(
-                        "connection closed while pinging; before that: {:?}",
-                        self.pending
-                    )
-                }
-                Ok(Some(Ok(Decoded::Frame(body)))) => body,
+            let read = wire::read_sized(&mut self.reader);
+            let Ok(got) = tokio::time::timeout_at(next_ping.min(end), read).await else {
+                continue;
             };
-            match serde_json::from_slice(&body).unwrap() {
-                ServerMessage::Pong(_) => pongs += 1,
-                m => self.pending.push_back(m),
+            match self.received(got) {
+                None => panic!(
+                    "connection closed while pinging; before that: {:?}",
+                    self.pending
+                ),
+                Some(ServerMessage::Pong(_)) => pongs += 1,
+                Some(m) => self.pending.push_back(m),
             }
         }
         pongs

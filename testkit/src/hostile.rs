@@ -2,19 +2,20 @@
 //! loopback, request frames, two users whose chat proves the server still serves
 //! everyone, and waiting for a closed connection's slot and session to go.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use chatroom_server::Config;
-use chatroom_shared::message::{
-    ClientMessage, Hello, Login, Ping, Register, Request, Say, ServerMessage,
-};
-use chatroom_shared::{ErrorCode, PROTOCOL_VERSION, encode_frame};
+use chatroom_shared::ErrorCode;
+use chatroom_shared::message::{ClientMessage, Ping, Say, ServerMessage};
 use tokio::time::Instant;
 
-use super::client::{PASSWORD, TestClient, WAIT, all_history, error_code};
-use super::db::{Backend, TestDb};
-use super::server::TestServer;
+use crate::client::{PASSWORD, TestClient, WAIT, all_history, error_code};
+use crate::db::{Backend, TestDb};
+use crate::server::TestServer;
+use crate::wire;
 
 /// 127.0.0.`n`. Linux routes all of 127.0.0.0/8 to the loopback, so each is a
 /// different client address to a server listening on 127.0.0.1.
@@ -31,30 +32,25 @@ pub async fn sqlite_server(adjust: impl FnOnce(&mut Config)) -> (TestServer, Tes
 
 /// One request as a complete frame.
 pub fn frame(seq: u32, body: ClientMessage) -> Vec<u8> {
-    encode_frame(&Request { seq, body }).unwrap().to_vec()
+    wire::request_frame(seq, body).unwrap().to_vec()
 }
 
+/// `hello` from a client naming itself "hostile-input".
 pub fn hello() -> ClientMessage {
-    ClientMessage::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        client: "hostile-input".into(),
-    })
+    wire::hello("hostile-input")
 }
 
+/// `register` for `name` with [`PASSWORD`].
 pub fn register(name: &str) -> ClientMessage {
-    ClientMessage::Register(Register {
-        name: name.into(),
-        password: PASSWORD.into(),
-    })
+    wire::register(name, PASSWORD)
 }
 
+/// `login` as `name` with [`PASSWORD`].
 pub fn login(name: &str) -> ClientMessage {
-    ClientMessage::Login(Login {
-        name: name.into(),
-        password: PASSWORD.into(),
-    })
+    wire::login(name, PASSWORD)
 }
 
+/// `say` in the main room.
 pub fn say(id: &str, text: &str) -> ClientMessage {
     ClientMessage::Say(Say {
         id: id.into(),
@@ -62,6 +58,7 @@ pub fn say(id: &str, text: &str) -> ClientMessage {
     })
 }
 
+/// `ping`.
 pub fn ping() -> ClientMessage {
     ClientMessage::Ping(Ping {})
 }

@@ -7,7 +7,9 @@
 //! log) goes to a file, shown when a test fails; standard input and output are
 //! pipes, so a test can type console commands and read the answers.
 
-use std::net::{SocketAddr, TcpListener};
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -16,20 +18,12 @@ use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::process::{free_port, server_binary, terminate};
+
 /// How long the binary may take to start, or to stop after being told to.
 pub const PROCESS_WAIT: Duration = Duration::from_secs(30);
 
-/// Flags for a real server whose clients all come from 127.0.0.1 and send
-/// flat out: no per-address connection limit or rate, no request rate limit
-/// (each limit has tests of its own).
-pub const UNLIMITED: &[&str] = &[
-    "--max-connections-per-address",
-    "0",
-    "--connection-rate-per-address",
-    "0",
-    "--request-rate",
-    "0",
-];
+pub use crate::process::UNLIMITED;
 
 /// The log line the binary writes once it listens.
 const READY: &str = "chatroom server ready";
@@ -90,12 +84,6 @@ fn plain<'a>(flags: &[&'a str]) -> Vec<&'a str> {
     let mut all = vec!["--plain"];
     all.extend_from_slice(flags);
     all
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a probe port");
-    listener.local_addr().unwrap().port()
 }
 
 impl ServerProcess {
@@ -206,12 +194,13 @@ impl ServerProcess {
             envs,
             addr,
         } = *spawn;
-        let addr: SocketAddr = addr.unwrap_or_else(|| ([127, 0, 0, 1], free_port()).into());
+        let addr: SocketAddr = addr
+            .unwrap_or_else(|| ([127, 0, 0, 1], free_port().expect("bind a probe port")).into());
         let log_dir = tempfile::tempdir().expect("create a log dir");
         let log = log_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("create the log file");
 
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatroom-server"));
+        let mut cmd = Command::new(server_binary());
         cmd.arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
@@ -302,11 +291,7 @@ impl ServerProcess {
     /// Send SIGTERM, as a service manager does to stop it.
     pub fn terminate(&self) {
         let pid = self.child.id().expect("the child is still running");
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM {pid} failed");
+        terminate(pid).unwrap_or_else(|e| panic!("SIGTERM to {pid}: {e}"));
     }
 
     /// Kill it with SIGKILL, as a crash or the out-of-memory killer would, and

@@ -6,7 +6,7 @@ use chatroom_shared::message::{
 };
 use chatroom_shared::{MAX_LIST_PAGE_BYTES, MAX_SERVER_FRAME};
 
-use super::client::TestClient;
+use crate::client::TestClient;
 
 /// What a page's frame may hold besides its entries: the reply's own fields.
 pub const ENVELOPE: usize = 4096;
