@@ -9,12 +9,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chatroom_shared::message::*;
-use chatroom_shared::{ErrorCode, FrameCodec, FrameError};
+use chatroom_shared::{FrameCodec, FrameError};
 use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
 
 use crate::wire::{self, WireError};
+
+mod helpers;
+pub use helpers::{
+    all_history, error_code, gref, group, history_after, member_ref, members_of, message, user,
+};
 
 /// How long a test waits for something that should come.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -444,76 +449,5 @@ impl TestClient {
             }
         }
         pongs
-    }
-}
-
-/// The error code of a message, or a panic if it is not an error.
-pub fn error_code(m: &ServerMessage) -> ErrorCode {
-    match m {
-        ServerMessage::Error(e) => e.code,
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
-/// The whole room history, oldest first, paged forwards.
-pub async fn all_history(client: &mut TestClient) -> Vec<ChatMessage> {
-    history_after(client, 0).await
-}
-
-/// The room history after message id `first_after`, oldest first, paged forwards.
-pub async fn history_after(client: &mut TestClient, first_after: i64) -> Vec<ChatMessage> {
-    let mut out: Vec<ChatMessage> = Vec::new();
-    loop {
-        let after = out.last().map_or(first_after, |m| m.id);
-        let page = client.history(None, Some(after), Some(200)).await;
-        out.extend(page.messages);
-        if !page.has_more {
-            return out;
-        }
-    }
-}
-
-/// A group named in a request.
-pub fn gref(name: &str) -> GroupRef {
-    GroupRef { group: name.into() }
-}
-
-/// The first page of a group's members.
-pub fn members_of(name: &str) -> GroupMembers {
-    GroupMembers {
-        group: name.into(),
-        ..Default::default()
-    }
-}
-
-/// A member of a group named in a request.
-pub fn member_ref(g: &str, u: &str) -> GroupMemberRef {
-    GroupMemberRef {
-        group: g.into(),
-        user: u.into(),
-    }
-}
-
-/// A group conversation, as `to` names it.
-pub fn group(name: &str) -> Target {
-    Target::Group { group: name.into() }
-}
-
-/// A direct-message conversation with `name`, as `to` names it.
-pub fn user(name: &str) -> Target {
-    Target::User { user: name.into() }
-}
-
-/// The next `message` event with this text (others read meanwhile are kept).
-pub async fn message(c: &mut TestClient, text: &str) -> ChatMessage {
-    match c
-        .wait_for(
-            text,
-            |m| matches!(m, ServerMessage::Message(x) if x.text == text),
-        )
-        .await
-    {
-        ServerMessage::Message(m) => m,
-        _ => unreachable!(),
     }
 }
