@@ -1,62 +1,40 @@
 //! A minimal protocol client for benchmarks: control connections (hello,
-//! register, login, requests) and data connections (upload, download).
+//! register, login, requests) and data connections (upload, download). The
+//! framing is the test kit's ([`testkit::wire`]); this adds the benchmark's
+//! accounts, anyhow errors, and file bytes moved without copies.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bytes::BytesMut;
-use chatroom_shared::message::{
-    ClientMessage, FileInfo, Hello, Login, LoginOk, Register, Request, ServerMessage, Transfer,
-};
-use chatroom_shared::{Decoded, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
-use futures_util::StreamExt;
+use chatroom_shared::message::{ClientMessage, FileInfo, LoginOk, ServerMessage, Transfer};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use testkit::wire::{self, Reader, open};
+use tokio::io::AsyncReadExt;
+#[cfg(not(target_os = "linux"))]
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio_util::codec::FramedRead;
-
-/// Reads server frames.
-pub type Reader = FramedRead<OwnedReadHalf, FrameCodec>;
+use tokio::net::tcp::OwnedWriteHalf;
 
 /// Size of the buffers used to move file bytes.
 const CHUNK: usize = 1 << 20;
 /// Password of every benchmark account.
 const PASSWORD: &str = "bench-password";
 
-/// Read the next server message.
+/// Read the next server message ([`wire::read`], its error as the scenarios carry it).
 pub async fn read(reader: &mut Reader) -> anyhow::Result<ServerMessage> {
-    loop {
-        match reader.next().await {
-            Some(Ok(Decoded::Frame(body))) => return Ok(serde_json::from_slice(&body)?),
-            Some(Ok(Decoded::FrameStarted)) => {}
-            Some(Err(e)) => return Err(e.into()),
-            None => bail!("the server closed the connection"),
-        }
-    }
+    Ok(wire::read(reader).await?)
 }
 
-/// Write one request.
+/// Write one request ([`wire::write`], its error as the scenarios carry it).
 pub async fn write(
     writer: &mut OwnedWriteHalf,
     seq: u32,
     body: ClientMessage,
 ) -> anyhow::Result<()> {
-    writer
-        .write_all(&chatroom_shared::encode_frame(&Request { seq, body })?)
-        .await?;
-    Ok(())
-}
-
-async fn open(addr: SocketAddr) -> anyhow::Result<(Reader, OwnedWriteHalf)> {
-    let stream = TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("connecting to {addr}"))?;
-    stream.set_nodelay(true)?;
-    let (r, w) = stream.into_split();
-    Ok((FramedRead::new(r, FrameCodec::new(MAX_SERVER_FRAME)), w))
+    Ok(wire::write(writer, seq, body).await?)
 }
 
 /// A logged-in control connection.
@@ -83,23 +61,9 @@ impl Control {
             writer,
             seq: 0,
         };
-        c.request(ClientMessage::Hello(Hello {
-            version: PROTOCOL_VERSION,
-            client: "chatroom-bench".into(),
-        }))
-        .await?;
-        c.request(ClientMessage::Register(Register {
-            name: name.into(),
-            password: PASSWORD.into(),
-        }))
-        .await?;
-        match c
-            .request(ClientMessage::Login(Login {
-                name: name.into(),
-                password: PASSWORD.into(),
-            }))
-            .await?
-        {
+        c.request(wire::hello("chatroom-bench")).await?;
+        c.request(wire::register(name, PASSWORD)).await?;
+        match c.request(wire::login(name, PASSWORD)).await? {
             ServerMessage::LoginOk(ok) => Ok((c, ok)),
             other => bail!("login {name}: {other:?}"),
         }
@@ -265,7 +229,7 @@ pub async fn download(addr: SocketAddr, ticket: &str) -> anyhow::Result<(Downloa
         .await
         .map_err(|_| hashing_stopped())?;
     drop(to_hash);
-    let digest: String = hashing.await?.iter().map(|b| format!("{b:02x}")).collect();
+    let digest = testkit::transfer::hex(&hashing.await?);
     let times = DownloadTimes {
         received,
         verified: start.elapsed(),

@@ -4,14 +4,16 @@
 //! stop, then the same port and data directory).
 
 use std::ffi::OsString;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use testkit::fresh_db::{Backend, FreshDatabase};
+use testkit::process::{UNLIMITED, free_port, server_path, terminate};
 
-use crate::cluster::{self, Backend, FreshDatabase};
+use crate::cluster;
 use crate::proc_stats::{self, Memory};
 
 /// Longest a started server may take to listen, or a stopped one to exit.
@@ -66,14 +68,16 @@ impl ServerArgs {
             return Target::running(addr, self.pid);
         }
         let database = match &self.database_url {
-            Some(url) if !self.database_as_is && Backend::of(url).is_some() => {
-                Some(FreshDatabase::create(url).await?)
+            Some(url)
+                if !self.database_as_is && Backend::of(url).is_some_and(Backend::is_server) =>
+            {
+                Some(FreshDatabase::create(url, "chatroom_bench").await?)
             }
             _ => None,
         };
         let url = database
             .as_ref()
-            .map(|d| d.url.as_str())
+            .map(FreshDatabase::url)
             .or(self.database_url.as_deref());
         let launch = Launch {
             binary: self.server_bin.clone(),
@@ -89,7 +93,7 @@ impl ServerArgs {
             Target::start(&launch, None)?
         } else {
             anyhow::ensure!(
-                url.is_some_and(|u| Backend::of(u).is_some()),
+                url.is_some_and(|u| Backend::of(u).is_some_and(Backend::is_server)),
                 "a cluster needs --database-url postgres://... or mysql://..."
             );
             let nats = self
@@ -194,25 +198,21 @@ impl Target {
     fn start(launch: &Launch<'_>, cluster: Option<(usize, &str)>) -> anyhow::Result<Self> {
         let binary = match &launch.binary {
             Some(b) => b.clone(),
-            None => std::env::current_exe()?
-                .parent()
-                .context("no directory for the benchmark binary")?
-                .join("chatroom-server"),
+            None => server_path().context("no directory for the benchmark binary")?,
         };
         let dir = tempfile::tempdir()?;
         let mut common: Vec<OsString> = vec![
             "--data-dir".into(),
             dir.path().into(),
-            "--max-connections-per-address".into(),
-            "0".into(),
-            "--connection-rate-per-address".into(),
-            "0".into(),
             // The load generator speaks plain TCP.
             "--plain".into(),
         ];
-        if !launch.extra.contains(&"--request-rate") {
-            // Load generators send far above any one person's request rate.
-            common.extend(["--request-rate".into(), "0".into()]);
+        // Every client comes from 127.0.0.1 and sends far above any one person's
+        // rate: no limit the scenario's own flags do not set.
+        for pair in UNLIMITED.chunks(2) {
+            if !launch.extra.contains(&pair[0]) {
+                common.extend(pair.iter().map(OsString::from));
+            }
         }
         common.extend(launch.extra.iter().map(OsString::from));
         if let Some(url) = launch.database_url {
@@ -296,7 +296,7 @@ impl Target {
             bail!("only a single server started by the benchmark can be restarted");
         };
         let start = Instant::now();
-        terminate(&node.child)?;
+        terminate(node.child.id()).context("sending SIGTERM to the server")?;
         loop {
             if node.child.try_wait()?.is_some() {
                 break;
@@ -343,7 +343,7 @@ impl Node {
         logs: Option<&Path>,
         name: &str,
     ) -> anyhow::Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         args.splice(0..0, ["--listen".into(), addr.to_string().into()]);
         let log = logs.map(|d| d.join(format!("{name}.log")));
@@ -397,28 +397,6 @@ fn launch(
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(child)
-}
-
-/// Ask the process to shut down gracefully (SIGTERM).
-#[cfg(target_os = "linux")]
-fn terminate(child: &Child) -> anyhow::Result<()> {
-    use rustix::process::{Pid, Signal, kill_process};
-    let pid = Pid::from_child(child);
-    kill_process(pid, Signal::TERM).context("sending SIGTERM to the server")?;
-    Ok(())
-}
-
-/// Ask the process to shut down gracefully (SIGTERM, through `kill(1)`).
-#[cfg(not(target_os = "linux"))]
-fn terminate(child: &Child) -> anyhow::Result<()> {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .context("running kill -TERM")?;
-    if !status.success() {
-        bail!("kill -TERM {} failed: {status}", child.id());
-    }
-    Ok(())
 }
 
 impl Drop for Node {

@@ -133,11 +133,7 @@ fn make_file(path: &Path, size: u64) -> anyhow::Result<String> {
         left -= n as u64;
     }
     file.flush()?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(testkit::transfer::hex(&hasher.finalize()))
 }
 
 /// Latency samples in microseconds.

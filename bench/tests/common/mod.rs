@@ -1,29 +1,10 @@
-//! What every benchmark test needs: the server binary, and running a scenario to get
-//! its JSON report.
+//! What every benchmark test needs: running a scenario, with the server binary of
+//! this build ([`server_binary`], from the test kit), to get its JSON report.
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::Value;
-
-/// The `chatroom-server` binary next to the benchmark's, built once if missing.
-pub fn server_binary() -> &'static PathBuf {
-    static SERVER: OnceLock<PathBuf> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let bench = PathBuf::from(env!("CARGO_BIN_EXE_chatroom-bench"));
-        let server = bench.parent().unwrap().join("chatroom-server");
-        if !server.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "chatroom-server"])
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-        server
-    })
-}
+use testkit::process::server_binary;
 
 /// Run `chatroom-bench ARGS --json` (with `--server-bin` for every scenario that starts
 /// a server) and parse its report, which must name the scenario.
