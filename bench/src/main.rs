@@ -14,7 +14,9 @@
 //!   fixed rate; deliveries/s (also as a percentage of `limit`), latency from
 //!   send to delivery, losses, server CPU and memory.
 //! - `store`: durable acknowledged messages/s and ack latency, flat out and
-//!   at half that rate.
+//!   at half that rate; then the raw database rate (the same rows into the
+//!   same database through the server's database layer, without the server,
+//!   on 1 and N connections) and the acked rate as a ratio of it.
 //! - `idle`: C connections logged in and held idle; the server's memory per
 //!   connection.
 //! - `logins`: a storm of simultaneous password logins while two users chat;
@@ -53,6 +55,7 @@ mod report;
 mod sender;
 mod server;
 mod store;
+mod store_raw;
 mod transfer;
 mod tui;
 
@@ -78,7 +81,7 @@ enum Scenario {
     Limit(limit::Args),
     /// N clients in the main room, K sending: deliveries/s, latency, losses.
     Fanout(fanout::Args),
-    /// Durable acknowledged messages/s and ack latency.
+    /// Durable acknowledged messages/s and ack latency, and the raw database rate beside them.
     Store(store::Args),
     /// C idle logged-in connections: server memory per connection.
     Idle(idle::Args),

@@ -1,7 +1,8 @@
 //! Starting a server for a benchmark, or several server nodes sharing one
 //! chat (a cluster: `--nodes 2 --nats-url ... --database-url postgres://...`),
 //! or pointing at a running one; restarting a started single server (graceful
-//! stop, then the same port and data directory).
+//! stop, then the same port and data directory); stopping the started servers
+//! while keeping their database, for a phase that uses it without them.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -106,6 +107,9 @@ impl ServerArgs {
                 .context("waiting for the nodes to see each other")?;
             target
         };
+        if database.is_some() {
+            target.database_kept = false;
+        }
         target.database = database;
         Ok(target)
     }
@@ -154,7 +158,23 @@ pub struct Target {
     nodes: Vec<Node>,
     /// A database created for the run; dropped after the nodes stop.
     database: Option<FreshDatabase>,
+    /// The URL the started servers' database is reached with (their SQLite
+    /// file in `_dir` unless a URL was given); `None` for a running server.
+    database_url: Option<String>,
+    /// Whether that database outlives the run (a given URL used as it is);
+    /// a fresh database and the SQLite file in `_dir` go with the run.
+    database_kept: bool,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// The database the started servers used, for a phase that writes to it
+/// without them ([`Target::database`]).
+#[derive(Debug, Clone)]
+pub struct RunDatabase {
+    /// A URL for `chatroom_server::db::connect`.
+    pub url: String,
+    /// Whether it outlives the run, so what a phase adds must be removed again.
+    pub kept: bool,
 }
 
 /// How long each half of a [`Target::restart`] took.
@@ -244,6 +264,10 @@ impl Target {
                 }
             }
         }
+        let database_url = launch.database_url.map_or_else(
+            || chatroom_server::db::sqlite_url_for(dir.path()),
+            str::to_owned,
+        );
         Ok(Self {
             addr: nodes[0].addr,
             addrs: nodes.iter().map(|n| n.addr).collect(),
@@ -251,6 +275,8 @@ impl Target {
             pids: nodes.iter().map(|n| n.child.id()).collect(),
             nodes,
             database: None,
+            database_url: Some(database_url),
+            database_kept: launch.database_url.is_some(),
             _dir: Some(dir),
         })
     }
@@ -317,6 +343,41 @@ impl Target {
         Ok(Restarted { stopped, listening })
     }
 
+    /// The database the started servers use (a running server's is unknown).
+    pub fn database(&self) -> Option<RunDatabase> {
+        Some(RunDatabase {
+            url: self.database_url.clone()?,
+            kept: self.database_kept,
+        })
+    }
+
+    /// Stop every started server gracefully (SIGTERM, then each one's exit,
+    /// killed after [`START_LIMIT`]), keeping their data directory and
+    /// database until this value is dropped. A running server is left alone.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        for node in &self.nodes {
+            terminate(&node.child)?;
+        }
+        let start = Instant::now();
+        for node in &mut self.nodes {
+            while node.child.try_wait()?.is_none() {
+                if start.elapsed() > START_LIMIT {
+                    let _ = node.child.kill();
+                    let _ = node.child.wait();
+                    bail!(
+                        "server {} did not stop within {START_LIMIT:?} of SIGTERM",
+                        node.name
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        self.nodes.clear();
+        self.pid = None;
+        self.pids.clear();
+        Ok(())
+    }
+
     /// A running server (loopback only).
     pub fn running(addr: SocketAddr, pid: Option<u32>) -> anyhow::Result<Self> {
         if !addr.ip().is_loopback() {
@@ -329,6 +390,8 @@ impl Target {
             pids: pid.into_iter().collect(),
             nodes: Vec::new(),
             database: None,
+            database_url: None,
+            database_kept: true,
             _dir: None,
         })
     }

@@ -3,7 +3,11 @@
 //! messages; a `say_ok` means the message is stored (group commit), so the
 //! acked rate is the durable store rate. Then, in the same run, an open-loop
 //! phase offers half the measured rate and reports the ack latency there.
-//! Every message is also delivered to the C − 1 other senders.
+//! Every message is also delivered to the C − 1 other senders. Last, with the
+//! servers stopped, the raw phase ([`crate::store_raw`]) inserts the same rows
+//! into the same database without them, on 1 and 4 connections
+//! (`--raw-connections`), and the flat-out acked rate is printed as a ratio of
+//! each raw rate.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,6 +20,7 @@ use crate::load::{self, Crowd, Shared};
 use crate::report::{self, CpuUse, CpuWindow, Summary};
 use crate::sender::{self, Pace};
 use crate::server::ServerArgs;
+use crate::store_raw::{self, Raw};
 
 /// Flags of `chatroom-bench store`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +37,13 @@ pub struct Args {
     /// Most seconds to wait after each phase for its last acks.
     #[arg(long, default_value_t = 15.0)]
     drain_seconds: f64,
+    /// Connections of the raw phase (the same rows into the same database
+    /// without the server), one run of `--seconds` for each count.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 4])]
+    raw_connections: Vec<usize>,
+    /// Skip the raw phase.
+    #[arg(long)]
+    no_raw: bool,
     /// The server to measure.
     #[command(flatten)]
     server: ServerArgs,
@@ -105,6 +117,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.seconds > 0.0 && args.seconds <= 3600.0,
         "--seconds must be in (0, 3600]"
     );
+    anyhow::ensure!(
+        args.no_raw
+            || (!args.raw_connections.is_empty()
+                && args.raw_connections.iter().all(|n| (1..=64).contains(n))),
+        "--raw-connections must be counts from 1 to 64"
+    );
     let mut target = args.server.target().await?;
     let database = match (&args.server.addr, &args.server.database_url) {
         (Some(_), _) => "the running server's",
@@ -160,6 +178,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .map(|m| m.iter().map(|m| m.peak_kib).collect::<Vec<_>>());
     let exited = target.exited();
     let totals = crowd.finish().await?;
+    let raw = match target.database() {
+        Some(database) if !args.no_raw => {
+            target
+                .stop()
+                .context("stopping the servers before the raw phase")?;
+            Some(
+                store_raw::measure(&database, &args.raw_connections, seconds)
+                    .await
+                    .context("raw phase")?,
+            )
+        }
+        _ => None,
+    };
+    let raw_skipped = if args.no_raw {
+        "--no-raw"
+    } else {
+        "a running server's database is unknown"
+    };
+    let first_raw = raw.as_ref().and_then(|r| r.runs.first());
     let sent = shared.sent.load(Ordering::Relaxed);
     let acked = shared.acked.load(Ordering::Relaxed);
     let expected = acked * others;
@@ -175,6 +212,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "open": open.as_ref().map(|p| p.json(Some(half))),
         "acked_msgs_per_s": flat.rate(),
         "ack_p99_ms_at_half_rate": open.as_ref().map(|p| p.acks.p99).filter(|v| v.is_finite()),
+        "raw": raw.as_ref().map(|r| r.json(flat.rate())),
+        "raw_skipped": raw.is_none().then_some(raw_skipped),
+        "raw_rows_per_s": first_raw.map(store_raw::RawRun::rate),
+        "acked_over_raw": first_raw.map(|r| r.ratio(flat.rate())),
         "messages_sent": sent,
         "messages_acked": acked,
         "messages_unacked": sent - acked.min(sent),
@@ -215,6 +256,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
         println!("                {}", open.cpu.line());
     }
+    match &raw {
+        Some(raw) => print_raw(raw, flat.rate()),
+        None => println!("  raw database  skipped ({raw_skipped})"),
+    }
     println!(
         "  lost {} of {expected} deliveries to the others ({}), {} unacked, {} disconnected, {} errors",
         expected as i64 - totals.messages as i64,
@@ -245,4 +290,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The raw phase's lines: each count of connections, its rate and the
+/// server's flat-out rate over it.
+fn print_raw(raw: &Raw, server_rate: f64) {
+    println!(
+        "  raw database  the same rows, same database, no server: batches of {} rows as the writer commits them{}",
+        raw.batch,
+        if raw.deleted { " (deleted after)" } else { "" }
+    );
+    for r in &raw.runs {
+        println!(
+            "    {:>2} conn.    {:10.0} rows/s over {:.1} s   acked/raw {:.4}   ({})",
+            r.connections,
+            r.rate(),
+            r.took.as_secs_f64(),
+            r.ratio(server_rate),
+            r.cpu_text()
+        );
+    }
 }

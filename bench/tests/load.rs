@@ -1,10 +1,13 @@
 //! The `limit`, `fanout` and `store` scenarios run end to end at tiny sizes
 //! and report sane figures: positive rates, finite latencies, nothing lost
-//! once drained (the real measurements are far larger; see docs/BENCHMARKS.md).
+//! once drained, ratios that agree with the rates they divide (the real
+//! measurements are far larger; see docs/BENCHMARKS.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+
+use std::process::Command;
 
 use common::report as bench;
 use serde_json::Value;
@@ -114,4 +117,87 @@ fn store_reports_acked_rate_and_ack_latency_at_half_of_it() {
     sane_latency(&r, "/open/ack_latency_ms");
     positive(&r, "/ack_p99_ms_at_half_rate");
     nothing_lost(&r);
+}
+
+/// `a` and `b` agree to within `rel` of their size.
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+#[test]
+fn store_reports_the_raw_database_rate_and_the_acked_rate_as_its_ratio() {
+    let r = bench(&[
+        "store",
+        "--senders",
+        "2",
+        "--seconds",
+        "0.5",
+        "--raw-connections",
+        "1,2",
+    ]);
+    let acked = positive(&r, "/acked_msgs_per_s");
+    assert!(positive(&r, "/raw/batch_rows") >= 1.0);
+    // A fresh SQLite file goes with the run: nothing to delete.
+    assert_eq!(r["raw"]["deleted"], false, "{r}");
+    let runs = r["raw"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{r}");
+    for (i, n) in [1, 2].into_iter().enumerate() {
+        let p = format!("/raw/runs/{i}");
+        assert_eq!(r.pointer(&format!("{p}/connections")).unwrap(), n);
+        let rows = positive(&r, &format!("{p}/rows"));
+        let seconds = positive(&r, &format!("{p}/seconds"));
+        let rate = positive(&r, &format!("{p}/rows_per_s"));
+        assert!(close(rate, rows / seconds, 1e-9), "{r}");
+        let ratio = positive(&r, &format!("{p}/acked_over_raw"));
+        assert!(close(ratio, acked / rate, 1e-9), "{r}");
+    }
+    assert_eq!(r["raw_rows_per_s"], r["raw"]["runs"][0]["rows_per_s"]);
+    assert_eq!(r["acked_over_raw"], r["raw"]["runs"][0]["acked_over_raw"]);
+    nothing_lost(&r);
+}
+
+/// The first number after `label` in `line`.
+fn number_after(line: &str, label: &str) -> f64 {
+    let rest = &line[line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {line}"))
+        + label.len()..];
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn store_table_prints_the_raw_rate_and_a_ratio_that_matches_the_printed_rates() {
+    let out = Command::new(env!("CARGO_BIN_EXE_chatroom-bench"))
+        .args(["store", "--senders", "2", "--seconds", "0.5"])
+        .args(["--raw-connections", "1", "--server-bin"])
+        .arg(common::server_binary())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flat = text.lines().find(|l| l.contains("flat out")).unwrap();
+    let acked: f64 = flat
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {flat}"));
+    assert!(text.contains("raw database"), "{text}");
+    let raw = text.lines().find(|l| l.contains(" conn. ")).unwrap();
+    let rate = raw
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    assert!(acked > 0.0 && rate > 0.0, "{text}");
+    // Rates print as whole numbers and the ratio to 4 decimals.
+    let ratio = number_after(raw, "acked/raw");
+    assert!(
+        (ratio - acked / rate).abs() <= 1e-4 + 1e-3 * ratio,
+        "{text}"
+    );
 }
