@@ -356,7 +356,7 @@ impl Target {
     /// database until this value is dropped. A running server is left alone.
     pub fn stop(&mut self) -> anyhow::Result<()> {
         for node in &self.nodes {
-            terminate(&node.child)?;
+            terminate(node.child.id()).context("sending SIGTERM to the server")?;
         }
         let start = Instant::now();
         for node in &mut self.nodes {

@@ -170,7 +170,7 @@ fn store_table_prints_the_raw_rate_and_a_ratio_that_matches_the_printed_rates() 
     let out = Command::new(env!("CARGO_BIN_EXE_chatroom-bench"))
         .args(["store", "--senders", "2", "--seconds", "0.5"])
         .args(["--raw-connections", "1", "--server-bin"])
-        .arg(common::server_binary())
+        .arg(testkit::process::server_binary())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
