@@ -270,6 +270,10 @@ pub struct Config {
     /// How long a graceful shutdown may take before remaining connections are cut.
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+
+    /// Faults injected for tests (debug builds only; hidden flags).
+    #[command(flatten)]
+    pub faults: crate::fault::Faults,
 }
 
 impl Default for Config {
@@ -385,7 +389,8 @@ mod asset_tests {
     use super::Config;
 
     /// `assets/chatroom-server.env` documents every environment variable, and
-    /// names no variable the server does not read.
+    /// names no variable the server does not read (the hidden fault switches
+    /// for tests are left out).
     #[test]
     fn default_env_file_lists_exactly_the_server_variables() {
         let file = include_str!("../../assets/chatroom-server.env");
@@ -399,6 +404,7 @@ mod asset_tests {
         let cmd = Config::command();
         let known: std::collections::BTreeSet<String> = cmd
             .get_arguments()
+            .filter(|a| !a.is_hide_set())
             .filter_map(|a| a.get_env())
             .map(|e| e.to_string_lossy().into_owned())
             .collect();

@@ -83,11 +83,13 @@ impl Joining {
                 heartbeat: config.node_heartbeat,
                 timeout: config.node_timeout,
                 started,
+                snapshot_part_users: config.faults.presence_part_users(presence::USERS_PER_PART),
             },
         );
         let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
         let next = crate::db::history::max_id(db).await? + 1;
-        let sequencer = Sequencer::start(db.clone(), hub.clone(), bus.clone(), next);
+        let unpublished = config.faults.unpublished_batches();
+        let sequencer = Sequencer::start(db.clone(), hub.clone(), bus.clone(), next, unpublished);
         let joining = Self {
             node,
             started,

@@ -17,7 +17,7 @@ use chatroom_shared::message::{Kicked, LeaveReason, OnlineUser};
 use tracing::{info, warn};
 
 use super::bus::Bus;
-use super::presence::{Assembly, Peers, Sequence, USERS_PER_PART, parts};
+use super::presence::{Assembly, Peers, Sequence, parts};
 use super::wire::{Body, RemoteUser, SessionKey, WireEvent};
 use crate::delivery::Event;
 use crate::hub::sessions::{Sessions, joined, left};
@@ -106,6 +106,8 @@ pub struct ClusterLink {
     pub timeout: Duration,
     /// When this node started.
     pub started: UnixMillis,
+    /// Users per part of a presence snapshot.
+    pub snapshot_part_users: usize,
 }
 
 /// The other nodes and their users, as one node's hub sees them.
@@ -210,7 +212,7 @@ impl Roster {
             Remote::SnapshotRequest { node } => {
                 if node == self.node && !self.stopping {
                     let users = here.iter().map(remote_user).collect();
-                    let split = parts(users, crate::fault::presence_part_users(USERS_PER_PART));
+                    let split = parts(users, self.link.snapshot_part_users);
                     let count = u32::try_from(split.len()).unwrap_or(u32::MAX);
                     for (part, users) in (0..count).zip(split) {
                         self.link.bus.try_send(Body::Snapshot {

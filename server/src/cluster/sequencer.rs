@@ -197,7 +197,8 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Start the task; it delivers from `next` on (the id after the highest stored).
-    pub fn start(db: DatabaseConnection, hub: Hub, bus: Bus, next: i64) -> Self {
+    /// With `unpublished` (a fault for tests) it never tells the other nodes.
+    pub fn start(db: DatabaseConnection, hub: Hub, bus: Bus, next: i64, unpublished: bool) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = Task {
             db,
@@ -205,6 +206,7 @@ impl Sequencer {
             bus,
             order: Order::new(Some(next)),
             gap_since: None,
+            unpublished,
         };
         tokio::spawn(task.run(rx));
         Self { tx }
@@ -230,6 +232,8 @@ struct Task {
     order: Order,
     /// Since when batches have waited behind a gap.
     gap_since: Option<Instant>,
+    /// Never tell the other nodes (a fault for tests).
+    unpublished: bool,
 }
 
 impl Task {
@@ -265,7 +269,7 @@ impl Task {
             for input in inputs {
                 match input {
                     Input::Local(batch) => {
-                        if !crate::fault::unpublished_batches() {
+                        if !self.unpublished {
                             for part in batch.to_wire() {
                                 self.bus.try_send(Body::Stored(part));
                             }

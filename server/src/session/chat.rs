@@ -124,7 +124,7 @@ impl Session {
 
     /// `say`: a message to the main room.
     pub(super) async fn say(&mut self, seq: u32, m: Say) -> Result<Flow, Reject> {
-        crate::fault::on_say(&m.text);
+        self.ctx.config.faults.on_say(&m.text);
         let me = self.require_login()?.uid;
         self.submit_chat(seq, m.id, m.text, Destination::room(me))
             .await
