@@ -5,7 +5,8 @@
 //! `--listen`; if another socket takes the port in between, the child fails to
 //! bind and is started again on a new port. The child's standard error (the
 //! log) goes to a file, shown when a test fails; standard input and output are
-//! pipes, so a test can type console commands and read the answers.
+//! pipes, so a test can type console commands and read the answers. The binary
+//! is this build's ([`server_binary`]).
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,12 +19,11 @@ use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+pub use crate::process::UNLIMITED;
 use crate::process::{free_port, server_binary, terminate};
 
 /// How long the binary may take to start, or to stop after being told to.
 pub const PROCESS_WAIT: Duration = Duration::from_secs(30);
-
-pub use crate::process::UNLIMITED;
 
 /// The log line the binary writes once it listens.
 const READY: &str = "chatroom server ready";
