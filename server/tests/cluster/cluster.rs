@@ -138,7 +138,7 @@ async fn collect(mut c: TestClient, count: usize) -> (TestClient, Vec<ChatMessag
 
 /// What is wrong with `ids` against the set that was sent: missing, repeated and
 /// unexpected ids.
-fn discrepancies(ids: &[i64], sent: &BTreeSet<i64>) -> String {
+pub(crate) fn discrepancies(ids: &[i64], sent: &BTreeSet<i64>) -> String {
     let got: BTreeSet<i64> = ids.iter().copied().collect();
     let missing: Vec<_> = sent.difference(&got).collect();
     let extra: Vec<_> = got.difference(sent).collect();
