@@ -60,7 +60,8 @@ pick = {
                     "ack_latency_ms.p99", "server_cpu_s", "server_peak_rss_kib", "lost", "disconnected",
                     "cpu.machine_busy_pct"],
     "store": ["acked_msgs_per_s", "flat.ack_latency_ms.p50", "flat.ack_latency_ms.p99", "flat.cpu.server_cpu_s",
-              "ack_p99_ms_at_half_rate", "server_peak_rss_kib", "lost", "disconnected", "flat.cpu.machine_busy_pct"],
+              "ack_p99_ms_at_half_rate", "raw_rows_per_s", "acked_over_raw", "server_peak_rss_kib", "lost",
+              "disconnected", "flat.cpu.machine_busy_pct"],
 }
 def get(r, path):
     for p in path.split("."):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standard benchmark set (docs/BENCHMARKS.md): each scenario at its standard size,
 # RUNS times (default 3), one JSON line per run in $OUT (default bench-results.jsonl),
-# then the medians and ranges of the headline figures. About 8 minutes on a 2-core
+# then the medians and ranges of the headline figures. About 9 minutes on a 2-core
 # machine with RUNS=3 (idle at 10,000 connections runs once: it alone takes minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
