@@ -66,8 +66,10 @@ pub async fn tell_members(
     user: Option<&str>,
     except: &[i64],
 ) -> Result<(), sea_orm::DbErr> {
-    let count = groups::member_count(db, g.id).await?;
-    let to = crate::recipients::group_members_but(db, g.id, except).await?;
+    // One read gives both the count the update carries and who is told.
+    let members = crate::recipients::group_members(db, g.id).await?;
+    let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+    let to = crate::recipients::all_but(&members, except);
     let me = if g.is_open() {
         Membership::Member
     } else {

@@ -19,21 +19,22 @@ pub async fn of_message(
 ) -> Result<Audience, DbErr> {
     Ok(match kind {
         TargetKind::Room => Audience::all_but(sender),
-        TargetKind::Group => Audience::Only(group_members_but(db, target, &[sender]).await?),
+        TargetKind::Group => Audience::Only(all_but(&group_members(db, target).await?, &[sender])),
         TargetKind::User => Audience::direct(sender, target),
     })
 }
 
-/// The members of `group` but those in `but`, in the order they joined.
-pub async fn group_members_but(
-    db: &impl ConnectionTrait,
-    group: i64,
-    but: &[i64],
-) -> Result<Vec<i64>, DbErr> {
+/// The members of `group`, in the order they joined.
+pub async fn group_members(db: &impl ConnectionTrait, group: i64) -> Result<Vec<i64>, DbErr> {
     let members = groups::users_with(db, group, groups::REL_MEMBER).await?;
-    Ok(members
-        .into_iter()
-        .map(|(uid, _)| uid)
+    Ok(members.into_iter().map(|(uid, _)| uid).collect())
+}
+
+/// The accounts of `members` but those in `but`, in their order.
+pub fn all_but(members: &[i64], but: &[i64]) -> Vec<i64> {
+    members
+        .iter()
+        .copied()
         .filter(|u| !but.contains(u))
-        .collect())
+        .collect()
 }

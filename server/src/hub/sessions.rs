@@ -57,7 +57,8 @@ impl Sessions {
         self.order.iter().filter_map(|uid| self.by_uid.get(uid))
     }
 
-    /// Up to `n` users here whose names come after `after`, by name.
+    /// The users here whose names come after `after`, by name (lazily: the
+    /// caller takes a page).
     pub fn users_after<'a>(
         &'a self,
         after: Option<&'a str>,
