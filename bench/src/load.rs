@@ -262,7 +262,7 @@ impl Crowd {
             let parts = reader.into_parts();
             let mut outstanding = None;
             if i < senders {
-                let sender = Sender::new(writer)?;
+                let sender = Sender::new(writer, i)?;
                 outstanding = Some(Arc::clone(&sender.outstanding));
                 crowd.senders.push(sender);
             } else {

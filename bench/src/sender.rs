@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bytes::BytesMut;
-use chatroom_shared::message::{ClientMessage, Request, Say};
+use chatroom_shared::message::{ClientMessage, Request, Say, Send, Target};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
@@ -152,16 +152,23 @@ pub struct Sender {
     seq: u32,
     /// Its messages not yet acknowledged.
     pub outstanding: Arc<Outstanding>,
+    /// Its place among the clients of its crowd (`<prefix><index>` is its name).
+    pub index: usize,
+    /// Where its messages go: the main room (`say`) unless a scenario says
+    /// otherwise (`send`).
+    pub to: Target,
 }
 
 impl Sender {
     /// A sender writing to `writer`, a logged-in connection whose receiver
     /// hands the acks to [`Sender::outstanding`].
-    pub fn new(writer: OwnedWriteHalf) -> anyhow::Result<Self> {
+    pub fn new(writer: OwnedWriteHalf, index: usize) -> anyhow::Result<Self> {
         Ok(Self {
             writer,
             seq: FIRST_SEQ,
             outstanding: Outstanding::new()?,
+            index,
+            to: Target::Room,
         })
     }
 
@@ -216,12 +223,18 @@ impl Sender {
         let first = self.seq;
         for &t in due {
             self.seq += 1;
+            let (id, text) = (format!("m{}", self.seq), format!("t{t}"));
+            let body = match &self.to {
+                Target::Room => ClientMessage::Say(Say { id, text }),
+                to => ClientMessage::Send(Send {
+                    id,
+                    to: to.clone(),
+                    text,
+                }),
+            };
             let say = Request {
                 seq: self.seq,
-                body: ClientMessage::Say(Say {
-                    id: format!("m{}", self.seq),
-                    text: format!("t{t}"),
-                }),
+                body,
             };
             chatroom_shared::encode_frame_into(buf, &say)?;
         }

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use chatroom_shared::message::Target;
+
 use crate::load::{self, Crowd, Shared};
 use crate::report::{self, CpuUse, CpuWindow, Summary};
 use crate::sender::{self, Pace};
@@ -44,12 +46,26 @@ pub struct Args {
     /// Skip the raw phase.
     #[arg(long)]
     no_raw: bool,
+    /// Where the senders write: all in the main room, or each to a direct
+    /// conversation of its own (with the sender `--nodes` places further on,
+    /// so on the same node; it receives each message once).
+    #[arg(long, value_enum, default_value_t = Conversations::Room)]
+    conversations: Conversations,
     /// The server to measure.
     #[command(flatten)]
     server: ServerArgs,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// Where the senders of `store` write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Conversations {
+    /// Everyone in the main room: one conversation.
+    Room,
+    /// Each sender to a direct conversation of its own.
+    Pairs,
 }
 
 /// What one phase measured.
@@ -131,9 +147,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (None, None) => "SQLite (fresh directory)",
     };
     let shared = Shared::new();
+    let prefix = load::name_prefix("s");
     let mut crowd = Crowd::gather(
         &target.addrs,
-        &load::name_prefix("s"),
+        &prefix,
         args.senders,
         args.senders,
         64,
@@ -141,6 +158,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     )
     .await
     .context("logging in the senders")?;
+    let nodes = target.addrs.len();
+    if args.conversations == Conversations::Pairs {
+        anyhow::ensure!(
+            args.senders > nodes,
+            "--conversations pairs needs more senders than nodes"
+        );
+        for s in &mut crowd.senders {
+            let peer = (s.index + nodes) % args.senders;
+            s.to = Target::User {
+                user: format!("{prefix}{peer}"),
+            };
+        }
+    }
     let seconds = Duration::from_secs_f64(args.seconds);
     let drain = Duration::from_secs_f64(args.drain_seconds.max(0.0));
     let window = args.window.max(1);
@@ -167,7 +197,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None
     };
 
-    let others = args.senders as u64 - 1;
+    let others = match args.conversations {
+        Conversations::Room => args.senders as u64 - 1,
+        Conversations::Pairs => 1,
+    };
     let drained = load::wait_for(drain, || {
         shared.delivered.load(Ordering::Relaxed) >= shared.acked.load(Ordering::Relaxed) * others
     })
@@ -206,6 +239,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "database": database,
         "nodes": target.addrs.len(),
         "senders": args.senders,
+        "conversations": match args.conversations {
+            Conversations::Room => "room",
+            Conversations::Pairs => "pairs",
+        },
         "window": window,
         "deliveries_per_message": others,
         "flat": flat.json(None),
@@ -236,8 +273,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "store: {} senders (the only clients; each message also goes to the {others} others), window {window}, database: {database}{}",
+        "store: {} senders (the only clients; {}), window {window}, database: {database}{}",
         args.senders,
+        match args.conversations {
+            Conversations::Room =>
+                format!("in the room, each message also goes to the {others} others"),
+            Conversations::Pairs =>
+                "each to a direct conversation of its own, read by its peer".to_owned(),
+        },
         report::nodes_text(target.addrs.len())
     );
     println!(

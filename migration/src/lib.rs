@@ -25,6 +25,7 @@ mod m20261206_000010_clamp_read_positions;
 mod m20261206_000011_member_order_index;
 mod m20261207_000012_direct_conversation;
 mod m20261207_000013_direct_pair_index;
+mod m20261207_000014_conversation_clocks;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_member_order_index::Migration),
             Box::new(m20261207_000012_direct_conversation::Migration),
             Box::new(m20261207_000013_direct_pair_index::Migration),
+            Box::new(m20261207_000014_conversation_clocks::Migration),
         ]
     }
 }

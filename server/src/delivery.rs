@@ -90,9 +90,43 @@ impl Event {
     }
 }
 
-/// A committed batch of the store: message ids `first..=last`, and the events
-/// of the messages it stored, in id order (a retried message that was stored
-/// before has none).
+/// A conversation: what has one order of its messages. Ids grow within each
+/// conversation; across conversations they are only unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conversation {
+    /// The main room (its announcements included).
+    Room,
+    /// One group.
+    Group(i64),
+    /// The direct messages between two users, the lower id first (the same
+    /// twice for notes to oneself).
+    Direct(i64, i64),
+}
+
+impl Conversation {
+    /// The direct messages between `a` and `b`, either way.
+    pub fn direct(a: i64, b: i64) -> Self {
+        Self::Direct(a.min(b), a.max(b))
+    }
+}
+
+/// The messages of one conversation in a committed batch, and where they
+/// follow on: a cluster node delivers them once it has delivered `prev`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Its newest message before this batch (0 when the store does not know:
+    /// a single node, which orders by committing alone).
+    pub prev: i64,
+    /// The ids the batch stored in it, ascending.
+    pub ids: Vec<i64>,
+}
+
+/// A committed batch of the store: message ids within `first..=last`, the
+/// events of the messages it stored, in id order (a retried message that was
+/// stored before has none), and per conversation which ids are its.
 #[derive(Debug, Clone)]
 pub struct Committed {
     /// The lowest id.
@@ -101,6 +135,8 @@ pub struct Committed {
     pub last: i64,
     /// The events, in id order.
     pub events: Vec<Event>,
+    /// The batch's conversations, each with its ids.
+    pub threads: Vec<Thread>,
 }
 
 /// A future a [`Deliver`] returns.

@@ -1,10 +1,11 @@
 //! Several server nodes sharing one chat (`--nats-url`).
 //!
 //! The database is the source of truth: every node stores into the same
-//! PostgreSQL or MySQL database, and their writers take turns (the store lock,
-//! see [`crate::store`]) so message ids are contiguous across the cluster. NATS
-//! carries what the nodes tell each other ([`wire`]) over one subject per
-//! cluster ([`bus`]): committed batches, which every node delivers in id order
+//! PostgreSQL or MySQL database; their writers take turns per conversation
+//! (its clock, see [`crate::db::clocks`]), so batches for different
+//! conversations commit at the same time. NATS carries what the nodes tell
+//! each other ([`wire`]) over one subject per cluster ([`bus`]): committed
+//! batches, which every node delivers in each conversation's id order
 //! ([`sequencer`]); events that are not stored (file shares, game events,
 //! group notices); and presence: joins, leaves, heartbeats and snapshots, from
 //! which each hub knows who is online elsewhere ([`roster`], the hub's
@@ -38,7 +39,7 @@ use crate::games::{Desk, Games, Mirror};
 use crate::hub::Hub;
 use bus::{Bus, BusError};
 use roster::{ClusterLink, Remote, Roster};
-use sequencer::Sequencer;
+use sequencer::{Sequencer, SequencerConfig};
 use wire::{Body, Envelope};
 
 /// A node joining a cluster, between its two steps: [`Joining::connect`]
@@ -87,9 +88,21 @@ impl Joining {
             },
         );
         let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
-        let next = crate::db::history::max_id(db).await? + 1;
-        let unpublished = config.faults.unpublished_batches();
-        let sequencer = Sequencer::start(db.clone(), hub.clone(), bus.clone(), next, unpublished);
+        let floor = crate::db::history::max_id(db).await?;
+        // A single server may have stored messages without the id counter.
+        crate::db::clocks::raise_ids(db, floor).await?;
+        let sequencer = Sequencer::start(
+            db.clone(),
+            hub.clone(),
+            bus.clone(),
+            SequencerConfig {
+                floor,
+                started,
+                heartbeat: config.node_heartbeat,
+                timeout: config.node_timeout,
+                unpublished: config.faults.unpublished_batches(),
+            },
+        );
         let joining = Self {
             node,
             started,
@@ -219,7 +232,11 @@ async fn dispatch(env: Envelope, to: &Receivers) -> Result<(), crate::hub::HubGo
     let from = env.from;
     let remote = match env.body {
         Body::Stored(batch) => {
-            to.sequencer.remote(batch).await;
+            to.sequencer.remote(from, batch).await;
+            return Ok(());
+        }
+        Body::Tail(tail) => {
+            to.sequencer.tail(from, tail).await;
             return Ok(());
         }
         Body::Publish(events) => {

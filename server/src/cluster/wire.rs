@@ -13,7 +13,7 @@ use chatroom_shared::message::{GameView, Kicked, LeaveReason};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::delivery::{Audience, Event};
+use crate::delivery::{Audience, Event, Thread};
 use crate::files::tickets::Plan;
 use crate::games::Request;
 use crate::games::table::{Answer, Player, Snapshot};
@@ -63,23 +63,44 @@ pub struct WireEvent {
     pub to: Audience,
 }
 
-/// Records one node committed in one batch, with ids `first..=last` and no
-/// gap (batches commit one at a time across the cluster: see `store`).
+/// Messages one node committed in one batch (or a part of a large batch),
+/// numbered among everything that node has published since it started.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StoredBatch {
+    /// When the publishing node started (its number sequence is this run's).
+    pub started: UnixMillis,
+    /// The node's count of published batches, this one included: a receiver
+    /// that sees a number skipped knows a batch went missing.
+    pub seq: u64,
     /// The lowest message id of the batch.
     pub first: i64,
     /// The highest.
     pub last: i64,
     /// Its events, in id order.
     pub events: Vec<WireEvent>,
+    /// Its conversations: their ids and where they follow on.
+    pub threads: Vec<Thread>,
+}
+
+/// What a node has published so far: sent every heartbeat, so a receiver
+/// notices a lost batch even when nothing follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tail {
+    /// When the publishing node started.
+    pub started: UnixMillis,
+    /// Its count of published batches.
+    pub seq: u64,
+    /// The highest message id of the last one.
+    pub last: i64,
 }
 
 /// What a node says.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Body {
-    /// Stored messages, to be delivered in id order on every node.
+    /// Stored messages, to be delivered in order on every node.
     Stored(StoredBatch),
+    /// How far the sending node's stored batches go.
+    Tail(Tail),
     /// Events that are not stored (file shares, game events, group notices):
     /// deliver now, each to its audience.
     Publish(Vec<WireEvent>),

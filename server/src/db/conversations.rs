@@ -53,9 +53,10 @@ pub fn any_direct(rows: &[NewChatRow]) -> bool {
 /// Record the direct messages among `rows` (just stored, in the same
 /// transaction): each side's conversation gets the newest of them.
 ///
-/// A plain upsert is right because messages are committed in id order (one
-/// writer, or a cluster's writers one at a time under the store lock): a
-/// later commit never holds an older message.
+/// A plain upsert is right because each pair's messages are committed in id
+/// order (one writer, or in a cluster under the pair's clock, see
+/// [`super::clocks`]): a later commit never holds an older message of the
+/// same pair.
 pub async fn record(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Result<(), DbErr> {
     use direct_conversation::Column as D;
     let mut all: Vec<((i64, i64), (i64, i64))> = updates(rows).into_iter().collect();

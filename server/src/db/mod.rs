@@ -12,10 +12,12 @@
 //! - [`groups`]: groups and memberships; [`group_pages`]: both a page at a time.
 //! - [`reads`]: read positions per user and conversation.
 //! - [`conversations`]: each user's direct-message conversations by their newest message.
+//! - [`clocks`]: the per-conversation clocks and the id counter cluster nodes commit by.
 //!
 //! All timestamps are `i64` unix milliseconds (UTC).
 
 pub mod accounts;
+pub mod clocks;
 pub mod conversations;
 pub mod entity;
 pub mod files;
@@ -24,7 +26,6 @@ pub mod group_pages;
 pub mod groups;
 pub mod history;
 pub mod reads;
-pub mod store_lock;
 pub mod tokens;
 
 use std::path::Path;

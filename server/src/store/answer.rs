@@ -3,6 +3,7 @@
 //! [`Deliver`](crate::delivery::Deliver); after a give-up, each sender is told
 //! that nothing was stored.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chatroom_shared::message::{
@@ -12,8 +13,8 @@ use chatroom_shared::{ErrorCode, UnixMillis};
 
 use super::acks::Acks;
 use super::dedup::{Original, Seen};
-use super::{Destination, Step, StoreError, WriterTask};
-use crate::delivery::{Audience, Committed, Event};
+use super::{Destination, Numbered, Step, StoreError, WriterTask};
+use crate::delivery::{Audience, Committed, Conversation, Event, Thread};
 use crate::outbox::encode_event;
 
 impl WriterTask {
@@ -58,11 +59,15 @@ impl WriterTask {
         acks.send(&self.hub).await;
     }
 
-    /// Acknowledge and deliver a committed batch whose messages are numbered from `base`.
-    pub(super) async fn after_commit(&mut self, steps: Vec<Step>, base: i64) {
+    /// Acknowledge and deliver a committed batch whose messages are numbered
+    /// as `numbered` says.
+    pub(super) async fn after_commit(&mut self, steps: Vec<Step>, numbered: Numbered) {
+        let base = numbered.base;
         // The id and time of each step that stored a message (retries in the
-        // same batch are acknowledged with them).
+        // same batch are acknowledged with them), and each conversation's ids.
         let mut ids: Vec<Option<(i64, UnixMillis)>> = Vec::with_capacity(steps.len());
+        let mut threads: Vec<Thread> = Vec::new();
+        let mut thread_of: HashMap<Conversation, usize> = HashMap::new();
         let mut next = base;
         for step in &steps {
             ids.push(match step {
@@ -72,6 +77,19 @@ impl WriterTask {
                     ..
                 }
                 | Step::Announcement { ts, .. } => {
+                    if let Some(c) = step.conversation() {
+                        match thread_of.get(&c) {
+                            Some(&i) => threads[i].ids.push(next),
+                            None => {
+                                thread_of.insert(c, threads.len());
+                                threads.push(Thread {
+                                    conversation: c,
+                                    prev: numbered.prev.get(&c).copied().unwrap_or(0),
+                                    ids: vec![next],
+                                });
+                            }
+                        }
+                    }
                     next += 1;
                     Some((next - 1, *ts))
                 }
@@ -146,6 +164,7 @@ impl WriterTask {
                     first: base,
                     last: next - 1,
                     events,
+                    threads,
                 })
                 .await;
         }

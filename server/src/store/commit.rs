@@ -1,20 +1,27 @@
 //! Committing one batch: trying the database again with growing waits for
 //! `give_up`, then giving the batch up; and the commit itself, trusting the
 //! writer's memory of ids (one writer, the usual case) or asking the database
-//! (a writer sharing it, under the store lock; or one after a failed commit,
-//! which may have been stored after all). A batch with direct messages also
-//! moves both sides' `direct_conversation` rows, in the same transaction, so
-//! `conversations` never lists a message that is not stored.
+//! (a writer sharing it, under the locks of its conversations' clocks; or one
+//! after a failed commit, which may have been stored after all). A batch with
+//! direct messages also moves both sides' `direct_conversation` rows, in the
+//! same transaction, so `conversations` never lists a message that is not
+//! stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DbErr, TransactionTrait};
 use tracing::{debug, error};
 
 use super::dedup::{self, Fingerprint, Original, Seen};
-use super::{ATTEMPT_GRACE, FIRST_BACKOFF, MAX_BACKOFF, Step, WriterTask, Writes};
-use crate::db::{accounts, conversations, history, store_lock, tokens};
+use super::{ATTEMPT_GRACE, FIRST_BACKOFF, MAX_BACKOFF, Numbered, Step, WriterTask, Writes};
+use crate::db::{accounts, clocks, conversations, history, tokens};
+use crate::delivery::Conversation;
+
+/// How far back (in ids) a writer sharing the database looks for a retried
+/// message stored through another node: the nodes' messages interleave, so
+/// further than the writer's own memory.
+const SHARED_DEDUP_WINDOW: i64 = 64 * dedup::CAPACITY as i64;
 
 /// The rows of the steps that store a message, numbered from `base`.
 fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
@@ -60,7 +67,7 @@ fn rows(steps: &[Step], base: i64) -> Vec<history::NewChatRow> {
 
 impl WriterTask {
     /// Commit one batch, trying again with growing waits while the database
-    /// fails, for at most `give_up`. Returns the id of its first message, or,
+    /// fails, for at most `give_up`. Returns where its messages start, or,
     /// when the batch is given up, how long until the database is tried again.
     /// A batch that comes while the store is known to fail and its next try is
     /// still ahead is given up at once: its senders are answered now.
@@ -68,7 +75,7 @@ impl WriterTask {
         &mut self,
         steps: &mut [Step],
         writes: &Writes<'_>,
-    ) -> Result<i64, Duration> {
+    ) -> Result<Numbered, Duration> {
         if let Some(wait) = self.health.refusal() {
             return Err(wait);
         }
@@ -83,12 +90,14 @@ impl WriterTask {
             .await
             .unwrap_or_else(|_| Err(DbErr::Custom("the commit did not finish in time".into())));
             match attempt {
-                Ok(base) => {
+                Ok(numbered) => {
                     let stored = steps.iter().filter(|s| s.stores()).count();
-                    self.next_id = base + i64::try_from(stored).unwrap_or(0);
+                    self.next_id = self
+                        .next_id
+                        .max(numbered.base + i64::try_from(stored).unwrap_or(0));
                     self.health.recovered();
                     self.backoff = FIRST_BACKOFF;
-                    return Ok(base);
+                    return Ok(numbered);
                 }
                 Err(e) => {
                     // It may have been stored after all: the next commit checks.
@@ -106,24 +115,35 @@ impl WriterTask {
         }
     }
 
-    /// One try at committing a batch; returns the id of its first message.
-    async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
-        if !self.shared && !self.resync {
+    /// One try at committing a batch.
+    async fn commit_once(&mut self, steps: &mut [Step], w: &Writes<'_>) -> Result<Numbered, DbErr> {
+        if self.shared {
+            let numbered = self.commit_shared(steps, w).await?;
+            self.forget_uncertain(steps);
+            return Ok(numbered);
+        }
+        let prev = HashMap::new();
+        if !self.resync {
             let base = self.next_id;
             self.commit(&rows(steps, base), w).await?;
-            return Ok(base);
+            return Ok(Numbered { base, prev });
         }
-        let base = self.commit_checked(steps, w, self.shared).await?;
+        let base = self.commit_checked(steps, w).await?;
         if steps.iter().any(Step::stores) {
             // It numbered its messages from the database and looked them up.
             self.resync = false;
         }
-        for step in steps.iter() {
+        self.forget_uncertain(steps);
+        Ok(Numbered { base, prev })
+    }
+
+    /// The batch's messages were looked up in the database: none is uncertain now.
+    fn forget_uncertain(&mut self, steps: &[Step]) {
+        for step in steps {
             if let Step::Chat { uid, client_id, .. } = step {
                 self.uncertain.remove(&(*uid, client_id.clone()));
             }
         }
-        Ok(base)
     }
 
     async fn commit(&self, rows: &[history::NewChatRow], w: &Writes<'_>) -> Result<(), DbErr> {
@@ -141,91 +161,19 @@ impl WriterTask {
         txn.commit().await
     }
 
-    /// A commit that asks the database instead of trusting the writer's memory:
-    /// number the messages after the highest stored id and recognise messages
-    /// stored before under the same client ids. A writer that shares the
-    /// database commits this way every time, under the store lock (`lock`);
-    /// a single node after a commit failed (it may have stored after all).
-    async fn commit_checked(
-        &self,
-        steps: &mut [Step],
-        w: &Writes<'_>,
-        lock: bool,
-    ) -> Result<i64, DbErr> {
+    /// A commit that asks the database instead of trusting the writer's memory,
+    /// after a failed commit (it may have been stored after all): number the
+    /// messages after the highest stored id and recognise messages stored
+    /// before under the same client ids.
+    async fn commit_checked(&self, steps: &mut [Step], w: &Writes<'_>) -> Result<i64, DbErr> {
         if !steps.iter().any(Step::stores) {
             self.commit(&[], w).await?;
             return Ok(self.next_id);
         }
         let txn = self.db.begin().await?;
-        if lock {
-            store_lock::take(&txn).await?;
-        }
         let base = history::max_id(&txn).await? + 1;
-        let keys: Vec<dedup::Key> = steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Chat {
-                    uid,
-                    client_id,
-                    seen: Seen::New,
-                    ..
-                } => Some((*uid, client_id.clone())),
-                _ => None,
-            })
-            .collect();
         let window = i64::try_from(dedup::CAPACITY).unwrap_or(i64::MAX);
-        let found = history::stored_client_messages(&txn, &keys, base - 1 - window).await?;
-        if !found.is_empty() {
-            let found: HashMap<dedup::Key, Original> = found
-                .into_iter()
-                .map(|m| {
-                    let original = Original {
-                        id: m.id,
-                        ts: m.ts,
-                        fingerprint: Fingerprint::of(m.target_kind, m.target_id, &m.text),
-                    };
-                    ((m.uid, m.client_id), original)
-                })
-                .collect();
-            for step in steps.iter_mut() {
-                if let Step::Chat {
-                    uid,
-                    client_id,
-                    fingerprint,
-                    seen: seen @ Seen::New,
-                    ..
-                } = step
-                    && let Some(&original) = found.get(&(*uid, client_id.clone()))
-                {
-                    debug!(uid, %client_id, "message id stored through another node");
-                    *seen = Seen::against(original, *fingerprint);
-                }
-            }
-            // Retries later in the batch follow the step they point at.
-            let resolved: Vec<Option<Seen>> = steps
-                .iter()
-                .map(|s| match s {
-                    Step::Chat {
-                        seen: seen @ (Seen::Stored(..) | Seen::Reused),
-                        ..
-                    } => Some(*seen),
-                    _ => None,
-                })
-                .collect();
-            for step in steps.iter_mut() {
-                if let Step::Chat {
-                    seen: seen @ Seen::InBatch(_),
-                    ..
-                } = step
-                    && let Seen::InBatch(j) = *seen
-                    && let Some(Some(first)) = resolved.get(j)
-                {
-                    // The first was a retry: so is this. The first reused an id:
-                    // this one, with the first's content, reuses it too.
-                    *seen = *first;
-                }
-            }
-        }
+        recognise_stored(&txn, steps, base - 1 - window).await?;
         let rows = rows(steps, base);
         history::insert_rows(&txn, &rows).await?;
         conversations::record(&txn, &rows).await?;
@@ -233,6 +181,123 @@ impl WriterTask {
         txn.commit().await?;
         Ok(base)
     }
+
+    /// The commit of a writer that shares the database with other nodes: lock
+    /// the clocks of the batch's conversations (which say where each one's
+    /// messages follow on), take a run of ids from the database's counter,
+    /// recognise messages stored before through another node, store, move the
+    /// clocks on. Batches for other conversations commit meanwhile.
+    async fn commit_shared(&self, steps: &mut [Step], w: &Writes<'_>) -> Result<Numbered, DbErr> {
+        let conversations: Vec<Conversation> = steps
+            .iter()
+            .filter_map(Step::conversation)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if conversations.is_empty() {
+            self.commit(&[], w).await?;
+            return Ok(Numbered {
+                base: self.next_id,
+                prev: HashMap::new(),
+            });
+        }
+        let txn = self.db.begin().await?;
+        let prev = clocks::lock(&txn, &conversations).await?;
+        // After the locks: every earlier id of these conversations is lower.
+        let wanted = steps.iter().filter(|s| s.stores()).count();
+        let base = clocks::take_ids(&self.db, i64::try_from(wanted).unwrap_or(i64::MAX)).await?;
+        recognise_stored(&txn, steps, base - 1 - SHARED_DEDUP_WINDOW).await?;
+        let rows = rows(steps, base);
+        let mut newest: HashMap<Conversation, i64> = HashMap::new();
+        for (step, row) in steps.iter().filter(|s| s.stores()).zip(&rows) {
+            if let Some(c) = step.conversation() {
+                newest.insert(c, row.id);
+            }
+        }
+        history::insert_rows(&txn, &rows).await?;
+        conversations::record(&txn, &rows).await?;
+        clocks::advance(&txn, &newest.into_iter().collect::<Vec<_>>()).await?;
+        write_others(&txn, w).await?;
+        txn.commit().await?;
+        Ok(Numbered { base, prev })
+    }
+}
+
+/// Recognise the batch's new messages that the database already holds under
+/// the same sender and client id (stored through another node, or by a commit
+/// that failed after all), looking at ids above `above`: each becomes a retry
+/// of the stored one, or a reused id.
+async fn recognise_stored(
+    txn: &impl sea_orm::ConnectionTrait,
+    steps: &mut [Step],
+    above: i64,
+) -> Result<(), DbErr> {
+    let keys: Vec<dedup::Key> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Chat {
+                uid,
+                client_id,
+                seen: Seen::New,
+                ..
+            } => Some((*uid, client_id.clone())),
+            _ => None,
+        })
+        .collect();
+    let found = history::stored_client_messages(txn, &keys, above).await?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let found: HashMap<dedup::Key, Original> = found
+        .into_iter()
+        .map(|m| {
+            let original = Original {
+                id: m.id,
+                ts: m.ts,
+                fingerprint: Fingerprint::of(m.target_kind, m.target_id, &m.text),
+            };
+            ((m.uid, m.client_id), original)
+        })
+        .collect();
+    for step in steps.iter_mut() {
+        if let Step::Chat {
+            uid,
+            client_id,
+            fingerprint,
+            seen: seen @ Seen::New,
+            ..
+        } = step
+            && let Some(&original) = found.get(&(*uid, client_id.clone()))
+        {
+            debug!(uid, %client_id, "message id stored through another node");
+            *seen = Seen::against(original, *fingerprint);
+        }
+    }
+    // Retries later in the batch follow the step they point at.
+    let resolved: Vec<Option<Seen>> = steps
+        .iter()
+        .map(|s| match s {
+            Step::Chat {
+                seen: seen @ (Seen::Stored(..) | Seen::Reused),
+                ..
+            } => Some(*seen),
+            _ => None,
+        })
+        .collect();
+    for step in steps.iter_mut() {
+        if let Step::Chat {
+            seen: seen @ Seen::InBatch(_),
+            ..
+        } = step
+            && let Seen::InBatch(j) = *seen
+            && let Some(Some(first)) = resolved.get(j)
+        {
+            // The first was a retry: so is this. The first reused an id:
+            // this one, with the first's content, reuses it too.
+            *seen = *first;
+        }
+    }
+    Ok(())
 }
 
 /// The batch's writes other than messages, inside its transaction.

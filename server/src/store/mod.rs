@@ -12,12 +12,13 @@
 //! store does not know which.
 //!
 //! When other writers share the database (`shared`: the nodes of a cluster),
-//! a batch with messages takes the database's store lock first
-//! ([`crate::db::store_lock`]) and numbers its messages after the highest
-//! stored id, so batches commit one at a time with contiguous ids; a message
-//! retried through another writer is recognised in the database under the
-//! same lock. A full queue makes senders wait (backpressure); memory never
-//! grows without bound.
+//! a batch with messages locks the clocks of its conversations first
+//! ([`crate::db::clocks`]) and takes its ids from the database's counter, so
+//! each conversation's batches commit one at a time, in id order, while
+//! batches for other conversations commit at the same time on any node; a
+//! message retried through another writer is recognised in the database
+//! under the same locks. A full queue makes senders wait (backpressure);
+//! memory never grows without bound.
 //!
 //! - [`dedup`]: a retried message (same sender, client id and content) is
 //!   acknowledged with its original id, never stored twice; an id used for
@@ -47,8 +48,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::db::history;
-use crate::delivery::Deliver;
+use crate::db::{clocks, history};
+use crate::delivery::{Conversation, Deliver};
 use crate::hub::Hub;
 use dedup::{Dedup, Fingerprint, Seen, Uncertain};
 pub use health::Health;
@@ -79,8 +80,8 @@ pub struct WriterConfig {
     /// Spacing of batches under a steady stream.
     pub spacing: BatchSpacing,
     /// Other writers store into the same database (the nodes of a cluster):
-    /// each batch then numbers its messages from the database, under its
-    /// store lock, instead of from the writer's memory.
+    /// each batch then takes its ids from the database, under the locks of
+    /// its conversations' clocks, instead of from the writer's memory.
     pub shared: bool,
     /// How long the writer tries to store one batch before it gives it up
     /// and tells its senders `storage_unavailable`; each try is cut off after
@@ -224,6 +225,27 @@ impl Step {
             } | Self::Announcement { .. }
         )
     }
+
+    /// The conversation of the message the step stores, if it stores one.
+    fn conversation(&self) -> Option<Conversation> {
+        match self {
+            Self::Chat {
+                uid,
+                to,
+                seen: Seen::New,
+                ..
+            } => Some(clocks::conversation(to.kind, to.id, Some(*uid))),
+            Self::Announcement { .. } => Some(Conversation::Room),
+            _ => None,
+        }
+    }
+}
+
+/// Where a committed batch's messages start: the first id, and (when the
+/// writer shares the database) each conversation's newest id before them.
+struct Numbered {
+    base: i64,
+    prev: HashMap<Conversation, i64>,
 }
 
 /// A resume token to store.
@@ -370,7 +392,7 @@ impl WriterTask {
             issued: &issued,
         };
         match self.commit_with_retry(&mut steps, &writes).await {
-            Ok(base) => self.after_commit(steps, base).await,
+            Ok(numbered) => self.after_commit(steps, numbered).await,
             Err(retry_after) => {
                 warn!(
                     records = steps.len(),

@@ -5,11 +5,12 @@
 
 pub mod base_info;
 pub mod chat_history;
+pub mod conversation_clock;
 pub mod direct_conversation;
 pub mod file_put_record;
 pub mod game_record;
 pub mod group_info;
 pub mod group_user_relation;
+pub mod id_clock;
 pub mod read_position;
 pub mod session_token;
-pub mod store_lock;

@@ -20,7 +20,7 @@ mod scope;
 mod write;
 
 pub use client_messages::{ClientMessage, recent_client_messages, stored_client_messages};
-pub use read::{Cursor, StoredMessage, count_room, id_range, newest_id, page, room_page};
+pub use read::{Cursor, Placed, StoredMessage, count_room, newest_id, page, placed, room_page};
 pub use scope::{Filters, Scope};
 pub use write::{NewChatRow, fits_one_insert, insert_rows, max_id};
 

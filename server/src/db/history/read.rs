@@ -1,6 +1,6 @@
 //! The read side of the history: a conversation page by page (keyset pages
-//! on `id`), the newest id of a conversation, an id range read back by a
-//! cluster node, and the room's count.
+//! on `id`), the newest id of a conversation, where the messages of an id
+//! range went (for a cluster node's read-back), and the room's count.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -121,18 +121,53 @@ pub async fn newest_id(db: &impl ConnectionTrait, scope: &Scope) -> Result<i64, 
     Ok(newest)
 }
 
-/// The stored messages with ids `from..to`, in id order: a cluster node reads back a
-/// batch of messages that did not reach it.
-pub async fn id_range(
+/// Where a stored message went, without its text: a cluster node finds which
+/// conversations hold ids it may have missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// Message id.
+    pub id: i64,
+    /// Its kind of conversation.
+    pub target_kind: TargetKind,
+    /// The group or recipient; 0 for the room.
+    pub target_id: i64,
+    /// Sender; `None` for announcements.
+    pub uid: Option<i64>,
+}
+
+/// Up to `limit` stored messages with ids above `after` and at most `upto`
+/// (`None`: any), in id order, by where they went: one range of the primary key.
+pub async fn placed(
     db: &impl ConnectionTrait,
-    from: i64,
-    to: i64,
-) -> Result<Vec<StoredMessage>, DbErr> {
-    let query = chat_history::Entity::find()
-        .filter(chat_history::Column::Id.gte(from))
-        .filter(chat_history::Column::Id.lt(to))
-        .order_by_asc(chat_history::Column::Id);
-    stored(db, query).await
+    after: i64,
+    upto: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Placed>, DbErr> {
+    use chat_history::Column as C;
+    let mut query = chat_history::Entity::find()
+        .select_only()
+        .columns([C::Id, C::TargetKind, C::TargetId, C::Uid])
+        .filter(C::Id.gt(after));
+    if let Some(upto) = upto {
+        query = query.filter(C::Id.lte(upto));
+    }
+    let rows: Vec<(i64, i16, i64, Option<i64>)> = query
+        .order_by_asc(C::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, target_id, uid)| {
+            Some(Placed {
+                id,
+                target_kind: TargetKind::from_code(kind)?,
+                target_id,
+                uid,
+            })
+        })
+        .collect())
 }
 
 /// The rows `query` selects, with their senders' names.

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, Condition};
 
 use super::TargetKind;
 use crate::db::entity::chat_history;
+use crate::delivery::Conversation;
 
 /// Which messages a query may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +71,17 @@ fn room_condition() -> Condition {
     Condition::all()
         .add(chat_history::Column::TargetKind.eq(TargetKind::Room.code()))
         .add(chat_history::Column::TargetId.eq(0i64))
+}
+
+impl From<Conversation> for Scope {
+    /// The whole conversation, as a cluster node reads back what it missed.
+    fn from(c: Conversation) -> Self {
+        match c {
+            Conversation::Room => Self::Room,
+            Conversation::Group(id) => Self::Group { id, since: None },
+            Conversation::Direct(me, peer) => Self::Direct { me, peer },
+        }
+    }
 }
 
 impl Scope {
