@@ -26,6 +26,7 @@ mod m20261206_000011_member_order_index;
 mod m20261207_000012_direct_conversation;
 mod m20261207_000013_direct_pair_index;
 mod m20261207_000014_conversation_clocks;
+mod m20261207_000015_client_message_index;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_direct_conversation::Migration),
             Box::new(m20261207_000013_direct_pair_index::Migration),
             Box::new(m20261207_000014_conversation_clocks::Migration),
+            Box::new(m20261207_000015_client_message_index::Migration),
         ]
     }
 }

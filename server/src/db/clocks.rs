@@ -95,6 +95,9 @@ pub async fn lock(
             )
             .exec_without_returning(txn)
             .await?;
+        // Read after the upsert locked the rows: every earlier writer of these
+        // conversations has committed, and a plain read sees its clock (a
+        // locking read would also lock the gaps between them on MySQL).
         let mut any = Condition::any();
         for c in chunk {
             let (kind, a, b) = key(*c);
@@ -109,7 +112,6 @@ pub async fn lock(
             .select_only()
             .columns([C::Kind, C::A, C::B, C::LastId])
             .filter(any)
-            .lock_exclusive()
             .into_tuple()
             .all(txn)
             .await?;

@@ -56,6 +56,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     connect_with(url, DEFAULT_TIMEOUT).await
 }
 
+/// Whether the database gave a transaction up because it raced another one
+/// (a deadlock, or a serialization failure: SQLSTATE `40001` or `40P01`).
+/// Nothing of it was stored and the database works: trying again at once is right.
+pub fn is_conflict(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = e
+        && let sea_orm::sqlx::Error::Database(d) = e.as_ref()
+    {
+        return matches!(d.code().as_deref(), Some("40001" | "40P01"));
+    }
+    false
+}
+
 /// [`connect`], waiting at most `timeout` for a pooled connection.
 pub async fn connect_with(url: &str, timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(url);

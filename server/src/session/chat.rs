@@ -54,7 +54,7 @@ fn no_group(name: &str) -> Reject {
 
 impl Session {
     /// Resolve `to` for the logged-in user, refusing what they may not read.
-    pub(super) async fn conversation(&self, to: &Target) -> Result<Conversation, Reject> {
+    pub(super) async fn conversation(&mut self, to: &Target) -> Result<Conversation, Reject> {
         let me = self.require_login()?.uid;
         let db = &self.ctx.db;
         match to {
@@ -102,19 +102,25 @@ impl Session {
                 })
             }
             Target::User { user } => {
-                let peer = accounts::find_by_key(db, &name_key(user.trim()))
-                    .await?
-                    .ok_or_else(|| {
-                        Reject::new(
-                            ErrorCode::UserNotFound,
-                            format!("no account is named {user:?}"),
-                        )
-                    })?;
+                let key = name_key(user.trim());
+                let (id, name) = match self.peers.get(&key) {
+                    Some(peer) => peer,
+                    None => {
+                        let peer = accounts::find_by_key(db, &key).await?.ok_or_else(|| {
+                            Reject::new(
+                                ErrorCode::UserNotFound,
+                                format!("no account is named {user:?}"),
+                            )
+                        })?;
+                        self.peers.insert(key, peer.id, peer.name.clone());
+                        (peer.id, peer.name)
+                    }
+                };
                 Ok(Conversation {
                     kind: TargetKind::User,
-                    id: peer.id,
-                    target: Target::User { user: peer.name },
-                    scope: Scope::Direct { me, peer: peer.id },
+                    id,
+                    target: Target::User { user: name },
+                    scope: Scope::Direct { me, peer: id },
                     member: true,
                     open: true,
                 })

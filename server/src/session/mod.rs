@@ -25,6 +25,7 @@ mod lists;
 mod offline;
 
 mod output;
+mod peers;
 mod reject;
 mod requests;
 
@@ -102,6 +103,7 @@ pub async fn serve(
         frame_deadline: None,
         span: span.clone(),
         data: None,
+        peers: peers::Peers::default(),
     };
     session.run(signals).instrument(span).await;
 }
@@ -168,6 +170,8 @@ struct Session {
     span: tracing::Span,
     /// Set by a valid `transfer`: the request's `seq` and what the ticket allows.
     data: Option<(u32, crate::files::tickets::Grant)>,
+    /// The accounts it sent direct messages to.
+    peers: peers::Peers,
 }
 
 async fn recv_outbox(phase: &mut Phase) -> Option<Outbound> {

@@ -99,6 +99,12 @@ impl WriterTask {
                     self.backoff = FIRST_BACKOFF;
                     return Ok(numbered);
                 }
+                Err(e) if crate::db::is_conflict(&e) && Instant::now() < deadline => {
+                    // Another node's transaction won a race for a lock (a deadlock
+                    // on MySQL's gap locks): nothing was stored and the database is
+                    // fine; try again at once.
+                    debug!(error = %e, records = steps.len(), "a batch lost a lock race; trying again");
+                }
                 Err(e) => {
                     // It may have been stored after all: the next commit checks.
                     self.resync = true;
@@ -184,10 +190,14 @@ impl WriterTask {
 
     /// The commit of a writer that shares the database with other nodes: lock
     /// the clocks of the batch's conversations (which say where each one's
-    /// messages follow on), take a run of ids from the database's counter,
+    /// messages follow on), take a run of ids above them ([`IdBlock`]),
     /// recognise messages stored before through another node, store, move the
     /// clocks on. Batches for other conversations commit meanwhile.
-    async fn commit_shared(&self, steps: &mut [Step], w: &Writes<'_>) -> Result<Numbered, DbErr> {
+    async fn commit_shared(
+        &mut self,
+        steps: &mut [Step],
+        w: &Writes<'_>,
+    ) -> Result<Numbered, DbErr> {
         let conversations: Vec<Conversation> = steps
             .iter()
             .filter_map(Step::conversation)
@@ -203,9 +213,12 @@ impl WriterTask {
         }
         let txn = self.db.begin().await?;
         let prev = clocks::lock(&txn, &conversations).await?;
-        // After the locks: every earlier id of these conversations is lower.
         let wanted = steps.iter().filter(|s| s.stores()).count();
-        let base = clocks::take_ids(&self.db, i64::try_from(wanted).unwrap_or(i64::MAX)).await?;
+        let after = prev.values().copied().max().unwrap_or(0);
+        let base = self
+            .ids
+            .take(&self.db, i64::try_from(wanted).unwrap_or(i64::MAX), after)
+            .await?;
         recognise_stored(&txn, steps, base - 1 - SHARED_DEDUP_WINDOW).await?;
         let rows = rows(steps, base);
         let mut newest: HashMap<Conversation, i64> = HashMap::new();
@@ -220,6 +233,45 @@ impl WriterTask {
         write_others(&txn, w).await?;
         txn.commit().await?;
         Ok(Numbered { base, prev })
+    }
+}
+
+/// The run of ids a writer that shares the database took from its counter
+/// and has not used yet. Taking ids is a transaction of its own (a disk sync),
+/// so a writer takes [`IdBlock::SIZE`] at a time and numbers batch after batch
+/// from them, as long as they lie above the newest message of every
+/// conversation in the batch; when another node has written to one of them
+/// since (its id is higher), the rest of the run is left unused and a new one
+/// taken, which lies above every id handed out before. So ids stay unique and
+/// grow within every conversation; gaps are normal.
+#[derive(Debug, Default)]
+pub(super) struct IdBlock {
+    /// The next unused id and the end of the run (exclusive).
+    run: Option<(i64, i64)>,
+}
+
+impl IdBlock {
+    /// Ids taken from the counter at once, at least.
+    pub const SIZE: i64 = 1024;
+
+    /// `n` ids in a row, all above `after`; returns the first. They count as
+    /// used even if the commit then fails (it may have stored after all).
+    async fn take(
+        &mut self,
+        db: &sea_orm::DatabaseConnection,
+        n: i64,
+        after: i64,
+    ) -> Result<i64, DbErr> {
+        let (next, end) = match self.run {
+            Some((next, end)) if next > after && next + n <= end => (next, end),
+            _ => {
+                let size = n.max(Self::SIZE);
+                let first = clocks::take_ids(db, size).await?;
+                (first, first + size)
+            }
+        };
+        self.run = Some((next + n, end));
+        Ok(next)
     }
 }
 

@@ -128,6 +128,7 @@ pub async fn start(
         backoff: FIRST_BACKOFF,
         resync: false,
         uncertain: Uncertain::default(),
+        ids: commit::IdBlock::default(),
     };
     let handle = tokio::spawn(task.run(rx, close));
     Ok((Store { tx, health }, Writer { handle }))
@@ -189,6 +190,8 @@ struct WriterTask {
     /// Client ids of messages given up after a failure that may have stored
     /// them: a message under one of them is looked up in the database first.
     uncertain: Uncertain,
+    /// Ids taken from the database's counter, not used yet (`shared` only).
+    ids: commit::IdBlock,
 }
 
 /// One record of a batch, in queue order.

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use chatroom_server::AdminError;
 use chatroom_shared::ErrorCode;
-use chatroom_shared::message::{Kicked, LeaveReason, ServerMessage};
+use chatroom_shared::message::{ClientMessage, Kicked, LeaveReason, Send, ServerMessage};
 use testkit::binary::{ServerProcess, Stdin};
-use testkit::client::{PASSWORD, TestClient, WAIT, error_code};
+use testkit::client::{PASSWORD, TestClient, WAIT, error_code, user};
 use testkit::cluster::{about, cluster_test, joined, left, online_names, pairs, placement};
 use tokio::time::Instant;
 
@@ -311,6 +311,54 @@ impl Drop for PrivateNats {
         let _ = self.0.wait();
     }
 }
+
+cluster_test!(
+    a_lost_batch_with_nothing_after_it_is_read_back_by_the_tail,
+    |env| async move {
+        // n1 commits but never sends its batches; it still says every heartbeat
+        // how far they go. Direct messages to bob, with nothing after them in
+        // their conversation, must reach him on n2 from the database, in order,
+        // once.
+        let mut n1 = env
+            .spawn_env("n1", "5s", &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")])
+            .await;
+        let n2 = env.node("n2").await;
+        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
+        joined(&mut alice, "bob").await;
+
+        let mut acked = Vec::new();
+        for i in 0..3 {
+            let seq = alice
+                .send(ClientMessage::Send(Send {
+                    id: format!("d{i}"),
+                    to: user("bob"),
+                    text: format!("only to bob {i}"),
+                }))
+                .await;
+            match alice.reply_to(seq).await {
+                ServerMessage::SayOk(ok) => acked.push(ok.message_id),
+                other => panic!("not stored: {other:?}"),
+            }
+        }
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let m = bob.next_message().await;
+            assert_eq!(m.from, "alice");
+            got.push(m.id);
+        }
+        assert_eq!(got, acked);
+        // A room message from bob reaches alice over NATS; the next message bob
+        // gets is alice's next one, read back too: nothing came twice before it.
+        let ack = bob.say_ok("b1", "thanks").await;
+        assert_eq!(alice.next_message().await.id, ack.message_id);
+        let ack = alice.say_ok("a-last", "you are welcome").await;
+        assert_eq!(bob.next_message().await.id, ack.message_id);
+        n1.terminate();
+        n1.wait_exit().await;
+        n2.stop().await;
+    }
+);
 
 cluster_test!(
     while_nats_is_down_messages_still_cross_through_the_database,

@@ -1,7 +1,6 @@
 //! One order per conversation across cluster nodes, under concurrent writers: what users
-//! must keep seeing when the single global commit order (one store lock for every
-//! node's writer) gives way to per-conversation ordering with parallel commits (issue
-//! 17 §3).
+//! see now that each conversation commits under its own clock and different
+//! conversations commit at the same time on every node (issue 17 §3).
 //!
 //! Three users on each of two nodes write at the same moment to the main room, to a
 //! group all six are in, and to direct messages between pairs that span the nodes.

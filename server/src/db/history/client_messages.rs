@@ -4,7 +4,8 @@
 //! another node of a cluster.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use super::TargetKind;
@@ -83,8 +84,9 @@ pub async fn recent_client_messages(
 
 /// The messages stored under these (sender, client message id) pairs among the
 /// messages with ids above `above`: a message retried through another node of a
-/// cluster is recognised here (the `(uid, id)` index keeps the search to the senders'
-/// recent messages).
+/// cluster is recognised here. Each sender's ids are one range list of the
+/// `(uid, client_msg_id)` index, so this costs one probe per key however much
+/// the senders sent before.
 pub async fn stored_client_messages(
     db: &impl ConnectionTrait,
     keys: &[(i64, String)],
@@ -93,13 +95,21 @@ pub async fn stored_client_messages(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut uids: Vec<i64> = keys.iter().map(|(u, _)| *u).collect();
-    uids.sort_unstable();
-    uids.dedup();
+    let mut by_sender: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for (uid, client_id) in keys {
+        by_sender.entry(*uid).or_default().push(client_id.clone());
+    }
+    let mut any = Condition::any();
+    for (uid, ids) in by_sender {
+        any = any.add(
+            Condition::all()
+                .add(chat_history::Column::Uid.eq(uid))
+                .add(chat_history::Column::ClientMsgId.is_in(ids)),
+        );
+    }
     let rows: Vec<ClientMessageRow> = client_messages()
-        .filter(chat_history::Column::Uid.is_in(uids))
+        .filter(any)
         .filter(chat_history::Column::Id.gt(above))
-        .filter(chat_history::Column::ClientMsgId.is_in(keys.iter().map(|(_, c)| c.clone())))
         .into_tuple()
         .all(db)
         .await?;
