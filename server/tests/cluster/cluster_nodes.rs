@@ -14,7 +14,10 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, Kicked, LeaveReason, Send, ServerMessage};
 use testkit::binary::{ServerProcess, Stdin};
 use testkit::client::{PASSWORD, TestClient, WAIT, error_code, user};
-use testkit::cluster::{about, cluster_test, joined, left, online_names, pairs, placement};
+use testkit::cluster::{
+    ClusterEnv, about, cluster_test, joined, left, online_names, pairs, placement,
+};
+use testkit::server::TestServer;
 use tokio::time::Instant;
 
 /// The messages a connection got before the server closed it, the last one being
@@ -211,18 +214,27 @@ cluster_test!(
     }
 );
 
+/// n1 (the real binary) commits but never sends its batches to the other
+/// nodes; n2 runs in process. alice is on n1, bob on n2, and each sees the other.
+async fn unpublished_n1(
+    env: &ClusterEnv<'_>,
+) -> (ServerProcess, TestServer, TestClient, TestClient) {
+    let n1 = env
+        .spawn_env("n1", "5s", &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")])
+        .await;
+    let n2 = env.node("n2").await;
+    let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
+    let (bob, _) = TestClient::user(n2.addr, "bob").await;
+    joined(&mut alice, "bob").await;
+    (n1, n2, alice, bob)
+}
+
 cluster_test!(
     batches_a_node_never_published_are_read_back_in_order,
     |env| async move {
         // n1 commits but never tells the others (as if it died after each commit,
         // or NATS lost the batches): n2 must find them in the database.
-        let mut n1 = env
-            .spawn_env("n1", "5s", &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")])
-            .await;
-        let n2 = env.node("n2").await;
-        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
-        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
-        joined(&mut alice, "bob").await;
+        let (mut n1, n2, mut alice, mut bob) = unpublished_n1(env).await;
 
         // Interleaved: alice's batches reach bob only from the database, bob's
         // reach alice over NATS; both see one order, the stored one.
@@ -319,13 +331,7 @@ cluster_test!(
         // how far they go. Direct messages to bob, with nothing after them in
         // their conversation, must reach him on n2 from the database, in order,
         // once.
-        let mut n1 = env
-            .spawn_env("n1", "5s", &[("CHATROOM_TEST_UNPUBLISHED_BATCHES", "1")])
-            .await;
-        let n2 = env.node("n2").await;
-        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
-        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
-        joined(&mut alice, "bob").await;
+        let (mut n1, n2, mut alice, mut bob) = unpublished_n1(env).await;
 
         let mut acked = Vec::new();
         for i in 0..3 {
