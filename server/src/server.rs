@@ -183,7 +183,12 @@ impl Server {
                     .into(),
             ));
         }
-        let db = crate::db::connect_with(&url, config.db_timeout).await?;
+        let writers = if config.nats_url.is_some() {
+            crate::db::Writers::Shared
+        } else {
+            crate::db::Writers::One
+        };
+        let db = crate::db::connect_with(&url, config.db_timeout, writers).await?;
         crate::db::migrate(&db).await?;
         let node = match &config.node_id {
             Some(id) => id.clone(),

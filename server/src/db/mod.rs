@@ -53,7 +53,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`DEFAULT_TIMEOUT`] (5000 ms).
 /// sqlx's per-statement logging is off; sea-orm still traces statements at debug level.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_with(url, DEFAULT_TIMEOUT).await
+    connect_with(url, DEFAULT_TIMEOUT, Writers::One).await
 }
 
 /// Whether the database gave a transaction up because it raced another one
@@ -69,8 +69,32 @@ pub fn is_conflict(e: &DbErr) -> bool {
     false
 }
 
+/// Whether the server is the only writer of its database, or one node of a
+/// cluster sharing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    /// A single server.
+    One,
+    /// The nodes of a cluster.
+    Shared,
+}
+
 /// [`connect`], waiting at most `timeout` for a pooled connection.
-pub async fn connect_with(url: &str, timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+///
+/// A cluster node (`Writers::Shared`) has PostgreSQL plan every statement for
+/// its parameters (`plan_cache_mode=force_custom_plan`). Otherwise PostgreSQL
+/// keeps, per connection, a generic plan made while a table was small (a fresh
+/// database's first seconds) and scans the table with it long after it grew:
+/// the node's look-up of retried client ids, run for every batch, read the
+/// whole history that way (15,000 messages/s for two nodes, 22,900 with custom
+/// plans). A single server never runs that look-up, and planning its large
+/// multi-row INSERTs every time cost it 30 % (docs/BENCHMARKS.md), so it
+/// keeps PostgreSQL's default.
+pub async fn connect_with(
+    url: &str,
+    timeout: Duration,
+    writers: Writers,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(url);
     opt.sqlx_logging(false)
         .acquire_timeout(timeout)
@@ -95,8 +119,11 @@ pub async fn connect_with(url: &str, timeout: Duration) -> Result<DatabaseConnec
             opt.map_sqlx_sqlite_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)));
         }
     } else {
-        opt.max_connections(SERVER_MAX_CONNECTIONS)
-            .map_sqlx_postgres_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)))
+        opt.max_connections(SERVER_MAX_CONNECTIONS);
+        if writers == Writers::Shared {
+            opt.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+        }
+        opt.map_sqlx_postgres_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)))
             .map_sqlx_mysql_pool_opts(|o| o.after_release(|c, _| closed_if_in_transaction(c)));
     }
     Database::connect(opt).await

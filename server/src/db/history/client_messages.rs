@@ -107,12 +107,17 @@ pub async fn stored_client_messages(
                 .add(chat_history::Column::ClientMsgId.is_in(ids)),
         );
     }
+    // The id bound is applied to the rows found, not in the statement: with it
+    // there, a database without fresh statistics may read the senders' rows
+    // through `(uid, id)` instead of probing `(uid, client_msg_id)`.
     let rows: Vec<ClientMessageRow> = client_messages()
         .filter(any)
-        .filter(chat_history::Column::Id.gt(above))
-        .into_tuple()
+        .into_tuple::<ClientMessageRow>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|row| row.0 > above)
+        .collect();
     let wanted: std::collections::HashSet<(i64, &str)> =
         keys.iter().map(|(u, c)| (*u, c.as_str())).collect();
     Ok(rows
