@@ -124,6 +124,32 @@ pub struct Thread {
     pub ids: Vec<i64>,
 }
 
+impl Thread {
+    /// Stored ids with their conversations, in id order, as one thread per
+    /// conversation (in order of first appearance), each following `prev(c)`.
+    pub fn group(
+        ids: impl IntoIterator<Item = (Conversation, i64)>,
+        prev: impl Fn(Conversation) -> i64,
+    ) -> Vec<Self> {
+        let mut threads: Vec<Self> = Vec::new();
+        let mut index: std::collections::HashMap<Conversation, usize> = Default::default();
+        for (c, id) in ids {
+            match index.get(&c) {
+                Some(&i) => threads[i].ids.push(id),
+                None => {
+                    index.insert(c, threads.len());
+                    threads.push(Self {
+                        conversation: c,
+                        prev: prev(c),
+                        ids: vec![id],
+                    });
+                }
+            }
+        }
+        threads
+    }
+}
+
 /// A committed batch of the store: message ids within `first..=last`, the
 /// events of the messages it stored, in id order (a retried message that was
 /// stored before has none), and per conversation which ids are its.

@@ -3,7 +3,6 @@
 //! [`Deliver`](crate::delivery::Deliver); after a give-up, each sender is told
 //! that nothing was stored.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chatroom_shared::message::{
@@ -66,8 +65,7 @@ impl WriterTask {
         // The id and time of each step that stored a message (retries in the
         // same batch are acknowledged with them), and each conversation's ids.
         let mut ids: Vec<Option<(i64, UnixMillis)>> = Vec::with_capacity(steps.len());
-        let mut threads: Vec<Thread> = Vec::new();
-        let mut thread_of: HashMap<Conversation, usize> = HashMap::new();
+        let mut placed: Vec<(Conversation, i64)> = Vec::new();
         let mut next = base;
         for step in &steps {
             ids.push(match step {
@@ -78,17 +76,7 @@ impl WriterTask {
                 }
                 | Step::Announcement { ts, .. } => {
                     if let Some(c) = step.conversation() {
-                        match thread_of.get(&c) {
-                            Some(&i) => threads[i].ids.push(next),
-                            None => {
-                                thread_of.insert(c, threads.len());
-                                threads.push(Thread {
-                                    conversation: c,
-                                    prev: numbered.prev.get(&c).copied().unwrap_or(0),
-                                    ids: vec![next],
-                                });
-                            }
-                        }
+                        placed.push((c, next));
                     }
                     next += 1;
                     Some((next - 1, *ts))
@@ -96,6 +84,7 @@ impl WriterTask {
                 _ => None,
             });
         }
+        let threads = Thread::group(placed, |c| numbered.prev.get(&c).copied().unwrap_or(0));
         let mut events = Vec::new();
         let mut acks = Acks::default();
         for (i, step) in steps.into_iter().enumerate() {

@@ -7,7 +7,7 @@
 //! same transaction, so `conversations` never lists a message that is not
 //! stored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sea_orm::{DbErr, TransactionTrait};
@@ -198,12 +198,9 @@ impl WriterTask {
         steps: &mut [Step],
         w: &Writes<'_>,
     ) -> Result<Numbered, DbErr> {
-        let conversations: Vec<Conversation> = steps
-            .iter()
-            .filter_map(Step::conversation)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        // `lock` sorts them and leaves out repeats.
+        let conversations: Vec<Conversation> =
+            steps.iter().filter_map(Step::conversation).collect();
         if conversations.is_empty() {
             self.commit(&[], w).await?;
             return Ok(Numbered {

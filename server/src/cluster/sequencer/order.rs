@@ -13,7 +13,7 @@
 //! them follows on from what was delivered, so it passes at once. Messages
 //! delivered twice (read back, then arriving late after all) are dropped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tracing::debug;
 
@@ -88,7 +88,7 @@ impl Order {
 
     /// A ready batch: leave out what was delivered before, note what it delivers.
     fn mark(&mut self, mut batch: Committed) -> Committed {
-        let mut skip: Vec<i64> = Vec::new();
+        let mut skip: HashSet<i64> = HashSet::new();
         for t in &batch.threads {
             // A conversation first seen here is new from the floor on, its
             // messages all undelivered (a batch committed while this node

@@ -74,35 +74,41 @@ impl Origins {
             })
     }
 
-    /// Batch `seq` of `node` arrived, holding ids `first..=last`.
+    /// Batch `seq` of `node` arrived, holding ids `first..=last`: batches
+    /// skipped before it hold ids below `first`.
     pub fn batch(&mut self, node: &str, tail: Tail, first: i64, now: Instant) -> Option<Missing> {
-        let h = self.entry(node, tail.started, now);
-        h.at = now;
-        h.silent = false;
-        if tail.seq <= h.seq {
-            return None;
-        }
-        let missing = (tail.seq > h.seq + 1 && first - 1 > h.last).then_some(Missing {
-            after: h.last,
-            upto: Some(first - 1),
-        });
-        h.seq = tail.seq;
-        h.last = h.last.max(tail.last);
-        missing
+        self.heard(node, tail, now, |h| {
+            (tail.seq > h.seq + 1).then_some(first - 1)
+        })
     }
 
-    /// `node` says how far its batches go.
+    /// `node` says how far its batches go: those not received hold ids up to
+    /// its `last`.
     pub fn tail(&mut self, node: &str, tail: Tail, now: Instant) -> Option<Missing> {
+        self.heard(node, tail, now, |_| Some(tail.last))
+    }
+
+    /// Note `tail` from `node`; when it is news, the ids above what was heard
+    /// and up to `missing_upto` (if any) are missing.
+    fn heard(
+        &mut self,
+        node: &str,
+        tail: Tail,
+        now: Instant,
+        missing_upto: impl FnOnce(&Heard) -> Option<i64>,
+    ) -> Option<Missing> {
         let h = self.entry(node, tail.started, now);
         h.at = now;
         h.silent = false;
         if tail.seq <= h.seq {
             return None;
         }
-        let missing = (tail.last > h.last).then_some(Missing {
-            after: h.last,
-            upto: Some(tail.last),
-        });
+        let missing = missing_upto(h)
+            .filter(|&upto| upto > h.last)
+            .map(|upto| Missing {
+                after: h.last,
+                upto: Some(upto),
+            });
         h.seq = tail.seq;
         h.last = h.last.max(tail.last);
         missing

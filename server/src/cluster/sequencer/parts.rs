@@ -58,24 +58,11 @@ pub fn to_wire(
                  first: i64,
                  last: i64,
                  out: &mut Vec<StoredBatch>| {
-        let mut threads: Vec<Thread> = Vec::new();
-        let mut index: HashMap<Conversation, usize> = HashMap::new();
-        for &id in ids.iter() {
-            let Some(&c) = conversation_of.get(&id) else {
-                continue;
-            };
-            match index.get(&c) {
-                Some(&i) => threads[i].ids.push(id),
-                None => {
-                    index.insert(c, threads.len());
-                    threads.push(Thread {
-                        conversation: c,
-                        prev: prev.get(&c).copied().unwrap_or(0),
-                        ids: vec![id],
-                    });
-                }
-            }
-        }
+        let threads = Thread::group(
+            ids.iter()
+                .filter_map(|&id| Some((*conversation_of.get(&id)?, id))),
+            |c| prev.get(&c).copied().unwrap_or(0),
+        );
         for t in &threads {
             if let Some(&newest) = t.ids.last() {
                 prev.insert(t.conversation, newest);
