@@ -29,6 +29,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// Search through an index in the data directory (search-index/, each cluster node its
+    /// own), built from the history at first start and kept up to date, instead of scanning
+    /// the history for every search. `false`: every search scans.
+    #[arg(long, env = "CHATROOM_SEARCH_INDEX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub search_index: bool,
+
     /// Database URL: sqlite://PATH?mode=rwc, postgres://USER@HOST/DB or mysql://USER@HOST/DB.
     /// Default: an SQLite file chatroom.db in the data directory.
     #[arg(long, env = "DATABASE_URL")]

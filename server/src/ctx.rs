@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::files::{Files, TicketsElsewhere};
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
+use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::throttle::AddressThrottle;
 
@@ -40,6 +41,9 @@ pub struct Handles {
     pub limiters: crate::flood::UserLimiters,
     /// In a cluster: where tickets issued by other nodes are claimed.
     pub ticket_claims: Option<Arc<dyn TicketsElsewhere>>,
+    /// The search index, unless searches scan (`--search-index false`, or it
+    /// could not be opened).
+    pub search: Option<SearchIndex>,
 }
 
 /// What every session shares: configuration and handles to the server's tasks.

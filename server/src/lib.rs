@@ -56,6 +56,7 @@ pub mod outbox;
 pub mod paging;
 pub mod password;
 pub mod recipients;
+pub mod search;
 pub mod server;
 mod session;
 pub mod store;

@@ -29,6 +29,7 @@ use crate::ctx::{Ctx, Handles};
 use crate::files::Files;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
+use crate::search::SearchIndex;
 use crate::session::{self, Signals};
 use crate::store::{self, Writer};
 use crate::throttle::AddressThrottle;
@@ -194,13 +195,34 @@ impl Server {
             Some(id) => id.clone(),
             None => crate::cluster::default_node_id(listener.local_addr()?.port()),
         };
+        let search = if config.search_index {
+            let dir = crate::search::dir_for(
+                &config.data_dir,
+                config.nats_url.is_some().then_some(node.as_str()),
+            );
+            match SearchIndex::open(dir.clone(), db.clone(), config.nats_url.is_none()) {
+                Ok(index) => Some(index),
+                Err(e) => {
+                    warn!(error = %e, dir = %dir.display(), "the search index cannot be opened; every search scans the history");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let started = crate::time::now_ms();
         let (hub, cluster) = match &config.nats_url {
             None => (Hub::start_node(node.clone(), None), None),
             Some(url) => {
-                let (hub, joining) =
-                    crate::cluster::Joining::connect(url, &config, node.clone(), started, &db)
-                        .await?;
+                let (hub, joining) = crate::cluster::Joining::connect(
+                    url,
+                    &config,
+                    node.clone(),
+                    started,
+                    &db,
+                    search.clone(),
+                )
+                .await?;
                 (hub, Some(joining))
             }
         };
@@ -213,6 +235,7 @@ impl Server {
             db.clone(),
             hub.clone(),
             deliver,
+            search.clone(),
             store::WriterConfig {
                 queue: config.store_queue,
                 batch: config.store_batch,
@@ -255,6 +278,7 @@ impl Server {
                 games,
                 limiters,
                 ticket_claims,
+                search,
                 hasher: PasswordHasher::new(config.bcrypt_cost, config.bcrypt_parallelism()),
                 throttle: AddressThrottle::new(
                     config.address_failure_limit,
@@ -293,6 +317,12 @@ impl Server {
     /// The administrator's interface (console commands, also used by tests).
     pub fn admin(&self) -> Admin {
         Admin::new(Arc::clone(&self.ctx), self.shutdown.clone())
+    }
+
+    /// The search index, if searches use one (tests and the benchmark wait
+    /// until it is ready).
+    pub fn search_index(&self) -> Option<SearchIndex> {
+        self.ctx.search.clone()
     }
 
     /// Cancel this token to shut the server down gracefully.
@@ -377,6 +407,11 @@ impl Server {
         close_store.cancel();
         writer.finished().await;
         info!("every queued record is stored");
+        if let Some(search) = &ctx.search
+            && tokio::time::timeout(grace, search.flush()).await.is_err()
+        {
+            warn!("the search index did not commit in time; the next start reads back the rest");
+        }
         flush.cancel();
         sessions.close();
         if tokio::time::timeout(grace, sessions.wait()).await.is_err() {

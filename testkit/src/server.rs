@@ -18,6 +18,8 @@ pub struct TestServer {
     pub admin: Admin,
     /// The configuration it runs with.
     pub config: Config,
+    /// Its search index (ready: the start waited for it), unless searches scan.
+    pub search: Option<chatroom_server::search::SearchIndex>,
     shutdown: CancellationToken,
     handle: JoinHandle<Result<(), StartError>>,
     /// The data directory, when the test left the default: a fresh temporary one.
@@ -76,10 +78,19 @@ impl TestServer {
         let addr = server.local_addr().unwrap();
         let admin = server.admin();
         let shutdown = server.shutdown_token();
+        let search = server.search_index();
         let handle = tokio::spawn(server.run());
+        if let Some(index) = &search {
+            // Searches then go through the index, not the scan it answers
+            // with while it reads the history.
+            tokio::time::timeout(Duration::from_secs(60), index.ready())
+                .await
+                .expect("the search index reads the history within 60 s");
+        }
         Self {
             addr,
             admin,
+            search,
             config,
             shutdown,
             handle,

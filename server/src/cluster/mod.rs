@@ -37,6 +37,7 @@ use crate::files::TicketsElsewhere;
 use crate::files::tickets::Tickets;
 use crate::games::{Desk, Games, Mirror};
 use crate::hub::Hub;
+use crate::search::SearchIndex;
 use bus::{Bus, BusError};
 use roster::{ClusterLink, Remote, Roster};
 use sequencer::{Sequencer, SequencerConfig};
@@ -74,6 +75,7 @@ impl Joining {
         node: String,
         started: UnixMillis,
         db: &DatabaseConnection,
+        search: Option<SearchIndex>,
     ) -> Result<(Hub, Self), JoinError> {
         let (bus, incoming) = Bus::connect(url, &config.cluster_name, &node).await?;
         info!(%node, cluster = %config.cluster_name, nats = %url, "joining the cluster");
@@ -95,6 +97,7 @@ impl Joining {
             db.clone(),
             hub.clone(),
             bus.clone(),
+            search,
             SequencerConfig {
                 floor,
                 started,

@@ -21,6 +21,7 @@ use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
 use crate::db::{accounts, groups, reads};
 use crate::history::to_chat_messages;
 use crate::recipients;
+use crate::search;
 use crate::store::{Ack, Destination, StoreItem, TrySubmitError};
 use crate::time::now_ms;
 use tracing::{debug, warn};
@@ -259,11 +260,20 @@ impl Session {
             before_ts: m.before_ts,
             after_ts: m.after_ts,
             from,
-            words: words(m.text.as_deref().unwrap_or_default())?,
         };
+        let words = words(m.text.as_deref().unwrap_or_default())?;
         let limit = self.page_limit(m.limit);
         let db = &self.ctx.db;
-        let (rows, has_more) = history::page(db, &c.scope, &filters, cursor, limit).await?;
+        let (rows, has_more) = search::page(
+            self.ctx.search.as_ref(),
+            db,
+            &c.scope,
+            &filters,
+            &words,
+            cursor,
+            limit,
+        )
+        .await?;
         let messages = to_chat_messages(db, rows).await?;
         self.queue(&ServerMessage::HistoryPage(HistoryPage {
             seq,
@@ -305,13 +315,19 @@ impl Session {
             me,
             groups: readable,
         };
-        let filters = Filters {
-            words,
-            ..Filters::default()
-        };
         let cursor = m.before.map_or(Cursor::Latest, Cursor::Before);
         let limit = self.page_limit(m.limit);
-        let (rows, has_more) = history::page(db, &scope, &filters, cursor, limit).await?;
+        let index = self.ctx.search.as_ref();
+        let (rows, has_more) = search::page(
+            index,
+            db,
+            &scope,
+            &Filters::default(),
+            &words,
+            cursor,
+            limit,
+        )
+        .await?;
         let mut messages = to_chat_messages(db, rows).await?;
         messages.reverse();
         self.queue(&ServerMessage::SearchResults(SearchResults {

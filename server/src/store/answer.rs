@@ -15,6 +15,7 @@ use super::dedup::{Original, Seen};
 use super::{Destination, Numbered, Step, StoreError, WriterTask};
 use crate::delivery::{Audience, Committed, Conversation, Event, Thread};
 use crate::outbox::encode_event;
+use crate::search::Doc;
 
 impl WriterTask {
     /// Answer the records of a batch the database did not take: chat messages
@@ -66,17 +67,27 @@ impl WriterTask {
         // same batch are acknowledged with them), and each conversation's ids.
         let mut ids: Vec<Option<(i64, UnixMillis)>> = Vec::with_capacity(steps.len());
         let mut placed: Vec<(Conversation, i64)> = Vec::new();
+        let mut searchable: Vec<Doc> = Vec::new();
         let mut next = base;
         for step in &steps {
             ids.push(match step {
                 Step::Chat {
                     seen: Seen::New,
                     ts,
+                    text,
                     ..
                 }
-                | Step::Announcement { ts, .. } => {
+                | Step::Announcement { ts, text, .. } => {
                     if let Some(c) = step.conversation() {
                         placed.push((c, next));
+                        if self.search.is_some() {
+                            searchable.push(Doc {
+                                id: next,
+                                ts: *ts,
+                                conversation: c,
+                                text: text.clone(),
+                            });
+                        }
                     }
                     next += 1;
                     Some((next - 1, *ts))
@@ -145,6 +156,10 @@ impl WriterTask {
                     let _ = done.send(Ok(()));
                 }
             }
+        }
+        if let Some(search) = &self.search {
+            // Before the acknowledgements: a sender finds its message at once.
+            search.stored(searchable);
         }
         acks.send(&self.hub).await;
         if next > base {

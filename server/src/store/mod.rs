@@ -51,6 +51,7 @@ use tracing::{debug, error, info, warn};
 use crate::db::{clocks, history};
 use crate::delivery::{Conversation, Deliver};
 use crate::hub::Hub;
+use crate::search::SearchIndex;
 use dedup::{Dedup, Fingerprint, Seen, Uncertain};
 pub use health::Health;
 pub use queue::{Ack, Destination, Store, StoreError, StoreItem, TrySubmitError};
@@ -100,6 +101,7 @@ pub async fn start(
     db: DatabaseConnection,
     hub: Hub,
     deliver: Arc<dyn Deliver>,
+    search: Option<SearchIndex>,
     config: WriterConfig,
     close: CancellationToken,
 ) -> Result<(Store, Writer), DbErr> {
@@ -122,6 +124,7 @@ pub async fn start(
         batch: batch.max(1),
         spacing,
         deliver,
+        search,
         shared,
         health: Arc::clone(&health),
         give_up,
@@ -178,6 +181,9 @@ struct WriterTask {
     batch: usize,
     spacing: BatchSpacing,
     deliver: Arc<dyn Deliver>,
+    /// Takes each committed batch's messages before their senders are
+    /// acknowledged, so a sender can find its message at once.
+    search: Option<SearchIndex>,
     shared: bool,
     health: Arc<Health>,
     give_up: Duration,

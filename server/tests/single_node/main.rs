@@ -29,6 +29,7 @@ mod hostile_input;
 mod hostile_split;
 mod read_positions;
 mod room;
+mod search_index;
 mod search_words;
 mod sessions;
 mod upload_limits;

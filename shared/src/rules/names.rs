@@ -136,7 +136,7 @@ fn key_round(name: &str) -> String {
 /// `Σ` lowercases to `σ` one character at a time, so without this `ΝΙΚΟΣ`
 /// and `νικος` would get two keys (and `Ϲ` and `ϲ`, whose NFKC forms are `Σ`
 /// and `ς`).
-fn fold_case(c: char) -> impl Iterator<Item = char> {
+pub(crate) fn fold_case(c: char) -> impl Iterator<Item = char> {
     c.to_lowercase().map(|c| if c == 'ς' { 'σ' } else { c })
 }
 

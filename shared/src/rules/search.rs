@@ -6,6 +6,8 @@
 //! of at most [`MAX_SEARCH_WORD_CHARS`] characters each; more is refused, never cut,
 //! since a word left out would widen the search without the client knowing.
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Most words one search text may hold.
 pub const MAX_SEARCH_WORDS: usize = 8;
 /// Longest word of a search text, in characters (Unicode scalar values).
@@ -48,9 +50,40 @@ pub fn search_words(text: &str) -> Result<Vec<&str>, SearchTextError> {
     Ok(words)
 }
 
+/// A text or a word as search compares it: case and width folded as for names
+/// (NFKC, then lower case with final sigma as `σ`), so `ROCKET`, `rocket` and
+/// the full-width `ＲＯＣＫＥＴ` are one, in every script. A message matches a
+/// word when its folded text contains the folded word.
+pub fn fold(text: &str) -> String {
+    text.nfkc().flat_map(super::names::fold_case).collect()
+}
+
+/// Whether `folded_text` (see [`fold`]) holds every one of `folded_words`.
+pub fn holds_all(folded_text: &str, folded_words: &[String]) -> bool {
+    folded_words
+        .iter()
+        .all(|w| folded_text.contains(w.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_joins_case_and_width_in_every_script() {
+        assert_eq!(fold("ROCKET"), "rocket");
+        assert_eq!(fold("ＲＯＣＫＥＴ"), "rocket");
+        assert_eq!(fold("École"), "école");
+        assert_eq!(fold("ΝΙΚΟΣ"), fold("νικος"));
+        assert_eq!(fold("ﾃﾞｰﾀ"), "データ");
+        assert_eq!(fold("我们的数据库"), "我们的数据库");
+        assert!(holds_all(&fold("我们的数据库"), &[fold("数据")]));
+        assert!(holds_all(
+            &fold("50% OFF_now"),
+            &[fold("50%"), fold("off_")]
+        ));
+        assert!(!holds_all(&fold("500 off"), &[fold("50%")]));
+    }
 
     #[test]
     fn words_are_split_at_any_white_space() {

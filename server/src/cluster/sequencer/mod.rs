@@ -39,6 +39,7 @@ use super::wire::{Body, StoredBatch, Tail};
 use crate::db::history;
 use crate::delivery::{Committed, Deliver, Delivering, Event};
 use crate::hub::Hub;
+use crate::search::SearchIndex;
 use order::Order;
 use origins::{Missing, Origins};
 
@@ -82,12 +83,19 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Start the task.
-    pub fn start(db: DatabaseConnection, hub: Hub, bus: Bus, config: SequencerConfig) -> Self {
+    pub fn start(
+        db: DatabaseConnection,
+        hub: Hub,
+        bus: Bus,
+        search: Option<SearchIndex>,
+        config: SequencerConfig,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = Task {
             db,
             hub,
             bus,
+            search,
             order: Order::new(config.floor),
             origins: Origins::new(config.floor),
             config,
@@ -122,6 +130,9 @@ struct Task {
     db: DatabaseConnection,
     hub: Hub,
     bus: Bus,
+    /// Takes the other nodes' batches as they arrive, and those read back
+    /// (this node's own are fed by its store).
+    search: Option<SearchIndex>,
     order: Order,
     origins: Origins,
     config: SequencerConfig,
@@ -188,7 +199,9 @@ impl Task {
                         };
                         self.missing
                             .extend(self.origins.batch(&node, tail, part.first, now));
-                        ready.extend(self.order.take(parts::from_wire(part)));
+                        let batch = parts::from_wire(part);
+                        self.searchable(&batch);
+                        ready.extend(self.order.take(batch));
                     }
                     Input::Tail(node, tail) => {
                         self.missing.extend(self.origins.tail(&node, tail, now));
@@ -200,6 +213,13 @@ impl Task {
             self.note_gap();
         }
         debug!("sequencer stopped");
+    }
+
+    /// Let the search index take a batch that did not come from this node's store.
+    fn searchable(&self, batch: &Committed) {
+        if let Some(search) = &self.search {
+            search.arrived(batch);
+        }
     }
 
     fn tail(&self) -> Tail {
@@ -233,6 +253,7 @@ impl Task {
                         messages = batch.events.len(),
                         "missing messages read from the database"
                     );
+                    self.searchable(&batch);
                     ready.extend(self.order.take(batch));
                 }
                 Ok(None) => {
@@ -282,6 +303,7 @@ impl Task {
             if let Some(batch) = read_back::conversation(&self.db, c, after, newest).await? {
                 info!(conversation = ?c, after, upto = newest, messages = batch.events.len(),
                     "a lost batch read from the database");
+                self.searchable(&batch);
                 ready.extend(self.order.take(batch));
             }
         }

@@ -1,6 +1,6 @@
 //! Chat history (`chat_history`): storing messages in batches and reading a conversation
 //! (the main room, a group, two users' direct messages, or everything a user may read)
-//! back page by page, narrowed by time, sender and words.
+//! back page by page, narrowed by time and sender (words: [`crate::search`]).
 //!
 //! Message ids are assigned by the server (monotonic), so "newer" means "higher id"
 //! everywhere here, and pages are keyset pages on `id`, served by the
@@ -10,7 +10,7 @@
 //! module per job, re-exported so callers name everything as `db::history::X`:
 //! - `write`: the rows to store and the batched INSERTs, and where numbering goes on;
 //! - `scope`: what a read selects: the conversation ([`Scope`]) and the
-//!   narrowing ([`Filters`]: time, sender, words), as SQL conditions;
+//!   narrowing ([`Filters`]: time, sender), as SQL conditions;
 //! - `read`: pages of a conversation, its newest id, id ranges for a cluster;
 //! - `client_messages`: the reads of the writer's duplicate filter.
 
@@ -20,7 +20,10 @@ mod scope;
 mod write;
 
 pub use client_messages::{ClientMessage, recent_client_messages, stored_client_messages};
-pub use read::{Cursor, Placed, StoredMessage, count_room, newest_id, page, placed, room_page};
+pub use read::{
+    Cursor, Indexable, Placed, StoredMessage, by_ids, count_room, indexable, newest_id, page,
+    placed, room_page,
+};
 pub use scope::{Filters, Scope};
 pub use write::{NewChatRow, fits_one_insert, insert_rows, max_id};
 

@@ -170,6 +170,78 @@ pub async fn placed(
         .collect())
 }
 
+/// A stored message as the search index takes it: where it went and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexable {
+    /// Message id.
+    pub id: i64,
+    /// Send time, unix milliseconds.
+    pub send_time: i64,
+    /// Sender; `None` for announcements.
+    pub uid: Option<i64>,
+    /// Its kind of conversation.
+    pub target_kind: TargetKind,
+    /// The group or recipient; 0 for the room.
+    pub target_id: i64,
+    /// The text.
+    pub text: String,
+}
+
+/// Up to `limit` stored messages with ids above `after` (and, with
+/// `sent_since`, sent at or after that time), in id order: one range of the
+/// primary key, for (re)building the search index page by page.
+pub async fn indexable(
+    db: &impl ConnectionTrait,
+    after: i64,
+    sent_since: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Indexable>, DbErr> {
+    use chat_history::Column as C;
+    let mut query = chat_history::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::SendTime,
+            C::Uid,
+            C::TargetKind,
+            C::TargetId,
+            C::Comment,
+        ])
+        .filter(C::Id.gt(after));
+    if let Some(since) = sent_since {
+        query = query.filter(C::SendTime.gte(since));
+    }
+    let rows: Vec<(i64, i64, Option<i64>, i16, i64, String)> = query
+        .order_by_asc(C::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, send_time, uid, kind, target_id, text)| {
+            Some(Indexable {
+                id,
+                send_time,
+                uid,
+                target_kind: TargetKind::from_code(kind)?,
+                target_id,
+                text,
+            })
+        })
+        .collect())
+}
+
+/// The stored messages with these ids (those that exist), with their
+/// senders' names, in no particular order: a search's candidates.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<StoredMessage>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = chat_history::Entity::find().filter(chat_history::Column::Id.is_in(ids.to_vec()));
+    stored(db, query).await
+}
+
 /// The rows `query` selects, with their senders' names.
 async fn stored(
     db: &impl ConnectionTrait,

@@ -1,0 +1,102 @@
+//! The index's schema and its documents: one per stored message, with its id,
+//! time, conversation, the parties of a direct conversation, and the grams of
+//! its folded text. The text itself stays in the database.
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::delivery::Conversation;
+
+use super::grams;
+
+/// A stored message as the index takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    /// Message id.
+    pub id: i64,
+    /// Send time, unix milliseconds (a private group's join-time cut-off).
+    pub ts: i64,
+    /// Where it was written.
+    pub conversation: Conversation,
+    /// Its text as written (folded when indexed and when searched).
+    pub text: String,
+}
+
+/// The fields, by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Message id (`u64`): sorted on, ranged on, deleted by.
+    pub id: Field,
+    /// Send time (`i64`).
+    pub ts: Field,
+    /// The conversation ([`conversation_term`]).
+    pub conversation: Field,
+    /// Each party of a direct conversation (its account id in decimal).
+    pub party: Field,
+    /// The grams of the folded text.
+    pub gram: Field,
+}
+
+/// The schema, and its fields.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = b.add_u64_field("id", INDEXED | FAST);
+    let ts = b.add_i64_field("ts", INDEXED | FAST);
+    let conversation = b.add_text_field("conversation", STRING);
+    let party = b.add_text_field("party", STRING);
+    // Whether a message holds a gram, not how often or where.
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let gram = b.add_text_field("gram", grams);
+    (
+        b.build(),
+        Fields {
+            id,
+            ts,
+            conversation,
+            party,
+            gram,
+        },
+    )
+}
+
+/// The term naming a conversation: `r` for the room, `g<id>` for a group,
+/// `d<low>.<high>` for a direct conversation.
+pub fn conversation_term(c: Conversation) -> String {
+    match c {
+        Conversation::Room => "r".to_owned(),
+        Conversation::Group(id) => format!("g{id}"),
+        Conversation::Direct(a, b) => format!("d{a}.{b}"),
+    }
+}
+
+/// A message id as the index holds it (ids are positive).
+pub fn id_value(id: i64) -> u64 {
+    u64::try_from(id).unwrap_or(0)
+}
+
+impl Doc {
+    /// The index document.
+    pub fn to_document(&self, f: &Fields) -> TantivyDocument {
+        let mut d = TantivyDocument::new();
+        d.add_u64(f.id, id_value(self.id));
+        d.add_i64(f.ts, self.ts);
+        d.add_text(f.conversation, conversation_term(self.conversation));
+        if let Conversation::Direct(a, b) = self.conversation {
+            d.add_text(f.party, a.to_string());
+            if b != a {
+                d.add_text(f.party, b.to_string());
+            }
+        }
+        let folded = chatroom_shared::rules::search::fold(&self.text);
+        for g in grams::of_text(&folded) {
+            d.add_text(f.gram, g);
+        }
+        d
+    }
+}

@@ -1,0 +1,300 @@
+//! Search through an index (issue 18 §1): an embedded tantivy index of the
+//! history in the data directory, each node its own.
+//!
+//! - `grams`: the index's terms, the character n-grams of folded text;
+//! - `fields`: its schema and documents;
+//! - `writer`: the thread that owns the `IndexWriter`, adds what it is fed and
+//!   commits about once a second, recording how far the index goes;
+//! - `catch_up`: at start, what the index misses is read from the database
+//!   (all of it when the index is new or damaged), while search answers from
+//!   the database's scan;
+//! - `query`: a page of results: the index's newest candidates, checked
+//!   against their texts.
+//!
+//! The index is derived data. The store feeds each committed batch before it
+//! acknowledges the senders, so what a sender had acknowledged can be found at
+//! once; until the next commit such messages are searched in memory
+//! ([`View::pending`]). In a cluster the other nodes' batches are fed as they
+//! arrive. After a `kill -9` the next start reads back everything after the
+//! last commit's mark (`writer::Mark`).
+
+mod catch_up;
+mod fields;
+mod grams;
+mod query;
+mod writer;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use sea_orm::DatabaseConnection;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+use tracing::{info, warn};
+
+pub use fields::Doc;
+pub use query::page;
+
+use crate::delivery::{Committed, Conversation};
+use fields::Fields;
+
+/// The index's folder in the data directory.
+pub const DIR: &str = "search-index";
+
+/// The index's folder for a server with this data directory: a cluster
+/// node's has its id in its name, since nodes may share the directory.
+pub fn dir_for(data_dir: &Path, node: Option<&str>) -> PathBuf {
+    match node {
+        None => data_dir.join(DIR),
+        Some(node) => {
+            let safe: String = node
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            data_dir.join(format!("{DIR}-{safe}"))
+        }
+    }
+}
+
+/// What the index can answer now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Reading what it misses from the database: searches use the scan.
+    Building,
+    /// Answering.
+    Ready,
+    /// It failed (a full disk, a damaged file): searches use the scan until
+    /// the next start rebuilds it.
+    Broken,
+}
+
+/// What the index holds, for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Its state.
+    pub state: State,
+    /// Messages in it (committed).
+    pub messages: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+}
+
+/// A handle to the search index; cheap to clone.
+#[derive(Clone)]
+pub struct SearchIndex(Arc<Shared>);
+
+struct Shared {
+    dir: PathBuf,
+    fields: Fields,
+    reader: IndexReader,
+    view: RwLock<View>,
+    state: tokio::sync::watch::Sender<State>,
+    ops: std::sync::mpsc::Sender<writer::Op>,
+    /// Whether ids grow in commit order (one writer): what a start reads back
+    /// follows from the highest id indexed, not from the time.
+    one_writer: bool,
+}
+
+/// What a search sees: the committed index (through `reader`) and what was
+/// fed since, swapped together when a commit becomes visible.
+#[derive(Default)]
+struct View {
+    /// Fed, not committed yet, in feeding order, each with the number of
+    /// the batch it came in.
+    pending: Vec<(u64, Arc<Doc>)>,
+    /// Their ids.
+    pending_ids: HashSet<i64>,
+    /// The number the next fed document gets.
+    next: u64,
+}
+
+impl SearchIndex {
+    /// Open the index in `dir` (making it, or making it again when it cannot
+    /// be read), start its writer, and read what it misses from `db` in the
+    /// background. `one_writer`: this server alone writes the database.
+    pub fn open(
+        dir: PathBuf,
+        db: DatabaseConnection,
+        one_writer: bool,
+    ) -> Result<Self, tantivy::TantivyError> {
+        let (schema, fields) = fields::schema();
+        let index = match open_dir(&dir, &schema) {
+            Ok(index) => index,
+            Err(e) => {
+                warn!(error = %e, dir = %dir.display(), "the search index cannot be read; building it again");
+                let _ = std::fs::remove_dir_all(&dir);
+                open_dir(&dir, &schema)?
+            }
+        };
+        let mark = writer::Mark::of(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let (ops, rx) = std::sync::mpsc::channel();
+        let shared = Arc::new(Shared {
+            dir,
+            fields,
+            reader,
+            view: RwLock::new(View::default()),
+            state: tokio::sync::watch::Sender::new(State::Building),
+            ops,
+            one_writer,
+        });
+        let handle = Self(shared);
+        writer::start(index, handle.clone(), rx, mark)?;
+        tokio::spawn(catch_up::run(db, handle.clone(), mark));
+        Ok(handle)
+    }
+
+    /// Its state now.
+    pub fn state(&self) -> State {
+        *self.0.state.borrow()
+    }
+
+    fn set_state(&self, s: State) {
+        self.0.state.send_replace(s);
+    }
+
+    /// Wait until it has read the history (or failed): from then on searches
+    /// use it (tests, and the benchmark, wait for this).
+    pub async fn ready(&self) -> State {
+        let mut rx = self.0.state.subscribe();
+        rx.wait_for(|s| *s != State::Building)
+            .await
+            .map_or(State::Broken, |s| *s)
+    }
+
+    /// Take the messages of a batch the store committed (before their
+    /// senders are acknowledged). Never waits.
+    pub fn stored(&self, docs: Vec<Doc>) {
+        self.feed(docs, false);
+    }
+
+    /// Take a batch another node committed, or one read back from the
+    /// database: it may hold messages fed before, which replace themselves.
+    pub fn arrived(&self, batch: &Committed) {
+        self.feed(docs_of(batch), true);
+    }
+
+    fn feed(&self, docs: Vec<Doc>, maybe_seen: bool) {
+        if docs.is_empty() || self.state() == State::Broken {
+            return;
+        }
+        let mut view = self.0.view.write().unwrap_or_else(|p| p.into_inner());
+        let n = view.next;
+        view.next += 1;
+        let mut batch = Vec::with_capacity(docs.len());
+        for doc in docs {
+            if !view.pending_ids.insert(doc.id) && maybe_seen {
+                continue;
+            }
+            let doc = Arc::new(doc);
+            view.pending.push((n, Arc::clone(&doc)));
+            batch.push(doc);
+        }
+        let op = writer::Op::Add {
+            n,
+            docs: batch,
+            replace: maybe_seen,
+        };
+        // An error: the writer stopped (it failed, and said so).
+        let _ = self.0.ops.send(op);
+    }
+
+    /// Commit what was fed and wait for it (at shutdown, and in tests).
+    pub async fn flush(&self) {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        if self.0.ops.send(writer::Op::Flush(done)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// What it holds.
+    pub fn size(&self) -> Size {
+        Size {
+            state: self.state(),
+            messages: self.0.reader.searcher().num_docs(),
+            bytes: dir_bytes(&self.0.dir),
+        }
+    }
+}
+
+/// Open the index in `dir`, or make it there.
+fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> tantivy::Result<Index> {
+    std::fs::create_dir_all(dir)?;
+    let index = if Index::exists(&tantivy::directory::MmapDirectory::open(dir)?)? {
+        Index::open_in_dir(dir)?
+    } else {
+        Index::create_in_dir(dir, schema.clone())?
+    };
+    if index.schema() != *schema {
+        return Err(tantivy::TantivyError::SchemaError(
+            "the index was made with another schema".into(),
+        ));
+    }
+    Ok(index)
+}
+
+/// Bytes of the files in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The documents of a committed batch, read from its frames (a cluster node
+/// has only those for other nodes' batches); the conversation of each id from
+/// the batch's threads.
+pub fn docs_of(batch: &Committed) -> Vec<Doc> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        id: i64,
+        ts: i64,
+        text: String,
+    }
+    let place: std::collections::HashMap<i64, Conversation> = batch
+        .threads
+        .iter()
+        .flat_map(|t| t.ids.iter().map(move |&id| (id, t.conversation)))
+        .collect();
+    batch
+        .events
+        .iter()
+        .filter_map(|e| {
+            let id = e.message_id?;
+            let conversation = *place.get(&id)?;
+            let json = e.frame.get(chatroom_shared::codec::HEADER_LEN..)?;
+            let m: Stored = serde_json::from_slice(json).ok()?;
+            (m.id == id).then_some(Doc {
+                id,
+                ts: m.ts,
+                conversation,
+                text: m.text,
+            })
+        })
+        .collect()
+}
+
+/// Say how large the index is, once it is ready.
+fn log_ready(index: &SearchIndex) {
+    let size = index.size();
+    info!(
+        messages = size.messages,
+        bytes = size.bytes,
+        "the search index is ready"
+    );
+}

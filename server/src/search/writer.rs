@@ -1,0 +1,244 @@
+//! The thread that owns the index's writer: it adds what it is fed, commits
+//! about once a second (or sooner when much waits), makes each commit visible
+//! to searches together with dropping what it held in memory, and records in
+//! each commit how far the index goes ([`Mark`]).
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+use tokio::sync::oneshot;
+use tracing::{debug, error};
+
+use super::fields::{Doc, id_value};
+use super::{SearchIndex, State};
+
+/// Longest a fed message waits to be committed.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// Messages that make a commit sooner.
+const MAX_UNCOMMITTED: usize = 200_000;
+/// Memory of the writer's indexing threads, in all.
+const WRITER_BUDGET: usize = 96 * 1024 * 1024;
+
+/// What the writer is told.
+pub enum Op {
+    /// Messages fed live, all numbered `n` in the search view.
+    Add {
+        /// Their number in the view.
+        n: u64,
+        /// The messages.
+        docs: Vec<Arc<Doc>>,
+        /// They may be in the index already: replace them.
+        replace: bool,
+    },
+    /// Messages read back from the database: everything up to `upto` (by id)
+    /// is now fed.
+    Page {
+        /// The messages.
+        docs: Vec<Doc>,
+        /// The highest id read.
+        upto: i64,
+        /// Answered once they are taken.
+        done: oneshot::Sender<()>,
+    },
+    /// The index was made for another database: start again empty.
+    Clear(oneshot::Sender<()>),
+    /// Reading back is over: commit and answer searches from now on.
+    CaughtUp(oneshot::Sender<()>),
+    /// Commit now.
+    Flush(oneshot::Sender<()>),
+}
+
+/// How far a commit of the index goes, stored as its payload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// Every message with an id up to here is in the index. Holds for a
+    /// server that writes the database alone, whose ids grow in commit order.
+    pub upto_id: i64,
+    /// Every message fed before this time (unix ms) is in the index; 0 before
+    /// the first read-back finished. Any node: a message is fed within
+    /// [`super::catch_up::MAX_LAG_MS`] of its send time, so a start reads back
+    /// what was sent since this time less that.
+    pub fed_before: i64,
+}
+
+impl Mark {
+    /// The mark of the index's last commit (nothing for a new index).
+    pub fn of(index: &Index) -> Self {
+        index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Start the writer thread.
+pub fn start(
+    index: Index,
+    handle: SearchIndex,
+    rx: Receiver<Op>,
+    mark: Mark,
+) -> tantivy::Result<()> {
+    let writer: IndexWriter<TantivyDocument> = index.writer(WRITER_BUDGET)?;
+    let task = Writer {
+        writer,
+        handle,
+        mark,
+        caught_up: false,
+        read_upto: mark.upto_id,
+        fed_max: mark.upto_id,
+        added: None,
+        dirty: 0,
+        since_commit: Instant::now(),
+    };
+    std::thread::Builder::new()
+        .name("search-index".into())
+        .spawn(move || task.run(&rx))?;
+    Ok(())
+}
+
+struct Writer {
+    writer: IndexWriter<TantivyDocument>,
+    handle: SearchIndex,
+    /// The last commit's mark.
+    mark: Mark,
+    /// The read-back is over.
+    caught_up: bool,
+    /// The read-back went up to here.
+    read_upto: i64,
+    /// The highest id fed.
+    fed_max: i64,
+    /// The view number of the last live messages added.
+    added: Option<u64>,
+    /// Messages added since the last commit.
+    dirty: usize,
+    since_commit: Instant,
+}
+
+impl Writer {
+    fn run(mut self, rx: &Receiver<Op>) {
+        loop {
+            let wait = if self.dirty > 0 {
+                COMMIT_EVERY.saturating_sub(self.since_commit.elapsed())
+            } else {
+                Duration::from_secs(3600)
+            };
+            let outcome = match rx.recv_timeout(wait) {
+                Ok(op) => self.take(op),
+                Err(RecvTimeoutError::Timeout) => Ok(()),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.commit();
+                    return;
+                }
+            };
+            let due = self.dirty > 0
+                && (self.since_commit.elapsed() >= COMMIT_EVERY || self.dirty >= MAX_UNCOMMITTED);
+            let outcome = outcome.and_then(|()| if due { self.commit() } else { Ok(()) });
+            if let Err(e) = outcome {
+                error!(error = %e, "the search index failed; searches scan the database until the next start rebuilds it");
+                self.handle.set_state(State::Broken);
+                let mut view = self
+                    .handle
+                    .0
+                    .view
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner());
+                view.pending.clear();
+                view.pending_ids.clear();
+                return;
+            }
+        }
+    }
+
+    fn add(&mut self, doc: &Doc, replace: bool) -> tantivy::Result<()> {
+        let f = &self.handle.0.fields;
+        if replace {
+            self.writer
+                .delete_term(Term::from_field_u64(f.id, id_value(doc.id)));
+        }
+        self.writer.add_document(doc.to_document(f))?;
+        self.fed_max = self.fed_max.max(doc.id);
+        self.dirty += 1;
+        Ok(())
+    }
+
+    fn take(&mut self, op: Op) -> tantivy::Result<()> {
+        match op {
+            Op::Add { n, docs, replace } => {
+                // While reading back, a live message may be read back too.
+                let replace = replace || !self.caught_up;
+                for doc in &docs {
+                    self.add(doc, replace)?;
+                }
+                self.added = Some(n);
+            }
+            Op::Page { docs, upto, done } => {
+                for doc in &docs {
+                    self.add(doc, true)?;
+                }
+                self.read_upto = upto;
+                let _ = done.send(());
+            }
+            Op::Clear(done) => {
+                self.writer.delete_all_documents()?;
+                self.mark = Mark::default();
+                self.read_upto = 0;
+                self.fed_max = 0;
+                self.dirty += 1;
+                let _ = done.send(());
+            }
+            Op::CaughtUp(done) => {
+                self.caught_up = true;
+                self.commit()?;
+                self.handle.set_state(State::Ready);
+                super::log_ready(&self.handle);
+                let _ = done.send(());
+            }
+            Op::Flush(done) => {
+                self.commit()?;
+                let _ = done.send(());
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> tantivy::Result<()> {
+        let started = crate::time::now_ms();
+        let mark = if self.caught_up {
+            Mark {
+                upto_id: self.fed_max,
+                fed_before: started,
+            }
+        } else {
+            Mark {
+                upto_id: self.read_upto,
+                fed_before: self.mark.fed_before,
+            }
+        };
+        let at = Instant::now();
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&mark).unwrap_or_default());
+        prepared.commit()?;
+        // The commit and the end of holding its messages in memory become
+        // visible to searches together.
+        {
+            let shared = &self.handle.0;
+            let mut view = shared.view.write().unwrap_or_else(|p| p.into_inner());
+            shared.reader.reload()?;
+            if let Some(n) = self.added {
+                view.pending.retain(|(m, _)| *m > n);
+                let ids = view.pending.iter().map(|(_, d)| d.id).collect();
+                view.pending_ids = ids;
+            }
+        }
+        debug!(messages = self.dirty, took = ?at.elapsed(), "search index committed");
+        self.mark = mark;
+        self.dirty = 0;
+        self.since_commit = Instant::now();
+        Ok(())
+    }
+}
