@@ -52,6 +52,7 @@ mod percentiles;
 mod proc_stats;
 mod reconnect;
 mod report;
+mod search;
 mod sender;
 mod server;
 mod store;
@@ -93,6 +94,8 @@ enum Scenario {
     Reconnect(reconnect::Args),
     /// A user's direct-message conversations at growing history sizes: list and history pages, stored rates.
     Conversations(conversations::Args),
+    /// Search at growing history sizes: through the index beside the scan, its build time and size.
+    Search(search::Args),
     /// The terminal client's cost per frame at 100 to 1,000,000 messages, and to follow a busy room.
     Tui(tui::Args),
 }
@@ -109,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Flood(args) => flood::run(args).await,
         Scenario::Reconnect(args) => reconnect::run(args).await,
         Scenario::Conversations(args) => conversations::run(args).await,
+        Scenario::Search(args) => search::run(args).await,
         Scenario::Tui(args) => tui::run(args).await,
     }
 }

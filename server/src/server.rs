@@ -408,7 +408,7 @@ impl Server {
         writer.finished().await;
         info!("every queued record is stored");
         if let Some(search) = &ctx.search
-            && tokio::time::timeout(grace, search.flush()).await.is_err()
+            && tokio::time::timeout(grace, search.close()).await.is_err()
         {
             warn!("the search index did not commit in time; the next start reads back the rest");
         }

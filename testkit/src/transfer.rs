@@ -192,12 +192,12 @@ pub fn partial_files(data_dir: &Path) -> Vec<String> {
 
 /// Every file under `data_dir` is a stored file (32 hex digits) in `files/` or a
 /// partial upload in `files/.partial/`: nothing was written anywhere else (but
-/// the server's own search index).
+/// the server's own search index, `chatroom_server::search::DIR`).
 pub fn assert_only_storage(data_dir: &Path) {
     for entry in std::fs::read_dir(data_dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(
-            name == "files" || name == chatroom_server::search::DIR,
+            name == "files" || name == "search-index",
             "unexpected entry in the data directory: {name}"
         );
     }

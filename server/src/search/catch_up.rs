@@ -108,6 +108,7 @@ fn doc(m: Indexable) -> Doc {
         id: m.id,
         ts: m.send_time,
         conversation,
+        sender: m.sender.map(std::sync::Arc::from),
         text: m.text,
     }
 }

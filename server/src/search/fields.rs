@@ -20,6 +20,8 @@ pub struct Doc {
     pub ts: i64,
     /// Where it was written.
     pub conversation: Conversation,
+    /// The sender's account name; `None` for an announcement.
+    pub sender: Option<std::sync::Arc<str>>,
     /// Its text as written (folded when indexed and when searched).
     pub text: String,
 }
@@ -29,12 +31,17 @@ pub struct Doc {
 pub struct Fields {
     /// Message id (`u64`): sorted on, ranged on, deleted by.
     pub id: Field,
+    /// The id's bucket (`id >> BUCKET_BITS`): newest first is read a window
+    /// of buckets at a time.
+    pub bucket: Field,
     /// Send time (`i64`).
     pub ts: Field,
     /// The conversation ([`conversation_term`]).
     pub conversation: Field,
     /// Each party of a direct conversation (its account id in decimal).
     pub party: Field,
+    /// The sender's name key ([`chatroom_shared::rules::name_key`]).
+    pub sender: Field,
     /// The grams of the folded text.
     pub gram: Field,
 }
@@ -43,9 +50,11 @@ pub struct Fields {
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_u64_field("id", INDEXED | FAST);
+    let bucket = b.add_u64_field("bucket", INDEXED);
     let ts = b.add_i64_field("ts", INDEXED | FAST);
     let conversation = b.add_text_field("conversation", STRING);
     let party = b.add_text_field("party", STRING);
+    let sender = b.add_text_field("sender", STRING);
     // Whether a message holds a gram, not how often or where.
     let grams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -57,9 +66,11 @@ pub fn schema() -> (Schema, Fields) {
         b.build(),
         Fields {
             id,
+            bucket,
             ts,
             conversation,
             party,
+            sender,
             gram,
         },
     )
@@ -85,6 +96,7 @@ impl Doc {
     pub fn to_document(&self, f: &Fields) -> TantivyDocument {
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, id_value(self.id));
+        d.add_u64(f.bucket, id_value(self.id) >> super::query::BUCKET_BITS);
         d.add_i64(f.ts, self.ts);
         d.add_text(f.conversation, conversation_term(self.conversation));
         if let Conversation::Direct(a, b) = self.conversation {
@@ -92,6 +104,9 @@ impl Doc {
             if b != a {
                 d.add_text(f.party, b.to_string());
             }
+        }
+        if let Some(name) = &self.sender {
+            d.add_text(f.sender, chatroom_shared::rules::name_key(name));
         }
         let folded = chatroom_shared::rules::search::fold(&self.text);
         for g in grams::of_text(&folded) {

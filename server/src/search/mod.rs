@@ -216,6 +216,15 @@ impl SearchIndex {
         }
     }
 
+    /// Commit what was fed, let go of the index and stop its writer (at
+    /// shutdown: the next server on this data directory can open it at once).
+    pub async fn close(&self) {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        if self.0.ops.send(writer::Op::Close(done)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
     /// What it holds.
     pub fn size(&self) -> Size {
         Size {
@@ -264,6 +273,8 @@ pub fn docs_of(batch: &Committed) -> Vec<Doc> {
     struct Stored {
         id: i64,
         ts: i64,
+        #[serde(default)]
+        from: Option<String>,
         text: String,
     }
     let place: std::collections::HashMap<i64, Conversation> = batch
@@ -283,6 +294,7 @@ pub fn docs_of(batch: &Committed) -> Vec<Doc> {
                 id,
                 ts: m.ts,
                 conversation,
+                sender: m.from.map(Arc::from),
                 text: m.text,
             })
         })

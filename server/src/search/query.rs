@@ -1,26 +1,22 @@
 //! A page of messages narrowed by words, matched as search matches them
 //! (every folded word in the folded text; see
 //! [`chatroom_shared::rules::search::fold`]), for `search` and for
-//! `history`'s `text` filter alike.
-//!
-//! Through the index when it can answer: the first candidates in the
-//! direction of travel that hold every word's grams, in a conversation the
-//! reader may read, from the committed index and from what was fed since;
-//! each checked against its text in the database (a long word's grams can all
-//! occur without the word), until the page is full. Otherwise (no index, it
-//! is still reading the history, a sender filter it does not hold, a word it
-//! cannot narrow) the conversation is read page by page and each text checked:
-//! the same meaning, at the cost of a scan.
+//! `history`'s `text` filter alike: the first candidates in the direction of
+//! travel that hold every word's grams, in a conversation the reader may read
+//! (from a sender, between times), from the committed index and from what was
+//! fed since; each checked against its text in the database (a long word's
+//! grams can all occur without the word), until the page is full.
 
 use std::ops::Bound;
 use std::sync::Arc;
 
+use chatroom_shared::rules::name_key;
 use chatroom_shared::rules::search::{fold, holds_all};
 use sea_orm::{ConnectionTrait, DbErr};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Order, Term};
+use tantivy::{Order, Searcher, Term};
 use tracing::warn;
 
 use super::fields::{Doc, Fields, conversation_term, id_value};
@@ -30,74 +26,35 @@ use crate::delivery::Conversation;
 
 /// Candidates asked of the index at once, at most.
 const MAX_ROUND: usize = 4096;
-/// Rows read at once when scanning.
-const SCAN_PAGE: u64 = 1000;
+/// Ids per bucket of the index's `bucket` field: `id >> BUCKET_BITS`.
+pub const BUCKET_BITS: u32 = 14;
+/// Widest window of buckets read newest first before the rest is asked at once.
+const MAX_WINDOW: u64 = 8;
 
-/// One page of `scope`'s messages that pass `filters` and hold every one of
-/// `words`, as [`history::page`] returns it (ascending ids; whether more exist
-/// in the direction of travel).
+/// One page of `scope`'s messages that pass `filters`, as [`history::page`]
+/// returns it (ascending ids; whether more exist in the direction of travel),
+/// with `filters.words` matched as search matches words: through the index
+/// when it is ready. Until then (it is reading the history, or it failed) the
+/// database scans, matching words as its `LOWER()` does. `from_key` is the
+/// name key of `filters.from`'s account, which the index knows senders by.
 pub async fn page(
     index: Option<&SearchIndex>,
     db: &impl ConnectionTrait,
     scope: &Scope,
     filters: &Filters,
-    words: &[String],
+    from_key: Option<&str>,
     cursor: Cursor,
     limit: u64,
 ) -> Result<(Vec<StoredMessage>, bool), DbErr> {
-    if words.is_empty() {
-        return history::page(db, scope, filters, cursor, limit).await;
-    }
-    let mut words: Vec<String> = words.iter().map(|w| fold(w)).collect();
-    words.sort_unstable();
-    words.dedup();
-    if let Some(index) = index
+    if !filters.words.is_empty()
+        && let Some(index) = index
         && let Some(found) = index
-            .page(db, scope, filters, &words, cursor, limit)
+            .page(db, scope, filters, from_key, cursor, limit)
             .await?
     {
         return Ok(found);
     }
-    scan(db, scope, filters, &words, cursor, limit).await
-}
-
-/// The page read from the database in order, each text checked.
-async fn scan(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    filters: &Filters,
-    words: &[String],
-    mut cursor: Cursor,
-    limit: u64,
-) -> Result<(Vec<StoredMessage>, bool), DbErr> {
-    let want = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-    let forward = matches!(cursor, Cursor::After(_));
-    let mut found = Vec::new();
-    loop {
-        let (rows, more) = history::page(db, scope, filters, cursor, SCAN_PAGE).await?;
-        // In the direction of travel.
-        let rows: Vec<StoredMessage> = if forward {
-            rows
-        } else {
-            rows.into_iter().rev().collect()
-        };
-        let Some(last) = rows.last().map(|m| m.id) else {
-            break;
-        };
-        found.extend(
-            rows.into_iter()
-                .filter(|m| holds_all(&fold(&m.text), words)),
-        );
-        if found.len() >= want || !more {
-            break;
-        }
-        cursor = if forward {
-            Cursor::After(last)
-        } else {
-            Cursor::Before(last)
-        };
-    }
-    Ok(finish(found, want, forward))
+    history::page(db, scope, filters, cursor, limit).await
 }
 
 /// Found messages in the direction of travel → the page in ascending order,
@@ -114,6 +71,7 @@ fn finish(mut found: Vec<StoredMessage>, want: usize, forward: bool) -> (Vec<Sto
 /// What a query asks of the index, besides its direction.
 struct Ask {
     scope: Scope,
+    from_key: Option<String>,
     before_ts: Option<i64>,
     after_ts: Option<i64>,
     words: Vec<String>,
@@ -138,6 +96,10 @@ impl Ask {
             },
         };
         readable
+            && self
+                .from_key
+                .as_deref()
+                .is_none_or(|k| d.sender.as_deref().is_some_and(|s| name_key(s) == k))
             && self.before_ts.is_none_or(|t| d.ts < t)
             && self.after_ts.is_none_or(|t| d.ts > t)
             && holds_all(&fold(&d.text), &self.words)
@@ -151,18 +113,21 @@ impl SearchIndex {
         db: &impl ConnectionTrait,
         scope: &Scope,
         filters: &Filters,
-        words: &[String],
+        from_key: Option<&str>,
         cursor: Cursor,
         limit: u64,
     ) -> Result<Option<(Vec<StoredMessage>, bool)>, DbErr> {
         if self.state() != State::Ready
-            || filters.from.is_some()
+            || (filters.from.is_some() && from_key.is_none())
             || matches!(scope, Scope::Inbox { .. })
         {
             return Ok(None);
         }
+        let mut words: Vec<String> = filters.words.iter().map(|w| fold(w)).collect();
+        words.sort_unstable();
+        words.dedup();
         let mut all_grams = Vec::new();
-        for w in words {
+        for w in &words {
             let Some(g) = grams::of_word(w) else {
                 return Ok(None);
             };
@@ -172,9 +137,10 @@ impl SearchIndex {
         all_grams.dedup();
         let ask = Arc::new(Ask {
             scope: scope.clone(),
+            from_key: from_key.map(str::to_owned),
             before_ts: filters.before_ts,
             after_ts: filters.after_ts,
-            words: words.to_vec(),
+            words,
             grams: all_grams,
         });
         let forward = matches!(cursor, Cursor::After(_));
@@ -237,17 +203,7 @@ impl SearchIndex {
             (self.0.reader.searcher(), pending)
         };
         let forward = matches!(cursor, Cursor::After(_));
-        let order = if forward { Order::Asc } else { Order::Desc };
-        let query = build(&self.0.fields, ask, cursor);
-        let top: Vec<(Option<u64>, tantivy::DocAddress)> = searcher.search(
-            &query,
-            &TopDocs::with_limit(k).order_by_fast_field::<u64>("id", order),
-        )?;
-        let mut exhausted = top.len() < k;
-        let mut ids: Vec<i64> = top
-            .into_iter()
-            .filter_map(|(id, _)| id.and_then(|id| i64::try_from(id).ok()))
-            .collect();
+        let (mut ids, mut exhausted) = self.committed(&searcher, ask, cursor, k)?;
         ids.extend(
             pending
                 .iter()
@@ -271,6 +227,118 @@ impl SearchIndex {
         }
         Ok((ids, exhausted))
     }
+}
+
+impl SearchIndex {
+    /// Up to `k` ids beyond `cursor` from the committed index, in its
+    /// direction, and whether there are no more. Newest first is read window
+    /// by window of ids ([`BUCKET_BITS`]), each eight times the last, so a
+    /// page of common words costs one window's matches however long the
+    /// history; past [`MAX_WINDOW`] buckets the rest is asked at once (rare
+    /// words: their few matches).
+    fn committed(
+        &self,
+        searcher: &Searcher,
+        ask: &Ask,
+        cursor: Cursor,
+        k: usize,
+    ) -> tantivy::Result<(Vec<i64>, bool)> {
+        let f = &self.0.fields;
+        let Some((lowest, highest)) = id_span(searcher)? else {
+            return Ok((Vec::new(), true));
+        };
+        let forward = matches!(cursor, Cursor::After(_));
+        let order = if forward { Order::Asc } else { Order::Desc };
+        let first = match cursor {
+            Cursor::Latest => highest,
+            Cursor::Before(b) => id_value(b).saturating_sub(1).min(highest),
+            Cursor::After(a) => id_value(a).saturating_add(1).max(lowest),
+        };
+        if (forward && first > highest) || (!forward && first < lowest) {
+            return Ok((Vec::new(), true));
+        }
+        let (low_bucket, high_bucket) = (lowest >> BUCKET_BITS, highest >> BUCKET_BITS);
+        let mut ids: Vec<i64> = Vec::new();
+        let mut next = first >> BUCKET_BITS;
+        let mut width = 1u64;
+        loop {
+            let wanted = k - ids.len();
+            let last_window = width > MAX_WINDOW;
+            // The buckets of this window, in the direction of travel; the
+            // last window is everything left.
+            let (from, to) = if last_window {
+                if forward {
+                    (next, high_bucket)
+                } else {
+                    (low_bucket, next)
+                }
+            } else if forward {
+                (next, next.saturating_add(width - 1).min(high_bucket))
+            } else {
+                (next.saturating_sub(width - 1).max(low_bucket), next)
+            };
+            let mut window: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, Box::new(build(f, ask, cursor)))];
+            if !last_window {
+                let buckets: Vec<Term> = (from..=to)
+                    .map(|b| Term::from_field_u64(f.bucket, b))
+                    .collect();
+                window.push((Occur::Must, Box::new(TermSetQuery::new(buckets))));
+            } else if forward {
+                window.push((
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_u64(f.id, from << BUCKET_BITS)),
+                        Bound::Unbounded,
+                    )),
+                ));
+            } else {
+                window.push((
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        Bound::Unbounded,
+                        Bound::Excluded(Term::from_field_u64(f.id, (to + 1) << BUCKET_BITS)),
+                    )),
+                ));
+            }
+            let top: Vec<(Option<u64>, tantivy::DocAddress)> = searcher.search(
+                &BooleanQuery::new(window),
+                &TopDocs::with_limit(wanted).order_by_fast_field::<u64>("id", order),
+            )?;
+            ids.extend(
+                top.into_iter()
+                    .filter_map(|(id, _)| id.and_then(|id| i64::try_from(id).ok())),
+            );
+            let at_end = last_window
+                || if forward {
+                    to >= high_bucket
+                } else {
+                    from <= low_bucket
+                };
+            if ids.len() >= k {
+                return Ok((ids, false));
+            }
+            if at_end {
+                return Ok((ids, true));
+            }
+            next = if forward { to + 1 } else { from - 1 };
+            width = width.saturating_mul(8);
+        }
+    }
+}
+
+/// The lowest and highest id in the committed index.
+fn id_span(searcher: &Searcher) -> tantivy::Result<Option<(u64, u64)>> {
+    let mut span: Option<(u64, u64)> = None;
+    for segment in searcher.segment_readers() {
+        if segment.num_docs() == 0 {
+            continue;
+        }
+        let column = segment.fast_fields().u64("id")?;
+        let (lo, hi) = (column.min_value(), column.max_value());
+        span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+    }
+    Ok(span)
 }
 
 fn term_query(t: Term) -> Box<dyn Query> {
@@ -326,6 +394,12 @@ fn build(f: &Fields, ask: &Ask, cursor: Cursor) -> BooleanQuery {
         }
     };
     must.push((Occur::Must, scope));
+    if let Some(key) = &ask.from_key {
+        must.push((
+            Occur::Must,
+            term_query(Term::from_field_text(f.sender, key)),
+        ));
+    }
     if ask.before_ts.is_some() || ask.after_ts.is_some() {
         let lower = ask.after_ts.map_or(Bound::Unbounded, |t| {
             Bound::Excluded(Term::from_field_i64(f.ts, t))

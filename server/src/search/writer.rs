@@ -49,6 +49,8 @@ pub enum Op {
     CaughtUp(oneshot::Sender<()>),
     /// Commit now.
     Flush(oneshot::Sender<()>),
+    /// Commit, let go of the index (its lock, its merges) and stop.
+    Close(oneshot::Sender<()>),
 }
 
 /// How far a commit of the index goes, stored as its payload.
@@ -128,6 +130,16 @@ impl Writer {
                 Duration::from_secs(3600)
             };
             let outcome = match rx.recv_timeout(wait) {
+                Ok(Op::Close(done)) => {
+                    if let Err(e) = self.commit() {
+                        error!(error = %e, "the search index could not commit at shutdown; the next start reads back the rest");
+                    }
+                    if let Err(e) = self.writer.wait_merging_threads() {
+                        debug!(error = %e, "the search index's merges ended with an error");
+                    }
+                    let _ = done.send(());
+                    return;
+                }
                 Ok(op) => self.take(op),
                 Err(RecvTimeoutError::Timeout) => Ok(()),
                 Err(RecvTimeoutError::Disconnected) => {
@@ -200,6 +212,10 @@ impl Writer {
             }
             Op::Flush(done) => {
                 self.commit()?;
+                let _ = done.send(());
+            }
+            // Taken in `run`.
+            Op::Close(done) => {
                 let _ = done.send(());
             }
         }

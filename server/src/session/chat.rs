@@ -248,10 +248,11 @@ impl Session {
             (None, None) => Cursor::Latest,
         };
         let c = self.conversation(&m.to).await?;
-        let from = match &m.from {
+        let from_key = m.from.as_deref().map(|name| name_key(name.trim()));
+        let from = match &from_key {
             None => None,
-            Some(name) => Some(
-                accounts::find_by_key(&self.ctx.db, &name_key(name.trim()))
+            Some(key) => Some(
+                accounts::find_by_key(&self.ctx.db, key)
                     .await?
                     .map_or(-1, |a| a.id),
             ),
@@ -260,16 +261,17 @@ impl Session {
             before_ts: m.before_ts,
             after_ts: m.after_ts,
             from,
+            words: words(m.text.as_deref().unwrap_or_default())?,
         };
-        let words = words(m.text.as_deref().unwrap_or_default())?;
         let limit = self.page_limit(m.limit);
         let db = &self.ctx.db;
+        let index = self.ctx.search.as_ref();
         let (rows, has_more) = search::page(
-            self.ctx.search.as_ref(),
+            index,
             db,
             &c.scope,
             &filters,
-            &words,
+            from_key.as_deref(),
             cursor,
             limit,
         )
@@ -318,16 +320,12 @@ impl Session {
         let cursor = m.before.map_or(Cursor::Latest, Cursor::Before);
         let limit = self.page_limit(m.limit);
         let index = self.ctx.search.as_ref();
-        let (rows, has_more) = search::page(
-            index,
-            db,
-            &scope,
-            &Filters::default(),
-            &words,
-            cursor,
-            limit,
-        )
-        .await?;
+        let filters = Filters {
+            words,
+            ..Filters::default()
+        };
+        let (rows, has_more) =
+            search::page(index, db, &scope, &filters, None, cursor, limit).await?;
         let mut messages = to_chat_messages(db, rows).await?;
         messages.reverse();
         self.queue(&ServerMessage::SearchResults(SearchResults {

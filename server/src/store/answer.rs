@@ -81,10 +81,15 @@ impl WriterTask {
                     if let Some(c) = step.conversation() {
                         placed.push((c, next));
                         if self.search.is_some() {
+                            let sender = match step {
+                                Step::Chat { name, .. } => Some(name.clone()),
+                                _ => None,
+                            };
                             searchable.push(Doc {
                                 id: next,
                                 ts: *ts,
                                 conversation: c,
+                                sender,
                                 text: text.clone(),
                             });
                         }

@@ -179,6 +179,8 @@ pub struct Indexable {
     pub send_time: i64,
     /// Sender; `None` for announcements.
     pub uid: Option<i64>,
+    /// The sender's account name; `None` for announcements.
+    pub sender: Option<String>,
     /// Its kind of conversation.
     pub target_kind: TargetKind,
     /// The group or recipient; 0 for the room.
@@ -199,19 +201,16 @@ pub async fn indexable(
     use chat_history::Column as C;
     let mut query = chat_history::Entity::find()
         .select_only()
-        .columns([
-            C::Id,
-            C::SendTime,
-            C::Uid,
-            C::TargetKind,
-            C::TargetId,
-            C::Comment,
-        ])
+        .columns([C::Id, C::SendTime, C::Uid])
+        .column(base_info::Column::Name)
+        .columns([C::TargetKind, C::TargetId, C::Comment])
+        .left_join(base_info::Entity)
         .filter(C::Id.gt(after));
     if let Some(since) = sent_since {
         query = query.filter(C::SendTime.gte(since));
     }
-    let rows: Vec<(i64, i64, Option<i64>, i16, i64, String)> = query
+    type Row = (i64, i64, Option<i64>, Option<String>, i16, i64, String);
+    let rows: Vec<Row> = query
         .order_by_asc(C::Id)
         .limit(limit)
         .into_tuple()
@@ -219,11 +218,12 @@ pub async fn indexable(
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, send_time, uid, kind, target_id, text)| {
+        .filter_map(|(id, send_time, uid, sender, kind, target_id, text)| {
             Some(Indexable {
                 id,
                 send_time,
                 uid,
+                sender,
                 target_kind: TargetKind::from_code(kind)?,
                 target_id,
                 text,

@@ -1,8 +1,8 @@
 //! What a history read selects, as SQL conditions: the conversation
 //! ([`Scope`]: the room, a group, a direct conversation, an inbox, everything
-//! a user may read) and its narrowing ([`Filters`]: time, sender). Words are
-//! matched by [`crate::search::page`].
+//! a user may read) and its narrowing ([`Filters`]: time, sender, words).
 
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::TargetKind;
@@ -52,6 +52,10 @@ pub struct Filters {
     pub after_ts: Option<i64>,
     /// Only messages from this account.
     pub from: Option<i64>,
+    /// Only messages containing every one of these words (as `LOWER()` of the database
+    /// lowers both: ASCII letters on SQLite, every letter of the locale elsewhere). The
+    /// scan [`crate::search::page`] falls back on while the search index is not ready.
+    pub words: Vec<String>,
 }
 
 fn group_condition(id: i64, since: Option<i64>) -> Condition {
@@ -135,6 +139,22 @@ impl Scope {
     }
 }
 
+/// `word` as a LIKE pattern matching it anywhere, with `!` escaping the pattern's own
+/// special characters (an escape character that needs no escaping in any backend's
+/// string literals). Its case is left to the database's `LOWER()`, which lowers the
+/// text too (see [`Filters::condition`]).
+fn contains_pattern(word: &str) -> String {
+    let mut p = String::from("%");
+    for ch in word.chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            p.push('!');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
 impl Filters {
     /// The filters as one condition on `chat_history` rows.
     pub(super) fn condition(&self) -> Condition {
@@ -148,6 +168,17 @@ impl Filters {
         }
         if let Some(uid) = self.from {
             c = c.add(C::Uid.eq(uid));
+        }
+        // `LOWER(text) LIKE LOWER(pattern)`: both sides lowered by the same function, so
+        // a word is always found as typed. (Lowering the word in Rust instead made
+        // `ÉCOLE` miss itself on SQLite, whose LOWER() only lowers ASCII letters.)
+        for word in &self.words {
+            let pattern = Expr::expr(Func::lower(Expr::val(contains_pattern(word))))
+                .binary(BinOper::Escape, Expr::Constant('!'.into()));
+            c = c.add(
+                Expr::expr(Func::lower(Expr::col((chat_history::Entity, C::Comment))))
+                    .binary(BinOper::Like, pattern),
+            );
         }
         c
     }
