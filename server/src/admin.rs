@@ -200,6 +200,14 @@ impl Admin {
         Ok(())
     }
 
+    /// The search index's state and size (`None`: searches scan).
+    pub fn search_index(&self) -> Option<crate::search::Size> {
+        self.ctx
+            .search
+            .as_ref()
+            .map(crate::search::SearchIndex::size)
+    }
+
     /// Start a graceful shutdown.
     pub fn shutdown(&self) {
         self.shutdown.cancel();

@@ -9,6 +9,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::admin::Admin;
+use crate::search::State;
 use crate::time::now_ms;
 use crate::untrusted::untrusted;
 
@@ -23,6 +24,7 @@ Commands:
   /unban NAME           enable a banned account
   /groups               the open groups
   /close-group NAME     close a group: read-only from now on (its members are told)
+  /search-index         the search index: its state, messages and size on disk
   /quit                 shut the server down gracefully
   //text                announce a line that starts with /";
 
@@ -50,6 +52,8 @@ pub enum Command {
     Groups,
     /// Close a group.
     CloseGroup(String),
+    /// Show the search index's state and size.
+    SearchIndex,
     /// Shut down.
     Quit,
     /// A blank line: nothing to do.
@@ -92,8 +96,27 @@ pub fn parse(line: &str) -> Command {
         ("groups", _) => Command::Groups,
         ("close-group", Some(name)) => Command::CloseGroup(name),
         ("close-group", None) => Command::Usage("/close-group NAME"),
+        ("search-index", _) => Command::SearchIndex,
         (other, _) => Command::Unknown(other.to_owned()),
     }
+}
+
+/// A size for people: "812 bytes", "3.4 KiB", "96.0 MiB", "1.2 GiB".
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
 }
 
 /// "1 member", "2 members".
@@ -168,6 +191,27 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
             Ok(()) => format!("closed the group {name}"),
             Err(e) => format!("not closed: {e}"),
         },
+        Command::SearchIndex => match admin.search_index() {
+            None => "no search index (--search-index false, or it could not be opened): \
+                     searches scan the history"
+                .to_owned(),
+            Some(size) => {
+                let state = match size.state {
+                    State::Building => "reading the history (searches scan meanwhile)",
+                    State::Ready => "ready",
+                    State::Broken => "failed (searches scan; the next start builds it again)",
+                };
+                format!(
+                    "search index: {state}; {} in it, {} on disk",
+                    count(
+                        usize::try_from(size.messages).unwrap_or(usize::MAX),
+                        "message",
+                        "messages"
+                    ),
+                    bytes(size.bytes)
+                )
+            }
+        },
         Command::Quit => {
             admin.shutdown();
             "shutting down".to_owned()
@@ -201,6 +245,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(bytes(812), "812 bytes");
+        assert_eq!(bytes(3 * 1024 + 410), "3.4 KiB");
+        assert_eq!(bytes(96 * 1024 * 1024), "96.0 MiB");
+        assert_eq!(bytes(1288 * 1024 * 1024), "1.3 GiB");
+    }
+
+    #[test]
     fn parses_every_command() {
         assert_eq!(parse("hello all"), Command::Announce("hello all".into()));
         assert_eq!(
@@ -230,6 +282,7 @@ mod tests {
         assert_eq!(parse("/unban eve"), Command::Unban("eve".into()));
         assert_eq!(parse("/dance"), Command::Unknown("dance".into()));
         assert_eq!(parse("/groups"), Command::Groups);
+        assert_eq!(parse("/search-index"), Command::SearchIndex);
         assert_eq!(
             parse("/close-group rust"),
             Command::CloseGroup("rust".into())

@@ -16,8 +16,7 @@ use tracing::{info, warn};
 
 use super::writer::{Mark, Op};
 use super::{Doc, SearchIndex};
-use crate::db::history::{self, Indexable, TargetKind};
-use crate::delivery::Conversation;
+use crate::db::history::{self, Indexable};
 
 /// Longest time from a message's send time to its feeding into the index on
 /// any node: its commit (at most twice the database timeout and a second),
@@ -97,13 +96,7 @@ async fn send(index: &SearchIndex, op: Op, rx: oneshot::Receiver<()>) {
 
 /// A stored row as the index takes it.
 fn doc(m: Indexable) -> Doc {
-    let conversation = match (m.target_kind, m.uid) {
-        (TargetKind::Room, _) => Conversation::Room,
-        (TargetKind::Group, _) => Conversation::Group(m.target_id),
-        (TargetKind::User, Some(uid)) => Conversation::direct(uid, m.target_id),
-        // A direct message always has a sender; read as a note to oneself.
-        (TargetKind::User, None) => Conversation::direct(m.target_id, m.target_id),
-    };
+    let conversation = crate::db::clocks::conversation(m.target_kind, m.target_id, m.uid);
     Doc {
         id: m.id,
         ts: m.send_time,

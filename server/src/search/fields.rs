@@ -58,8 +58,9 @@ pub fn schema() -> (Schema, Fields) {
     // Whether a message holds a gram, not how often or where.
     let grams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
-            .set_index_option(IndexRecordOption::Basic),
+            .set_tokenizer(grams::TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
     );
     let gram = b.add_text_field("gram", grams);
     (
@@ -108,10 +109,7 @@ impl Doc {
         if let Some(name) = &self.sender {
             d.add_text(f.sender, chatroom_shared::rules::name_key(name));
         }
-        let folded = chatroom_shared::rules::search::fold(&self.text);
-        for g in grams::of_text(&folded) {
-            d.add_text(f.gram, g);
-        }
+        d.add_text(f.gram, chatroom_shared::rules::search::fold(&self.text));
         d
     }
 }

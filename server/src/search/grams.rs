@@ -10,13 +10,96 @@
 //! the word has; a message that has them all but not the word itself is left
 //! out when the candidates are checked against their texts.
 
+#[cfg(test)]
 use std::collections::HashSet;
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+/// The name the index knows [`GramTokenizer`] by.
+pub const TOKENIZER: &str = "chatroom_grams";
+
+/// The index's tokenizer: the grams of an already folded text, as
+/// [`of_text`] gives them (repeats included: the index keeps each once per
+/// message), straight from the text without a string per gram.
+#[derive(Clone, Default)]
+pub struct GramTokenizer {
+    token: Token,
+    bounds: Vec<usize>,
+}
+
+/// The grams of one text.
+pub struct GramStream<'a> {
+    text: &'a str,
+    bounds: &'a [usize],
+    token: &'a mut Token,
+    start: usize,
+    len: usize,
+}
+
+impl Tokenizer for GramTokenizer {
+    type TokenStream<'a> = GramStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
+        self.token.reset();
+        self.bounds.clear();
+        self.bounds.extend(
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len())),
+        );
+        GramStream {
+            text,
+            bounds: &self.bounds,
+            token: &mut self.token,
+            start: 0,
+            len: 0,
+        }
+    }
+}
+
+impl TokenStream for GramStream<'_> {
+    fn advance(&mut self) -> bool {
+        let chars = self.bounds.len() - 1;
+        loop {
+            self.len += 1;
+            if self.len > MAX_GRAM || self.start + self.len > chars {
+                self.start += 1;
+                self.len = 1;
+                if self.start >= chars {
+                    return false;
+                }
+            }
+            let (from, to) = (self.bounds[self.start], self.bounds[self.start + self.len]);
+            let gram = &self.text[from..to];
+            if gram.chars().any(char::is_whitespace) {
+                // Longer grams from here hold the same white space.
+                self.len = MAX_GRAM;
+                continue;
+            }
+            self.token.offset_from = from;
+            self.token.offset_to = to;
+            self.token.position = self.start;
+            self.token.text.clear();
+            self.token.text.push_str(gram);
+            return true;
+        }
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
 
 /// Longest gram.
 pub const MAX_GRAM: usize = 3;
 
 /// The distinct grams of a folded text: every run of 1 to [`MAX_GRAM`]
-/// characters without white space.
+/// characters without white space (what [`GramTokenizer`] gives, as a set).
+#[cfg(test)]
 pub fn of_text(folded: &str) -> HashSet<&str> {
     let bounds: Vec<usize> = folded
         .char_indices()
@@ -77,6 +160,28 @@ mod tests {
         }
         assert!(!grams.contains("们的数据"));
         assert!(of_text("").is_empty());
+    }
+
+    /// The tokenizer gives exactly the grams of [`of_text`].
+    #[test]
+    fn the_tokenizer_gives_the_grams_of_the_text() {
+        for text in [
+            "ab cd",
+            "我们的数据库",
+            "the rocket, 50%_off!  x",
+            "",
+            " ",
+            "a",
+        ] {
+            let mut t = GramTokenizer::default();
+            let mut stream = t.token_stream(text);
+            let mut got = HashSet::new();
+            while stream.advance() {
+                got.insert(stream.token().text.clone());
+            }
+            let want: HashSet<String> = of_text(text).into_iter().map(str::to_owned).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]

@@ -24,7 +24,6 @@ mod grams;
 mod query;
 mod writer;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -90,27 +89,64 @@ pub struct Size {
 pub struct SearchIndex(Arc<Shared>);
 
 struct Shared {
+    core: Arc<Core>,
+    /// To the writer thread, which stops (committing) once every handle is gone.
+    ops: std::sync::mpsc::Sender<writer::Op>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+/// What the handles and the writer thread share.
+struct Core {
     dir: PathBuf,
     fields: Fields,
     reader: IndexReader,
     view: RwLock<View>,
     state: tokio::sync::watch::Sender<State>,
-    ops: std::sync::mpsc::Sender<writer::Op>,
     /// Whether ids grow in commit order (one writer): what a start reads back
     /// follows from the highest id indexed, not from the time.
     one_writer: bool,
 }
 
-/// What a search sees: the committed index (through `reader`) and what was
-/// fed since, swapped together when a commit becomes visible.
+impl Core {
+    fn set_state(&self, s: State) {
+        self.state.send_replace(s);
+    }
+
+    fn size(&self) -> Size {
+        Size {
+            state: *self.state.borrow(),
+            messages: self.reader.searcher().num_docs(),
+            bytes: dir_bytes(&self.dir),
+        }
+    }
+
+    /// Say how large the index is, once it is ready.
+    fn log_ready(&self) {
+        let size = self.size();
+        info!(
+            messages = size.messages,
+            bytes = size.bytes,
+            "the search index is ready"
+        );
+    }
+}
+
+/// What was fed and is not visible in the committed index yet. A commit is
+/// made visible (the reader reloaded) before its batches leave this list, so a
+/// message is always in one or both (a search drops repeats by id). Held
+/// only for a push or a copy of the list, never during IO: feeding never
+/// waits for the index.
 #[derive(Default)]
 struct View {
-    /// Fed, not committed yet, in feeding order, each with the number of
-    /// the batch it came in.
-    pending: Vec<(u64, Arc<Doc>)>,
-    /// Their ids.
-    pending_ids: HashSet<i64>,
-    /// The number the next fed document gets.
+    /// The fed batches in feeding order, each with its number.
+    pending: Vec<(u64, Arc<Vec<Doc>>)>,
+    /// The number the next fed batch gets.
     next: u64,
 }
 
@@ -138,17 +174,16 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let (ops, rx) = std::sync::mpsc::channel();
-        let shared = Arc::new(Shared {
+        let core = Arc::new(Core {
             dir,
             fields,
             reader,
             view: RwLock::new(View::default()),
             state: tokio::sync::watch::Sender::new(State::Building),
-            ops,
             one_writer,
         });
-        let handle = Self(shared);
-        writer::start(index, handle.clone(), rx, mark)?;
+        writer::start(index, Arc::clone(&core), rx, mark)?;
+        let handle = Self(Arc::new(Shared { core, ops }));
         tokio::spawn(catch_up::run(db, handle.clone(), mark));
         Ok(handle)
     }
@@ -156,10 +191,6 @@ impl SearchIndex {
     /// Its state now.
     pub fn state(&self) -> State {
         *self.0.state.borrow()
-    }
-
-    fn set_state(&self, s: State) {
-        self.0.state.send_replace(s);
     }
 
     /// Wait until it has read the history (or failed): from then on searches
@@ -187,21 +218,14 @@ impl SearchIndex {
         if docs.is_empty() || self.state() == State::Broken {
             return;
         }
+        let docs = Arc::new(docs);
         let mut view = self.0.view.write().unwrap_or_else(|p| p.into_inner());
         let n = view.next;
         view.next += 1;
-        let mut batch = Vec::with_capacity(docs.len());
-        for doc in docs {
-            if !view.pending_ids.insert(doc.id) && maybe_seen {
-                continue;
-            }
-            let doc = Arc::new(doc);
-            view.pending.push((n, Arc::clone(&doc)));
-            batch.push(doc);
-        }
+        view.pending.push((n, Arc::clone(&docs)));
         let op = writer::Op::Add {
             n,
-            docs: batch,
+            docs,
             replace: maybe_seen,
         };
         // An error: the writer stopped (it failed, and said so).
@@ -227,11 +251,7 @@ impl SearchIndex {
 
     /// What it holds.
     pub fn size(&self) -> Size {
-        Size {
-            state: self.state(),
-            messages: self.0.reader.searcher().num_docs(),
-            bytes: dir_bytes(&self.0.dir),
-        }
+        self.0.size()
     }
 }
 
@@ -243,6 +263,9 @@ fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> tantivy::Result<Ind
     } else {
         Index::create_in_dir(dir, schema.clone())?
     };
+    index
+        .tokenizers()
+        .register(grams::TOKENIZER, grams::GramTokenizer::default());
     if index.schema() != *schema {
         return Err(tantivy::TantivyError::SchemaError(
             "the index was made with another schema".into(),
@@ -299,14 +322,4 @@ pub fn docs_of(batch: &Committed) -> Vec<Doc> {
             })
         })
         .collect()
-}
-
-/// Say how large the index is, once it is ready.
-fn log_ready(index: &SearchIndex) {
-    let size = index.size();
-    info!(
-        messages = size.messages,
-        bytes = size.bytes,
-        "the search index is ready"
-    );
 }

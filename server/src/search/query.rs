@@ -14,7 +14,7 @@ use chatroom_shared::rules::name_key;
 use chatroom_shared::rules::search::{fold, holds_all};
 use sea_orm::{ConnectionTrait, DbErr};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Order, Searcher, Term};
 use tracing::warn;
@@ -199,7 +199,8 @@ impl SearchIndex {
         // The committed index and the messages not in it yet, as one view.
         let (searcher, pending) = {
             let view = self.0.view.read().unwrap_or_else(|p| p.into_inner());
-            let pending: Vec<Arc<Doc>> = view.pending.iter().map(|(_, d)| Arc::clone(d)).collect();
+            let pending: Vec<Arc<Vec<Doc>>> =
+                view.pending.iter().map(|(_, d)| Arc::clone(d)).collect();
             (self.0.reader.searcher(), pending)
         };
         let forward = matches!(cursor, Cursor::After(_));
@@ -207,6 +208,7 @@ impl SearchIndex {
         ids.extend(
             pending
                 .iter()
+                .flat_map(|batch| batch.iter())
                 .filter(|d| match cursor {
                     Cursor::Latest => true,
                     Cursor::Before(b) => d.id < b,
@@ -280,10 +282,8 @@ impl SearchIndex {
             let mut window: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Must, Box::new(build(f, ask, cursor)))];
             if !last_window {
-                let buckets: Vec<Term> = (from..=to)
-                    .map(|b| Term::from_field_u64(f.bucket, b))
-                    .collect();
-                window.push((Occur::Must, Box::new(TermSetQuery::new(buckets))));
+                let buckets = (from..=to).map(|b| Term::from_field_u64(f.bucket, b));
+                window.push((Occur::Must, any_of(buckets)));
             } else if forward {
                 window.push((
                     Occur::Must,
@@ -341,6 +341,17 @@ fn id_span(searcher: &Searcher) -> tantivy::Result<Option<(u64, u64)>> {
     Ok(span)
 }
 
+/// Documents with any of these terms, through their posting lists (a
+/// `TermSetQuery` would first collect every document of every term into a
+/// bitset: the whole room, for a search).
+fn any_of(terms: impl IntoIterator<Item = Term>) -> Box<dyn Query> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .map(|t| (Occur::Should, term_query(t)))
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
 fn term_query(t: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(t, IndexRecordOption::Basic))
 }
@@ -385,7 +396,7 @@ fn build(f: &Fields, ask: &Ask, cursor: Cursor) -> BooleanQuery {
                     Some(_) => any.push((Occur::Should, group(id, since))),
                 }
             }
-            any.push((Occur::Should, Box::new(TermSetQuery::new(open))));
+            any.push((Occur::Should, any_of(open)));
             any.push((
                 Occur::Should,
                 term_query(Term::from_field_text(f.party, &me.to_string())),

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use tracing::{debug, error};
 
 use super::fields::{Doc, id_value};
-use super::{SearchIndex, State};
+use super::{Core, State};
 
 /// Longest a fed message waits to be committed.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
@@ -29,7 +29,7 @@ pub enum Op {
         /// Their number in the view.
         n: u64,
         /// The messages.
-        docs: Vec<Arc<Doc>>,
+        docs: Arc<Vec<Doc>>,
         /// They may be in the index already: replace them.
         replace: bool,
     },
@@ -78,34 +78,54 @@ impl Mark {
     }
 }
 
-/// Start the writer thread.
-pub fn start(
-    index: Index,
-    handle: SearchIndex,
-    rx: Receiver<Op>,
-    mark: Mark,
-) -> tantivy::Result<()> {
-    let writer: IndexWriter<TantivyDocument> = index.writer(WRITER_BUDGET)?;
-    let task = Writer {
-        writer,
-        handle,
-        mark,
-        caught_up: false,
-        read_upto: mark.upto_id,
-        fed_max: mark.upto_id,
-        added: None,
-        dirty: 0,
-        since_commit: Instant::now(),
-    };
+/// Start the writer thread. It and the indexing threads it starts run at
+/// the lowest priority: indexing takes the CPU the chat leaves (it lags
+/// under a burst, searched from memory meanwhile, and catches up after).
+pub fn start(index: Index, handle: Arc<Core>, rx: Receiver<Op>, mark: Mark) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("search-index".into())
-        .spawn(move || task.run(&rx))?;
+        .spawn(move || {
+            lowest_priority();
+            // Made here, so its threads inherit the priority.
+            let writer: IndexWriter<TantivyDocument> = match index.writer(WRITER_BUDGET) {
+                Ok(w) => w,
+                Err(e) => {
+                    error!(error = %e, "the search index cannot be written; searches scan the database");
+                    handle.set_state(State::Broken);
+                    return;
+                }
+            };
+            let task = Writer {
+                writer,
+                handle,
+                mark,
+                caught_up: false,
+                read_upto: mark.upto_id,
+                fed_max: mark.upto_id,
+                added: None,
+                dirty: 0,
+                since_commit: Instant::now(),
+            };
+            task.run(&rx);
+        })?;
     Ok(())
+}
+
+/// Give this thread (and the threads it starts) the lowest CPU priority.
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux a "process" priority of a thread id is that thread's.
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), 19) {
+            debug!(error = %e, "could not lower the search index's priority");
+        }
+    }
 }
 
 struct Writer {
     writer: IndexWriter<TantivyDocument>,
-    handle: SearchIndex,
+    handle: Arc<Core>,
     /// The last commit's mark.
     mark: Mark,
     /// The read-back is over.
@@ -153,21 +173,15 @@ impl Writer {
             if let Err(e) = outcome {
                 error!(error = %e, "the search index failed; searches scan the database until the next start rebuilds it");
                 self.handle.set_state(State::Broken);
-                let mut view = self
-                    .handle
-                    .0
-                    .view
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut view = self.handle.view.write().unwrap_or_else(|p| p.into_inner());
                 view.pending.clear();
-                view.pending_ids.clear();
                 return;
             }
         }
     }
 
     fn add(&mut self, doc: &Doc, replace: bool) -> tantivy::Result<()> {
-        let f = &self.handle.0.fields;
+        let f = &self.handle.fields;
         if replace {
             self.writer
                 .delete_term(Term::from_field_u64(f.id, id_value(doc.id)));
@@ -183,7 +197,7 @@ impl Writer {
             Op::Add { n, docs, replace } => {
                 // While reading back, a live message may be read back too.
                 let replace = replace || !self.caught_up;
-                for doc in &docs {
+                for doc in docs.iter() {
                     self.add(doc, replace)?;
                 }
                 self.added = Some(n);
@@ -207,7 +221,7 @@ impl Writer {
                 self.caught_up = true;
                 self.commit()?;
                 self.handle.set_state(State::Ready);
-                super::log_ready(&self.handle);
+                self.handle.log_ready();
                 let _ = done.send(());
             }
             Op::Flush(done) => {
@@ -239,17 +253,11 @@ impl Writer {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&mark).unwrap_or_default());
         prepared.commit()?;
-        // The commit and the end of holding its messages in memory become
-        // visible to searches together.
-        {
-            let shared = &self.handle.0;
-            let mut view = shared.view.write().unwrap_or_else(|p| p.into_inner());
-            shared.reader.reload()?;
-            if let Some(n) = self.added {
-                view.pending.retain(|(m, _)| *m > n);
-                let ids = view.pending.iter().map(|(_, d)| d.id).collect();
-                view.pending_ids = ids;
-            }
+        // Visible first, then out of memory: never in neither.
+        self.handle.reader.reload()?;
+        if let Some(n) = self.added {
+            let mut view = self.handle.view.write().unwrap_or_else(|p| p.into_inner());
+            view.pending.retain(|(m, _)| *m > n);
         }
         debug!(messages = self.dirty, took = ?at.elapsed(), "search index committed");
         self.mark = mark;

@@ -10,4 +10,5 @@ mod crash_durability;
 mod faults;
 mod hostile;
 mod log_injection;
+mod search_after_kill;
 mod tls;

@@ -14,5 +14,6 @@ mod cluster_games;
 mod cluster_groups;
 mod cluster_nodes;
 mod cluster_presence;
+mod cluster_search;
 mod ordering;
 mod paging;

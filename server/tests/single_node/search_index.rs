@@ -370,6 +370,21 @@ db_test!(
         let found = all_found(&mut alice, "quasar", 15).await;
         assert_eq!(found.len(), 40, "{found:?}");
         assert_eq!(found[0].1, "quasar number 39");
+        // The operator sees it built again, and how large it is.
+        flush(&server).await;
+        let report = chatroom_server::console::execute(
+            &server.admin,
+            chatroom_server::console::Command::SearchIndex,
+        )
+        .await;
+        assert!(
+            report.starts_with("search index: ready; 40 messages in it, "),
+            "{report}"
+        );
+        assert!(
+            report.ends_with(" KiB on disk") || report.ends_with(" MiB on disk"),
+            "{report}"
+        );
         drop(alice);
         server.stop().await;
 
