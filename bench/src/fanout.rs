@@ -131,10 +131,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 >= shared.acked.load(Ordering::Relaxed) * receivers
     })
     .await;
-    let memory = target.memory();
-    let peaks_per_node = target
-        .memory_per_node()
-        .map(|m| m.iter().map(|m| m.peak_kib).collect::<Vec<_>>());
+    let (memory, peaks_per_node) = target.memory_reading();
     let exited = target.exited();
     let mut acks = report::latency()?;
     for s in &crowd.senders {

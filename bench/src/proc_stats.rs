@@ -9,6 +9,16 @@ pub struct Memory {
     pub now_kib: u64,
 }
 
+impl Memory {
+    /// The memory of several processes together.
+    pub fn sum(each: &[Memory]) -> Memory {
+        Memory {
+            peak_kib: each.iter().map(|m| m.peak_kib).sum(),
+            now_kib: each.iter().map(|m| m.now_kib).sum(),
+        }
+    }
+}
+
 /// Read `/proc/<pid>/status`; `None` where there is no /proc or no such process.
 pub fn memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -90,7 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let url = chatroom_server::db::sqlite_url_for(&dir);
     // The schema and the one account, through a first start.
-    let (addr, stop) = start(&dir, &url, false).await?;
+    let (addr, _, stop) = start(&dir, &url, false).await?;
     drop(Control::user(addr, "alice").await?);
     stop.await?;
     let db = chatroom_server::db::connect(&url).await?;
@@ -115,7 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let filled = at.elapsed();
         let middle = i64::try_from(size / 2).unwrap_or(i64::MAX);
 
-        let (addr, stop) = start(&dir, &url, false).await?;
+        let (addr, _, stop) = start(&dir, &url, false).await?;
         let mut c = Control::user(addr, "alice").await?;
         let budget = Duration::from_secs_f64(args.scan_seconds);
         let mut timed = Vec::new();
@@ -143,9 +143,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let index_dir = dir.join(chatroom_server::search::DIR);
         let _ = std::fs::remove_dir_all(&index_dir);
         let at = Instant::now();
-        let (addr, stop) = start(&dir, &url, true).await?;
+        let (addr, bytes, stop) = start(&dir, &url, true).await?;
         let built = at.elapsed();
-        let bytes = dir_bytes(&index_dir);
         let mut c = Control::user(addr, "alice").await?;
         for (t, (name, words, deep)) in timed.iter_mut().zip(KINDS) {
             let before = deep.then_some(middle);
@@ -247,13 +246,13 @@ async fn time_search(
 }
 
 /// Start a server in this process on `url` and `dir`, with or without the
-/// index (with it, once the index has read the history); returns its address
-/// and what stops it.
+/// index (with it, once the index has read the history); returns its address,
+/// the index's bytes on disk, and what stops it.
 async fn start(
     dir: &Path,
     url: &str,
     index: bool,
-) -> anyhow::Result<(SocketAddr, impl Future<Output = anyhow::Result<()>>)> {
+) -> anyhow::Result<(SocketAddr, u64, impl Future<Output = anyhow::Result<()>>)> {
     let config = Config::try_parse_from([
         "chatroom-server",
         "--plain",
@@ -276,26 +275,15 @@ async fn start(
     let search = server.search_index();
     let shutdown = server.shutdown_token();
     let running = tokio::spawn(server.run());
+    let mut bytes = 0;
     if let Some(s) = &search {
         s.ready().await;
+        bytes = s.size().bytes;
     }
     drop(search);
-    Ok((addr, async move {
+    Ok((addr, bytes, async move {
         shutdown.cancel();
         running.await??;
         Ok(())
     }))
-}
-
-/// Bytes of the files in `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }

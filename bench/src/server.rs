@@ -295,14 +295,16 @@ impl Target {
         gone
     }
 
-    /// Memory of every node, summed (the sum of each node's own peak: at
-    /// most the peak of their sum); `None` unless every node's is known.
-    pub fn memory(&self) -> Option<Memory> {
-        let each = self.memory_per_node()?;
-        Some(Memory {
-            peak_kib: each.iter().map(|m| m.peak_kib).sum(),
-            now_kib: each.iter().map(|m| m.now_kib).sum(),
-        })
+    /// One reading of every node's memory: the total (each node's own peak
+    /// summed, so not less than the peak of their sum), and each node's peak
+    /// in node order; `None` unless every node's is known. One reading: two
+    /// disagree while a node's memory grows.
+    pub fn memory_reading(&self) -> (Option<Memory>, Option<Vec<u64>>) {
+        let each = self.memory_per_node();
+        (
+            each.as_deref().map(Memory::sum),
+            each.map(|m| m.iter().map(|m| m.peak_kib).collect()),
+        )
     }
 
     /// Memory of each node, in node order; `None` unless every node's is known.

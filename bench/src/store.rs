@@ -205,10 +205,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         shared.delivered.load(Ordering::Relaxed) >= shared.acked.load(Ordering::Relaxed) * others
     })
     .await;
-    let memory = target.memory();
-    let peaks_per_node = target
-        .memory_per_node()
-        .map(|m| m.iter().map(|m| m.peak_kib).collect::<Vec<_>>());
+    let (memory, peaks_per_node) = target.memory_reading();
     let exited = target.exited();
     let totals = crowd.finish().await?;
     let raw = match target.database() {

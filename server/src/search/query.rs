@@ -260,6 +260,21 @@ impl SearchIndex {
             return Ok((Vec::new(), true));
         }
         let (low_bucket, high_bucket) = (lowest >> BUCKET_BITS, highest >> BUCKET_BITS);
+        // The first window is the cursor's bucket: the ids in it on the near
+        // side of the cursor are collected too and dropped (at most a
+        // bucket's worth), as a range query on ids would cost a pass over
+        // the whole segment.
+        let bucket_start = (first >> BUCKET_BITS) << BUCKET_BITS;
+        let mut skip = match cursor {
+            Cursor::Latest => 0,
+            Cursor::Before(b) => (bucket_start + (1 << BUCKET_BITS)).saturating_sub(id_value(b)),
+            Cursor::After(a) => (id_value(a) + 1).saturating_sub(bucket_start),
+        };
+        let beyond = |id: i64| match cursor {
+            Cursor::Latest => true,
+            Cursor::Before(b) => id < b,
+            Cursor::After(a) => id > a,
+        };
         let mut ids: Vec<i64> = Vec::new();
         let mut next = first >> BUCKET_BITS;
         let mut width = 1u64;
@@ -280,7 +295,7 @@ impl SearchIndex {
                 (next.saturating_sub(width - 1).max(low_bucket), next)
             };
             let mut window: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, Box::new(build(f, ask, cursor)))];
+                vec![(Occur::Must, Box::new(build(f, ask)))];
             if !last_window {
                 let buckets = (from..=to).map(|b| Term::from_field_u64(f.bucket, b));
                 window.push((Occur::Must, any_of(buckets)));
@@ -301,13 +316,17 @@ impl SearchIndex {
                     )),
                 ));
             }
+            let limit = wanted.saturating_add(usize::try_from(skip).unwrap_or(usize::MAX));
+            skip = 0;
             let top: Vec<(Option<u64>, tantivy::DocAddress)> = searcher.search(
                 &BooleanQuery::new(window),
-                &TopDocs::with_limit(wanted).order_by_fast_field::<u64>("id", order),
+                &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", order),
             )?;
             ids.extend(
                 top.into_iter()
-                    .filter_map(|(id, _)| id.and_then(|id| i64::try_from(id).ok())),
+                    .filter_map(|(id, _)| id.and_then(|id| i64::try_from(id).ok()))
+                    .filter(|&id| beyond(id))
+                    .take(wanted),
             );
             let at_end = last_window
                 || if forward {
@@ -364,8 +383,8 @@ fn sent_since(f: &Fields, since: i64) -> Box<dyn Query> {
     ))
 }
 
-/// The index query: every gram, the scope, the time bounds, beyond the cursor.
-fn build(f: &Fields, ask: &Ask, cursor: Cursor) -> BooleanQuery {
+/// The index query: every gram, the scope, the sender, the time bounds.
+fn build(f: &Fields, ask: &Ask) -> BooleanQuery {
     let mut must: Vec<(Occur, Box<dyn Query>)> = ask
         .grams
         .iter()
@@ -420,20 +439,118 @@ fn build(f: &Fields, ask: &Ask, cursor: Cursor) -> BooleanQuery {
         });
         must.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
     }
-    let id = |v: i64| Term::from_field_u64(f.id, id_value(v));
-    match cursor {
-        Cursor::Latest => {}
-        Cursor::Before(b) => must.push((
-            Occur::Must,
-            Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(id(b)))),
-        )),
-        Cursor::After(a) => must.push((
-            Occur::Must,
-            Box::new(RangeQuery::new(
-                Bound::Excluded(id(a.max(0))),
-                Bound::Unbounded,
-            )),
-        )),
-    }
     BooleanQuery::new(must)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: i64, conversation: Conversation, text: &str) -> Doc {
+        Doc {
+            id,
+            ts: 1_000 + id,
+            conversation,
+            sender: Some(Arc::from("alice")),
+            text: text.to_owned(),
+        }
+    }
+
+    /// What `candidates` must give: the admitted ids beyond the cursor, in its
+    /// direction, the first `k`, and whether fewer than `k` exist (with
+    /// exactly `k` it cannot know that none follow, and says there may be).
+    fn brute(docs: &[Doc], ask: &Ask, cursor: Cursor, k: usize) -> (Vec<i64>, bool) {
+        let mut ids: Vec<i64> = docs
+            .iter()
+            .filter(|d| match cursor {
+                Cursor::Latest => true,
+                Cursor::Before(b) => d.id < b,
+                Cursor::After(a) => d.id > a,
+            })
+            .filter(|d| ask.admits(d))
+            .map(|d| d.id)
+            .collect();
+        if matches!(cursor, Cursor::After(_)) {
+            ids.sort_unstable();
+        } else {
+            ids.sort_unstable_by_key(|&id| std::cmp::Reverse(id));
+        }
+        let all = ids.len() < k;
+        ids.truncate(k);
+        (ids, all)
+    }
+
+    /// Pages through windows of id buckets, committed and in memory, give
+    /// exactly what a pass over every message gives: dense and sparse
+    /// matches over many buckets, every cursor direction, page sizes below
+    /// and above a bucket's matches.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn windows_of_buckets_give_what_a_full_pass_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&crate::db::sqlite_url_for(dir.path()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let index = SearchIndex::open(dir.path().join("index"), db, true).unwrap();
+        assert_eq!(index.ready().await, State::Ready);
+        // 40 buckets of ids; "common" in every 3rd message, "rare" in every
+        // 9,001st; a group the reader may not read, and direct messages.
+        let span = 40i64 << BUCKET_BITS;
+        let docs: Vec<Doc> = (1..=span)
+            .step_by(5)
+            .map(|id| {
+                let c = match id % 7 {
+                    0 => Conversation::Group(9),
+                    1 => Conversation::direct(1, 2),
+                    2 => Conversation::direct(2, 3),
+                    _ => Conversation::Room,
+                };
+                let mut text = format!("message {id}");
+                if id % 3 == 0 {
+                    text.push_str(" common");
+                }
+                if id % 9_001 == 0 {
+                    text.push_str(" rare");
+                }
+                doc(id, c, &text)
+            })
+            .collect();
+        let (committed, in_memory) = docs.split_at(docs.len() * 3 / 4);
+        index.stored(committed.to_vec());
+        index.flush().await;
+        index.stored(in_memory.to_vec());
+        let f = |w: &str| fold(w);
+        for word in ["common", "rare", "message"] {
+            let ask = Ask {
+                scope: Scope::Readable {
+                    me: 1,
+                    groups: Vec::new(),
+                },
+                from_key: None,
+                before_ts: None,
+                after_ts: None,
+                words: vec![f(word)],
+                grams: grams::of_word(&f(word)).unwrap(),
+            };
+            for cursor in [
+                Cursor::Latest,
+                Cursor::Before(span / 2 + 3),
+                Cursor::Before(1 << BUCKET_BITS),
+                Cursor::Before(3),
+                Cursor::After(0),
+                Cursor::After(span / 3 + 1),
+                Cursor::After(span - 10),
+            ] {
+                for k in [1, 50, 700] {
+                    let got = index.candidates(&ask, cursor, k).unwrap();
+                    assert_eq!(
+                        got,
+                        brute(&docs, &ask, cursor, k),
+                        "{word} {cursor:?} k={k}"
+                    );
+                }
+            }
+        }
+        index.close().await;
+    }
 }
