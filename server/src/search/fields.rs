@@ -11,6 +11,9 @@ use crate::delivery::Conversation;
 
 use super::grams;
 
+/// Ids per bucket of the index's `bucket` field: `id >> BUCKET_BITS`.
+pub const BUCKET_BITS: u32 = 14;
+
 /// A stored message as the index takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doc {
@@ -97,7 +100,7 @@ impl Doc {
     pub fn to_document(&self, f: &Fields) -> TantivyDocument {
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, id_value(self.id));
-        d.add_u64(f.bucket, id_value(self.id) >> super::query::BUCKET_BITS);
+        d.add_u64(f.bucket, id_value(self.id) >> BUCKET_BITS);
         d.add_i64(f.ts, self.ts);
         d.add_text(f.conversation, conversation_term(self.conversation));
         if let Conversation::Direct(a, b) = self.conversation {

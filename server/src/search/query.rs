@@ -19,15 +19,13 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Order, Searcher, Term};
 use tracing::warn;
 
-use super::fields::{Doc, Fields, conversation_term, id_value};
+use super::fields::{BUCKET_BITS, Doc, Fields, conversation_term, id_value};
 use super::{SearchIndex, State, grams};
 use crate::db::history::{self, Cursor, Filters, Scope, StoredMessage};
 use crate::delivery::Conversation;
 
 /// Candidates asked of the index at once, at most.
 const MAX_ROUND: usize = 4096;
-/// Ids per bucket of the index's `bucket` field: `id >> BUCKET_BITS`.
-pub const BUCKET_BITS: u32 = 14;
 /// Widest window of buckets read newest first before the rest is asked at once.
 const MAX_WINDOW: u64 = 8;
 
