@@ -3,6 +3,7 @@
 //! to searches together with dropping what it held in memory, and records in
 //! each commit how far the index goes ([`Mark`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -100,6 +101,7 @@ pub fn start(index: Index, handle: Arc<Core>, rx: Receiver<Op>, mark: Mark) -> s
                 handle,
                 mark,
                 caught_up: false,
+                fed_live: HashSet::new(),
                 read_upto: mark.upto_id,
                 fed_max: mark.upto_id,
                 added: None,
@@ -130,6 +132,8 @@ struct Writer {
     mark: Mark,
     /// The read-back is over.
     caught_up: bool,
+    /// Ids fed live while reading back (a page holding one replaces it).
+    fed_live: HashSet<i64>,
     /// The read-back went up to here.
     read_upto: i64,
     /// The highest id fed.
@@ -195,16 +199,23 @@ impl Writer {
     fn take(&mut self, op: Op) -> tantivy::Result<()> {
         match op {
             Op::Add { n, docs, replace } => {
-                // While reading back, a live message may be read back too.
+                // While reading back, a live message may be read back too:
+                // whichever comes second replaces the first.
                 let replace = replace || !self.caught_up;
                 for doc in docs.iter() {
                     self.add(doc, replace)?;
+                    if !self.caught_up {
+                        self.fed_live.insert(doc.id);
+                    }
                 }
                 self.added = Some(n);
             }
             Op::Page { docs, upto, done } => {
+                // Only what was fed live can be here already: a rebuild of
+                // millions deletes nothing.
                 for doc in &docs {
-                    self.add(doc, true)?;
+                    let replace = self.fed_live.contains(&doc.id);
+                    self.add(doc, replace)?;
                 }
                 self.read_upto = upto;
                 let _ = done.send(());
@@ -219,6 +230,7 @@ impl Writer {
             }
             Op::CaughtUp(done) => {
                 self.caught_up = true;
+                self.fed_live = HashSet::new();
                 self.commit()?;
                 self.handle.set_state(State::Ready);
                 self.handle.log_ready();
