@@ -141,7 +141,7 @@ fn logged_in(cols: u16, rows: u16) -> App {
         app.update(key(KeyCode::Char(c)));
     }
     app.update(key(KeyCode::Enter));
-    let online = ["alice", "bob", "carol"]
+    let online: Vec<OnlineUser> = ["alice", "bob", "carol"]
         .iter()
         .map(|n| OnlineUser {
             name: (*n).into(),
@@ -157,7 +157,9 @@ fn logged_in(cols: u16, rows: u16) -> App {
             },
             token: "t".into(),
             token_expires: 0,
+            online_count: online.len() as u64,
             online,
+            online_next: None,
             recent: Vec::new(),
         },
         resumed: false,

@@ -77,6 +77,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_HISTORY_COUNT", default_value_t = 50)]
     pub history_count: u32,
 
+    /// Above this many users online, joins and leaves go only to sessions that watch
+    /// the online list (`watch_users`), gathered into `presence` events every 250 ms;
+    /// at or below it everyone is told of each at once (PROTOCOL §18).
+    #[arg(long, env = "CHATROOM_PRESENCE_BROADCAST_MAX", default_value_t = crate::hub::DEFAULT_BROADCAST_MAX)]
+    pub presence_broadcast_max: usize,
+
     /// Largest page a history request returns.
     #[arg(long, env = "CHATROOM_MAX_HISTORY_PAGE", default_value_t = 200)]
     pub max_history_page: u32,

@@ -212,7 +212,10 @@ impl Server {
         };
         let started = crate::time::now_ms();
         let (hub, cluster) = match &config.nats_url {
-            None => (Hub::start_node(node.clone(), None), None),
+            None => (
+                Hub::start_node(node.clone(), None, config.presence_broadcast_max),
+                None,
+            ),
             Some(url) => {
                 let (hub, joining) = crate::cluster::Joining::connect(
                     url,

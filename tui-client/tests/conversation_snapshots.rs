@@ -83,7 +83,7 @@ fn alice_with_conversations() -> App {
     app.update(AppEvent::Tick(T0));
     type_text(&mut app, "password1");
     press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
-    let online = ["alice", "bob", "carol"]
+    let online: Vec<OnlineUser> = ["alice", "bob", "carol"]
         .iter()
         .map(|n| OnlineUser {
             name: (*n).into(),
@@ -99,7 +99,9 @@ fn alice_with_conversations() -> App {
             },
             token: "t".into(),
             token_expires: 0,
+            online_count: online.len() as u64,
             online,
+            online_next: None,
             recent: vec![msg(1, 0, "carol", Target::Room, "morning all")],
         },
         resumed: false,

@@ -89,7 +89,11 @@ impl Joining {
                 snapshot_part_users: config.faults.presence_part_users(presence::USERS_PER_PART),
             },
         );
-        let hub = Hub::start_node(node.clone(), Some(Box::new(roster)));
+        let hub = Hub::start_node(
+            node.clone(),
+            Some(Box::new(roster)),
+            config.presence_broadcast_max,
+        );
         let floor = crate::db::history::max_id(db).await?;
         // A single server may have stored messages without the id counter.
         crate::db::clocks::raise_ids(db, floor).await?;

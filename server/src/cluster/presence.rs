@@ -214,12 +214,18 @@ impl Peers {
             .flat_map(|(n, p)| p.users.values().map(move |u| (n.as_str(), u)))
     }
 
-    /// The remote users whose names come after `after` (all without it), by name.
-    pub fn users_after(&self, after: Option<&str>) -> impl Iterator<Item = &RemoteUser> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let from = after.map_or(Unbounded, Excluded);
+    /// How many remote users there are.
+    pub fn count(&self) -> usize {
+        self.location.len()
+    }
+
+    /// The remote users whose names start at `from`, by name.
+    pub fn users_from<'a>(
+        &'a self,
+        from: std::ops::Bound<&'a str>,
+    ) -> impl Iterator<Item = &'a RemoteUser> + 'a {
         self.by_name
-            .range::<str, _>((from, Unbounded))
+            .range::<str, _>((from, std::ops::Bound::Unbounded))
             .filter_map(|(_, uid)| self.find(*uid).map(|(_, u)| u))
     }
 
@@ -400,7 +406,9 @@ mod tests {
         let mut p = Peers::default();
         let now = Instant::now();
         let names = |p: &Peers, after: Option<&str>| -> Vec<String> {
-            p.users_after(after).map(|u| u.name.clone()).collect()
+            p.users_from(after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded))
+                .map(|u| u.name.clone())
+                .collect()
         };
         p.heard("a", Some(1), now);
         p.heard("b", Some(1), now);

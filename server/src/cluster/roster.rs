@@ -20,7 +20,8 @@ use super::bus::Bus;
 use super::presence::{Assembly, Peers, Sequence, parts};
 use super::wire::{Body, RemoteUser, SessionKey, WireEvent};
 use crate::delivery::Event;
-use crate::hub::sessions::{Sessions, joined, left};
+use crate::hub::presence::{Change, joined, left};
+use crate::hub::sessions::Sessions;
 use crate::hub::{OnlineEntry, OtherNodes, SessionEntry};
 use crate::untrusted::untrusted;
 
@@ -165,7 +166,7 @@ impl Roster {
     }
 
     /// What another node said about presence; returns notices for the sessions here.
-    fn remote(&mut self, remote: Remote, here: &mut Sessions) -> Vec<Event> {
+    fn remote(&mut self, remote: Remote, here: &mut Sessions) -> Vec<Change> {
         let now = Instant::now();
         match remote {
             Remote::Join {
@@ -245,7 +246,7 @@ impl Roster {
                     |uid| here.get(uid).is_some(),
                     now,
                 );
-                let mut notices: Vec<Event> = came
+                let mut notices: Vec<Change> = came
                     .into_iter()
                     .map(|u| joined(u.name, u.since, None))
                     .collect();
@@ -288,7 +289,7 @@ impl Roster {
         user: RemoteUser,
         replaces: Option<SessionKey>,
         here: &mut Sessions,
-    ) -> Vec<Event> {
+    ) -> Vec<Change> {
         let incoming = SessionKey {
             node: node.clone(),
             session: user.session,
@@ -339,7 +340,7 @@ impl OtherNodes for Roster {
     }
 
     /// Heartbeat: tell the others this node lives; forget the nodes that went silent.
-    fn tick(&mut self) -> Vec<Event> {
+    fn tick(&mut self) -> Vec<Change> {
         if !self.stopping {
             self.link.bus.try_send(Body::Heartbeat {
                 version: self.version,
@@ -430,17 +431,21 @@ impl OtherNodes for Roster {
             .collect()
     }
 
-    fn users_after<'a>(
+    fn count(&self) -> usize {
+        self.peers.count()
+    }
+
+    fn users_from<'a>(
         &'a self,
-        after: Option<&'a str>,
+        from: std::ops::Bound<&'a str>,
     ) -> Box<dyn Iterator<Item = OnlineUser> + 'a> {
-        Box::new(self.peers.users_after(after).map(|u| OnlineUser {
+        Box::new(self.peers.users_from(from).map(|u| OnlineUser {
             name: u.name.clone(),
             since: u.since,
         }))
     }
 
-    fn heard(&mut self, news: Box<dyn Any + Send>, here: &mut Sessions) -> Vec<Event> {
+    fn heard(&mut self, news: Box<dyn Any + Send>, here: &mut Sessions) -> Vec<Change> {
         match news.downcast::<Remote>() {
             Ok(remote) => self.remote(*remote, here),
             Err(_) => {

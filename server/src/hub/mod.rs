@@ -15,6 +15,7 @@
 //! of the outbox) instead of letting it grow memory or slow anybody else.
 
 mod other_nodes;
+pub mod presence;
 pub mod sessions;
 
 use std::any::Any;
@@ -32,10 +33,15 @@ use crate::delivery::{Committed, Deliver, Delivering, Event, MAX_PUBLISH_BYTES, 
 use crate::outbox::Outbox;
 use crate::untrusted::untrusted;
 pub use other_nodes::OtherNodes;
-use sessions::{Sessions, joined, left};
+use presence::{Change, FIRST_PAGE, Pending, Window, joined, left, page_start};
+use sessions::Sessions;
 
 /// Commands queued for the hub before senders wait.
 const HUB_QUEUE: usize = 4096;
+
+/// `--presence-broadcast-max` by default: at most this many online, everyone
+/// is told of every join and leave at once.
+pub const DEFAULT_BROADCAST_MAX: usize = 500;
 
 /// A logged-in session as the hub sees it.
 #[derive(Debug)]
@@ -52,6 +58,8 @@ pub struct SessionEntry {
     pub since: UnixMillis,
     /// Where the session's events go.
     pub outbox: Outbox,
+    /// The window of the online list it watches (`watch_users`), if any.
+    pub watching: Option<Window>,
 }
 
 /// An online user, for the admin console.
@@ -74,10 +82,35 @@ pub struct OnlineEntry {
 /// What a join did.
 #[derive(Debug)]
 pub struct Joined {
-    /// Everyone online after the join, this user included, in login order.
+    /// Who is online after the join, this user included: everyone in login
+    /// order up to [`FIRST_PAGE`] of them, otherwise the first page by name.
     pub online: Vec<OnlineUser>,
+    /// How many are online, on every node.
+    pub online_count: u64,
+    /// Set when `online` is the first page only: where the next one starts.
+    pub online_next: Option<String>,
     /// True when an older session of the same account was replaced.
     pub replaced: bool,
+}
+
+/// A page of the online list, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersPage {
+    /// Up to the page size of users, plus one when more follow.
+    pub users: Vec<OnlineUser>,
+    /// How many are online, on every node.
+    pub online_count: u64,
+}
+
+/// Which page of the online list: names after `after`, starting with `prefix`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageOf {
+    /// Names after this one.
+    pub after: Option<String>,
+    /// Names starting with this.
+    pub prefix: Option<String>,
+    /// How many names at most.
+    pub n: usize,
 }
 
 enum Command {
@@ -99,9 +132,15 @@ enum Command {
         reply: oneshot::Sender<Vec<OnlineEntry>>,
     },
     Users {
-        after: Option<String>,
-        n: usize,
-        reply: oneshot::Sender<Vec<OnlineUser>>,
+        page: PageOf,
+        reply: oneshot::Sender<UsersPage>,
+    },
+    Watch {
+        uid: i64,
+        session_id: u64,
+        /// The page to watch; none to stop watching.
+        page: Option<PageOf>,
+        reply: oneshot::Sender<UsersPage>,
     },
     Remove {
         uid: i64,
@@ -132,17 +171,25 @@ pub struct HubGone;
 impl Hub {
     /// Start the hub task of a single server and return its handle.
     pub fn start() -> Self {
-        Self::start_node("local".to_owned(), None)
+        Self::start_node("local".to_owned(), None, DEFAULT_BROADCAST_MAX)
     }
 
-    /// Start the hub task of node `node`, with the other nodes' part in a cluster.
-    pub fn start_node(node: String, others: Option<Box<dyn OtherNodes>>) -> Self {
+    /// Start the hub task of node `node`, with the other nodes' part in a
+    /// cluster. Above `broadcast_max` users online, joins and leaves go only
+    /// to sessions that watch the online list.
+    pub fn start_node(
+        node: String,
+        others: Option<Box<dyn OtherNodes>>,
+        broadcast_max: usize,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(HUB_QUEUE);
         let online = Arc::new(AtomicUsize::new(0));
         let task = HubTask {
             sessions: Sessions::new(Arc::clone(&online)),
             node,
             others,
+            pending: Pending::default(),
+            broadcast_max,
         };
         tokio::spawn(task.run(rx));
         Self { tx, online }
@@ -243,12 +290,33 @@ impl Hub {
         rx.await.map_err(|_| HubGone)
     }
 
-    /// A page of `users`: up to `n` of the users online now (on every node) whose
-    /// names come after `after`, by name. Ranges of ordered maps, so its cost does
-    /// not grow with the number online.
-    pub async fn users(&self, after: Option<String>, n: usize) -> Result<Vec<OnlineUser>, HubGone> {
+    /// A page of `users`: up to `page.n` of the users online now (on every
+    /// node), by name, with the number online. Ranges of ordered maps, so its
+    /// cost does not grow with the number online.
+    pub async fn users(&self, page: PageOf) -> Result<UsersPage, HubGone> {
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Users { after, n, reply }).await?;
+        self.send(Command::Users { page, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
+    /// Watch a page of the online list from session `session_id` of `uid`
+    /// (`None`: stop watching): from now on it gets `presence` events for
+    /// that window instead of `user_joined` / `user_left`. Returns the page,
+    /// of which the caller keeps `n - 1` users as the window when it is full.
+    pub async fn watch(
+        &self,
+        uid: i64,
+        session_id: u64,
+        page: Option<PageOf>,
+    ) -> Result<UsersPage, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Watch {
+            uid,
+            session_id,
+            page,
+            reply,
+        })
+        .await?;
         rx.await.map_err(|_| HubGone)
     }
 
@@ -278,6 +346,10 @@ struct HubTask {
     node: String,
     /// In a cluster: the other nodes' part.
     others: Option<Box<dyn OtherNodes>>,
+    /// Joins and leaves not told yet.
+    pending: Pending,
+    /// Above this many online, joins and leaves go to watchers only, per tick.
+    broadcast_max: usize,
 }
 
 impl HubTask {
@@ -288,6 +360,8 @@ impl HubTask {
             .map_or(Duration::from_secs(3600), |o| o.tick_every());
         let mut tick = tokio::time::interval(beat);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut presence_tick = tokio::time::interval(presence::TICK);
+        presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let cmd = tokio::select! {
                 cmd = rx.recv() => match cmd {
@@ -296,9 +370,13 @@ impl HubTask {
                 },
                 _ = tick.tick(), if self.others.is_some() => {
                     if let Some(o) = &mut self.others {
-                        let notices = o.tick();
-                        self.deliver(notices);
+                        let changes = o.tick();
+                        self.changed(changes);
                     }
+                    continue;
+                }
+                _ = presence_tick.tick(), if !self.pending.is_empty() => {
+                    self.tell();
                     continue;
                 }
             };
@@ -330,8 +408,39 @@ impl HubTask {
                 Command::Online { reply } => {
                     let _ = reply.send(self.online_entries());
                 }
-                Command::Users { after, n, reply } => {
-                    let _ = reply.send(self.users_page(after.as_deref(), n));
+                Command::Users { page, reply } => {
+                    let _ = reply.send(self.users_page(&page));
+                }
+                Command::Watch {
+                    uid,
+                    session_id,
+                    page,
+                    reply,
+                } => {
+                    let (window, found) = match page {
+                        Some(page) => {
+                            let found = self.users_page(&page);
+                            // The window ends at the page's last name when more follow.
+                            let upto = (found.users.len() > page.n.saturating_sub(1))
+                                .then(|| found.users.get(page.n.saturating_sub(2)))
+                                .flatten()
+                                .map(|u| u.name.clone());
+                            let window = Window {
+                                after: page.after,
+                                upto,
+                            };
+                            (Some(window), found)
+                        }
+                        None => (
+                            None,
+                            UsersPage {
+                                users: Vec::new(),
+                                online_count: self.online_count(),
+                            },
+                        ),
+                    };
+                    self.sessions.watch(uid, session_id, window);
+                    let _ = reply.send(found);
                 }
                 Command::Remove { uid, kicked, reply } => {
                     let found = match self.sessions.kick(uid, kicked.clone()) {
@@ -351,8 +460,8 @@ impl HubTask {
                 }
                 Command::Heard(news) => {
                     if let Some(o) = &mut self.others {
-                        let notices = o.heard(news, &mut self.sessions);
-                        self.deliver(notices);
+                        let changes = o.heard(news, &mut self.sessions);
+                        self.changed(changes);
                     }
                 }
                 Command::Stopping => {
@@ -385,14 +494,55 @@ impl HubTask {
         if sessions.is_empty() {
             return;
         }
-        let mut notices = Vec::with_capacity(sessions.len());
+        let mut changes = Vec::with_capacity(sessions.len());
         for s in sessions {
             if let Some(o) = &mut self.others {
                 o.left(&s, reason);
             }
-            notices.push(left(s.name, reason));
+            changes.push(left(s.name, reason));
         }
-        self.deliver(notices);
+        self.changed(changes);
+    }
+
+    /// Users came or went: gather the changes, and tell them at once while
+    /// few are online (the rest wait for the presence tick).
+    fn changed(&mut self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        self.pending.add(changes);
+        if self.online_count() <= self.broadcast_max as u64 {
+            self.tell();
+        }
+    }
+
+    /// Tell the sessions here what was gathered; those too slow to take it
+    /// are dropped, which gathers their leaves, until nobody more is dropped.
+    fn tell(&mut self) {
+        while !self.pending.is_empty() {
+            let count = self.online_count();
+            let told = self.pending.take(count);
+            let dropped = self
+                .sessions
+                .tell(&told, count <= self.broadcast_max as u64);
+            if dropped.is_empty() {
+                break;
+            }
+            let mut changes = Vec::with_capacity(dropped.len());
+            for s in dropped {
+                if let Some(o) = &mut self.others {
+                    o.left(&s, LeaveReason::TooSlow);
+                }
+                changes.push(left(s.name, LeaveReason::TooSlow));
+            }
+            self.pending.add(changes);
+        }
+    }
+
+    /// How many users are online here and on the other nodes.
+    fn online_count(&self) -> u64 {
+        let others = self.others.as_ref().map_or(0, |o| o.count());
+        (self.sessions.len() + others) as u64
     }
 
     /// Everyone online here and on the other nodes, in login order.
@@ -417,16 +567,28 @@ impl HubTask {
         list
     }
 
-    /// Up to `n` users online here and on the other nodes whose names come after
-    /// `after`, by name: the ordered ranges merged.
-    fn users_page(&self, after: Option<&str>, n: usize) -> Vec<OnlineUser> {
-        let local = self.sessions.users_after(after);
-        let mut page: Vec<OnlineUser> = match &self.others {
-            None => local.take(n).collect(),
-            Some(o) => crate::paging::merge_by(local, o.users_after(after), |u| u.name.clone(), n),
+    /// Up to `page.n` users online here and on the other nodes, by name: the
+    /// ordered ranges merged.
+    fn users_page(&self, page: &PageOf) -> UsersPage {
+        let n = page.n;
+        let from = page_start(page.after.as_deref(), page.prefix.as_deref());
+        let prefix = page.prefix.as_deref().unwrap_or("");
+        let local = self.sessions.users_from(from);
+        let mut users: Vec<OnlineUser> = match &self.others {
+            None => local
+                .take_while(|u| u.name.starts_with(prefix))
+                .take(n)
+                .collect(),
+            Some(o) => crate::paging::merge_by(local, o.users_from(from), |u| u.name.clone(), n)
+                .into_iter()
+                .take_while(|u| u.name.starts_with(prefix))
+                .collect(),
         };
-        page.truncate(n);
-        page
+        users.truncate(n);
+        UsersPage {
+            users,
+            online_count: self.online_count(),
+        }
     }
 
     fn join(&mut self, entry: SessionEntry) -> Joined {
@@ -443,17 +605,39 @@ impl HubTask {
         };
         let replaced = replaced_here || taken_over;
         if !replaced {
-            self.deliver(vec![joined(name, since, Some(uid))]);
+            self.changed(vec![joined(name, since, Some(uid))]);
         }
-        let online = self
-            .online_entries()
-            .into_iter()
-            .map(|e| OnlineUser {
-                name: e.name,
-                since: e.since,
-            })
-            .collect();
-        Joined { online, replaced }
+        let online_count = self.online_count();
+        if online_count <= FIRST_PAGE as u64 {
+            let online = self
+                .online_entries()
+                .into_iter()
+                .map(|e| OnlineUser {
+                    name: e.name,
+                    since: e.since,
+                })
+                .collect();
+            return Joined {
+                online,
+                online_count,
+                online_next: None,
+                replaced,
+            };
+        }
+        let mut page = self.users_page(&PageOf {
+            n: FIRST_PAGE + 1,
+            ..PageOf::default()
+        });
+        let more = page.users.len() > FIRST_PAGE;
+        page.users.truncate(FIRST_PAGE);
+        Joined {
+            online_next: more
+                .then(|| page.users.last().map(|u| u.name.clone()))
+                .flatten(),
+            online: page.users,
+            online_count,
+            replaced,
+        }
     }
 }
 
@@ -474,6 +658,7 @@ mod tests {
             addr: "127.0.0.1:1".parse().unwrap(),
             since: 0,
             outbox,
+            watching: None,
         }
     }
 
@@ -556,19 +741,32 @@ mod tests {
             keep.push(rx);
             hub.join(entry(uid, tx)).await.unwrap();
         }
-        let names = |page: Vec<OnlineUser>| page.into_iter().map(|u| u.name).collect::<Vec<_>>();
+        let names = |page: UsersPage| page.users.into_iter().map(|u| u.name).collect::<Vec<_>>();
+        let page = |after: Option<&str>, prefix: Option<&str>| PageOf {
+            after: after.map(str::to_owned),
+            prefix: prefix.map(str::to_owned),
+            n: 3,
+        };
         assert_eq!(
-            names(hub.users(None, 3).await.unwrap()),
+            names(hub.users(page(None, None)).await.unwrap()),
             ["user1", "user12", "user2"]
         );
         assert_eq!(
-            names(hub.users(Some("user12".into()), 3).await.unwrap()),
+            names(hub.users(page(Some("user12"), None)).await.unwrap()),
             ["user2", "user3"]
         );
-        hub.leave(2, 2, LeaveReason::Quit).await;
+        // By the start of the name: from the prefix itself, and no further.
         assert_eq!(
-            names(hub.users(Some("user12".into()), 3).await.unwrap()),
-            ["user3"]
+            names(hub.users(page(None, Some("user1"))).await.unwrap()),
+            ["user1", "user12"]
         );
+        assert_eq!(
+            names(hub.users(page(Some("user1"), Some("user1"))).await.unwrap()),
+            ["user12"]
+        );
+        hub.leave(2, 2, LeaveReason::Quit).await;
+        let after = hub.users(page(Some("user12"), None)).await.unwrap();
+        assert_eq!(after.online_count, 3);
+        assert_eq!(names(after), ["user3"]);
     }
 }

@@ -8,11 +8,13 @@
 //! only the implementation knows). The hub knows nothing of how the nodes talk.
 
 use std::any::Any;
+use std::ops::Bound;
 use std::time::Duration;
 
 use chatroom_shared::UnixMillis;
 use chatroom_shared::message::{Kicked, LeaveReason, OnlineUser};
 
+use super::presence::Change;
 use super::sessions::Sessions;
 use super::{OnlineEntry, SessionEntry};
 use crate::delivery::Event;
@@ -22,9 +24,9 @@ pub trait OtherNodes: Send + 'static {
     /// How often the hub calls [`OtherNodes::tick`].
     fn tick_every(&self) -> Duration;
 
-    /// Periodic upkeep (heartbeats, nodes gone silent). Returns notices for
-    /// the sessions here (users of a dead node left).
-    fn tick(&mut self) -> Vec<Event>;
+    /// Periodic upkeep (heartbeats, nodes gone silent). Returns who went
+    /// (users of a dead node left).
+    fn tick(&mut self) -> Vec<Change>;
 
     /// A user logged in here; `session` is already in the table. Returns true
     /// when the login took over the account's session on another node.
@@ -48,13 +50,13 @@ pub trait OtherNodes: Send + 'static {
     /// The users online on the other nodes.
     fn online(&self) -> Vec<OnlineEntry>;
 
-    /// Users online elsewhere whose names come after `after`, by name.
-    fn users_after<'a>(
-        &'a self,
-        after: Option<&'a str>,
-    ) -> Box<dyn Iterator<Item = OnlineUser> + 'a>;
+    /// How many users are online on the other nodes.
+    fn count(&self) -> usize;
+
+    /// Users online elsewhere whose names start at `from`, by name.
+    fn users_from<'a>(&'a self, from: Bound<&'a str>) -> Box<dyn Iterator<Item = OnlineUser> + 'a>;
 
     /// Something another node said. It may take over or kick sessions here
-    /// (telling the others itself); returns notices for the sessions here.
-    fn heard(&mut self, news: Box<dyn Any + Send>, here: &mut Sessions) -> Vec<Event>;
+    /// (telling the others itself); returns who came and went.
+    fn heard(&mut self, news: Box<dyn Any + Send>, here: &mut Sessions) -> Vec<Change>;
 }

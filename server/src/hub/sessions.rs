@@ -7,26 +7,30 @@
 //! owns the table (the hub task) tells the others about the sessions dropped.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chatroom_shared::UnixMillis;
-use chatroom_shared::message::{
-    Kicked, LeaveReason, OnlineUser, ServerMessage, SessionReplaced, UserJoined, UserLeft,
-};
+use bytes::Bytes;
+use chatroom_shared::message::{Kicked, OnlineUser, ServerMessage, SessionReplaced};
 use tracing::warn;
 
 use super::SessionEntry;
+use super::presence::{Told, Window};
 use crate::delivery::{Audience, Event};
 use crate::outbox::{Batch, CloseReason, Outbound, PushError, encode_event};
-use crate::time::now_ms;
 
 /// The sessions logged in on this node.
 #[derive(Debug, Default)]
 pub struct Sessions {
     by_uid: HashMap<i64, SessionEntry>,
-    /// Login order, for a stable online list.
-    order: Vec<i64>,
+    /// Login order, for a stable online list: a number per login (a
+    /// takeover keeps it), so a leave costs a lookup, not a pass.
+    order: BTreeMap<u64, i64>,
+    /// Each session's number in `order`.
+    place: HashMap<i64, u64>,
+    /// The next login's number.
+    next_place: u64,
     /// By name, for pages of `users`.
     by_name: BTreeMap<String, i64>,
     /// `by_uid.len()`, shared with readers that must not wait for the hub.
@@ -52,21 +56,26 @@ impl Sessions {
         self.by_uid.values()
     }
 
-    /// The sessions here in login order.
-    pub fn in_login_order(&self) -> impl Iterator<Item = &SessionEntry> {
-        self.order.iter().filter_map(|uid| self.by_uid.get(uid))
+    /// How many sessions are here.
+    pub fn len(&self) -> usize {
+        self.by_uid.len()
     }
 
-    /// The users here whose names come after `after`, by name (lazily: the
+    /// Whether no session is here.
+    pub fn is_empty(&self) -> bool {
+        self.by_uid.is_empty()
+    }
+
+    /// The sessions here in login order.
+    pub fn in_login_order(&self) -> impl Iterator<Item = &SessionEntry> {
+        self.order.values().filter_map(|uid| self.by_uid.get(uid))
+    }
+
+    /// The users here whose names start at `from`, by name (lazily: the
     /// caller takes a page).
-    pub fn users_after<'a>(
-        &'a self,
-        after: Option<&'a str>,
-    ) -> impl Iterator<Item = OnlineUser> + 'a {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let from = after.map_or(Unbounded, Excluded);
+    pub fn users_from<'a>(&'a self, from: Bound<&'a str>) -> impl Iterator<Item = OnlineUser> + 'a {
         self.by_name
-            .range::<str, _>((from, Unbounded))
+            .range::<str, _>((from, Bound::Unbounded))
             .filter_map(|(_, uid)| self.by_uid.get(uid))
             .map(|s| OnlineUser {
                 name: s.name.clone(),
@@ -90,7 +99,9 @@ impl Sessions {
                 true
             }
             None => {
-                self.order.push(uid);
+                self.order.insert(self.next_place, uid);
+                self.place.insert(uid, self.next_place);
+                self.next_place += 1;
                 false
             }
         };
@@ -111,7 +122,9 @@ impl Sessions {
     /// then closes.
     pub fn remove(&mut self, uid: i64) -> Option<SessionEntry> {
         let entry = self.by_uid.remove(&uid)?;
-        self.order.retain(|&u| u != uid);
+        if let Some(place) = self.place.remove(&uid) {
+            self.order.remove(&place);
+        }
         self.by_name.remove(&entry.name);
         self.count();
         Some(entry)
@@ -149,6 +162,66 @@ impl Sessions {
         }
         if !run.is_empty() {
             self.queue_batch(Batch::new(run), &mut too_slow);
+        }
+        too_slow
+            .into_iter()
+            .filter_map(|uid| self.remove(uid))
+            .collect()
+    }
+
+    /// Watch `window` of the online list from the session `session_id` of
+    /// `uid` (none to stop); false when that session is not here.
+    pub(super) fn watch(&mut self, uid: i64, session_id: u64, window: Option<Window>) -> bool {
+        match self.by_uid.get_mut(&uid) {
+            Some(s) if s.session_id == session_id => {
+                s.watching = window;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Tell every session here about gathered joins and leaves: watchers the
+    /// `presence` frames of their window, the others one event per change
+    /// when `one_by_one` (few online). Returns the sessions removed because
+    /// they could not keep up.
+    #[must_use]
+    pub(super) fn tell(&mut self, told: &Told, one_by_one: bool) -> Vec<SessionEntry> {
+        let batch = if one_by_one {
+            let events = told.one_by_one();
+            (!events.is_empty()).then(|| Batch::new(events))
+        } else {
+            None
+        };
+        // Most watchers watch the same window (the first page): encode once.
+        let mut frames: HashMap<&Window, Vec<Bytes>> = HashMap::new();
+        let mut too_slow = Vec::new();
+        for (uid, session) in &self.by_uid {
+            let pushed = match &session.watching {
+                Some(window) => frames
+                    .entry(window)
+                    .or_insert_with(|| told.for_window(window))
+                    .iter()
+                    .try_for_each(|f| session.outbox.push(Outbound::Frames(f.clone()))),
+                None => match &batch {
+                    Some(batch) => {
+                        let bytes = batch.bytes_for(*uid);
+                        if bytes == 0 {
+                            continue;
+                        }
+                        session.outbox.push(Outbound::Batch {
+                            batch: batch.clone(),
+                            bytes,
+                        })
+                    }
+                    None => continue,
+                },
+            };
+            if let Err(PushError::Full) = pushed {
+                let (items, bytes) = session.outbox.queued();
+                warn!(uid, items, bytes, "client too slow; disconnecting");
+                too_slow.push(*uid);
+            }
         }
         too_slow
             .into_iter()
@@ -203,24 +276,4 @@ fn close_replaced(old: &SessionEntry) {
     let frame = encode_event(&ServerMessage::SessionReplaced(SessionReplaced {}));
     let _ = old.outbox.push(Outbound::Frames(frame));
     let _ = old.outbox.push(Outbound::Close(CloseReason::Replaced));
-}
-
-/// The `user_joined` notice of `name`, for everyone but `except`.
-pub fn joined(name: String, ts: UnixMillis, except: Option<i64>) -> Event {
-    Event::new(
-        encode_event(&ServerMessage::UserJoined(UserJoined { name, ts })),
-        Audience::Everyone { except },
-    )
-}
-
-/// The `user_left` notice of `name`, for everyone.
-pub fn left(name: String, reason: LeaveReason) -> Event {
-    Event::new(
-        encode_event(&ServerMessage::UserLeft(UserLeft {
-            name,
-            reason,
-            ts: now_ms(),
-        })),
-        Audience::EVERYONE,
-    )
 }

@@ -247,6 +247,7 @@ impl Session {
                 addr: self.addr,
                 since,
                 outbox: tx,
+                watching: None,
             })
             .await
             .map_err(|_| Reject::new(ErrorCode::ShuttingDown, "the server is shutting down"))?;
@@ -290,6 +291,8 @@ impl Session {
             token,
             token_expires,
             online: joined.online,
+            online_count: joined.online_count,
+            online_next: joined.online_next,
             recent,
         }));
         if let Some(kept) = self.ctx.limiters.take(account.id) {

@@ -11,7 +11,8 @@ use chatroom_shared::ErrorCode;
 use chatroom_shared::MAX_LIST_PAGE_BYTES;
 use chatroom_shared::message::{
     ConversationList, Conversations, DirectConversation, FileList, Files, GameList, Games,
-    GroupList, GroupMembers, Groups, MemberList, ServerMessage, UserList, Users,
+    GroupList, GroupMembers, Groups, MemberList, ServerMessage, UnwatchOk, UserList, Users,
+    WatchUsers,
 };
 use chatroom_shared::rules::name_key;
 
@@ -19,6 +20,7 @@ use super::{Flow, Reject, Session};
 use crate::db::{accounts, conversations, files, group_pages, groups};
 use crate::files::to_info;
 use crate::group_notices::{info, membership};
+use crate::hub::{PageOf, UsersPage};
 use crate::paging::{Page, json_len, page_size};
 
 /// One entry of a group's member list: a member, or a user waiting for approval.
@@ -193,20 +195,62 @@ impl Session {
     pub(super) async fn users(&mut self, seq: u32, m: Users) -> Result<Flow, Reject> {
         self.require_login()?;
         let size = page_size(m.limit);
-        let online = self
+        let found = self
             .ctx
             .hub
-            .users(m.after, size + 1)
+            .users(PageOf {
+                after: m.after,
+                prefix: m.prefix,
+                n: size + 1,
+            })
             .await
             .map_err(|e| Reject::new(ErrorCode::ShuttingDown, e.to_string()))?;
-        let page = Page::cut(online, size);
+        self.queue_users(seq, found, size);
+        Ok(Flow::Continue)
+    }
+
+    /// `watch_users`: a page of who is online, and `presence` events for the
+    /// names it spans from now on (PROTOCOL §18.1).
+    pub(super) async fn watch_users(&mut self, seq: u32, m: WatchUsers) -> Result<Flow, Reject> {
+        let uid = self.require_login()?.uid;
+        let size = page_size(m.limit);
+        let page = PageOf {
+            after: m.after,
+            prefix: None,
+            n: size + 1,
+        };
+        let found = self
+            .ctx
+            .hub
+            .watch(uid, self.id, Some(page))
+            .await
+            .map_err(|e| Reject::new(ErrorCode::ShuttingDown, e.to_string()))?;
+        self.queue_users(seq, found, size);
+        Ok(Flow::Continue)
+    }
+
+    /// `unwatch_users`: no more `presence` events.
+    pub(super) async fn unwatch_users(&mut self, seq: u32) -> Result<Flow, Reject> {
+        let uid = self.require_login()?.uid;
+        self.ctx
+            .hub
+            .watch(uid, self.id, None)
+            .await
+            .map_err(|e| Reject::new(ErrorCode::ShuttingDown, e.to_string()))?;
+        self.queue(&ServerMessage::UnwatchOk(UnwatchOk { seq }));
+        Ok(Flow::Continue)
+    }
+
+    /// Send a page of the online list as `user_list`.
+    fn queue_users(&mut self, seq: u32, found: UsersPage, size: usize) {
+        let page = Page::cut(found.users, size);
         self.queue(&ServerMessage::UserList(UserList {
             seq,
             next: page.next(|u| u.name.clone()),
             has_more: page.has_more,
             users: page.items,
+            online_count: found.online_count,
         }));
-        Ok(Flow::Continue)
     }
 
     /// `conversations`: a page of the user's direct-message conversations,

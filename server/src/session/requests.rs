@@ -135,6 +135,8 @@ impl Session {
             ClientMessage::Search(m) => self.search(seq, m).await,
             ClientMessage::Users(m) => self.users(seq, m).await,
             ClientMessage::Conversations(m) => self.conversations(seq, m).await,
+            ClientMessage::WatchUsers(m) => self.watch_users(seq, m).await,
+            ClientMessage::UnwatchUsers(_) => self.unwatch_users(seq).await,
         }
     }
 

@@ -350,6 +350,7 @@ db_test!(online_users_come_in_pages_by_name, |tdb| async move {
             ClientMessage::Users(Users {
                 after,
                 limit: Some(4),
+                prefix: None,
             })
         },
         user_page,
@@ -378,6 +379,7 @@ db_test!(online_users_come_in_pages_by_name, |tdb| async move {
             .request(ClientMessage::Users(Users {
                 after: Some("bz".into()),
                 limit: Some(2),
+                prefix: None,
             }))
             .await,
     );
@@ -402,6 +404,7 @@ cluster_test!(users_and_games_are_paged_across_nodes, |env| async move {
                 ClientMessage::Users(Users {
                     after,
                     limit: Some(3),
+                    prefix: None,
                 })
             },
             user_page,

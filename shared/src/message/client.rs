@@ -114,6 +114,10 @@ pub enum ClientMessage {
     Users(Users),
     /// One page of the user's direct-message conversations, newest activity first.
     Conversations(super::Conversations),
+    /// Get `presence` events for a window of the online list.
+    WatchUsers(super::WatchUsers),
+    /// Stop the `presence` events.
+    UnwatchUsers(super::UnwatchUsers),
 }
 
 /// `hello`: opens the conversation.
@@ -210,6 +214,10 @@ pub struct Users {
     /// `max_list_page`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Only users whose name starts with this (exactly, code point by code
+    /// point): how a client finds a user among many by typing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 /// `ping`: keepalive. Clients send one whenever they have sent nothing for
@@ -258,6 +266,8 @@ impl ClientMessage {
             Self::Read(_) => "read",
             Self::Search(_) => "search",
             Self::Users(_) => "users",
+            Self::WatchUsers(_) => "watch_users",
+            Self::UnwatchUsers(_) => "unwatch_users",
             Self::Conversations(_) => "conversations",
         }
     }
@@ -298,5 +308,7 @@ impl ClientMessage {
         "search",
         "users",
         "conversations",
+        "watch_users",
+        "unwatch_users",
     ];
 }

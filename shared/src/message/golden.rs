@@ -210,11 +210,13 @@ fn server_replies_wire_form() {
                 name: "alice".into(),
                 since: 1_767_225_600_000,
             }],
+            online_count: 1,
+            online_next: None,
             recent: vec![chat(41, "bob", "hi all")],
         }),
         json!({"type":"login_ok","seq":3,"user":{"id":1,"name":"alice"},"token":"tok",
                "token_expires":1_769_817_600_000_i64,
-               "online":[{"name":"alice","since":1_767_225_600_000_i64}],
+               "online":[{"name":"alice","since":1_767_225_600_000_i64}],"online_count":1,
                "recent":[{"id":41,"ts":1_767_225_600_000_i64,"kind":"message","from":"bob","text":"hi all"}]}),
     );
     assert_server(

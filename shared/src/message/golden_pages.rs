@@ -20,6 +20,7 @@ fn users_wire_form() {
             ClientMessage::Users(Users {
                 after: Some("alice".into()),
                 limit: Some(2),
+                prefix: None,
             }),
         ),
         json!({"type":"users","seq":15,"after":"alice","limit":2}),
@@ -39,10 +40,89 @@ fn users_wire_form() {
             ],
             has_more: true,
             next: Some("carol".into()),
+            online_count: 12_034,
         }),
         json!({"type":"user_list","seq":15,"users":[{"name":"bob","since":1_767_225_600_000_i64},
-               {"name":"carol","since":1_767_225_660_000_i64}],"has_more":true,"next":"carol"}),
+               {"name":"carol","since":1_767_225_660_000_i64}],"has_more":true,"next":"carol",
+               "online_count":12_034}),
     );
+    assert_client(
+        req(
+            16,
+            ClientMessage::Users(Users {
+                prefix: Some("bo".into()),
+                limit: Some(20),
+                after: None,
+            }),
+        ),
+        json!({"type":"users","seq":16,"limit":20,"prefix":"bo"}),
+    );
+}
+
+#[test]
+fn presence_wire_form() {
+    assert_client(
+        req(
+            20,
+            ClientMessage::WatchUsers(WatchUsers {
+                after: None,
+                limit: Some(100),
+            }),
+        ),
+        json!({"type":"watch_users","seq":20,"limit":100}),
+    );
+    assert_client(
+        req(21, ClientMessage::UnwatchUsers(UnwatchUsers {})),
+        json!({"type":"unwatch_users","seq":21}),
+    );
+    assert_server(
+        ServerMessage::UnwatchOk(UnwatchOk { seq: 21 }),
+        json!({"type":"unwatch_ok","seq":21}),
+    );
+    assert_server(
+        ServerMessage::Presence(Presence {
+            online_count: 12_035,
+            joined: vec![OnlineUser {
+                name: "bob".into(),
+                since: 1_767_225_600_000,
+            }],
+            left: vec![PresenceLeft {
+                name: "carol".into(),
+                reason: LeaveReason::Quit,
+            }],
+            ts: 1_767_225_600_250,
+        }),
+        json!({"type":"presence","online_count":12_035,
+               "joined":[{"name":"bob","since":1_767_225_600_000_i64}],
+               "left":[{"name":"carol","reason":"quit"}],"ts":1_767_225_600_250_i64}),
+    );
+    // A login_ok whose online list is only the first page says where the rest starts.
+    let paged: ServerMessage = serde_json::from_value(json!({"type":"login_ok","seq":3,
+        "user":{"id":1,"name":"alice"},"token":"tok","token_expires":1,
+        "online":[{"name":"aaron","since":5}],"online_count":12_034,"online_next":"aaron",
+        "recent":[]}))
+    .unwrap();
+    assert!(
+        matches!(&paged, ServerMessage::LoginOk(m) if m.online_count == 12_034
+            && m.online_next.as_deref() == Some("aaron")),
+        "{paged:?}"
+    );
+}
+
+#[test]
+fn presence_fields_of_servers_before_presence_paging_default() {
+    // login_ok and user_list without the count: zero, and the list is whole.
+    let old: ServerMessage = serde_json::from_value(json!({"type":"login_ok","seq":3,
+        "user":{"id":1,"name":"alice"},"token":"tok","token_expires":1,
+        "online":[{"name":"alice","since":5}],"recent":[]}))
+    .unwrap();
+    assert!(
+        matches!(&old, ServerMessage::LoginOk(m) if m.online_count == 0 && m.online_next.is_none()),
+        "{old:?}"
+    );
+    let old: ServerMessage =
+        serde_json::from_value(json!({"type":"user_list","seq":1,"users":[]})).unwrap();
+    assert!(matches!(&old, ServerMessage::UserList(m) if m.online_count == 0 && !m.has_more));
 }
 
 #[test]

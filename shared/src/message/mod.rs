@@ -15,6 +15,7 @@ pub mod file;
 pub mod game;
 pub mod group;
 pub mod limits;
+pub mod presence;
 pub mod server;
 
 pub use client::*;
@@ -23,6 +24,7 @@ pub use file::*;
 pub use game::*;
 pub use group::*;
 pub use limits::*;
+pub use presence::*;
 pub use server::*;
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub enum ServerMessage {
     UserList(UserList),
     /// Reply to `conversations`.
     ConversationList(super::ConversationList),
+    /// Reply to `unwatch_users`.
+    UnwatchOk(super::UnwatchOk),
 
     // ----- events -----
     /// Someone entered the chat room.
@@ -82,6 +84,8 @@ pub enum ServerMessage {
     GameUpdate(super::GameUpdate),
     /// A group changed (someone joined, left, asked to join; it closed; ...).
     GroupUpdate(super::GroupUpdate),
+    /// Event: changes in the watched window of the online list, and the number online.
+    Presence(super::Presence),
 }
 
 /// Reply to `hello`.
@@ -142,6 +146,10 @@ pub struct UserList {
     /// With `has_more`: the cursor for the next page (the last user's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// How many users are online now (on every node of a cluster). Zero from
+    /// a server before presence paging.
+    #[serde(default)]
+    pub online_count: u64,
 }
 
 /// Reply to `login` and `resume`: the session is open.
@@ -156,8 +164,18 @@ pub struct LoginOk {
     pub token: String,
     /// When the resume token expires.
     pub token_expires: UnixMillis,
-    /// Everyone online now, this user included, in login order.
+    /// Who is online now, this user included: everyone in login order when
+    /// they are at most a first page, otherwise the first page by name (then
+    /// `online_next` is set).
     pub online: Vec<OnlineUser>,
+    /// How many users are online now (on every node of a cluster). Zero from
+    /// a server before presence paging.
+    #[serde(default)]
+    pub online_count: u64,
+    /// Set when `online` is only the first page, by name: the cursor (`after`)
+    /// for `users` to page through the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_next: Option<String>,
     /// The most recent messages of the main room, oldest first.
     pub recent: Vec<ChatMessage>,
 }
@@ -376,6 +394,7 @@ impl ServerMessage {
             Self::SearchResults(m) => Some(m.seq),
             Self::UserList(m) => Some(m.seq),
             Self::ConversationList(m) => Some(m.seq),
+            Self::UnwatchOk(m) => Some(m.seq),
             Self::UserJoined(_)
             | Self::UserLeft(_)
             | Self::Message(_)
@@ -386,7 +405,8 @@ impl ServerMessage {
             | Self::FileShared(_)
             | Self::GameInvite(_)
             | Self::GameUpdate(_)
-            | Self::GroupUpdate(_) => None,
+            | Self::GroupUpdate(_)
+            | Self::Presence(_) => None,
         }
     }
 }

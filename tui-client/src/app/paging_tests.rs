@@ -87,6 +87,7 @@ fn online_users_pages_join_the_list_in_the_order_they_came() {
             users: vec![user("alice", 0), user("bob", 0), user("carol", 30)],
             has_more: true,
             next: Some("carol".into()),
+            online_count: 4,
         }),
     );
     assert_eq!(
@@ -102,6 +103,7 @@ fn online_users_pages_join_the_list_in_the_order_they_came() {
             users: vec![user("dave", 10)],
             has_more: false,
             next: None,
+            online_count: 4,
         }),
     );
     assert!(actions.is_empty());

@@ -67,6 +67,8 @@ pub(super) fn login_ok(name: &str, online: &[&str], recent: Vec<ChatMessage>) ->
         },
         token: "t".into(),
         token_expires: 0,
+        online_count: online.len() as u64,
+        online_next: None,
         online: online
             .iter()
             .map(|n| OnlineUser {

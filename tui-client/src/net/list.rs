@@ -65,7 +65,11 @@ impl ListRequest {
     pub fn into_message(self) -> ClientMessage {
         match self {
             Self::Files { after } => ClientMessage::Files(Files { after, limit: None }),
-            Self::Users { after } => ClientMessage::Users(Users { after, limit: None }),
+            Self::Users { after } => ClientMessage::Users(Users {
+                after,
+                limit: None,
+                prefix: None,
+            }),
             Self::Games { after } => ClientMessage::Games(Games { after, limit: None }),
             Self::Groups { after } => ClientMessage::Groups(Groups { after, limit: None }),
             Self::Members { group, after } => ClientMessage::GroupMembers(GroupMembers {

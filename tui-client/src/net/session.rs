@@ -306,6 +306,8 @@ mod tests {
             token: "tok".into(),
             token_expires: 0,
             online: vec![],
+            online_count: 0,
+            online_next: None,
             recent: recent.iter().copied().map(msg).collect(),
         };
         let creds = Credentials {

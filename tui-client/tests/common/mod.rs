@@ -59,7 +59,7 @@ pub fn main_screen() -> App {
     let mut app = new_app(100, 28);
     type_text(&mut app, "password1");
     key(&mut app, KeyCode::Enter);
-    let online = ["alice", "bob", "张伟", "さくら"]
+    let online: Vec<OnlineUser> = ["alice", "bob", "张伟", "さくら"]
         .iter()
         .map(|n| OnlineUser {
             name: (*n).into(),
@@ -75,7 +75,9 @@ pub fn main_screen() -> App {
             },
             token: "t".into(),
             token_expires: 0,
+            online_count: online.len() as u64,
             online,
+            online_next: None,
             recent: vec![
                 msg(1, 0, "bob", "good morning everyone"),
                 msg(
