@@ -200,3 +200,72 @@ cluster_test!(
         cluster.stop().await;
     }
 );
+
+cluster_test!(
+    a_watcher_hears_of_logins_and_leaves_on_other_nodes_and_counts_every_node,
+    |env| async move {
+        // Above the broadcast max at once: only watchers hear, per tick.
+        let cluster = env.start_with(2, |c| c.presence_broadcast_max = 1).await;
+        let (mut wes, _) = TestClient::user(cluster.addr(1), "wes").await;
+        let (mut amy, _) = TestClient::user(cluster.addr(2), "amy").await;
+        let (mut kim, _) = TestClient::user(cluster.addr(2), "kim").await;
+        cluster.online_everywhere(&["amy", "kim", "wes"]).await;
+        kim.request(ClientMessage::WatchUsers(
+            chatroom_shared::message::WatchUsers::default(),
+        ))
+        .await;
+        let page = match wes
+            .request(ClientMessage::WatchUsers(
+                chatroom_shared::message::WatchUsers::default(),
+            ))
+            .await
+        {
+            ServerMessage::UserList(l) => l,
+            other => panic!("expected user_list, got {other:?}"),
+        };
+        assert_eq!(page.online_count, 3);
+
+        // A login on n2 reaches the watcher on n1 as a presence event with the
+        // count of both nodes; its login_ok counts both nodes too.
+        let (bob, login) = TestClient::user(cluster.addr(2), "bob").await;
+        assert_eq!(login.online_count, 4);
+        let got = wes
+            .wait_for("bob in a presence event", |m| {
+                matches!(m, ServerMessage::Presence(p) if p.joined.iter().any(|u| u.name == "bob"))
+            })
+            .await;
+        let ServerMessage::Presence(p) = got else {
+            unreachable!()
+        };
+        assert_eq!(p.online_count, 4);
+        drop(bob);
+        let got = wes
+            .wait_for("bob's leave in a presence event", |m| {
+                matches!(m, ServerMessage::Presence(p) if p.left.iter().any(|u| u.name == "bob"))
+            })
+            .await;
+        let ServerMessage::Presence(p) = got else {
+            unreachable!()
+        };
+        assert_eq!(p.online_count, 3);
+        // kim, watching on bob's node, heard of the leave: n2 has told its
+        // sessions. amy, on n2 too, not watching and above the threshold, heard
+        // of neither the join nor the leave before a line sent after that.
+        kim.wait_for(
+            "bob's leave on his own node",
+            |m| matches!(m, ServerMessage::Presence(p) if p.left.iter().any(|u| u.name == "bob")),
+        )
+        .await;
+        let ack = wes.say_ok("w1", "after bob").await;
+        let mut before = Vec::new();
+        loop {
+            let m = amy.recv().await;
+            if matches!(&m, ServerMessage::Message(c) if c.id == ack.message_id) {
+                break;
+            }
+            before.push(m);
+        }
+        assert!(!before.iter().any(|m| about(m, "bob")), "{before:?}");
+        cluster.stop().await;
+    }
+);

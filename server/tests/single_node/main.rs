@@ -27,6 +27,7 @@ mod hostile_drip;
 mod hostile_files;
 mod hostile_input;
 mod hostile_split;
+mod presence;
 mod read_positions;
 mod room;
 mod search_index;
