@@ -417,28 +417,14 @@ impl HubTask {
                     page,
                     reply,
                 } => {
-                    let (window, found) = match page {
-                        Some(page) => {
-                            let found = self.users_page(&page);
-                            // The window ends at the page's last name when more follow.
-                            let upto = (found.users.len() > page.n.saturating_sub(1))
-                                .then(|| found.users.get(page.n.saturating_sub(2)))
-                                .flatten()
-                                .map(|u| u.name.clone());
-                            let window = Window {
-                                after: page.after,
-                                upto,
-                            };
-                            (Some(window), found)
-                        }
-                        None => (
-                            None,
-                            UsersPage {
-                                users: Vec::new(),
-                                online_count: self.online_count(),
-                            },
-                        ),
+                    let found = match &page {
+                        Some(page) => self.users_page(page),
+                        None => UsersPage {
+                            users: Vec::new(),
+                            online_count: self.online_count(),
+                        },
                     };
+                    let window = page.map(|p| Window::of_page(p.after, &found.users, p.n));
                     self.sessions.watch(uid, session_id, window);
                     let _ = reply.send(found);
                 }

@@ -91,6 +91,23 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window a page of the online list spans: `users` is what a page of
+    /// `asked` names after `after` found, where `asked` is the page size plus
+    /// one. When it found that many, more follow and the window ends at the
+    /// page's last name; otherwise the page reaches the end, and so does the
+    /// window.
+    pub fn of_page(after: Option<String>, users: &[OnlineUser], asked: usize) -> Self {
+        let upto = if users.len() >= asked {
+            asked
+                .checked_sub(2)
+                .and_then(|last| users.get(last))
+                .map(|u| u.name.clone())
+        } else {
+            None
+        };
+        Self { after, upto }
+    }
+
     /// Whether `name` is in the window.
     pub fn holds(&self, name: &str) -> bool {
         self.after.as_deref().is_none_or(|a| name > a)
@@ -315,6 +332,25 @@ mod tests {
         // Next time, with the same count and nothing in the window: nothing.
         p.add([joined("a".into(), 1, None)]);
         assert!(p.take(10).for_window(&far).is_empty());
+    }
+
+    #[test]
+    fn a_full_page_ends_the_window_at_its_last_name() {
+        let users: Vec<OnlineUser> = ["a", "b", "c"]
+            .iter()
+            .map(|n| OnlineUser {
+                name: (*n).into(),
+                since: 0,
+            })
+            .collect();
+        // A page of 2 asked as 3 and found 3: more follow, the window ends at "b".
+        let w = Window::of_page(None, &users, 3);
+        assert_eq!(w.upto.as_deref(), Some("b"));
+        assert!(w.holds("a") && w.holds("b") && !w.holds("c"));
+        // A page of 3 asked as 4 found 3: the last page, no end.
+        let w = Window::of_page(Some("0".into()), &users, 4);
+        assert_eq!(w.upto, None);
+        assert!(w.holds("zzz") && !w.holds("0"));
     }
 
     #[test]
