@@ -58,6 +58,9 @@ fn config(dir: &TempDir) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: Some(chatroom_server::db::sqlite_url_for(dir.path())),
+        // Shared files and the search index in the test's own directory, not
+        // in `data/` of the working directory.
+        data_dir: dir.path().to_owned(),
         bcrypt_cost: 4,
         history_count: 10,
         max_history_page: 20,
