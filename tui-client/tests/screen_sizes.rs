@@ -1,7 +1,8 @@
 //! The whole screen at every size the client accepts, in every state that
 //! changes the layout: the login form, the chat with its side panes, the
 //! board in each game state (focused or not), the help and search overlays,
-//! the confirmation of a long message, the transfers strip and a tall input.
+//! the confirmation of a long message, the transfers strip and a tall input,
+//! and the online pane with 10,000 online (loading a page, finding).
 //! Each screen is drawn through a recording [`Canvas`] into a TestBackend-like
 //! buffer, and for every size the test asserts that
 //!
@@ -33,7 +34,9 @@ use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect};
 use ratatui::widgets::Widget;
 
-use common::{T0, game, key, main_screen, new_app, screen_with_a_game, server, type_text};
+use common::{
+    T0, among_10000, game, key, main_screen, new_app, screen_with_a_game, server, type_text,
+};
 
 /// Widths and heights tried: the smallest accepted, both sides of where the
 /// side column appears (72) and of where the board changes size, the common
@@ -470,6 +473,13 @@ fn states() -> Vec<(&'static str, App)> {
         type_text(&mut tall, "more");
     }
     states.push(("board, three transfers and a tall input", tall));
+    let mut crowd = among_10000(100, 30);
+    key(&mut crowd, KeyCode::End);
+    states.push(("10,000 online, a page on its way", crowd));
+    let mut finding = among_10000(100, 30);
+    key(&mut finding, KeyCode::Char('/'));
+    type_text(&mut finding, "user12345678901234567890");
+    states.push(("10,000 online, finding a long name", finding));
     for (name, app) in &states {
         let board = app.chat().is_some_and(|c| c.games.board.is_some());
         assert_eq!(board, name.contains("board"), "{name}");

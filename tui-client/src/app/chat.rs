@@ -5,10 +5,10 @@
 //! Stored messages go into their conversation through
 //! [`ChatView::receive`]; notices from the client itself go to the
 //! conversation on screen ([`ChatView::notice`]), presence and room events to
-//! the main room.
+//! the main room. Who is online is its own state ([`Online`]).
 
 use chatroom_shared::UnixMillis;
-use chatroom_shared::message::{ChatMessage, OnlineUser};
+use chatroom_shared::message::ChatMessage;
 
 use super::compose::Compose;
 use super::conversations::Conversations;
@@ -16,6 +16,7 @@ use super::entry::Entry;
 use super::files::Sharing;
 use super::games::Games;
 use super::log::MessageLog;
+use super::online::Online;
 use super::paging::Paging;
 use super::search::SearchView;
 
@@ -74,10 +75,9 @@ pub struct ChatView {
     pub server: String,
     /// The room, groups and direct messages, and which one is shown.
     pub convs: Conversations,
-    /// Everyone online, in the order they came.
-    pub online: Vec<OnlineUser>,
-    /// Selected row in each side pane.
-    pub selected_user: usize,
+    /// Who is online: the count, the list (or a window of it), the
+    /// selection, finding, watching.
+    pub online: Online,
     /// Selected row in the files pane.
     pub selected_file: usize,
     /// Which pane has the focus.
@@ -117,14 +117,14 @@ pub struct Returning {
 }
 
 impl ChatView {
-    /// A fresh main screen after logging in.
-    pub fn new(me: &str, server: &str, online: Vec<OnlineUser>) -> Self {
+    /// A fresh main screen after logging in, with who is online as the
+    /// login said.
+    pub fn new(me: &str, server: &str, online: Online) -> Self {
         Self {
             me: me.to_owned(),
             server: server.to_owned(),
             convs: Conversations::default(),
             online,
-            selected_user: 0,
             selected_file: 0,
             focus: Focus::Input,
             compose: Compose::new(),
@@ -186,25 +186,15 @@ impl ChatView {
         self.log_mut().notice(ts, text);
     }
 
-    /// Someone came online.
-    pub fn user_joined(&mut self, name: &str, since: UnixMillis) {
-        if !self.online.iter().any(|u| u.name == name) {
-            self.online.push(OnlineUser {
-                name: name.to_owned(),
-                since,
-            });
-        }
-    }
-
-    /// The connection came back with `online` online: who was online before
-    /// and is not now may come back within `RETURN_WINDOW_MS` of `now`
-    /// without a notice.
-    pub fn reconnected(&mut self, online: Vec<OnlineUser>, now: UnixMillis) {
+    /// The connection came back with `online` online: who was listed
+    /// before and is not now may come back within `RETURN_WINDOW_MS` of
+    /// `now` without a notice.
+    pub fn reconnected(&mut self, online: Online, now: UnixMillis) {
         let missing = self
             .online
-            .iter()
-            .filter(|u| u.name != self.me && !online.iter().any(|o| o.name == u.name))
-            .map(|u| u.name.clone())
+            .names()
+            .filter(|name| *name != self.me && !online.is_listed(name))
+            .map(str::to_owned)
             .collect();
         self.returning = Returning {
             names: missing,
@@ -226,27 +216,10 @@ impl ChatView {
         }
     }
 
-    /// A page of `users`: those not listed yet join the list, in the order
-    /// they came online.
-    pub fn users_listed(&mut self, users: Vec<OnlineUser>) {
-        for user in users {
-            if self.online.iter().any(|u| u.name == user.name) {
-                continue;
-            }
-            let at = self
-                .online
-                .iter()
-                .position(|u| u.since > user.since)
-                .unwrap_or(self.online.len());
-            self.online.insert(at, user);
-        }
-    }
-
-    /// Someone went offline.
+    /// Someone went offline: their return is news again.
     pub fn user_left(&mut self, name: &str) {
         self.returning.names.retain(|n| n != name);
-        self.online.retain(|u| u.name != name);
-        self.selected_user = self.selected_user.min(self.online.len().saturating_sub(1));
+        self.online.left(name);
     }
 }
 
@@ -257,7 +230,7 @@ pub const RETURN_WINDOW_MS: UnixMillis = 60_000;
 
 #[cfg(test)]
 mod tests {
-    use chatroom_shared::message::{MessageKind, Target};
+    use chatroom_shared::message::{MessageKind, OnlineUser, Target};
 
     use super::*;
 
@@ -274,7 +247,7 @@ mod tests {
 
     #[test]
     fn messages_go_to_their_conversation_and_notices_to_the_shown_one() {
-        let mut v = ChatView::new("me", "h:1", vec![]);
+        let mut v = ChatView::new("me", "h:1", Online::from_login(vec![], 0, None));
         assert!(v.receive(&msg(1, "bob", Target::Room), true));
         let dm = Target::User { user: "me".into() };
         assert!(v.receive(&msg(2, "bob", dm), true));
@@ -287,15 +260,19 @@ mod tests {
 
     #[test]
     fn presence_list_follows_joins_and_leaves() {
-        let mut v = ChatView::new("me", "h:1", vec![]);
-        v.user_joined("bob", 1);
-        v.user_joined("bob", 2);
-        v.user_joined("carol", 3);
-        assert_eq!(v.online.len(), 2);
-        v.selected_user = 1;
+        let mut v = ChatView::new("me", "h:1", Online::from_login(vec![], 0, None));
+        let user = |name: &str, since| OnlineUser {
+            name: name.into(),
+            since,
+        };
+        v.online.joined(user("bob", 1));
+        v.online.joined(user("bob", 2));
+        v.online.joined(user("carol", 3));
+        assert_eq!((v.online.list.len(), v.online.count()), (2, 2));
+        v.online.list.selected = 1;
         v.user_left("carol");
-        assert_eq!(v.online.len(), 1);
-        assert_eq!(v.selected_user, 0);
+        assert_eq!((v.online.list.len(), v.online.count()), (1, 1));
+        assert_eq!(v.online.list.selected, 0);
     }
 
     #[test]
@@ -310,7 +287,7 @@ mod tests {
 
     #[test]
     fn tab_order_skips_the_panes_not_on_screen() {
-        let mut v = ChatView::new("me", "h:1", vec![]);
+        let mut v = ChatView::new("me", "h:1", Online::from_login(vec![], 0, None));
         let no_board = |f: Focus| f != Focus::Board;
         v.focus = Focus::Invites;
         assert_eq!(v.step_focus(true, no_board), Focus::Input);

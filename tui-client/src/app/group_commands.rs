@@ -217,7 +217,7 @@ impl App {
         let Some(chat) = self.chat() else {
             return typed.to_owned();
         };
-        let online = chat.online.iter().map(|u| u.name.as_str());
+        let online = chat.online.names();
         let talked = chat.convs.all().iter().filter_map(|c| match &c.target {
             Target::User { user } => Some(user.as_str()),
             _ => None,

@@ -400,5 +400,11 @@ fn after_a_reconnect_conversations_with_messages_catch_up() {
     live(&mut app, msg(5, "bob", dm("alice"), "hi"));
     let ok = super::tests::login_ok("alice", &["alice"], vec![]);
     let actions = app.update(AppEvent::Net(NetEvent::LoggedIn { ok, resumed: true }));
-    assert_eq!(actions, [history(HistoryQuery::newer(dm("bob"), 5))]);
+    // (And the online pane watches again: watching ended with the old
+    // connection.)
+    let watch = Action::Net(NetCommand::Users(crate::net::UsersRequest::Watch {
+        after: None,
+        limit: super::online::WATCH_LIMIT,
+    }));
+    assert_eq!(actions, [history(HistoryQuery::newer(dm("bob"), 5)), watch]);
 }

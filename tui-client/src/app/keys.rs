@@ -136,19 +136,29 @@ impl App {
             .modifiers
             .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
+        // The online pane pages with PageUp / PageDown, and while it finds,
+        // Esc and `?` are the find's.
+        let users = chat.focus == Focus::Users;
+        let finding = users && chat.online.find.is_some();
         match key.code {
             KeyCode::Up if alt => return self.step_conversation(false),
             KeyCode::Down if alt => return self.step_conversation(true),
+            KeyCode::PageUp | KeyCode::PageDown if users => {
+                return self.pane_key(key, Self::on_online_key);
+            }
+            KeyCode::Esc if finding => return self.pane_key(key, Self::on_online_key),
             KeyCode::PageUp => return self.scroll_up(page),
             KeyCode::PageDown => return self.scroll_down(page),
-            KeyCode::Char('?') if chat.focus != Focus::Input || chat.compose.is_empty() => {
+            KeyCode::Char('?')
+                if !finding && (chat.focus != Focus::Input || chat.compose.is_empty()) =>
+            {
                 self.open_help();
             }
             KeyCode::F(2) => self.toggle_board_focus(),
             // Tab in a draft completes, or stays (saying there was nothing to
             // complete): the focus never leaves what is being typed unseen.
             KeyCode::Tab if chat.focus == Focus::Input && !chat.compose.is_empty() => {
-                let names: Vec<String> = chat.online.iter().map(|u| u.name.clone()).collect();
+                let names: Vec<String> = chat.online.names().map(str::to_owned).collect();
                 chat.tab_found_nothing = !chat.compose.complete(&names);
             }
             KeyCode::Tab => set_focus(chat, chat.step_focus(true, |f| regions.shows(f))),
@@ -173,21 +183,7 @@ impl App {
                     _ => type_into_input(chat, key),
                 },
                 Focus::Conversations => return self.pane_key(key, Self::on_conversations_key),
-                Focus::Users => match key.code {
-                    KeyCode::Up => chat.selected_user = chat.selected_user.saturating_sub(1),
-                    KeyCode::Down => {
-                        chat.selected_user =
-                            (chat.selected_user + 1).min(chat.online.len().saturating_sub(1));
-                    }
-                    KeyCode::Enter => {
-                        if let Some(u) = chat.online.get(chat.selected_user) {
-                            let mention = format!("@{} ", u.name);
-                            chat.compose.paste(&mention);
-                            set_focus(chat, Focus::Input);
-                        }
-                    }
-                    _ => type_into_input(chat, key),
-                },
+                Focus::Users => return self.pane_key(key, Self::on_online_key),
                 Focus::Files => return self.pane_key(key, Self::on_files_key),
                 Focus::Invites => return self.pane_key(key, Self::on_invites_key),
                 Focus::Board => return self.pane_key(key, Self::on_board_key),
@@ -318,12 +314,15 @@ impl App {
                     MouseEventKind::ScrollDown if hit(r.messages, x, y) => {
                         self.scroll_down(WHEEL_LINES)
                     }
+                    MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                        if r.users.is_some_and(|u| hit(u, x, y)) =>
+                    {
+                        self.on_online_wheel(mouse.kind == MouseEventKind::ScrollDown)
+                    }
                     MouseEventKind::Down(MouseButton::Left) if chat.search.is_some() => {
                         self.on_search_click(area, y)
                     }
                     MouseEventKind::Down(MouseButton::Left) => {
-                        let row =
-                            |rect: ratatui::layout::Rect| usize::from(y.saturating_sub(rect.y + 1));
                         if hit(r.input, x, y) {
                             set_focus(chat, Focus::Input);
                         } else if hit(r.messages, x, y) {
@@ -334,11 +333,8 @@ impl App {
                             let row = conversation_row_at(pane, convs.selected, count, y);
                             let button = request_button_at(pane, x);
                             return self.on_conversations_click(row, button);
-                        } else if let Some(users) = r.users.filter(|u| hit(*u, x, y)) {
-                            set_focus(chat, Focus::Users);
-                            if row(users) < chat.online.len() {
-                                chat.selected_user = row(users);
-                            }
+                        } else if r.users.is_some_and(|u| hit(u, x, y)) {
+                            self.on_online_click(y);
                         } else if let Some(files) = r.files.filter(|f| hit(*f, x, y)) {
                             set_focus(chat, Focus::Files);
                             let count = chat.sharing.files.len();

@@ -7,7 +7,9 @@
 //!
 //! The main screen ([`ChatView`]) holds the conversations
 //! ([`conversations`]: the room, groups, direct messages, each a
-//! [`log::MessageLog`]); ticks send the read positions that moved.
+//! [`log::MessageLog`]); ticks send the read positions that moved. Who is
+//! online is [`online`]; after every event the app watches the part of the
+//! list on screen (or stops when the pane is not).
 
 pub mod board;
 pub mod chat;
@@ -24,9 +26,12 @@ mod keys;
 pub mod log;
 pub mod login;
 mod network;
+pub mod online;
+pub mod online_window;
 pub mod paging;
 pub mod paths;
 mod play;
+mod presence;
 mod scrollback;
 pub mod search;
 mod search_keys;
@@ -181,9 +186,10 @@ impl App {
 
     /// Apply one event; returns what the main loop must do.
     pub fn update(&mut self, event: AppEvent) -> Vec<Action> {
-        let actions = self.apply(event);
+        let mut actions = self.apply(event);
         keys::keep_focus_on_screen(self);
         self.lay_out_shown();
+        actions.extend(self.sync_watch());
         actions
     }
 
@@ -227,6 +233,10 @@ mod focus_tests;
 mod games_tests;
 #[cfg(test)]
 mod groups_tests;
+#[cfg(test)]
+mod online_tests;
+#[cfg(test)]
+mod online_window_tests;
 #[cfg(test)]
 mod paging_tests;
 #[cfg(test)]

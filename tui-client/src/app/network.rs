@@ -1,7 +1,8 @@
 //! What each network event does to the state: stored messages go to their
-//! conversation, presence and shared files to the main room, game and group
-//! messages to their own handlers (`game_events.rs`, `groups.rs`), pages of
-//! listings to `paging.rs`, pages of history to `scrollback.rs`.
+//! conversation, shared files to the main room, who is online to
+//! `presence.rs`, game and group messages to their own handlers
+//! (`game_events.rs`, `groups.rs`), pages of listings to `paging.rs`, pages
+//! of history to `scrollback.rs`.
 
 use chatroom_shared::message::{ChatMessage, MessageKind, ServerMessage, Target};
 
@@ -89,6 +90,7 @@ impl App {
             }
             NetEvent::Server(msg) => self.on_server(msg),
             NetEvent::History { query, page } => self.on_history(query, page),
+            NetEvent::Users { request, page } => self.on_users(&request, page),
             NetEvent::SendRefused { client_id, error } => {
                 self.send_refused(&client_id, &error);
                 Vec::new()
@@ -134,7 +136,7 @@ impl App {
         let now = self.now;
         match &mut self.screen {
             Screen::Chat(chat) if resumed => {
-                chat.reconnected(ok.online, now);
+                chat.reconnected(super::presence::online_at_login(&ok), now);
                 // Pages asked on the old connection never come; the first
                 // pages are asked again.
                 chat.paging = super::paging::Paging::default();
@@ -151,7 +153,8 @@ impl App {
                     .login_target
                     .as_ref()
                     .map_or_else(String::new, |(s, _)| s.clone());
-                let mut chat = ChatView::new(&ok.user.name, &server, ok.online);
+                let online = super::presence::online_at_login(&ok);
+                let mut chat = ChatView::new(&ok.user.name, &server, online);
                 chat.convs.room_mut().log.loaded = true;
                 for m in &ok.recent {
                     chat.receive(m, false);
@@ -182,7 +185,6 @@ impl App {
             | ServerMessage::GameState(_)
             | ServerMessage::Stats(_) => return self.on_game_message(msg).unwrap_or_default(),
             ServerMessage::FileList(_)
-            | ServerMessage::UserList(_)
             | ServerMessage::GameList(_)
             | ServerMessage::GroupList(_)
             | ServerMessage::MemberList(_)
@@ -207,6 +209,18 @@ impl App {
             }
             ServerMessage::SayOk(ok) => {
                 self.acked(&ok);
+                return Vec::new();
+            }
+            ServerMessage::UserJoined(j) => {
+                self.on_user_joined(j);
+                return Vec::new();
+            }
+            ServerMessage::UserLeft(l) => {
+                self.on_user_left(l);
+                return Vec::new();
+            }
+            ServerMessage::Presence(p) => {
+                self.on_presence(p);
                 return Vec::new();
             }
             other => other,
@@ -237,26 +251,6 @@ impl App {
                     },
                     true,
                 );
-            }
-            ServerMessage::UserJoined(j) => {
-                chat.user_joined(&j.name, j.ts);
-                if chat.join_is_news(&j.name, now) {
-                    chat.push_room(Entry {
-                        id: None,
-                        ts: j.ts,
-                        kind: EntryKind::Joined(j.name),
-                        text: String::new(),
-                    });
-                }
-            }
-            ServerMessage::UserLeft(l) => {
-                chat.user_left(&l.name);
-                chat.push_room(Entry {
-                    id: None,
-                    ts: l.ts,
-                    kind: EntryKind::Left(l.name, l.reason),
-                    text: String::new(),
-                });
             }
             ServerMessage::Error(e) => {
                 if let Some(search) = &mut chat.search {

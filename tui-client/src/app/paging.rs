@@ -1,15 +1,17 @@
-//! Listings that come page by page (PROTOCOL §3.4): `file_list`, `user_list`,
+//! Listings that come page by page (PROTOCOL §3.4): `file_list`,
 //! `game_list`, `group_list`, `member_list` and `conversation_list`.
 //!
 //! While a page says more follow, the app asks for the next one after the
-//! page's cursor, so every file, user, game, group and member reaches the
-//! screen however long the list. Files, online users and direct-message
-//! conversations are merged page by page; games, groups and a group's members replace what the app knows, so
-//! their pages are gathered in [`Paging`] and taken whole with the last one.
+//! page's cursor, so every file, game, group and member reaches the screen
+//! however long the list. Files and direct-message conversations are merged
+//! page by page; games, groups and a group's members replace what the app
+//! knows, so their pages are gathered in [`Paging`] and taken whole with the
+//! last one. (Who is online is paged only as far as the online pane
+//! scrolls: `online.rs`.)
 
 use chatroom_shared::message::{
     ConversationList, FileList, GameList, GameView, GroupInfo, GroupList, MemberList,
-    ServerMessage, Target, UserList,
+    ServerMessage, Target,
 };
 
 use super::{Action, App};
@@ -56,7 +58,6 @@ impl App {
     pub(super) fn on_list_page(&mut self, msg: ServerMessage) -> Option<Vec<Action>> {
         Some(match msg {
             ServerMessage::FileList(list) => self.file_page(list),
-            ServerMessage::UserList(list) => self.user_page(list),
             ServerMessage::GameList(list) => self.game_page(list),
             ServerMessage::GroupList(list) => self.group_page(list),
             ServerMessage::MemberList(list) => self.member_page(list),
@@ -75,19 +76,6 @@ impl App {
         chat.sharing.add_files(list.files);
         after.map_or_else(Vec::new, |after| {
             ask(ListRequest::Files { after: Some(after) })
-        })
-    }
-
-    /// Online users are merged as they come.
-    fn user_page(&mut self, list: UserList) -> Vec<Action> {
-        let Some(chat) = self.chat_view() else {
-            return Vec::new();
-        };
-        let last = list.users.last().map(|u| u.name.clone());
-        let after = next_cursor(list.has_more, list.next, last);
-        chat.users_listed(list.users);
-        after.map_or_else(Vec::new, |after| {
-            ask(ListRequest::Users { after: Some(after) })
         })
     }
 

@@ -1,11 +1,12 @@
 //! Listings that come in pages, driven only by events: a page that says more
 //! follow makes the app ask for the next one after its cursor, and what the
-//! pages hold reaches the panes (files and users as they come; games, groups
-//! and a group's members once the last page is in).
+//! pages hold reaches the panes (files as they come; games, groups and a
+//! group's members once the last page is in). Who is online pages only as
+//! the pane scrolls: `online_tests.rs`.
 
 use chatroom_shared::message::{
     ConversationList, DirectConversation, FileInfo, FileList, GameList, GroupList, MemberList,
-    Membership, OnlineUser, ServerMessage, UserList,
+    Membership, ServerMessage,
 };
 use crossterm::event::KeyCode;
 
@@ -24,13 +25,6 @@ fn file(id: i64) -> FileInfo {
         uploader: "bob".into(),
         comment: None,
         ts: 1_767_225_600_000 + id,
-    }
-}
-
-fn user(name: &str, since: i64) -> OnlineUser {
-    OnlineUser {
-        name: name.into(),
-        since,
     }
 }
 
@@ -74,41 +68,6 @@ fn without_the_servers_cursor_the_next_page_starts_after_the_last_entry() {
     // An empty page that says more follow ends the listing (no loop).
     page.files.clear();
     assert!(server(&mut app, ServerMessage::FileList(page)).is_empty());
-}
-
-#[test]
-fn online_users_pages_join_the_list_in_the_order_they_came() {
-    let mut app = logged_in();
-    // alice and bob came at 0 (login_ok); the pages are by name.
-    let actions = server(
-        &mut app,
-        ServerMessage::UserList(UserList {
-            seq: 3,
-            users: vec![user("alice", 0), user("bob", 0), user("carol", 30)],
-            has_more: true,
-            next: Some("carol".into()),
-            online_count: 4,
-        }),
-    );
-    assert_eq!(
-        actions,
-        list_req(ListRequest::Users {
-            after: Some("carol".into())
-        })
-    );
-    let actions = server(
-        &mut app,
-        ServerMessage::UserList(UserList {
-            seq: 4,
-            users: vec![user("dave", 10)],
-            has_more: false,
-            next: None,
-            online_count: 4,
-        }),
-    );
-    assert!(actions.is_empty());
-    let names: Vec<&str> = chat(&app).online.iter().map(|u| u.name.as_str()).collect();
-    assert_eq!(names, ["alice", "bob", "dave", "carol"]);
 }
 
 #[test]

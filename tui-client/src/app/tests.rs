@@ -121,12 +121,19 @@ fn login_flow_submits_the_form_and_opens_the_main_screen() {
         ok: login_ok("alice", &["alice"], vec![msg(1, "bob", "hi")]),
         resumed: false,
     }));
+    // The online pane is on screen (80×24): it watches the list.
     assert_eq!(
         actions,
-        vec![Action::Remember {
-            server: "h:1".into(),
-            user: "alice".into()
-        }]
+        vec![
+            Action::Remember {
+                server: "h:1".into(),
+                user: "alice".into()
+            },
+            Action::Net(NetCommand::Users(crate::net::UsersRequest::Watch {
+                after: None,
+                limit: super::online::WATCH_LIMIT,
+            }))
+        ]
     );
     let chat = app.chat().expect("main screen");
     assert_eq!(chat.me, "alice");
@@ -386,7 +393,8 @@ fn joins_and_leaves_update_the_online_list_and_the_messages() {
             ts: 1,
         },
     ))));
-    assert_eq!(app.chat().unwrap().online.len(), 3);
+    assert_eq!(app.chat().unwrap().online.list.len(), 3);
+    assert_eq!(app.chat().unwrap().online.count(), 3);
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserLeft(
         UserLeft {
             name: "bob".into(),
@@ -395,13 +403,8 @@ fn joins_and_leaves_update_the_online_list_and_the_messages() {
         },
     ))));
     let chat = app.chat().unwrap();
-    assert_eq!(
-        chat.online
-            .iter()
-            .map(|u| u.name.as_str())
-            .collect::<Vec<_>>(),
-        ["alice", "carol"]
-    );
+    assert_eq!(chat.online.names().collect::<Vec<_>>(), ["alice", "carol"]);
+    assert_eq!(chat.online.count(), 2);
     assert!(
         matches!(&chat.log().entries()[chat.log().entries().len() - 2].kind, entry::EntryKind::Joined(n) if n == "carol")
     );
@@ -448,7 +451,7 @@ fn clicks_focus_form_fields_and_select_side_items() {
     let users = r.users.unwrap();
     app.update(click(users.x + 2, users.y + 2));
     let chat = app.chat().unwrap();
-    assert_eq!((chat.focus, chat.selected_user), (Focus::Users, 1));
+    assert_eq!((chat.focus, chat.online.list.selected), (Focus::Users, 1));
     app.update(click(r.input.x + 2, r.input.y + 1));
     assert_eq!(app.chat().unwrap().focus, Focus::Input);
 }
@@ -558,13 +561,7 @@ fn someone_back_after_a_server_restart_is_not_announced_as_joining_again() {
     app.update(joined("bob", 2_000));
     app.update(joined("carol", 2_100));
     assert_eq!(join_notices(&app), ["carol"]);
-    let online: Vec<_> = app
-        .chat()
-        .unwrap()
-        .online
-        .iter()
-        .map(|u| u.name.clone())
-        .collect();
+    let online: Vec<_> = app.chat().unwrap().online.names().collect();
     assert_eq!(online, ["alice", "bob", "carol"]);
     // Once back, leaving and joining again is news.
     app.update(AppEvent::Net(NetEvent::Server(ServerMessage::UserLeft(

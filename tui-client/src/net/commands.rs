@@ -70,6 +70,14 @@ impl Manager {
                     warn!("send queue full; list request dropped");
                 }
             }
+            NetCommand::Users(request) => match link.try_send(request.to_message())? {
+                Some(seq) if request.has_page() => {
+                    self.users_asked.insert(seq, request);
+                }
+                Some(seq) => self.quiet.push(seq),
+                // Cannot happen (the caller checked for room).
+                None => warn!("send queue full; users request dropped"),
+            },
             NetCommand::Login { .. } => warn!("already logged in; login ignored"),
             NetCommand::Quit
             | NetCommand::Upload { .. }

@@ -1,10 +1,9 @@
-//! The listings the app pages through: `files`, `users`, `games`, `groups`,
-//! `group_members` and `conversations`, one page at a time after a cursor (PROTOCOL §3.4), in a
-//! type the app's actions can compare.
+//! The listings the app pages through: `files`, `games`, `groups`,
+//! `group_members` and `conversations`, one page at a time after a cursor
+//! (PROTOCOL §3.4), in a type the app's actions can compare. (Who is online
+//! is paged only as far as the pane scrolls: `users.rs`.)
 
-use chatroom_shared::message::{
-    ClientMessage, Conversations, Files, Games, GroupMembers, Groups, Users,
-};
+use chatroom_shared::message::{ClientMessage, Conversations, Files, Games, GroupMembers, Groups};
 
 /// One page of a listing: the first without a cursor, else the one after it
 /// (the `next` of the page before). Pages are the server's size.
@@ -14,11 +13,6 @@ pub enum ListRequest {
     Files {
         /// The cursor: a file id.
         after: Option<i64>,
-    },
-    /// `users`: who is online, after a name.
-    Users {
-        /// The cursor: a user's name.
-        after: Option<String>,
     },
     /// `games`: open invitations and games in play, after a game id.
     Games {
@@ -50,11 +44,12 @@ impl ListRequest {
     /// The first pages of the listings the app keeps up to date, asked for
     /// after every login (and reconnect) so its panes start full: the
     /// conversations pane lists every direct-message conversation, also
-    /// those with nothing unread.
-    pub fn after_login() -> [Self; 5] {
+    /// those with nothing unread. (Not who is online: `login_ok` brings
+    /// everyone, or the first page of a big room, and the online pane asks
+    /// for the rest as it scrolls.)
+    pub fn after_login() -> [Self; 4] {
         [
             Self::Files { after: None },
-            Self::Users { after: None },
             Self::Games { after: None },
             Self::Groups { after: None },
             Self::Conversations { after: None },
@@ -65,11 +60,6 @@ impl ListRequest {
     pub fn into_message(self) -> ClientMessage {
         match self {
             Self::Files { after } => ClientMessage::Files(Files { after, limit: None }),
-            Self::Users { after } => ClientMessage::Users(Users {
-                after,
-                limit: None,
-                prefix: None,
-            }),
             Self::Games { after } => ClientMessage::Games(Games { after, limit: None }),
             Self::Groups { after } => ClientMessage::Groups(Groups { after, limit: None }),
             Self::Members { group, after } => ClientMessage::GroupMembers(GroupMembers {
@@ -98,12 +88,6 @@ mod tests {
         assert_eq!(
             wire(ListRequest::Files { after: Some(7) }),
             serde_json::json!({"type":"files","after":7})
-        );
-        assert_eq!(
-            wire(ListRequest::Users {
-                after: Some("bob".into())
-            }),
-            serde_json::json!({"type":"users","after":"bob"})
         );
         assert_eq!(
             wire(ListRequest::Games { after: Some(3) }),

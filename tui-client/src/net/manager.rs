@@ -12,7 +12,7 @@ use tracing::info;
 use super::connection::Conn;
 use super::dial::Transport;
 use super::transfer::Transfers;
-use super::{NetCommand, NetEvent};
+use super::{NetCommand, NetEvent, UsersRequest};
 
 /// The task is over: `Quit`, or the app is gone.
 #[derive(Debug)]
@@ -35,10 +35,14 @@ pub(crate) struct Manager {
     /// Transfer requests sent on the current connection, by `seq`.
     pub(crate) awaiting: HashMap<u32, oneshot::Sender<ServerMessage>>,
     /// The `seq`s of this connection's requests whose errors are quiet: the
-    /// first pages of `files`, `users`, `games` and `groups` asked at login (a
-    /// server without file sharing, paged users, games or groups refuses them)
-    /// and `read`s (sent again later).
+    /// first pages of `files`, `games`, `groups` and `conversations` asked at
+    /// login (a server without file sharing, games or groups refuses them),
+    /// `read`s (sent again later) and `unwatch_users` (a server that cannot
+    /// watch has nothing to stop).
     pub(crate) quiet: Vec<u32>,
+    /// The app's requests about the online list on this connection, by
+    /// `seq`: their pages go back to the app with what they answer.
+    pub(crate) users_asked: HashMap<u32, UsersRequest>,
 }
 
 impl Manager {
@@ -56,6 +60,7 @@ impl Manager {
             transport,
             awaiting: HashMap::new(),
             quiet: Vec::new(),
+            users_asked: HashMap::new(),
         }
     }
 

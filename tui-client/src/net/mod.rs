@@ -10,12 +10,16 @@
 //! was missed since the last message id it saw, so nothing is lost or doubled.
 //!
 //! After every login the task asks for the first page of the shared files,
-//! of who is online, of the games (open invitations and games in play) and of
-//! the groups, and the app asks for each next page while one says more follow,
-//! so its panes start full. Duplicates are dropped here only for the main room (whose gap the
-//! task fills itself); messages of groups and direct messages pass through,
-//! and the app drops repeated ids per conversation (offline delivery repeats
-//! what the user has not confirmed with `read`).
+//! of the games (open invitations and games in play), of the groups and of
+//! the conversations, and the app asks for each next page while one says more
+//! follow, so its panes start full. Who is online comes with the login
+//! (`login_ok`: everyone, or the first page of a big room); the app pages
+//! through the rest only as far as the online pane scrolls ([`UsersRequest`]).
+//!
+//! Duplicates are dropped here only for the main room (whose gap the task
+//! fills itself); messages of groups and direct messages pass through, and
+//! the app drops repeated ids per conversation (offline delivery repeats what
+//! the user has not confirmed with `read`).
 //!
 //! File transfers run beside the chat: each in its own task with its own data
 //! connection (`transfer.rs`, `data.rs`, `upload.rs`, `download.rs`), asking
@@ -27,6 +31,7 @@ use std::time::Duration;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, Direction, ErrorReply, FileInfo, HistoryPage, LoginOk, ServerMessage, Target,
+    UserList,
 };
 
 mod backoff;
@@ -45,6 +50,7 @@ mod reconnect;
 mod session;
 mod task;
 mod transfer;
+mod users;
 
 pub use dial::{Transport, TrustError};
 pub use game::GameRequest;
@@ -53,6 +59,7 @@ pub use list::ListRequest;
 pub use task::{NetHandle, spawn};
 pub use transfer::sha256_file;
 pub use transfer::{part_path, unique_target};
+pub use users::UsersRequest;
 
 /// What the app asks of the network task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +135,11 @@ pub enum NetCommand {
     /// [`NetEvent::Server`]. Dropped while disconnected (every login asks for
     /// the first pages again).
     List(ListRequest),
+    /// A request about the online list (a page, watching a window, watching
+    /// no more), sent as it is on the logged-in connection. A page comes
+    /// back as [`NetEvent::Users`], with this request. Dropped while
+    /// disconnected (the app asks again after the login).
+    Users(UsersRequest),
     /// Leave: send `quit`, close, stop the task.
     Quit,
 }
@@ -246,6 +258,14 @@ pub enum NetEvent {
         query: HistoryQuery,
         /// The page, or why there is none.
         page: Result<HistoryPage, ErrorReply>,
+    },
+    /// A page of the online list the app asked for with
+    /// [`NetCommand::Users`] (or the server's refusal).
+    Users {
+        /// What was asked.
+        request: UsersRequest,
+        /// The page, or why there is none.
+        page: Result<UserList, ErrorReply>,
     },
     /// The server refused a `say` or `send` for good (e.g. a direct message
     /// to nobody): it is no longer pending.

@@ -99,6 +99,8 @@ impl Manager {
                     NetCommand::Group(_) => debug!("not connected; group request dropped"),
                     // Every login asks for the first pages again.
                     NetCommand::List(_) => debug!("not connected; list request dropped"),
+                    // The app asks again when the login comes.
+                    NetCommand::Users(_) => debug!("not connected; users request dropped"),
                     cmd @ (NetCommand::Upload { .. }
                     | NetCommand::Download { .. }
                     | NetCommand::CancelTransfer { .. }) => {

@@ -133,7 +133,8 @@ impl Manager {
                 | NetCommand::History(_)
                 | NetCommand::Game(_)
                 | NetCommand::Group(_)
-                | NetCommand::List(_) => {
+                | NetCommand::List(_)
+                | NetCommand::Users(_) => {
                     warn!("not logged in; command dropped");
                 }
                 cmd @ (NetCommand::Upload { .. }
@@ -201,6 +202,7 @@ impl Manager {
         // Replies to requests of the old connection never come.
         self.awaiting.clear();
         self.quiet.clear();
+        self.users_asked.clear();
         for listing in ListRequest::after_login() {
             match link.try_send(listing.into_message()) {
                 Ok(seq) => self.quiet.extend(seq),
@@ -301,6 +303,13 @@ impl Manager {
         }
         let mut end = None;
         match msg {
+            ServerMessage::UserList(page) if self.users_asked.contains_key(&page.seq) => {
+                if let Some(request) = self.users_asked.remove(&page.seq) {
+                    let page = Ok(page);
+                    self.emit(NetEvent::Users { request, page }).await?;
+                }
+                return Ok(None);
+            }
             ServerMessage::HistoryPage(page) => {
                 if let Some(query) = session.answered(page.seq) {
                     let page = Ok(page);
@@ -312,6 +321,11 @@ impl Manager {
             }
             ServerMessage::Error(e) => {
                 debug!(code = %e.code, seq = ?e.seq, "server error");
+                if let Some(request) = e.seq.and_then(|seq| self.users_asked.remove(&seq)) {
+                    let page = Err(e);
+                    self.emit(NetEvent::Users { request, page }).await?;
+                    return Ok(None);
+                }
                 if let Some(query) = e.seq.and_then(|seq| session.answered(seq)) {
                     let page = Err(e);
                     self.emit(NetEvent::History { query, page }).await?;

@@ -47,11 +47,12 @@ impl Widget for ConversationsPane<'_> {
         }
         SideList {
             title: "Conversations",
-            count: chat.convs.all().len(),
+            count: chat.convs.all().len() as u64,
             items,
             selected: chat.convs.selected,
             focused: chat.focus == Focus::Conversations,
             empty: "",
+            note: None,
         }
         .render(area, buf);
     }

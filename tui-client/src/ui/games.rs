@@ -29,11 +29,12 @@ pub fn invites(chat: &ChatView, now: UnixMillis, width: u16) -> SideList<'static
         .collect();
     SideList {
         title: "Games",
-        count: items.len(),
+        count: items.len() as u64,
         items,
         selected: chat.games.selected,
         focused: chat.focus == Focus::Invites,
         empty: "No game invitations. Press n here, or type /game.",
+        note: None,
     }
 }
 

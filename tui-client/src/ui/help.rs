@@ -33,7 +33,15 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("click", "focus a pane or field, select an item"),
     ("↑ ↓ (messages)", "scroll a line; Home/End: oldest/newest"),
+    (
+        "PgUp/PgDn Home/End (online)",
+        "page through who is online, however many",
+    ),
     ("Enter (online users)", "mention the selected user"),
+    (
+        "/ NAME (online users)",
+        "find by the start of the name; Esc shows all",
+    ),
     (
         "Enter, d or click (files)",
         "download the selected file (asks where)",

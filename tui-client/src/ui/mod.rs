@@ -3,7 +3,8 @@
 //! [`draw`] reads the [`App`] and changes nothing. Each pane is a widget of
 //! its own: [`login`] (the form), [`messages`] (the message list of the
 //! conversation on screen), [`conversations`] (the room, groups, direct
-//! messages and join requests), [`side`] (the side lists, online users),
+//! messages and join requests), [`side`] (the side panes' list widget),
+//! [`online`] (who is online),
 //! [`files`] (shared files), [`games`] (the invite board), [`board`] (the
 //! tic-tac-toe board), [`transfers`] (the gauges of running transfers),
 //! [`status`] (the status bar), [`help`] (the key overlay and the send
@@ -24,6 +25,7 @@ pub mod input;
 pub mod layout;
 pub mod login;
 pub mod messages;
+pub mod online;
 pub mod prompt;
 pub mod search;
 pub mod side;
@@ -230,7 +232,7 @@ fn draw_chat(canvas: &mut impl Canvas, area: Rect, app: &App, chat: &ChatView) {
         );
     }
     if let Some(rect) = r.users {
-        canvas.render(Part::Pane("users"), side::users(chat), rect);
+        canvas.render(Part::Pane("users"), online::OnlinePane { chat }, rect);
     }
     if let Some(rect) = r.files {
         canvas.render(

@@ -1,23 +1,20 @@
-//! The side panes' list widget, and the online users pane (conversations are
-//! in [`super::conversations`], shared files in [`super::files`], games in
-//! [`super::games`]). [`row_at`] maps a click
-//! back to a row with the list's own scrolling arithmetic.
+//! The side panes' list widget (the panes are in [`super::conversations`],
+//! [`super::online`], [`super::files`] and [`super::games`]). [`row_at`]
+//! maps a click back to a row with the list's own scrolling arithmetic.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style, Stylize};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
-
-use super::theme;
-use crate::app::{ChatView, Focus};
 
 /// A titled list with a selected row, or a note when it is empty.
 pub struct SideList<'a> {
     /// Pane title (the count is added).
     pub title: &'a str,
-    /// The count shown after the title.
-    pub count: usize,
+    /// The count shown after the title (with thousands separated: the
+    /// online pane counts to 10,000 and beyond).
+    pub count: u64,
     /// The rows.
     pub items: Vec<Line<'a>>,
     /// The selected row.
@@ -26,13 +23,18 @@ pub struct SideList<'a> {
     pub focused: bool,
     /// What to say when there are no rows.
     pub empty: &'a str,
+    /// A note on the bottom border (what the online pane is finding).
+    pub note: Option<Line<'a>>,
 }
 
 impl Widget for SideList<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let block = Block::bordered()
-            .title(format!(" {} ({}) ", self.title, self.count))
+        let mut block = Block::bordered()
+            .title(format!(" {} ({}) ", self.title, grouped(self.count)))
             .border_style(super::border(self.focused));
+        if let Some(note) = self.note {
+            block = block.title_bottom(note);
+        }
         let inner = block.inner(area);
         block.render(area, buf);
         if self.items.is_empty() {
@@ -61,35 +63,22 @@ impl Widget for SideList<'_> {
     }
 }
 
-/// The online users pane.
-pub fn users(chat: &ChatView) -> SideList<'_> {
-    let items = chat
-        .online
-        .iter()
-        .map(|u| {
-            let mut spans = vec![Span::styled(
-                crate::text::truncate(&u.name, 22),
-                Style::new().fg(theme::user_color(&u.name)),
-            )];
-            if u.name == chat.me {
-                spans.push(" (you)".dim());
-            }
-            Line::from(spans)
-        })
-        .collect();
-    SideList {
-        title: "Online",
-        count: chat.online.len(),
-        items,
-        selected: chat.selected_user,
-        focused: chat.focus == Focus::Users,
-        empty: "Nobody is online.",
+/// `n` with its thousands separated by commas: "10,000".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
     }
+    out
 }
 
 /// The first row shown in a list of `height` rows, so the selected one is
 /// visible.
-fn first_shown(height: u16, selected: usize) -> usize {
+pub(crate) fn first_shown(height: u16, selected: usize) -> usize {
     selected.saturating_sub(usize::from(height).saturating_sub(1))
 }
 
@@ -120,5 +109,14 @@ mod tests {
         assert_eq!(row_at(area, 7, 9, 11), Some(3));
         assert_eq!(row_at(area, 7, 9, 15), Some(7));
         assert_eq!(row_at(area, 7, 9, 16), None, "the border");
+    }
+
+    #[test]
+    fn counts_show_their_thousands() {
+        let shown: Vec<String> = [0, 7, 999, 1_000, 10_000, 1_234_567]
+            .into_iter()
+            .map(grouped)
+            .collect();
+        assert_eq!(shown, ["0", "7", "999", "1,000", "10,000", "1,234,567"]);
     }
 }

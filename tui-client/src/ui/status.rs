@@ -90,12 +90,19 @@ pub fn hints(chat: &ChatView, help_open: bool) -> Vec<&'static str> {
                 "Tab next pane",
             ],
         },
-        Focus::Users => vec![
+        Focus::Users if chat.online.find.is_some() => vec![
+            "type a name",
             "↑↓ select",
             "Enter mention",
+            "Esc stop finding",
+        ],
+        Focus::Users => vec![
+            "↑↓ select",
+            "/ find",
+            "Enter mention",
+            "PgUp/PgDn Home/End",
             "Esc input",
             "Tab next pane",
-            "F1 help",
         ],
         Focus::Files => vec![
             "↑↓ select",
@@ -206,7 +213,11 @@ mod tests {
 
     #[test]
     fn hints_are_whole_and_the_server_makes_way_first() {
-        let mut chat = ChatView::new("alice", "chat.example:44302", vec![]);
+        let mut chat = ChatView::new(
+            "alice",
+            "chat.example:44302",
+            crate::app::online::Online::from_login(vec![], 0, None),
+        );
         chat.focus = Focus::Conversations;
         let wide = bar(&chat, 120);
         assert!(wide.contains("alice @ chat.example:44302"), "{wide}");

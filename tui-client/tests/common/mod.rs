@@ -1,17 +1,18 @@
 //! Fixtures shared by the whole-screen tests: an app driven by events only
 //! (fixed times, UTC), the main screen with messages in several scripts, a
-//! game on the board, and rendering into ratatui's TestBackend.
+//! game on the board, a room of 10,000 online, and rendering into ratatui's
+//! TestBackend.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chatroom_shared::message::{
     Announcement, ChatMessage, FileInfo, GameList, GameStatus, GameUpdate, GameView, LeaveReason,
-    LoginOk, MessageKind, OnlineUser, ServerMessage, UserInfo, UserJoined, UserLeft,
+    LoginOk, MessageKind, OnlineUser, ServerMessage, UserInfo, UserJoined, UserLeft, UserList,
 };
 use chatroom_shared::tictactoe::TicTacToe;
-use chatroom_tui::app::{App, Settings};
+use chatroom_tui::app::{Action, App, Focus, Settings};
 use chatroom_tui::event::AppEvent;
-use chatroom_tui::net::NetEvent;
+use chatroom_tui::net::{NetCommand, NetEvent, UsersRequest};
 use chatroom_tui::ui;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -193,5 +194,105 @@ pub fn screen_with_a_game() -> App {
     );
     key(&mut app, KeyCode::F(2));
     key(&mut app, KeyCode::Right);
+    app
+}
+
+/// alice and user0001 … user9999, by name.
+pub fn everyone() -> Vec<String> {
+    let mut names: Vec<String> = (1..10_000).map(|i| format!("user{i:04}")).collect();
+    names.push("alice".into());
+    names.sort();
+    names
+}
+
+/// The server's page of `users` / `watch_users` in a room of 10,000.
+pub fn online_page(after: Option<&str>, prefix: Option<&str>, limit: u32) -> UserList {
+    let names = everyone();
+    let matching: Vec<&String> = names
+        .iter()
+        .filter(|n| after.is_none_or(|a| n.as_str() > a))
+        .filter(|n| prefix.is_none_or(|p| n.starts_with(p)))
+        .collect();
+    let users: Vec<OnlineUser> = matching
+        .iter()
+        .take(limit as usize)
+        .map(|n| OnlineUser {
+            name: (*n).clone(),
+            since: T0,
+        })
+        .collect();
+    let has_more = matching.len() > users.len();
+    UserList {
+        seq: 5,
+        next: has_more.then(|| users.last().unwrap().name.clone()),
+        users,
+        has_more,
+        online_count: 10_000,
+    }
+}
+
+/// Answer the pages the app asked for in `actions` (not those it asks for
+/// after them: a test that wants a page on its way stops there).
+pub fn answer_users(app: &mut App, actions: Vec<Action>) {
+    for action in actions {
+        let Action::Net(NetCommand::Users(request)) = action else {
+            continue;
+        };
+        let list = match &request {
+            UsersRequest::Page {
+                after,
+                prefix,
+                limit,
+            } => online_page(after.as_deref(), prefix.as_deref(), *limit),
+            UsersRequest::Watch { after, limit } => online_page(after.as_deref(), None, *limit),
+            UsersRequest::Unwatch => continue,
+        };
+        app.update(AppEvent::Net(NetEvent::Users {
+            request,
+            page: Ok(list),
+        }));
+    }
+}
+
+/// alice logged in at `w`×`h` among 10,000, a few lines in the room, the
+/// online pane focused with the sixth user selected.
+pub fn among_10000(w: u16, h: u16) -> App {
+    let mut app = new_app(w, h);
+    type_text(&mut app, "password1");
+    key(&mut app, KeyCode::Enter);
+    let first = online_page(None, None, 100);
+    let actions = app.update(AppEvent::Net(NetEvent::LoggedIn {
+        ok: LoginOk {
+            seq: 2,
+            user: UserInfo {
+                id: 1,
+                name: "alice".into(),
+            },
+            token: "t".into(),
+            token_expires: 0,
+            online: first.users,
+            online_count: 10_000,
+            online_next: first.next,
+            recent: vec![
+                msg(1, 0, "user0042", "so many of us today"),
+                msg(2, 1, "user9001", "hello from the end of the list"),
+            ],
+        },
+        resumed: false,
+    }));
+    answer_users(&mut app, actions);
+    while app.chat().unwrap().focus != Focus::Users {
+        let on_screen = app.update(AppEvent::Key(crossterm::event::KeyEvent::from(
+            KeyCode::Tab,
+        )));
+        answer_users(&mut app, on_screen);
+        if app.chat().unwrap().focus == Focus::Input {
+            // No online pane at this size.
+            break;
+        }
+    }
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
     app
 }
