@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chatroom_shared::message::{ClientMessage, Say, ServerMessage};
+use chatroom_shared::message::{ClientMessage, Ping, Say, ServerMessage};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -18,6 +18,9 @@ use crate::percentiles::Samples;
 
 /// Most messages one run sends, whatever the interval.
 const MAX_MESSAGES: u32 = 1_000_000;
+
+/// How often the receiver pings (the server's keepalive is a minute by default).
+const RECEIVER_PING: Duration = Duration::from_secs(15);
 
 /// One latency: when the message was sent and how long it took, in
 /// microseconds since [`Chat::base`].
@@ -141,12 +144,24 @@ impl Chat {
 
         let delivering = stop.clone();
         let deliveries = tokio::spawn(async move {
-            let _keep_open = r_writer;
+            let mut r_writer = r_writer;
+            // The receiver sends nothing else: without pings the server's
+            // keepalive would close it during a load longer than a minute.
+            let mut ping = tokio::time::interval_at(
+                tokio::time::Instant::now() + RECEIVER_PING,
+                RECEIVER_PING,
+            );
+            let mut ping_seq = 0u32;
             let mut out = Vec::new();
             loop {
                 let m = tokio::select! {
                     biased;
                     () = delivering.cancelled() => break,
+                    _ = ping.tick() => {
+                        ping_seq += 1;
+                        client::write(&mut r_writer, ping_seq, ClientMessage::Ping(Ping {})).await?;
+                        continue;
+                    }
                     m = client::read(&mut r_reader) => match m {
                         Ok(m) => m,
                         Err(_) if delivering.is_cancelled() => break,

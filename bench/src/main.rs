@@ -21,6 +21,11 @@
 //!   connection.
 //! - `logins`: a storm of simultaneous password logins while two users chat;
 //!   logins/s and the chat's latency before and during the storm.
+//! - `presence`: N users logging in at once, each reading everything it is
+//!   sent (a share watching the online list's first page) while two users
+//!   chat: time until all are online and chatting, `login_ok` size, bytes
+//!   received, server CPU and memory, chat latency; `--idle` for the server's
+//!   memory per idle user at 100,000.
 //! - `reconnect`: the server restarted under C logged-in clients; time until
 //!   every one is back (resume tokens).
 //! - `conversations`: a user's direct-message conversations as the history
@@ -49,6 +54,7 @@ mod load;
 mod logins;
 mod own_thread;
 mod percentiles;
+mod presence;
 mod proc_stats;
 mod reconnect;
 mod report;
@@ -88,6 +94,8 @@ enum Scenario {
     Idle(idle::Args),
     /// A storm of simultaneous logins: logins/s and chat latency during it.
     Logins(logins::Args),
+    /// N users logging in at once and reading everything: time until all are online, bytes, CPU, chat latency.
+    Presence(presence::Args),
     /// One client flooding against the rate limit: what it gets, and chat latency during it.
     Flood(flood::Args),
     /// Restart the server under C clients: time until all are back (resume).
@@ -109,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Store(args) => store::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,
         Scenario::Logins(args) => logins::run(args).await,
+        Scenario::Presence(args) => presence::run(args).await,
         Scenario::Flood(args) => flood::run(args).await,
         Scenario::Reconnect(args) => reconnect::run(args).await,
         Scenario::Conversations(args) => conversations::run(args).await,

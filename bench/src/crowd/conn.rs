@@ -1,19 +1,22 @@
 //! One benchmark connection that parses as little as it can: hello,
 //! register, login and resume read only the reply's type, seq, token and error
-//! code, and a held connection drops whatever the server sends unparsed while
-//! it pings within the keepalive.
+//! code (and of `login_ok` its size and how much of the online list it holds),
+//! and a held connection drops whatever the server sends unparsed while it
+//! pings within the keepalive.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use chatroom_shared::codec::HEADER_LEN;
 use chatroom_shared::message::{ClientMessage, Hello, Login, Ping, Register, Request, Resume};
 use chatroom_shared::{Decoded, FrameCodec, MAX_SERVER_FRAME, PROTOCOL_VERSION};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +42,41 @@ struct Reply {
     message: Option<String>,
     #[serde(default)]
     limits: Option<LimitsSeen>,
+    /// `login_ok`: the users it lists, counted without being built.
+    #[serde(default)]
+    online: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    online_count: Option<u64>,
+    #[serde(default)]
+    online_next: Option<String>,
+}
+
+/// What a `login_ok` looked like: its size and how much of the online list
+/// it carried (the `presence` scenario checks that a login costs the same at
+/// any number online).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoginSeen {
+    /// The frame as received: the 4-byte length and the JSON.
+    pub bytes: usize,
+    /// `online_count`: users online at the login, this one included.
+    pub online_count: u64,
+    /// Users listed in `online`.
+    pub listed: usize,
+    /// Whether `online_next` was set (the list is a first page).
+    pub paged: bool,
+}
+
+/// A logged-in connection taken apart, for a scenario that reads and writes
+/// on it itself.
+pub struct Parts {
+    /// Server frames.
+    pub reader: FramedRead<OwnedReadHalf, FrameCodec>,
+    /// Requests.
+    pub writer: OwnedWriteHalf,
+    /// The last request's seq.
+    pub seq: u32,
+    /// How often to ping (`ping_interval_ms` from `hello_ok`).
+    pub ping_every: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,15 +108,39 @@ pub struct Conn {
     ping_every: Duration,
     /// How long the server waits for a login (`auth_timeout_ms`).
     auth_timeout: Duration,
+    /// The `login_ok` of [`Conn::login`].
+    login_seen: Option<LoginSeen>,
 }
 
 impl Conn {
     /// Connect to `addr` and say hello.
     pub async fn greet(addr: SocketAddr) -> anyhow::Result<Self> {
-        let stream = tokio::time::timeout(STEP_LIMIT, TcpStream::connect(addr))
+        Self::greet_from(addr, None).await
+    }
+
+    /// Connect to `addr` from the local address `source` (any port; the
+    /// system's choice when `None`) and say hello. Loopback has about 28,000
+    /// ephemeral ports per source address: more connections than that need
+    /// several sources (127.0.0.2, 127.0.0.3, ... all reach 127.0.0.1).
+    pub async fn greet_from(addr: SocketAddr, source: Option<IpAddr>) -> anyhow::Result<Self> {
+        let connect = async {
+            match source {
+                None => TcpStream::connect(addr).await,
+                Some(ip) => {
+                    let socket = if ip.is_ipv4() {
+                        TcpSocket::new_v4()?
+                    } else {
+                        TcpSocket::new_v6()?
+                    };
+                    socket.bind(SocketAddr::new(ip, 0))?;
+                    socket.connect(addr).await
+                }
+            }
+        };
+        let stream = tokio::time::timeout(STEP_LIMIT, connect)
             .await
             .map_err(|_| anyhow!("connecting to {addr} timed out"))?
-            .with_context(|| format!("connecting to {addr}"))?;
+            .with_context(|| format!("connecting to {addr} from {source:?}"))?;
         stream.set_nodelay(true)?;
         let (r, writer) = stream.into_split();
         let mut conn = Self {
@@ -87,6 +149,7 @@ impl Conn {
             seq: 0,
             ping_every: Duration::from_secs(20),
             auth_timeout: Duration::from_secs(20),
+            login_seen: None,
         };
         let hello = conn
             .request(ClientMessage::Hello(Hello {
@@ -119,6 +182,11 @@ impl Conn {
 
     /// Send a request and wait (at most [`STEP_LIMIT`]) for its reply.
     async fn request(&mut self, body: ClientMessage) -> anyhow::Result<Reply> {
+        Ok(self.request_sized(body).await?.0)
+    }
+
+    /// [`Conn::request`], also giving the reply's frame size (length and JSON).
+    async fn request_sized(&mut self, body: ClientMessage) -> anyhow::Result<(Reply, usize)> {
         let seq = self.send(body).await?;
         let wait = async {
             loop {
@@ -126,7 +194,7 @@ impl Conn {
                     Some(Ok(Decoded::Frame(body))) => {
                         let reply: Reply = serde_json::from_slice(&body)?;
                         if reply.seq == Some(seq) {
-                            return Ok(reply);
+                            return Ok((reply, HEADER_LEN + body.len()));
                         }
                         if reply.kind == "error" && reply.seq.is_none() {
                             bail!(
@@ -160,15 +228,37 @@ impl Conn {
 
     /// Log in as `name`; returns the resume token from `login_ok`.
     pub async fn login(&mut self, name: &str) -> anyhow::Result<String> {
-        let ok = self
-            .request(ClientMessage::Login(Login {
+        let (ok, bytes) = self
+            .request_sized(ClientMessage::Login(Login {
                 name: name.into(),
                 password: PASSWORD.into(),
             }))
-            .await?
+            .await?;
+        let ok = ok
             .expect("login_ok")
             .with_context(|| format!("logging in {name}"))?;
+        self.login_seen = Some(LoginSeen {
+            bytes,
+            online_count: ok.online_count.unwrap_or(0),
+            listed: ok.online.as_ref().map_or(0, Vec::len),
+            paged: ok.online_next.is_some(),
+        });
         ok.token.context("login_ok without a token")
+    }
+
+    /// The `login_ok` of [`Conn::login`], once logged in.
+    pub fn login_seen(&self) -> Option<LoginSeen> {
+        self.login_seen
+    }
+
+    /// Take the connection apart, to read and write on it directly.
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            reader: self.reader,
+            writer: self.writer,
+            seq: self.seq,
+            ping_every: self.ping_every,
+        }
     }
 
     /// Log in with a resume token.

@@ -1,12 +1,12 @@
-//! Many connections at once, for the `idle`, `logins` and `reconnect`
-//! scenarios: raising this process's file-descriptor limit (a server the
+//! Many connections at once, for the `idle`, `logins`, `reconnect` and
+//! `presence` scenarios: raising this process's file-descriptor limit (a server the
 //! benchmark starts inherits it), registering accounts in parallel, logging
 //! connections in with as little parsing as possible, and holding them open:
 //! whatever the server sends is read and dropped unparsed, and a `ping` goes
 //! out every `ping_interval_ms`, so the server's keepalive never closes them.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use crate::percentiles::Samples;
 
 mod conn;
 
-pub use conn::{Conn, Held};
+pub use conn::{Conn, Held, LoginSeen, Parts};
 
 /// Password of every account these scenarios create.
 pub const PASSWORD: &str = "bench-crowd-password";
@@ -60,19 +60,31 @@ impl FdLimit {
     }
 }
 
-/// Raise this process's soft limit on open files (up to the hard limit) for
-/// `connections` held at once; a server started afterwards inherits it.
+/// Raise this process's soft limit on open files (up to the hard limit, and
+/// the hard limit too where the process may: as root) for `connections` held
+/// at once; a server started afterwards inherits it.
 pub fn raise_fd_limit(connections: usize) -> FdLimit {
     let needed = connections as u64 + SPARE_FDS;
+    if let Ok((soft, hard)) = rlimit::Resource::NOFILE.get()
+        && hard < needed
+    {
+        // Refused without the privilege: the soft limit is raised below as far as it goes.
+        let _ = rlimit::Resource::NOFILE.set(soft.max(needed), needed);
+    }
     let limit = rlimit::increase_nofile_limit(needed)
         .or_else(|_| rlimit::Resource::NOFILE.get().map(|(soft, _)| soft))
         .unwrap_or(0);
     FdLimit { limit, needed }
 }
 
-/// Connect, say hello and log in as `name`: the connection and its resume token.
-pub async fn log_in(addr: SocketAddr, name: &str) -> anyhow::Result<(Conn, String)> {
-    let mut conn = Conn::greet(addr).await?;
+/// Connect from the local address `source` ([`Conn::greet_from`]), say hello
+/// and log in as `name`: the connection and its resume token.
+pub async fn log_in_from(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+    name: &str,
+) -> anyhow::Result<(Conn, String)> {
+    let mut conn = Conn::greet_from(addr, source).await?;
     let token = conn.login(name).await?;
     Ok((conn, token))
 }
@@ -142,18 +154,38 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
+    log_in_all_from(addr, &[], names, parallel, limit, then).await
+}
+
+/// [`log_in_all`], the connections taking their local address from `sources`
+/// in turn (the system's choice when it is empty): more connections than one
+/// address has ephemeral ports.
+pub async fn log_in_all_from<F, Fut>(
+    addr: SocketAddr,
+    sources: &[IpAddr],
+    names: Vec<String>,
+    parallel: usize,
+    limit: Duration,
+    then: F,
+) -> Crowd<Fut::Output>
+where
+    F: Fn(Conn, String) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
     let total = names.len();
     let gate = Arc::new(Semaphore::new(parallel.max(1)));
     let (tx, mut rx) = mpsc::channel::<Result<Duration, String>>(total.max(1));
     let then = Arc::new(then);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(total);
-    for name in names {
+    for (i, name) in names.into_iter().enumerate() {
         let (gate, tx, then) = (Arc::clone(&gate), tx.clone(), Arc::clone(&then));
+        let source = (!sources.is_empty()).then(|| sources[i % sources.len()]);
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.ok()?;
             let began = Instant::now();
-            let result = log_in(addr, &name).await;
+            let result = log_in_from(addr, source, &name).await;
             drop(permit);
             match result {
                 Ok((conn, token)) => {
