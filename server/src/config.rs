@@ -78,7 +78,7 @@ pub struct Config {
     pub history_count: u32,
 
     /// Above this many users online, joins and leaves go only to sessions that watch
-    /// the online list (`watch_users`), gathered into `presence` events every 250 ms;
+    /// the online list (`watch_users`), gathered into `presence` events once a second;
     /// at or below it everyone is told of each at once (PROTOCOL §18).
     #[arg(long, env = "CHATROOM_PRESENCE_BROADCAST_MAX", default_value_t = crate::hub::DEFAULT_BROADCAST_MAX)]
     pub presence_broadcast_max: usize,
