@@ -301,8 +301,9 @@ impl Hub {
 
     /// Watch a page of the online list from session `session_id` of `uid`
     /// (`None`: stop watching): from now on it gets `presence` events for
-    /// that window instead of `user_joined` / `user_left`. Returns the page,
-    /// of which the caller keeps `n - 1` users as the window when it is full.
+    /// that window instead of `user_joined` / `user_left`. `page.n` is the
+    /// page size plus one, as for [`Hub::users`]; the window is what
+    /// [`Window::of_page`] makes of the page found, which is returned.
     pub async fn watch(
         &self,
         uid: i64,
