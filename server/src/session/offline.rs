@@ -27,31 +27,39 @@ impl Session {
     /// Queue the pending join requests and the missed messages for user `me`.
     pub(super) async fn deliver_missed(&mut self, me: i64) -> Result<(), Reject> {
         let db = self.ctx.db.clone();
-        for (g, names) in groups::pending_for_creator(&db, me).await? {
-            let members = groups::users_with(&db, g.id, groups::REL_MEMBER).await?;
-            let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
-            for name in names {
-                self.queue(&ServerMessage::GroupUpdate(
-                    chatroom_shared::message::GroupUpdate {
-                        group: info(&g, Membership::Member, count),
-                        change: GroupChange::Requested,
-                        user: Some(name),
-                    },
-                ));
+        // Every group a user made or joined left a relation row (rows are
+        // never deleted): most users have none, and then no group queries.
+        let mine = groups::relations_of(&db, me).await?;
+        if !mine.is_empty() {
+            for (g, names) in groups::pending_for_creator(&db, me).await? {
+                let members = groups::users_with(&db, g.id, groups::REL_MEMBER).await?;
+                let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+                for name in names {
+                    self.queue(&ServerMessage::GroupUpdate(
+                        chatroom_shared::message::GroupUpdate {
+                            group: info(&g, Membership::Member, count),
+                            change: GroupChange::Requested,
+                            user: Some(name),
+                        },
+                    ));
+                }
             }
         }
 
         let budget = self.ctx.config.max_offline_delivery;
         let mut missed = Vec::new();
         // Private groups the user is a member of.
-        let group_pos = reads::positions(&db, me, TargetKind::Group).await?;
-        let mine = groups::relations_of(&db, me).await?;
         let ids: Vec<i64> = mine
             .iter()
             .filter(|(_, r)| r.flag == groups::REL_MEMBER)
             .map(|(g, _)| *g)
             .collect();
         let found = groups::find_by_ids(&db, &ids).await?;
+        let group_pos = if found.values().any(|g| g.private) {
+            reads::positions(&db, me, TargetKind::Group).await?
+        } else {
+            HashMap::new()
+        };
         // Closed groups too: their members still read them.
         for g in found.values().filter(|g| g.private) {
             let since = mine.get(&g.id).map(|r| r.since).filter(|_| !g.full_history);
