@@ -113,7 +113,7 @@ impl Widget for OnlinePane<'_> {
             }
         });
         let empty = if online.finding() {
-            "Nobody online has a name starting so."
+            "No one online has a name starting like that."
         } else {
             "Nobody is online."
         };
