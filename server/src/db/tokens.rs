@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::entity::session_token;
+use super::entity::{base_info, session_token};
 
 /// Resume tokens kept per account; older ones are pruned when a new one is issued.
 pub const TOKENS_PER_ACCOUNT: u64 = 10;
@@ -46,6 +46,23 @@ pub async fn find_valid(
         .filter(session_token::Column::ExpiresTime.gt(now))
         .one(db)
         .await
+}
+
+/// Finds the token with this hash if it has not expired at `now`, with its
+/// account, in one query: a resume reads both, and under a restart ten
+/// thousand resumes arrive at once, each a round trip to the database.
+pub async fn find_valid_with_account(
+    db: &impl ConnectionTrait,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<(session_token::Model, base_info::Model)>, DbErr> {
+    let found = session_token::Entity::find()
+        .filter(session_token::Column::TokenHash.eq(token_hash.to_vec()))
+        .filter(session_token::Column::ExpiresTime.gt(now))
+        .find_also_related(base_info::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(token, account)| account.map(|a| (token, a))))
 }
 
 /// Marks a token as used at `now`; `false` if it no longer exists.

@@ -196,12 +196,9 @@ impl Session {
         self.check_address()?;
         let ctx = Arc::clone(&self.ctx);
         let now = now_ms();
-        let found = tokens::find_valid(&ctx.db, &crate::token::hash(&m.token), now).await?;
-        let account = match found {
-            Some(t) => accounts::find_by_id(&ctx.db, t.uid).await?.map(|a| (a, t)),
-            None => None,
-        };
-        let Some((account, token_row)) = account else {
+        let found =
+            tokens::find_valid_with_account(&ctx.db, &crate::token::hash(&m.token), now).await?;
+        let Some((token_row, account)) = found else {
             ctx.throttle.record_failure(self.addr.ip());
             return Err(Reject::new(
                 ErrorCode::InvalidToken,

@@ -323,6 +323,23 @@ db_test!(
                 .unwrap()
                 .is_none()
         );
+        // With its account, in one query, by the same rules.
+        let (token, account) = tokens::find_valid_with_account(&conn, &hash, 1_500)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (token.id, account.id, account.name.as_str()),
+            (found.id, uid, "gina")
+        );
+        for (hash, now) in [(hash, 2_000), ([8u8; 32], 1_500)] {
+            assert!(
+                tokens::find_valid_with_account(&conn, &hash, now)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
 
         assert!(tokens::touch(&conn, found.id, 1_600).await.unwrap());
         let touched = tokens::find_valid(&conn, &hash, 1_700)
