@@ -478,17 +478,21 @@ impl HubTask {
     /// Sessions removed from the table: tell the other nodes, and everyone
     /// here that they left.
     fn gone(&mut self, sessions: Vec<SessionEntry>, reason: LeaveReason) {
-        if sessions.is_empty() {
-            return;
-        }
-        let mut changes = Vec::with_capacity(sessions.len());
-        for s in sessions {
-            if let Some(o) = &mut self.others {
-                o.left(&s, reason);
-            }
-            changes.push(left(s.name, reason));
-        }
+        let changes = self.ended(sessions, reason);
         self.changed(changes);
+    }
+
+    /// Tell the other nodes these sessions ended; their leaves, to gather.
+    fn ended(&mut self, sessions: Vec<SessionEntry>, reason: LeaveReason) -> Vec<Change> {
+        sessions
+            .into_iter()
+            .map(|s| {
+                if let Some(o) = &mut self.others {
+                    o.left(&s, reason);
+                }
+                left(s.name, reason)
+            })
+            .collect()
     }
 
     /// Users came or went: gather the changes, and tell them at once while

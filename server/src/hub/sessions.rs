@@ -217,11 +217,7 @@ impl Sessions {
                     None => continue,
                 },
             };
-            if let Err(PushError::Full) = pushed {
-                let (items, bytes) = session.outbox.queued();
-                warn!(uid, items, bytes, "client too slow; disconnecting");
-                too_slow.push(*uid);
-            }
+            note_too_slow(*uid, session, pushed, &mut too_slow);
         }
         too_slow
             .into_iter()
@@ -241,12 +237,7 @@ impl Sessions {
                 batch: batch.clone(),
                 bytes,
             };
-            if let Err(PushError::Full) = session.outbox.push(item) {
-                let (items, bytes) = session.outbox.queued();
-                warn!(uid, items, bytes, "client too slow; disconnecting");
-                too_slow.push(*uid);
-            }
-            // PushError::Closed: the session is ending; its own leave follows.
+            note_too_slow(*uid, session, session.outbox.push(item), too_slow);
         }
     }
 
@@ -259,15 +250,28 @@ impl Sessions {
         if too_slow.contains(&uid) {
             return;
         }
-        if let Err(PushError::Full) = session.outbox.push(Outbound::Frames(e.frame.clone())) {
-            let (items, bytes) = session.outbox.queued();
-            warn!(uid, items, bytes, "client too slow; disconnecting");
-            too_slow.push(uid);
-        }
+        let pushed = session.outbox.push(Outbound::Frames(e.frame.clone()));
+        note_too_slow(uid, session, pushed, too_slow);
     }
 
     fn count(&self) {
         self.online.store(self.by_uid.len(), Ordering::Relaxed);
+    }
+}
+
+/// A session whose outbox was full for what was pushed to it is too slow: note
+/// it for removal. (`PushError::Closed`: the session is ending; its own leave
+/// follows.)
+fn note_too_slow(
+    uid: i64,
+    session: &SessionEntry,
+    pushed: Result<(), PushError>,
+    too_slow: &mut Vec<i64>,
+) {
+    if let Err(PushError::Full) = pushed {
+        let (items, bytes) = session.outbox.queued();
+        warn!(uid, items, bytes, "client too slow; disconnecting");
+        too_slow.push(uid);
     }
 }
 
