@@ -21,7 +21,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 /// Size of the buffers used to move file bytes.
 const CHUNK: usize = 1 << 20;
 /// Password of every benchmark account.
-const PASSWORD: &str = "bench-password";
+pub const PASSWORD: &str = "bench-password";
 
 /// Read the next server message ([`wire::read`], its error as the scenarios carry it).
 pub async fn read(reader: &mut Reader) -> anyhow::Result<ServerMessage> {

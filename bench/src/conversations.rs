@@ -4,7 +4,11 @@
 //! `--peers` users (over the protocol, pipelined, every one acknowledged),
 //! after a tenth as many room messages; then alice asks, `--samples` times
 //! each, for the first page of her conversations, a page deep in them, and
-//! a page of one conversation's history. The store's writer records each
+//! a page of one conversation's history. Then peer00000 writes a tenth as
+//! many direct messages to alice while she is away; she logs in once, marks
+//! them read, and `--samples` logins of hers are timed up to the reply to a
+//! ping sent right after `login` (offline delivery ends before it): what a
+//! login costs with a large inbox already read. The store's writer records each
 //! direct message's conversation in the transaction that stores it, so the
 //! acknowledged rates of room and direct messages are printed side by side,
 //! and every figure of the largest size as a ratio of the smallest's, in the
@@ -15,10 +19,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use chatroom_shared::message::{
-    ClientMessage, Conversations, History, Say, Send, ServerMessage, Target,
+    ClientMessage, Conversations, History, Ping, Read, Say, Send, ServerMessage, Target,
 };
+use testkit::wire;
 
-use crate::client::{Control, read};
+use crate::client::{Control, read, write};
 use crate::percentiles::Samples;
 use crate::server::ServerArgs;
 
@@ -50,6 +55,9 @@ struct Run {
     first_page: Samples,
     deep_page: Samples,
     history_page: Samples,
+    /// Direct messages in alice's inbox (all read) at the timed logins.
+    inbox: usize,
+    login: Samples,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -68,12 +76,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let ratio = |a: &Samples, b: &Samples| b.ms(0.5) / a.ms(0.5);
         println!(
             "ratio {} vs {} messages (p50): first page {:.2}x  deep page {:.2}x  history page {:.2}x  \
-             direct messages stored/s {:.2}x",
+             login {:.2}x  direct messages stored/s {:.2}x",
             last.size,
             first.size,
             ratio(&first.first_page, &last.first_page),
             ratio(&first.deep_page, &last.deep_page),
             ratio(&first.history_page, &last.history_page),
+            ratio(&first.login, &last.login),
             last.direct_rate / first.direct_rate,
         );
     }
@@ -91,6 +100,11 @@ fn print_run(run: &Run, peers: usize) {
     println!("  conversations, first page   {}", run.first_page.line());
     println!("  conversations, page 4       {}", run.deep_page.line());
     println!("  history of one conversation {}", run.history_page.line());
+    println!(
+        "  login, {} read in the inbox {}",
+        run.inbox,
+        run.login.line()
+    );
 }
 
 async fn measure(addr: SocketAddr, size: usize, args: &Args) -> anyhow::Result<Run> {
@@ -138,14 +152,74 @@ async fn measure(addr: SocketAddr, size: usize, args: &Args) -> anyhow::Result<R
         limit: Some(50),
         ..History::default()
     });
+    let first_page = time(&mut alice, args.samples, || page(None)).await?;
+    let deep_page = time(&mut alice, args.samples, || page(cursor)).await?;
+    let history_page = time(&mut alice, args.samples, || history.clone()).await?;
+
+    // alice's inbox: a tenth as many direct messages from peer00000 while she
+    // is away, then read.
+    drop(alice);
+    let inbox = (size / 10).max(1);
+    let mut writer = Control::user(addr, &peers[0]).await?;
+    fill(&mut writer, inbox, args.window, |i| {
+        ClientMessage::Send(Send {
+            id: format!("i{i}"),
+            to: Target::User {
+                user: "alice".into(),
+            },
+            text: format!("inbox message {i}"),
+        })
+    })
+    .await?;
+    drop(writer);
+    let mut alice = Control::user(addr, "alice").await?;
+    match alice
+        .request(ClientMessage::Read(Read {
+            to: Target::User {
+                user: peers[0].clone(),
+            },
+            upto: i64::MAX,
+        }))
+        .await?
+    {
+        ServerMessage::ReadOk(_) => {}
+        other => bail!("read: {other:?}"),
+    }
+    drop(alice);
+    let mut login = Samples::default();
+    for _ in 0..args.samples {
+        login.push(time_login(addr, "alice").await?);
+    }
     Ok(Run {
         size,
         room_rate,
         direct_rate,
-        first_page: time(&mut alice, args.samples, || page(None)).await?,
-        deep_page: time(&mut alice, args.samples, || page(cursor)).await?,
-        history_page: time(&mut alice, args.samples, || history.clone()).await?,
+        first_page,
+        deep_page,
+        history_page,
+        inbox,
+        login,
     })
+}
+
+/// One login of `name` (already registered), timed from sending `login` to
+/// the reply to a ping sent right behind it: the session answers the ping
+/// only once its offline delivery is queued, so this is the login as a user
+/// waits for it (bcrypt included).
+async fn time_login(addr: SocketAddr, name: &str) -> anyhow::Result<Duration> {
+    let (mut reader, mut writer) = wire::open(addr).await?;
+    write(&mut writer, 1, wire::hello("chatroom-bench")).await?;
+    read(&mut reader).await?;
+    let started = Instant::now();
+    write(&mut writer, 2, wire::login(name, crate::client::PASSWORD)).await?;
+    write(&mut writer, 3, ClientMessage::Ping(Ping {})).await?;
+    loop {
+        match read(&mut reader).await? {
+            ServerMessage::Pong(p) if p.seq == 3 => return Ok(started.elapsed()),
+            ServerMessage::Error(e) => bail!("login {name}: {e:?}"),
+            _ => {}
+        }
+    }
 }
 
 /// Send `n` messages made by `message`, at most `window` unacknowledged;

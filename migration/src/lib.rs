@@ -27,6 +27,7 @@ mod m20261207_000012_direct_conversation;
 mod m20261207_000013_direct_pair_index;
 mod m20261207_000014_conversation_clocks;
 mod m20261207_000015_client_message_index;
+mod m20261207_000016_direct_conversation_incoming;
 
 /// The chatroom schema migrator: the server runs `Migrator::up` at start-up so the database
 /// always has the schema this build expects.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_direct_pair_index::Migration),
             Box::new(m20261207_000014_conversation_clocks::Migration),
             Box::new(m20261207_000015_client_message_index::Migration),
+            Box::new(m20261207_000016_direct_conversation_incoming::Migration),
         ]
     }
 }

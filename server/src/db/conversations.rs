@@ -12,10 +12,10 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::entity::{base_info, direct_conversation};
+use super::entity::{base_info, direct_conversation, read_position};
 use super::history::{NewChatRow, TargetKind};
 
-/// Rows per upsert statement: 500 rows x 4 columns, far below every backend's limit.
+/// Rows per upsert statement: 500 rows x 5 columns, far below every backend's limit.
 const ROWS_PER_UPSERT: usize = 500;
 
 /// A conversation as listed: the peer's name and the newest message.
@@ -29,17 +29,38 @@ pub struct Listed {
     pub last_at: i64,
 }
 
-/// The `(user, peer) -> (id, time)` updates the direct messages among `rows`
-/// make: both sides of each, the newest message of each pair.
-fn updates(rows: &[NewChatRow]) -> HashMap<(i64, i64), (i64, i64)> {
-    let mut out: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+/// What one side of a conversation learns from a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Newest {
+    /// The newest message between the two, either way.
+    id: i64,
+    /// Its send time.
+    at: i64,
+    /// The newest message from the peer to this side, if the batch holds one.
+    incoming: Option<i64>,
+}
+
+/// The `(user, peer)` updates the direct messages among `rows` make: both
+/// sides of each, the newest message of each pair, and for the recipient's
+/// side the newest message it received.
+fn updates(rows: &[NewChatRow]) -> HashMap<(i64, i64), Newest> {
+    let mut out: HashMap<(i64, i64), Newest> = HashMap::new();
     for r in rows.iter().filter(|r| r.target_kind == TargetKind::User) {
         let Some(sender) = r.uid else { continue };
         for key in [(sender, r.target_id), (r.target_id, sender)] {
-            let newest = out.entry(key).or_insert((r.id, r.send_time));
-            if r.id > newest.0 {
-                *newest = (r.id, r.send_time);
+            let newest = out.entry(key).or_insert(Newest {
+                id: r.id,
+                at: r.send_time,
+                incoming: None,
+            });
+            if r.id > newest.id {
+                (newest.id, newest.at) = (r.id, r.send_time);
             }
+        }
+        if r.target_id != sender
+            && let Some(side) = out.get_mut(&(r.target_id, sender))
+        {
+            side.incoming = side.incoming.max(Some(r.id));
         }
     }
     out
@@ -59,27 +80,37 @@ pub fn any_direct(rows: &[NewChatRow]) -> bool {
 /// same pair.
 pub async fn record(db: &impl ConnectionTrait, rows: &[NewChatRow]) -> Result<(), DbErr> {
     use direct_conversation::Column as D;
-    let mut all: Vec<((i64, i64), (i64, i64))> = updates(rows).into_iter().collect();
-    all.sort_unstable();
-    for chunk in all.chunks(ROWS_PER_UPSERT) {
-        let models =
-            chunk.iter().map(
-                |&((uid, peer), (id, at))| direct_conversation::ActiveModel {
+    let mut all: Vec<((i64, i64), Newest)> = updates(rows).into_iter().collect();
+    all.sort_unstable_by_key(|(key, _)| *key);
+    // A side that received a message moves `last_in_id` too; the sender's
+    // side keeps its own (a statement's upsert updates the same columns for
+    // every row, hence two).
+    let (received, sent): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|(_, n)| n.incoming.is_some());
+    for (sides, columns) in [
+        (received, &[D::LastMessageId, D::LastAt, D::LastInId][..]),
+        (sent, &[D::LastMessageId, D::LastAt][..]),
+    ] {
+        for chunk in sides.chunks(ROWS_PER_UPSERT) {
+            let models = chunk
+                .iter()
+                .map(|&((uid, peer), n)| direct_conversation::ActiveModel {
                     uid: Set(uid),
                     peer: Set(peer),
-                    last_message_id: Set(id),
-                    last_at: Set(at),
+                    last_message_id: Set(n.id),
+                    last_at: Set(n.at),
+                    last_in_id: Set(n.incoming.unwrap_or(0)),
                     ..Default::default()
-                },
-            );
-        direct_conversation::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([D::Uid, D::Peer])
-                    .update_columns([D::LastMessageId, D::LastAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+                });
+            direct_conversation::Entity::insert_many(models)
+                .on_conflict(
+                    OnConflict::columns([D::Uid, D::Peer])
+                        .update_columns(columns.iter().copied())
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -125,6 +156,63 @@ pub async fn page_for(
         .collect())
 }
 
+/// A conversation of `uid` that holds a message newer than `uid`'s read
+/// position in it: the peer, and the position (0 when never read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unread {
+    /// The other user.
+    pub peer: i64,
+    /// `uid`'s read position in the conversation.
+    pub read_upto: i64,
+}
+
+/// `uid`'s direct conversations (notes to self left out) where the peer's
+/// newest message to `uid` lies after `uid`'s read position, oldest news
+/// first.
+///
+/// Offline delivery starts here, so a login reads (in the database) one row
+/// per conversation joined with its read position, and then only the unread
+/// messages, however many direct messages the user ever received or sent.
+pub async fn unread_for(db: &impl ConnectionTrait, uid: i64) -> Result<Vec<Unread>, DbErr> {
+    use direct_conversation::Column as D;
+    use read_position::Column as R;
+    use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+    let position = direct_conversation::Entity::belongs_to(read_position::Entity)
+        .from(D::Peer)
+        .to(R::TargetId)
+        .on_condition(move |_, right| {
+            sea_orm::Condition::all()
+                .add(Expr::col((right.clone(), R::Uid)).eq(uid))
+                .add(Expr::col((right, R::TargetKind)).eq(TargetKind::User.code()))
+                .into_condition()
+        });
+    let rows: Vec<(i64, Option<i64>)> = direct_conversation::Entity::find()
+        .select_only()
+        .column(D::Peer)
+        .column(R::Upto)
+        .join(sea_orm::JoinType::LeftJoin, position.into())
+        .filter(D::Uid.eq(uid))
+        .filter(D::Peer.ne(uid))
+        .filter(
+            sea_orm::Condition::any().add(R::Upto.is_null()).add(
+                Expr::col((direct_conversation::Entity, D::LastInId))
+                    .gt(Expr::col((read_position::Entity, R::Upto))),
+            ),
+        )
+        .filter(D::LastInId.gt(0))
+        .order_by_asc(D::LastInId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(peer, upto)| Unread {
+            peer,
+            read_upto: upto.unwrap_or(0),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,9 +241,18 @@ mod tests {
         ];
         let got = updates(&rows);
         assert_eq!(got.len(), 3, "{got:?}");
-        assert_eq!(got[&(1, 2)], (2, 20));
-        assert_eq!(got[&(2, 1)], (2, 20));
-        assert_eq!(got[&(3, 3)], (4, 40), "a note to self is one row");
+        let newest = |id, incoming| Newest {
+            id,
+            at: id * 10,
+            incoming,
+        };
+        assert_eq!(got[&(1, 2)], newest(2, Some(2)), "2 wrote to 1 last");
+        assert_eq!(got[&(2, 1)], newest(2, Some(1)), "1 wrote to 2 first");
+        assert_eq!(
+            got[&(3, 3)],
+            newest(4, None),
+            "a note to self is one row, never news"
+        );
         assert!(any_direct(&rows));
         assert!(!any_direct(&rows[2..3]));
     }

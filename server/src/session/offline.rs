@@ -16,7 +16,7 @@ use tracing::debug;
 
 use super::{Reject, Session};
 use crate::db::history::{self, Cursor, Filters, Scope, TargetKind};
-use crate::db::{groups, reads};
+use crate::db::{conversations, groups, reads};
 use crate::group_notices::info;
 use crate::history::to_chat_messages;
 
@@ -68,16 +68,34 @@ impl Session {
             // What they wrote themselves is read: a client never gets its own
             // messages as events (it had the `say_ok`).
             let others = |m: &Missed| m.uid != Some(me);
-            missed.extend(after(&db, &scope, from, budget, others).await?);
+            missed.extend(after(&db, &scope, &Filters::default(), from, budget, others).await?);
         }
-        // Direct messages to the user, after the position of each conversation.
-        let dm_pos: HashMap<i64, i64> = reads::positions(&db, me, TargetKind::User).await?;
-        // Scanned from the start of the inbox: a sender never read before starts at 0.
-        let floor = 0;
-        let unread = |m: &Missed| {
-            m.uid != Some(me) && m.id > dm_pos.get(&m.uid.unwrap_or_default()).copied().unwrap_or(0)
-        };
-        missed.extend(after(&db, &Scope::Inbox { me }, floor, budget, unread).await?);
+        // Direct messages to the user, after the position of each conversation:
+        // only the conversations with news are read (one row each tells), each
+        // from its position on, so a login costs the unread messages, not the
+        // inbox. Each brings at least one message, so at most `budget` of
+        // them are read.
+        let news = conversations::unread_for(&db, me).await?;
+        for c in news
+            .into_iter()
+            .take(usize::try_from(budget).unwrap_or(usize::MAX))
+        {
+            let from_peer = Filters {
+                from: Some(c.peer),
+                ..Filters::default()
+            };
+            missed.extend(
+                after(
+                    &db,
+                    &Scope::Inbox { me },
+                    &from_peer,
+                    c.read_upto,
+                    budget,
+                    |_| true,
+                )
+                .await?,
+            );
+        }
         missed.sort_by_key(|m| m.id);
         missed.dedup_by_key(|m| m.id);
         missed.truncate(usize::try_from(budget).unwrap_or(usize::MAX));
@@ -103,11 +121,12 @@ struct Missed {
     row: history::StoredMessage,
 }
 
-/// The messages of `scope` after id `from` that pass `keep`, oldest first, at most
-/// `budget`.
+/// The messages of `scope` narrowed by `filters` after id `from` that pass
+/// `keep`, oldest first, at most `budget`.
 async fn after(
     db: &sea_orm::DatabaseConnection,
     scope: &Scope,
+    filters: &Filters,
     from: i64,
     budget: u64,
     keep: impl Fn(&Missed) -> bool,
@@ -115,8 +134,7 @@ async fn after(
     let mut out = Vec::new();
     let mut cursor = from;
     loop {
-        let (rows, more) =
-            history::page(db, scope, &Filters::default(), Cursor::After(cursor), PAGE).await?;
+        let (rows, more) = history::page(db, scope, filters, Cursor::After(cursor), PAGE).await?;
         let Some(last) = rows.last() else { break };
         cursor = last.id;
         out.extend(

@@ -700,3 +700,103 @@ db_test!(
         assert_eq!(history::newest_id(&conn, &notes).await.unwrap(), 32);
     }
 );
+
+// Offline delivery reads only the direct conversations where the peer's
+// newest message to the user lies after the user's read position: never one
+// whose newest message is the user's own (a sender with many conversations
+// would otherwise read them all at every login), nor notes to self. The
+// migration that adds `last_in_id` fills it from the stored history the same.
+db_test!(
+    unread_conversations_are_those_with_news_from_the_peer,
+    |tdb| async move {
+        use chatroom_server::db::conversations::{self, Unread};
+        use chatroom_server::db::entity::direct_conversation;
+        let conn = tdb.connect_migrated().await;
+        let [alice, bob, carol, dave] = [
+            register(&conn, "alice").await,
+            register(&conn, "bob").await,
+            register(&conn, "carol").await,
+            register(&conn, "dave").await,
+        ];
+        let dm = |id: i64, from: i64, to: i64| NewChatRow {
+            id,
+            text: format!("m{id}"),
+            send_time: id,
+            level: LEVEL_USER,
+            uid: Some(from),
+            target_kind: TargetKind::User,
+            target_id: to,
+            client_msg_id: None,
+        };
+        let store = |rows: Vec<NewChatRow>| {
+            let conn = conn.clone();
+            async move {
+                history::insert_rows(&conn, &rows).await.unwrap();
+                conversations::record(&conn, &rows).await.unwrap();
+            }
+        };
+        store(vec![
+            dm(1, alice, bob),
+            dm(2, bob, alice),
+            dm(3, alice, carol),
+            dm(4, alice, bob),
+            dm(5, carol, dave),
+            dm(6, alice, alice),
+        ])
+        .await;
+        let unread = |uid: i64| {
+            let conn = conn.clone();
+            async move { conversations::unread_for(&conn, uid).await.unwrap() }
+        };
+        let news = |peer: i64, read_upto: i64| Unread { peer, read_upto };
+        assert_eq!(
+            unread(alice).await,
+            [news(bob, 0)],
+            "her own last words are no news"
+        );
+        assert_eq!(unread(bob).await, [news(alice, 0)]);
+        assert_eq!(unread(carol).await, [news(alice, 0)]);
+        assert_eq!(unread(dave).await, [news(carol, 0)]);
+
+        db::reads::advance(&conn, alice, TargetKind::User, bob, 2)
+            .await
+            .unwrap();
+        db::reads::advance(&conn, bob, TargetKind::User, alice, 1)
+            .await
+            .unwrap();
+        assert!(unread(alice).await.is_empty());
+        assert_eq!(unread(bob).await, [news(alice, 1)], "4 is after 1");
+        // Oldest news first.
+        store(vec![dm(7, dave, bob), dm(8, bob, alice), dm(9, carol, bob)]).await;
+        assert_eq!(unread(alice).await, [news(bob, 2)]);
+        assert_eq!(
+            unread(bob).await,
+            [news(alice, 1), news(dave, 0), news(carol, 0)]
+        );
+
+        // A database from before the column: undo the migration (the last
+        // one) and apply it again; it is filled from the history alike.
+        let before: Vec<direct_conversation::Model> = direct_conversation::Entity::find()
+            .order_by_asc(direct_conversation::Column::Id)
+            .all(&conn)
+            .await
+            .unwrap();
+        let all = Migrator::migrations();
+        let at = all
+            .iter()
+            .position(|m| m.name() == "m20261207_000016_direct_conversation_incoming")
+            .unwrap();
+        Migrator::down(&conn, Some(u32::try_from(all.len() - at).unwrap()))
+            .await
+            .unwrap();
+        db::migrate(&conn).await.unwrap();
+        let after: Vec<direct_conversation::Model> = direct_conversation::Entity::find()
+            .order_by_asc(direct_conversation::Column::Id)
+            .all(&conn)
+            .await
+            .unwrap();
+        assert_eq!(after, before);
+        assert!(after.iter().any(|c| c.last_in_id > 0));
+        assert_eq!(unread(alice).await, [news(bob, 2)]);
+    }
+);

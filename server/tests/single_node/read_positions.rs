@@ -8,7 +8,7 @@ use testkit::client::{group, message, user};
 
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
-    ClientMessage, GroupCreate, Read, ReadOk, Send, ServerMessage, Target,
+    ChatMessage, ClientMessage, GroupCreate, Ping, Read, ReadOk, Send, ServerMessage, Target,
 };
 use testkit::client::{TestClient, error_code, gref, member_ref};
 use testkit::db::db_test;
@@ -106,6 +106,86 @@ db_test!(
         let first = send_ok(&mut alice, "a1", user("bob"), "first").await;
         let ok = read_ok(&mut alice, user("bob"), i64::MAX).await;
         assert_eq!(ok.upto, first);
+        server.stop().await;
+    }
+);
+
+/// Log `name` in again and return what it missed: every message the server
+/// queued before its reply to a ping sent right after `login_ok` (offline
+/// delivery ends before the session reads its next request).
+async fn missed_at_login(addr: std::net::SocketAddr, name: &str) -> (TestClient, Vec<String>) {
+    let (mut c, _) = TestClient::existing(addr, name).await;
+    match c.request(ClientMessage::Ping(Ping {})).await {
+        ServerMessage::Pong(_) => {}
+        other => panic!("ping: {other:?}"),
+    }
+    let got: Vec<ChatMessage> = c
+        .drain_for(std::time::Duration::ZERO)
+        .await
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        got.windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first: {got:?}"
+    );
+    let texts = got.into_iter().map(|m| m.text).collect();
+    (c, texts)
+}
+
+db_test!(
+    missed_direct_messages_come_from_each_conversations_own_position,
+    |tdb| async {
+        let server = TestServer::start(tdb.url()).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+        let (mut carol, _) = TestClient::user(server.addr, "carol").await;
+        let (mut dave, _) = TestClient::user(server.addr, "dave").await;
+        // What dave writes himself (a note to self, a message to carol) is read.
+        send_ok(&mut dave, "d1", user("dave"), "note to self").await;
+        send_ok(&mut dave, "d2", user("carol"), "dave to carol").await;
+        dave.quit().await;
+
+        let mut ids = std::collections::HashMap::new();
+        for text in ["a1", "b1", "c1", "a2", "b2", "a3"] {
+            let who = match &text[..1] {
+                "a" => &mut alice,
+                "b" => &mut bob,
+                _ => &mut carol,
+            };
+            ids.insert(text, send_ok(who, text, user("dave"), text).await);
+        }
+        let (mut dave, missed) = missed_at_login(server.addr, "dave").await;
+        assert_eq!(missed, ["a1", "b1", "c1", "a2", "b2", "a3"]);
+
+        // Each conversation moves on its own.
+        read_ok(&mut dave, user("alice"), ids["a2"]).await;
+        read_ok(&mut dave, user("bob"), ids["b2"]).await;
+        dave.quit().await;
+        let (mut dave, missed) = missed_at_login(server.addr, "dave").await;
+        assert_eq!(missed, ["c1", "a3"]);
+
+        // His own reply is the newest message with carol: it reads nothing.
+        send_ok(&mut dave, "d3", user("carol"), "dave replies").await;
+        dave.quit().await;
+        let (mut dave, missed) = missed_at_login(server.addr, "dave").await;
+        assert_eq!(missed, ["c1", "a3"]);
+
+        read_ok(&mut dave, user("carol"), ids["c1"]).await;
+        read_ok(&mut dave, user("alice"), ids["a3"]).await;
+        dave.quit().await;
+        let (dave, missed) = missed_at_login(server.addr, "dave").await;
+        assert!(missed.is_empty(), "{missed:?}");
+        drop(dave);
+
+        // News after a read position comes, and only that.
+        send_ok(&mut carol, "c2", user("dave"), "c2").await;
+        send_ok(&mut bob, "b3", user("dave"), "b3").await;
+        let (_dave, missed) = missed_at_login(server.addr, "dave").await;
+        assert_eq!(missed, ["c2", "b3"]);
         server.stop().await;
     }
 );

@@ -19,6 +19,9 @@ pub struct Model {
     pub last_message_id: i64,
     /// Its send time, unix milliseconds.
     pub last_at: i64,
+    /// The newest message `peer` sent to `uid` (0 when none): what offline
+    /// delivery compares with `uid`'s read position.
+    pub last_in_id: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
