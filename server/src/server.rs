@@ -213,7 +213,12 @@ impl Server {
         let started = crate::time::now_ms();
         let (hub, cluster) = match &config.nats_url {
             None => (
-                Hub::start_node(node.clone(), None, config.presence_broadcast_max),
+                Hub::start_node(
+                    node.clone(),
+                    None,
+                    config.presence_broadcast_max,
+                    usize::try_from(config.history_count).unwrap_or(usize::MAX),
+                ),
                 None,
             ),
             Some(url) => {
@@ -275,6 +280,21 @@ impl Server {
                 (node.games, Some(node.tickets), node.first_session)
             }
         };
+        // Deliveries have begun (in a cluster, other nodes' too): the room's
+        // latest page read now, merged with them, is what joins copy.
+        let (rows, _) = crate::db::history::room_page(
+            &db,
+            crate::db::history::Cursor::Latest,
+            u64::from(config.history_count),
+        )
+        .await?;
+        let read = rows
+            .into_iter()
+            .map(|row| crate::hub::recent::Line::from_message(crate::history::to_chat_message(row)))
+            .collect();
+        if hub.prime(read).await.is_err() {
+            warn!("the hub stopped before the start ended");
+        }
         let limiters = crate::flood::UserLimiters::new(config.flood_limit());
         let ctx = Arc::new(Ctx::new(
             Handles {

@@ -93,6 +93,7 @@ impl Joining {
             node.clone(),
             Some(Box::new(roster)),
             config.presence_broadcast_max,
+            usize::try_from(config.history_count).unwrap_or(usize::MAX),
         );
         let floor = crate::db::history::max_id(db).await?;
         // A single server may have stored messages without the id counter.

@@ -16,6 +16,7 @@
 
 mod other_nodes;
 pub mod presence;
+pub mod recent;
 pub mod sessions;
 
 use std::any::Any;
@@ -34,6 +35,7 @@ use crate::outbox::Outbox;
 use crate::untrusted::untrusted;
 pub use other_nodes::OtherNodes;
 use presence::{Change, FIRST_PAGE, Pending, Window, joined, left, page_start};
+use recent::Recent;
 use sessions::Sessions;
 
 /// Commands queued for the hub before senders wait.
@@ -42,6 +44,9 @@ const HUB_QUEUE: usize = 4096;
 /// `--presence-broadcast-max` by default: at most this many online, everyone
 /// is told of every join and leave at once.
 pub const DEFAULT_BROADCAST_MAX: usize = 500;
+
+/// Room messages a join copies, unless the server says (`--history-count`'s default).
+pub const DEFAULT_RECENT: usize = 50;
 
 /// A logged-in session as the hub sees it.
 #[derive(Debug)]
@@ -91,6 +96,9 @@ pub struct Joined {
     pub online_next: Option<String>,
     /// True when an older session of the same account was replaced.
     pub replaced: bool,
+    /// The room's newest messages delivered before the join, oldest first
+    /// (none until the server has read the room's latest page at start).
+    pub recent: Option<Vec<Arc<recent::Line>>>,
 }
 
 /// A page of the online list, by name.
@@ -148,6 +156,7 @@ enum Command {
         reply: oneshot::Sender<bool>,
     },
     Heard(Box<dyn Any + Send>),
+    Prime(Vec<Arc<recent::Line>>),
     Stopping,
     Nodes {
         reply: oneshot::Sender<Vec<(String, UnixMillis)>>,
@@ -171,16 +180,23 @@ pub struct HubGone;
 impl Hub {
     /// Start the hub task of a single server and return its handle.
     pub fn start() -> Self {
-        Self::start_node("local".to_owned(), None, DEFAULT_BROADCAST_MAX)
+        Self::start_node(
+            "local".to_owned(),
+            None,
+            DEFAULT_BROADCAST_MAX,
+            DEFAULT_RECENT,
+        )
     }
 
     /// Start the hub task of node `node`, with the other nodes' part in a
     /// cluster. Above `broadcast_max` users online, joins and leaves go only
-    /// to sessions that watch the online list.
+    /// to sessions that watch the online list. A join gets the newest
+    /// `recent` room messages (`--history-count`) once [`Hub::prime`]d.
     pub fn start_node(
         node: String,
         others: Option<Box<dyn OtherNodes>>,
         broadcast_max: usize,
+        recent: usize,
     ) -> Self {
         let (tx, rx) = mpsc::channel(HUB_QUEUE);
         let online = Arc::new(AtomicUsize::new(0));
@@ -190,6 +206,7 @@ impl Hub {
             others,
             pending: Pending::default(),
             broadcast_max,
+            recent: Recent::new(recent),
         };
         tokio::spawn(task.run(rx));
         Self { tx, online }
@@ -263,6 +280,13 @@ impl Hub {
             self.send(Command::Deliver { events, relay }).await?;
         }
         Ok(())
+    }
+
+    /// The room's latest page, read from the database once at start after
+    /// the deliveries began: from now on a join copies the room's newest
+    /// messages from memory ([`recent`]).
+    pub async fn prime(&self, read: Vec<Arc<recent::Line>>) -> Result<(), HubGone> {
+        self.send(Command::Prime(read)).await
     }
 
     /// Hand over what another node said, for the other nodes' part (opaque to the hub).
@@ -351,6 +375,8 @@ struct HubTask {
     pending: Pending,
     /// Above this many online, joins and leaves go to watchers only, per tick.
     broadcast_max: usize,
+    /// The room's newest messages delivered here.
+    recent: Recent,
 }
 
 impl HubTask {
@@ -451,6 +477,7 @@ impl HubTask {
                         self.changed(changes);
                     }
                 }
+                Command::Prime(read) => self.recent.prime(read),
                 Command::Stopping => {
                     if let Some(o) = &mut self.others {
                         o.stopping();
@@ -471,6 +498,7 @@ impl HubTask {
         if events.is_empty() {
             return;
         }
+        self.recent.delivered(&events);
         let dropped = self.sessions.deliver(events);
         self.gone(dropped, LeaveReason::TooSlow);
     }
@@ -613,6 +641,7 @@ impl HubTask {
                 online_count,
                 online_next: None,
                 replaced,
+                recent: self.recent.copy(),
             };
         }
         let mut page = self.users_page(&PageOf {
@@ -628,6 +657,7 @@ impl HubTask {
             online: page.users,
             online_count,
             replaced,
+            recent: self.recent.copy(),
         }
     }
 }

@@ -257,16 +257,24 @@ impl Session {
             session_id: self.id,
             reason: Some(crate::LeaveReason::Disconnected),
         };
-        // Joined first, queried second, and that leaves no gap: a message
-        // committed after the query is delivered after the join, so it is in
-        // our outbox; one in both is skipped there (`skip_upto`).
-        let (rows, _) = history::room_page(
-            &ctx.db,
-            history::Cursor::Latest,
-            u64::from(ctx.config.history_count),
-        )
-        .await?;
-        let recent: Vec<_> = rows.into_iter().map(to_chat_message).collect();
+        // The hub copied the room's newest messages in the step that joined
+        // us: the ones delivered later are in our outbox. Before the server
+        // has primed that copy: joined first, queried second, and that leaves
+        // no gap either: a message committed after the query is delivered
+        // after the join, so it is in our outbox; one in both is skipped
+        // there (`skip_upto`).
+        let recent: Vec<_> = match joined.recent {
+            Some(lines) => lines.iter().filter_map(|l| l.message()).collect(),
+            None => {
+                let (rows, _) = history::room_page(
+                    &ctx.db,
+                    history::Cursor::Latest,
+                    u64::from(ctx.config.history_count),
+                )
+                .await?;
+                rows.into_iter().map(to_chat_message).collect()
+            }
+        };
         let skip_upto = recent.last().map_or(0, |m| m.id);
         let _ = ctx
             .store

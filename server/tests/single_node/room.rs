@@ -303,6 +303,47 @@ db_test!(
     }
 );
 
+// The hub keeps the room's newest messages as it delivers them, so a login
+// copies `recent` from memory; a restarted server reads them from the
+// database once at start. Both give what the history gives, announcements
+// included.
+db_test!(
+    login_ok_recent_from_memory_is_the_history_and_survives_a_restart,
+    |tdb| async move {
+        let history_count = 5;
+        let server = TestServer::start_with(tdb.url(), |c| c.history_count = history_count).await;
+        let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+        for n in 0..4 {
+            alice.say_ok(&format!("a{n}"), &format!("before {n}")).await;
+        }
+        server.admin.announce("maintenance at 20:00").await.unwrap();
+        for n in 4..6 {
+            alice.say_ok(&format!("a{n}"), &format!("after {n}")).await;
+        }
+        let page = alice.history(None, None, Some(history_count)).await;
+        assert_eq!(page.messages.len(), 5);
+        assert!(
+            page.messages
+                .iter()
+                .any(|m| m.kind == MessageKind::Announcement && m.from == "Admin")
+        );
+        let (_bob, login) = TestClient::user(server.addr, "bob").await;
+        assert_eq!(login.recent, page.messages, "from memory");
+        alice.quit().await;
+        server.stop().await;
+
+        let server = TestServer::start_with(tdb.url(), |c| c.history_count = history_count).await;
+        let (mut carol, login) = TestClient::user(server.addr, "carol").await;
+        assert_eq!(login.recent, page.messages, "read once at start");
+        let newest = carol.say_ok("c1", "after the restart").await;
+        let (_dave, login) = TestClient::user(server.addr, "dave").await;
+        assert_eq!(ids(&login.recent)[..4], ids(&page.messages)[1..]);
+        assert_eq!(login.recent[4].id, newest.message_id);
+        assert_eq!(login.recent[4].text, "after the restart");
+        server.stop().await;
+    }
+);
+
 /// Send pipelined messages, `window` in flight, until `stop` is set; returns
 /// how many were sent.
 async fn talk_until(mut c: TestClient, me: String, window: usize, stop: Arc<AtomicBool>) -> usize {
