@@ -146,6 +146,13 @@ pub async fn advance(
     Ok(())
 }
 
+/// Longest a cluster node numbers messages from a run of ids after taking
+/// it from the counter. So any message sent a while after the counter stood
+/// at some value has an id above it: a search index that knew the highest id
+/// at that time reads back from there, not from the first message
+/// (`search::catch_up`).
+pub const RUN_MAX_AGE_MS: i64 = 60_000;
+
 /// Take `n` (≥ 1) new message ids; returns the first of the run. It commits
 /// at once (one statement where the database returns updated rows, a short
 /// transaction elsewhere), so the counter is held for microseconds, not for

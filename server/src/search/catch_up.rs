@@ -6,7 +6,9 @@
 //! writes the database alone, every message above the highest id indexed (its
 //! ids grow in commit order); for a cluster node, whose ids grow only within
 //! each conversation, every message sent since the mark's time less
-//! [`MAX_LAG_MS`]. A new or damaged index reads everything.
+//! [`MAX_LAG_MS`], walking ids from the mark's floor (every message sent
+//! since then has a higher id: see [`Mark::id_floor`]). A new or damaged
+//! index reads everything.
 
 use std::time::{Duration, Instant};
 
@@ -57,10 +59,8 @@ async fn read_back(db: &DatabaseConnection, index: &SearchIndex, mark: Mark) -> 
         } else {
             (mark.upto_id, None)
         }
-    } else if mark.fed_before == 0 {
-        (0, None)
     } else {
-        (0, Some(mark.fed_before - MAX_LAG_MS))
+        from_mark(mark)
     };
     let mut read = 0u64;
     loop {
@@ -87,6 +87,17 @@ async fn read_back(db: &DatabaseConnection, index: &SearchIndex, mark: Mark) -> 
     Ok(())
 }
 
+/// Where a cluster node reads back from: everything for a new index;
+/// otherwise what was sent since the mark's time less [`MAX_LAG_MS`], above
+/// the mark's id floor (walking ids from there, not from the first message).
+fn from_mark(mark: Mark) -> (i64, Option<i64>) {
+    if mark.fed_before == 0 {
+        (0, None)
+    } else {
+        (mark.id_floor, Some(mark.fed_before - MAX_LAG_MS))
+    }
+}
+
 /// Tell the writer and wait for its answer (none if it stopped).
 async fn send(index: &SearchIndex, op: Op, rx: oneshot::Receiver<()>) {
     if index.0.ops.send(op).is_ok() {
@@ -103,5 +114,25 @@ fn doc(m: Indexable) -> Doc {
         conversation,
         sender: m.sender.map(std::sync::Arc::from),
         text: m.text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_node_reads_back_from_its_marks_floor() {
+        assert_eq!(
+            from_mark(Mark::default()),
+            (0, None),
+            "a new index reads everything"
+        );
+        let mark = Mark {
+            upto_id: 9_000,
+            fed_before: 1_000_000_000,
+            id_floor: 7_000,
+        };
+        assert_eq!(from_mark(mark), (7_000, Some(1_000_000_000 - MAX_LAG_MS)));
     }
 }

@@ -221,7 +221,10 @@ impl SearchIndex {
             ids.sort_unstable_by_key(|&id| std::cmp::Reverse(id));
         }
         ids.dedup();
-        if ids.len() > k {
+        // With exactly `k` it says there may be more, as the committed part
+        // does: whether it knew depended on where the last ids were (committed
+        // or not yet), so the same search answered two ways.
+        if ids.len() >= k {
             ids.truncate(k);
             exhausted = false;
         }

@@ -65,6 +65,51 @@ pub struct Mark {
     /// [`super::catch_up::MAX_LAG_MS`] of its send time, so a start reads back
     /// what was sent since this time less that.
     pub fed_before: i64,
+    /// Every message sent since `fed_before` less `MAX_LAG_MS` has an id
+    /// above this (0: not known), so a cluster node's start reads back from
+    /// here, not from the first message. It is the highest id fed at a
+    /// commit at least [`FLOOR_AGE_MS`] before: a message sent later was
+    /// numbered from a run taken later, above every id handed out by then.
+    #[serde(default)]
+    pub id_floor: i64,
+}
+
+/// How old a sample must be to bound a mark's read-back from below: a
+/// message sent since the mark's time less `MAX_LAG_MS` was numbered from a
+/// run taken at most `RUN_MAX_AGE_MS` before its commit, and a second
+/// `MAX_LAG_MS` covers, as for the read-back's time, commits that took long
+/// and nodes' clocks that disagree.
+const FLOOR_AGE_MS: i64 = 2 * super::catch_up::MAX_LAG_MS + crate::db::clocks::RUN_MAX_AGE_MS;
+
+/// Keep a sample of the highest id fed at most this often.
+const SAMPLE_EVERY_MS: i64 = 10_000;
+
+/// The highest ids fed at past commits, oldest first, to find a mark's
+/// [`Mark::id_floor`].
+#[derive(Debug, Default)]
+struct Samples(std::collections::VecDeque<(i64, i64)>);
+
+impl Samples {
+    /// Note `fed_max` at `now` (unix ms), and return the highest id fed at a
+    /// commit old enough to bound every message sent since `now` less
+    /// `MAX_LAG_MS` from below, if one is kept; older samples are dropped.
+    fn floor(&mut self, now: i64, fed_max: i64) -> Option<i64> {
+        if self
+            .0
+            .back()
+            .is_none_or(|&(at, _)| now - at >= SAMPLE_EVERY_MS)
+        {
+            self.0.push_back((now, fed_max));
+        }
+        let cutoff = now - FLOOR_AGE_MS;
+        while self.0.get(1).is_some_and(|&(at, _)| at <= cutoff) {
+            self.0.pop_front();
+        }
+        self.0
+            .front()
+            .filter(|&&(at, _)| at <= cutoff)
+            .map(|&(_, id)| id)
+    }
 }
 
 impl Mark {
@@ -107,6 +152,7 @@ pub fn start(index: Index, handle: Arc<Core>, rx: Receiver<Op>, mark: Mark) -> s
                 added: None,
                 dirty: 0,
                 since_commit: Instant::now(),
+                samples: Samples::default(),
             };
             task.run(&rx);
         })?;
@@ -143,6 +189,8 @@ struct Writer {
     /// Messages added since the last commit.
     dirty: usize,
     since_commit: Instant,
+    /// The highest ids fed at past commits.
+    samples: Samples,
 }
 
 impl Writer {
@@ -251,14 +299,18 @@ impl Writer {
     fn commit(&mut self) -> tantivy::Result<()> {
         let started = crate::time::now_ms();
         let mark = if self.caught_up {
+            let floor = self.samples.floor(started, self.fed_max).unwrap_or(0);
             Mark {
                 upto_id: self.fed_max,
                 fed_before: started,
+                // A later `fed_before` reads back less: an older floor holds.
+                id_floor: self.mark.id_floor.max(floor),
             }
         } else {
             Mark {
                 upto_id: self.read_upto,
                 fed_before: self.mark.fed_before,
+                id_floor: self.mark.id_floor,
             }
         };
         let at = Instant::now();
@@ -276,5 +328,40 @@ impl Writer {
         self.dirty = 0;
         self.since_commit = Instant::now();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn the_floor_is_the_highest_id_fed_long_enough_ago() {
+        let mut s = Samples::default();
+        let wait = FLOOR_AGE_MS;
+        assert_eq!(s.floor(0, 100), None, "nothing old enough yet");
+        assert_eq!(s.floor(5_000, 150), None, "sampled at most every 10 s");
+        assert_eq!(s.floor(10_000, 200), None);
+        assert_eq!(s.floor(wait - 1, 900), None);
+        assert_eq!(s.floor(wait, 950), Some(100));
+        assert_eq!(
+            s.floor(wait + 10_000, 990),
+            Some(200),
+            "the newest old enough"
+        );
+        assert!(s.0.len() <= 2 + usize::try_from(wait / SAMPLE_EVERY_MS).unwrap());
+    }
+
+    #[test]
+    fn a_mark_from_before_the_floor_reads_as_none() {
+        let old = r#"{"upto_id":12,"fed_before":34}"#;
+        let mark: Mark = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            mark,
+            Mark {
+                upto_id: 12,
+                fed_before: 34,
+                id_floor: 0
+            }
+        );
     }
 }

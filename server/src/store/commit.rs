@@ -243,8 +243,9 @@ impl WriterTask {
 /// grow within every conversation; gaps are normal.
 #[derive(Debug, Default)]
 pub(super) struct IdBlock {
-    /// The next unused id and the end of the run (exclusive).
-    run: Option<(i64, i64)>,
+    /// The next unused id, the end of the run (exclusive), and when it was
+    /// taken: a run is used for at most [`clocks::RUN_MAX_AGE_MS`].
+    run: Option<(i64, i64, std::time::Instant)>,
 }
 
 impl IdBlock {
@@ -259,16 +260,25 @@ impl IdBlock {
         n: i64,
         after: i64,
     ) -> Result<i64, DbErr> {
-        let (next, end) = match self.run {
-            Some((next, end)) if next > after && next + n <= end => (next, end),
+        let (next, end, taken) = match self.run {
+            Some((next, end, taken)) if Self::fits(next, end, taken, n, after) => {
+                (next, end, taken)
+            }
             _ => {
                 let size = n.max(Self::SIZE);
                 let first = clocks::take_ids(db, size).await?;
-                (first, first + size)
+                (first, first + size, std::time::Instant::now())
             }
         };
-        self.run = Some((next + n, end));
+        self.run = Some((next + n, end, taken));
         Ok(next)
+    }
+
+    /// Whether `n` ids above `after` come from the run at `next..end` taken
+    /// at `taken`: it has them, and it is not too old.
+    fn fits(next: i64, end: i64, taken: std::time::Instant, n: i64, after: i64) -> bool {
+        let max_age = std::time::Duration::from_millis(clocks::RUN_MAX_AGE_MS.unsigned_abs());
+        next > after && next + n <= end && taken.elapsed() < max_age
     }
 }
 
@@ -362,4 +372,26 @@ async fn write_others(txn: &impl sea_orm::ConnectionTrait, w: &Writes<'_>) -> Re
         tokens::prune(txn, t.uid, tokens::TOKENS_PER_ACCOUNT, t.ts).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_run_serves_ids_above_the_conversations_while_young() {
+        let now = Instant::now();
+        assert!(IdBlock::fits(10, 20, now, 5, 9));
+        assert!(!IdBlock::fits(10, 20, now, 11, 9), "not enough left");
+        assert!(
+            !IdBlock::fits(10, 20, now, 1, 10),
+            "another node wrote above it"
+        );
+        let max_age = Duration::from_millis(clocks::RUN_MAX_AGE_MS.unsigned_abs());
+        if let Some(old) = now.checked_sub(max_age) {
+            assert!(!IdBlock::fits(10, 20, old, 1, 0), "too old: a new run");
+        }
+    }
 }
