@@ -16,15 +16,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+pub use super::writer::MAX_LAG_MS;
 use super::writer::{Mark, Op};
 use super::{Doc, SearchIndex};
 use crate::db::history::{self, Indexable};
-
-/// Longest time from a message's send time to its feeding into the index on
-/// any node: its commit (at most twice the database timeout and a second),
-/// the cluster's ordering and read-back of lost batches (seconds), and the
-/// nodes' clocks disagreeing. Generous: it only costs reading more at start.
-pub const MAX_LAG_MS: i64 = 10 * 60 * 1000;
 
 /// Messages read per page.
 const PAGE: u64 = 5_000;

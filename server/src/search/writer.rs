@@ -62,7 +62,7 @@ pub struct Mark {
     pub upto_id: i64,
     /// Every message fed before this time (unix ms) is in the index; 0 before
     /// the first read-back finished. Any node: a message is fed within
-    /// [`super::catch_up::MAX_LAG_MS`] of its send time, so a start reads back
+    /// [`MAX_LAG_MS`] of its send time, so a start reads back
     /// what was sent since this time less that.
     pub fed_before: i64,
     /// Every message sent since `fed_before` less `MAX_LAG_MS` has an id
@@ -74,12 +74,18 @@ pub struct Mark {
     pub id_floor: i64,
 }
 
+/// Longest time from a message's send time to its feeding into the index on
+/// any node: its commit (at most twice the database timeout and a second),
+/// the cluster's ordering and read-back of lost batches (seconds), and the
+/// nodes' clocks disagreeing. Generous: it only costs reading more at start.
+pub const MAX_LAG_MS: i64 = 10 * 60 * 1000;
+
 /// How old a sample must be to bound a mark's read-back from below: a
 /// message sent since the mark's time less `MAX_LAG_MS` was numbered from a
 /// run taken at most `RUN_MAX_AGE_MS` before its commit, and a second
 /// `MAX_LAG_MS` covers, as for the read-back's time, commits that took long
 /// and nodes' clocks that disagree.
-const FLOOR_AGE_MS: i64 = 2 * super::catch_up::MAX_LAG_MS + crate::db::clocks::RUN_MAX_AGE_MS;
+const FLOOR_AGE_MS: i64 = 2 * MAX_LAG_MS + crate::db::clocks::RUN_MAX_AGE_MS;
 
 /// Keep a sample of the highest id fed at most this often.
 const SAMPLE_EVERY_MS: i64 = 10_000;
