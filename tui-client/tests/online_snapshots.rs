@@ -76,3 +76,21 @@ fn online_pane_finding_by_typing_at_80x24() {
     assert!(!screen.contains("user0005"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// A find with no match says so in words that fit the pane's 24 columns at
+/// 80x24 (its one row when the board takes the top of the column).
+#[test]
+fn online_pane_find_without_a_match_fits_at_80x24() {
+    let mut app = among_10000(80, 24);
+    key(&mut app, KeyCode::Char('/'));
+    let mut asked = Vec::new();
+    for c in "zzz".chars() {
+        asked.extend(app.update(AppEvent::Key(crossterm::event::KeyEvent::from(
+            KeyCode::Char(c),
+        ))));
+    }
+    answer_users(&mut app, asked);
+    let screen = render(&app);
+    assert!(screen.contains("find: zzz"), "{screen}");
+    assert!(screen.contains("No such name online."), "{screen}");
+}

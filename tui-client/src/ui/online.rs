@@ -113,7 +113,7 @@ impl Widget for OnlinePane<'_> {
             }
         });
         let empty = if online.finding() {
-            "No one online has a name starting like that."
+            "No such name online."
         } else {
             "Nobody is online."
         };
