@@ -22,9 +22,7 @@ use bytes::Bytes;
 use chatroom_shared::message::{ChatMessage, MessageKind, ServerMessage, Target};
 
 use crate::delivery::{Audience, Event};
-
-/// The sender named on an announcement.
-const ADMIN_NAME: &str = crate::history::ADMIN_NAME;
+use crate::history::ADMIN_NAME;
 
 /// One room message: its id and its event frame, decoded once, by the first
 /// login that needs it (the hub task never parses a frame).
