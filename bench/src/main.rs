@@ -44,6 +44,7 @@ mod chatters;
 mod client;
 mod cluster;
 mod conversations;
+mod cpu_budget;
 mod crowd;
 mod fanout;
 mod flood;

@@ -15,6 +15,7 @@ use testkit::fresh_db::{Backend, FreshDatabase};
 use testkit::process::{UNLIMITED, free_port, server_path, terminate};
 
 use crate::cluster;
+use crate::cpu_budget::CpuBudget;
 use crate::proc_stats::{self, Memory};
 
 /// Longest a started server may take to listen, or a stopped one to exit.
@@ -52,6 +53,11 @@ pub struct ServerArgs {
     /// Write each started server's log (its stderr) to DIR/<node>.log.
     #[arg(long)]
     pub server_logs: Option<PathBuf>,
+    /// Hold each started server to this many cores (a cgroup CPU quota; needs
+    /// root): nodes with a budget of their own, as on machines of their own,
+    /// while the database and the load generator share the rest.
+    #[arg(long)]
+    pub node_cpus: Option<f64>,
 }
 
 impl ServerArgs {
@@ -85,6 +91,7 @@ impl ServerArgs {
             database_url: url,
             extra: flags,
             logs: self.server_logs.as_deref(),
+            node_cpus: self.node_cpus,
         };
         let mut target = if self.nodes == 1 {
             anyhow::ensure!(
@@ -131,12 +138,17 @@ struct Launch<'a> {
     database_url: Option<&'a str>,
     extra: &'a [&'a str],
     logs: Option<&'a Path>,
+    /// Cores each server may use ([`CpuBudget`]); `None`: no limit.
+    node_cpus: Option<f64>,
 }
 
 /// One started server process, and how it was launched (to launch it again
 /// in [`Target::restart`]).
 struct Node {
     child: Child,
+    /// Its CPU budget, given up (after `child` exited) when the node drops.
+    budget: Option<CpuBudget>,
+    cores: Option<f64>,
     binary: PathBuf,
     args: Vec<OsString>,
     addr: SocketAddr,
@@ -207,6 +219,7 @@ impl Target {
             database_url,
             extra,
             logs: None,
+            node_cpus: None,
         };
         Self::start(&launch, None)
     }
@@ -240,7 +253,13 @@ impl Target {
         }
         let mut nodes = Vec::new();
         match cluster {
-            None => nodes.push(Node::launch(&binary, common, launch.logs, "server")?),
+            None => nodes.push(Node::launch(
+                &binary,
+                common,
+                launch.logs,
+                launch.node_cpus,
+                "server",
+            )?),
             Some((n, nats)) => {
                 let name = crate::load::name_prefix("bench");
                 let name = name.trim_end_matches('-');
@@ -255,7 +274,7 @@ impl Target {
                         "--node-id".into(),
                         id.as_str().into(),
                     ]);
-                    let node = Node::launch(&binary, args, launch.logs, &id)?;
+                    let node = Node::launch(&binary, args, launch.logs, launch.node_cpus, &id)?;
                     // A node listens before it has migrated the database: the
                     // next one must not start migrating beside it.
                     cluster::wait_until_serving(node.addr, START_LIMIT)
@@ -338,8 +357,13 @@ impl Target {
         }
         let stopped = start.elapsed();
         let start = Instant::now();
+        node.budget = None;
         node.child = launch(&node.binary, &node.args, node.addr, node.log.as_deref())?;
         let listening = start.elapsed();
+        node.budget = node
+            .cores
+            .map(|c| CpuBudget::apply(node.child.id(), c))
+            .transpose()?;
         self.pid = Some(node.child.id());
         self.pids = vec![node.child.id()];
         Ok(Restarted { stopped, listening })
@@ -400,21 +424,33 @@ impl Target {
 }
 
 impl Node {
-    /// Start `binary` with `common` and `--listen` on a free loopback port;
-    /// its log goes to `<logs>/<name>.log` when `logs` is given.
+    /// Start `binary` with `common` and `--listen` on a free loopback port,
+    /// held to `cores` if given; its log goes to `<logs>/<name>.log` when
+    /// `logs` is given.
     fn launch(
         binary: &Path,
         mut args: Vec<OsString>,
         logs: Option<&Path>,
+        cores: Option<f64>,
         name: &str,
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         args.splice(0..0, ["--listen".into(), addr.to_string().into()]);
         let log = logs.map(|d| d.join(format!("{name}.log")));
-        let child = launch(binary, &args, addr, log.as_deref())?;
+        let mut child = launch(binary, &args, addr, log.as_deref())?;
+        let budget = match cores.map(|c| CpuBudget::apply(child.id(), c)).transpose() {
+            Ok(budget) => budget,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         Ok(Self {
             child,
+            budget,
+            cores,
             binary: binary.to_owned(),
             args,
             addr,

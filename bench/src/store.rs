@@ -241,6 +241,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Conversations::Pairs => "pairs",
         },
         "window": window,
+        "node_cpus": args.server.node_cpus,
         "deliveries_per_message": others,
         "flat": flat.json(None),
         "open": open.as_ref().map(|p| p.json(Some(half))),
@@ -280,6 +281,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         },
         report::nodes_text(target.addrs.len())
     );
+    if let Some(cores) = args.server.node_cpus {
+        println!("  each server held to {cores} cores (--node-cpus)");
+    }
     println!(
         "  flat out      {:10.0} acked msg/s over {:.1} s   ack {}",
         flat.rate(),

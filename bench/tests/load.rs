@@ -201,3 +201,59 @@ fn store_table_prints_the_raw_rate_and_a_ratio_that_matches_the_printed_rates() 
         "{text}"
     );
 }
+
+/// Whether this process may create cpu cgroups (root, with the cgroup file
+/// system mounted), as `--node-cpus` does.
+fn cgroups_writable() -> bool {
+    let probe = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup"]
+        .iter()
+        .map(|root| {
+            std::path::Path::new(root).join(format!("chatroom-probe-{}", std::process::id()))
+        })
+        .find(|dir| {
+            dir.parent()
+                .is_some_and(|p| p.join("cgroup.procs").exists())
+        });
+    let Some(dir) = probe else { return false };
+    let made = std::fs::create_dir(&dir).is_ok();
+    if made {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    made
+}
+
+#[test]
+fn store_with_a_cpu_budget_holds_the_server_to_it_and_loses_nothing() {
+    if !cgroups_writable() {
+        let why = "--node-cpus needs to create cpu cgroups (root)";
+        assert!(
+            !testkit::services::in_ci(),
+            "{why}: CI runs as root, so this must run there"
+        );
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let budget = 0.2;
+    let r = bench(&[
+        "store",
+        "--senders",
+        "3",
+        "--seconds",
+        "1",
+        "--no-raw",
+        "--node-cpus",
+        &budget.to_string(),
+    ]);
+    assert_eq!(r["node_cpus"].as_f64(), Some(budget), "{r}");
+    // The kernel's cap, not a speed: flat out the server wants more than 0.2
+    // cores, and its CPU time over the phase stays within the quota (CPU
+    // time is counted in 10 ms ticks: a tick or two over 1 s is slack).
+    let server = r["flat"]["cpu"]["server_cpu_s"].as_f64().unwrap();
+    let seconds = r["flat"]["seconds"].as_f64().unwrap();
+    assert!(
+        server <= budget * seconds + 0.03,
+        "{server} CPU s over {seconds} s with a budget of {budget} cores: {r}"
+    );
+    assert_eq!(r["servers_exited"], Value::Array(Vec::new()), "{r}");
+    nothing_lost(&r);
+}

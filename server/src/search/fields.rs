@@ -95,9 +95,31 @@ pub fn id_value(id: i64) -> u64 {
     u64::try_from(id).unwrap_or(0)
 }
 
+/// The name keys of the senders the index met lately. A name's key (its
+/// confusable skeleton) costs more to compute than the rest of a document, and
+/// a chat's messages come from few senders at a time; names never change, so
+/// a key once computed stays right. Emptied when full, to stay small.
+#[derive(Debug, Default)]
+pub struct NameKeys(std::collections::HashMap<std::sync::Arc<str>, String>);
+
+impl NameKeys {
+    /// Names remembered at most.
+    const CAPACITY: usize = 4096;
+
+    /// The name key of `name` ([`chatroom_shared::rules::name_key`]).
+    pub fn of(&mut self, name: &std::sync::Arc<str>) -> &str {
+        if self.0.len() >= Self::CAPACITY && !self.0.contains_key(name) {
+            self.0.clear();
+        }
+        self.0
+            .entry(name.clone())
+            .or_insert_with(|| chatroom_shared::rules::name_key(name))
+    }
+}
+
 impl Doc {
-    /// The index document.
-    pub fn to_document(&self, f: &Fields) -> TantivyDocument {
+    /// The index document; `keys` gives the sender's name key.
+    pub fn to_document(&self, f: &Fields, keys: &mut NameKeys) -> TantivyDocument {
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, id_value(self.id));
         d.add_u64(f.bucket, id_value(self.id) >> BUCKET_BITS);
@@ -110,9 +132,27 @@ impl Doc {
             }
         }
         if let Some(name) = &self.sender {
-            d.add_text(f.sender, chatroom_shared::rules::name_key(name));
+            d.add_text(f.sender, keys.of(name));
         }
         d.add_text(f.gram, chatroom_shared::rules::search::fold(&self.text));
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn a_remembered_name_key_is_the_name_key() {
+        let mut keys = NameKeys::default();
+        for i in 0..NameKeys::CAPACITY + 10 {
+            let name: Arc<str> = format!("ＢＯＢ{i}").into();
+            assert_eq!(keys.of(&name), chatroom_shared::rules::name_key(&name));
+            assert_eq!(keys.of(&name), chatroom_shared::rules::name_key(&name));
+        }
+        assert!(keys.0.len() <= NameKeys::CAPACITY);
     }
 }

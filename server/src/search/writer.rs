@@ -13,7 +13,7 @@ use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 use tokio::sync::oneshot;
 use tracing::{debug, error};
 
-use super::fields::{Doc, id_value};
+use super::fields::{Doc, NameKeys, id_value};
 use super::{Core, State};
 
 /// Longest a fed message waits to be committed.
@@ -159,6 +159,7 @@ pub fn start(index: Index, handle: Arc<Core>, rx: Receiver<Op>, mark: Mark) -> s
                 dirty: 0,
                 since_commit: Instant::now(),
                 samples: Samples::default(),
+                name_keys: NameKeys::default(),
             };
             task.run(&rx);
         })?;
@@ -197,6 +198,8 @@ struct Writer {
     since_commit: Instant,
     /// The highest ids fed at past commits.
     samples: Samples,
+    /// Senders' name keys, computed once per name.
+    name_keys: NameKeys,
 }
 
 impl Writer {
@@ -244,7 +247,8 @@ impl Writer {
             self.writer
                 .delete_term(Term::from_field_u64(f.id, id_value(doc.id)));
         }
-        self.writer.add_document(doc.to_document(f))?;
+        self.writer
+            .add_document(doc.to_document(f, &mut self.name_keys))?;
         self.fed_max = self.fed_max.max(doc.id);
         self.dirty += 1;
         Ok(())

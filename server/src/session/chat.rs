@@ -103,17 +103,18 @@ impl Session {
                 })
             }
             Target::User { user } => {
-                let key = name_key(user.trim());
-                let (id, name) = match self.peers.get(&key) {
+                let spelled = user.trim();
+                let (id, name) = match self.peers.get(spelled) {
                     Some(peer) => peer,
                     None => {
+                        let key = name_key(spelled);
                         let peer = accounts::find_by_key(db, &key).await?.ok_or_else(|| {
                             Reject::new(
                                 ErrorCode::UserNotFound,
                                 format!("no account is named {user:?}"),
                             )
                         })?;
-                        self.peers.insert(key, peer.id, peer.name.clone());
+                        self.peers.insert(spelled, peer.id, peer.name.clone());
                         (peer.id, peer.name)
                     }
                 };

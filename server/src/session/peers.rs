@@ -1,29 +1,31 @@
-//! The accounts a session sent direct messages to, by name key. Account names
-//! never change and accounts are never deleted, so after the first message a
-//! direct message to the same user costs no database look-up; a bounded map,
-//! emptied when full, keeps a session's memory small.
+//! The accounts a session sent direct messages to, by the name as the session
+//! spelled it. Account names never change and accounts are never deleted, so
+//! after the first message a direct message to the same user costs no
+//! database look-up and no name key (its confusable skeleton is the dearest
+//! part of a send); a bounded map, emptied when full, keeps a session's memory
+//! small.
 
 use std::collections::HashMap;
 
 /// Peers remembered at most.
 const MAX_PEERS: usize = 64;
 
-/// Name key to account id and stored name.
+/// Name as spelled (trimmed) to account id and stored name.
 #[derive(Debug, Default)]
 pub(super) struct Peers(HashMap<String, (i64, String)>);
 
 impl Peers {
-    /// The account named `key`, if this session looked it up before.
-    pub(super) fn get(&self, key: &str) -> Option<(i64, String)> {
-        self.0.get(key).cloned()
+    /// The account spelled `spelled`, if this session looked it up before.
+    pub(super) fn get(&self, spelled: &str) -> Option<(i64, String)> {
+        self.0.get(spelled).cloned()
     }
 
-    /// Remember the account named `key`.
-    pub(super) fn insert(&mut self, key: String, id: i64, name: String) {
+    /// Remember the account spelled `spelled`.
+    pub(super) fn insert(&mut self, spelled: &str, id: i64, name: String) {
         if self.0.len() >= MAX_PEERS {
             self.0.clear();
         }
-        self.0.insert(key, (id, name));
+        self.0.insert(spelled.to_owned(), (id, name));
     }
 }
 
@@ -34,11 +36,11 @@ mod tests {
     #[test]
     fn peers_are_remembered_up_to_a_bound() {
         let mut p = Peers::default();
-        p.insert("bob".into(), 2, "Bob".into());
+        p.insert("bob", 2, "Bob".into());
         assert_eq!(p.get("bob"), Some((2, "Bob".into())));
         assert_eq!(p.get("carol"), None);
         for i in 0..MAX_PEERS {
-            p.insert(format!("u{i}"), i as i64, format!("U{i}"));
+            p.insert(&format!("u{i}"), i as i64, format!("U{i}"));
         }
         assert!(p.0.len() <= MAX_PEERS);
         assert_eq!(
