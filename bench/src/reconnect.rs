@@ -246,7 +246,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         times.ms(0.0) / 1000.0
     );
     println!(
-        "  all back after               {:7.3} s  (target <= 5 s for 1000)",
+        "  all back after               {:7.3} s  (target <= 5 s at 1,000 and at 10,000 users)",
         last.as_secs_f64()
     );
     println!("  one client back after        {}", times.line());

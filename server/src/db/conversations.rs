@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 
-use super::entity::{base_info, direct_conversation, read_position};
+use super::entity::{base_info, direct_conversation, group_user_relation, read_position};
 use super::history::{NewChatRow, TargetKind};
 
 /// Rows per upsert statement: 500 rows x 5 columns, far below every backend's limit.
@@ -176,30 +176,10 @@ pub struct Unread {
 pub async fn unread_for(db: &impl ConnectionTrait, uid: i64) -> Result<Vec<Unread>, DbErr> {
     use direct_conversation::Column as D;
     use read_position::Column as R;
-    use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
-    let position = direct_conversation::Entity::belongs_to(read_position::Entity)
-        .from(D::Peer)
-        .to(R::TargetId)
-        .on_condition(move |_, right| {
-            sea_orm::Condition::all()
-                .add(Expr::col((right.clone(), R::Uid)).eq(uid))
-                .add(Expr::col((right, R::TargetKind)).eq(TargetKind::User.code()))
-                .into_condition()
-        });
-    let rows: Vec<(i64, Option<i64>)> = direct_conversation::Entity::find()
+    let rows: Vec<(i64, Option<i64>)> = unread(uid)
         .select_only()
         .column(D::Peer)
         .column(R::Upto)
-        .join(sea_orm::JoinType::LeftJoin, position.into())
-        .filter(D::Uid.eq(uid))
-        .filter(D::Peer.ne(uid))
-        .filter(
-            sea_orm::Condition::any().add(R::Upto.is_null()).add(
-                Expr::col((direct_conversation::Entity, D::LastInId))
-                    .gt(Expr::col((read_position::Entity, R::Upto))),
-            ),
-        )
-        .filter(D::LastInId.gt(0))
         .order_by_asc(D::LastInId)
         .into_tuple()
         .all(db)
@@ -211,6 +191,78 @@ pub async fn unread_for(db: &impl ConnectionTrait, uid: i64) -> Result<Vec<Unrea
             read_upto: upto.unwrap_or(0),
         })
         .collect())
+}
+
+/// The rows of [`unread_for`]: `uid`'s direct conversations joined with
+/// `uid`'s read positions, kept where the peer's newest message lies after
+/// the position. Also the test of [`news_of`].
+fn unread(uid: i64) -> sea_orm::Select<direct_conversation::Entity> {
+    use direct_conversation::Column as D;
+    use read_position::Column as R;
+    use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+    let position = direct_conversation::Entity::belongs_to(read_position::Entity)
+        .from(D::Peer)
+        .to(R::TargetId)
+        .on_condition(move |_, right| {
+            sea_orm::Condition::all()
+                .add(Expr::col((right.clone(), R::Uid)).eq(uid))
+                .add(Expr::col((right, R::TargetKind)).eq(TargetKind::User.code()))
+                .into_condition()
+        });
+    direct_conversation::Entity::find()
+        .join(sea_orm::JoinType::LeftJoin, position.into())
+        .filter(D::Uid.eq(uid))
+        .filter(D::Peer.ne(uid))
+        .filter(
+            sea_orm::Condition::any().add(R::Upto.is_null()).add(
+                Expr::col((direct_conversation::Entity, D::LastInId))
+                    .gt(Expr::col((read_position::Entity, R::Upto))),
+            ),
+        )
+        .filter(D::LastInId.gt(0))
+}
+
+/// Whether a user's offline delivery has anything to read: any group
+/// relation (a group they made, joined or asked to join), and any direct
+/// conversation with news ([`unread_for`] not empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct News {
+    /// `uid` has a row in `group_user_relation`.
+    pub groups: bool,
+    /// A peer wrote to `uid` after `uid`'s read position.
+    pub direct: bool,
+}
+
+/// [`News`] for `uid`, in one query of two subqueries that each stop at
+/// their first row. Most logins (and every resume of a server restart) are
+/// of users with neither, who then make no other offline-delivery query.
+pub async fn news_of(db: &impl ConnectionTrait, uid: i64) -> Result<News, DbErr> {
+    use sea_orm::sea_query::{Expr, Query, SubQueryStatement};
+    let any_group = group_user_relation::Entity::find()
+        .select_only()
+        .column(group_user_relation::Column::GroupId)
+        .filter(group_user_relation::Column::Uid.eq(uid))
+        .limit(1)
+        .into_query();
+    let any_news = unread(uid)
+        .select_only()
+        .column(direct_conversation::Column::Peer)
+        .limit(1)
+        .into_query();
+    // Scalar subqueries of a BIGINT column (NULL when there is no row) read
+    // the same on every backend; EXISTS would be a boolean on one and an
+    // integer on the others.
+    let query = Query::select()
+        .expr_as(Expr::from(SubQueryStatement::from(any_group)), "any_group")
+        .expr_as(Expr::from(SubQueryStatement::from(any_news)), "any_news")
+        .to_owned();
+    let Some(row) = db.query_one(&query).await? else {
+        return Ok(News::default());
+    };
+    Ok(News {
+        groups: row.try_get::<Option<i64>>("", "any_group")?.is_some(),
+        direct: row.try_get::<Option<i64>>("", "any_news")?.is_some(),
+    })
 }
 
 #[cfg(test)]

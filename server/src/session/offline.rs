@@ -27,9 +27,18 @@ impl Session {
     /// Queue the pending join requests and the missed messages for user `me`.
     pub(super) async fn deliver_missed(&mut self, me: i64) -> Result<(), Reject> {
         let db = self.ctx.db.clone();
-        // Every group a user made or joined left a relation row (rows are
-        // never deleted): most users have none, and then no group queries.
-        let mine = groups::relations_of(&db, me).await?;
+        // One query says whether there is anything to read: every group a
+        // user made or joined left a relation row (rows are never deleted),
+        // and a conversation with news has its peer's last message after the
+        // read position. Most users have neither, and make no other query
+        // here. A message stored after this query reaches the session live:
+        // it joined the hub before.
+        let news = conversations::news_of(&db, me).await?;
+        let mine = if news.groups {
+            groups::relations_of(&db, me).await?
+        } else {
+            HashMap::new()
+        };
         if !mine.is_empty() {
             for (g, names) in groups::pending_for_creator(&db, me).await? {
                 let members = groups::users_with(&db, g.id, groups::REL_MEMBER).await?;
@@ -75,8 +84,12 @@ impl Session {
         // from its position on, so a login costs the unread messages, not the
         // inbox. Each brings at least one message, so at most `budget` of
         // them are read.
-        let news = conversations::unread_for(&db, me).await?;
-        for c in news
+        let unread = if news.direct {
+            conversations::unread_for(&db, me).await?
+        } else {
+            Vec::new()
+        };
+        for c in unread
             .into_iter()
             .take(usize::try_from(budget).unwrap_or(usize::MAX))
         {

@@ -744,9 +744,16 @@ db_test!(
             dm(6, alice, alice),
         ])
         .await;
+        // The login's first question, "anything to read?", agrees with the
+        // list at every step.
         let unread = |uid: i64| {
             let conn = conn.clone();
-            async move { conversations::unread_for(&conn, uid).await.unwrap() }
+            async move {
+                let list = conversations::unread_for(&conn, uid).await.unwrap();
+                let news = conversations::news_of(&conn, uid).await.unwrap();
+                assert_eq!(news.direct, !list.is_empty(), "user {uid}: {list:?}");
+                list
+            }
         };
         let news = |peer: i64, read_upto: i64| Unread { peer, read_upto };
         assert_eq!(
@@ -773,6 +780,33 @@ db_test!(
             unread(bob).await,
             [news(alice, 1), news(dave, 0), news(carol, 0)]
         );
+
+        // Group relations: none yet, then one (a member of carol's group).
+        let groups_news = |uid: i64| {
+            let conn = conn.clone();
+            async move { conversations::news_of(&conn, uid).await.unwrap().groups }
+        };
+        assert!(!groups_news(dave).await);
+        let team = db::groups::create(
+            &conn,
+            db::groups::NewGroup {
+                creator: carol,
+                name: "team",
+                key: "team",
+                private: true,
+                comment: None,
+                full_history: false,
+                now: 10,
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        db::groups::set_relation(&conn, team, dave, db::groups::REL_MEMBER, 11)
+            .await
+            .unwrap();
+        assert!(groups_news(dave).await);
+        assert!(!groups_news(alice).await);
 
         // A database from before the column: undo the migration (the last
         // one) and apply it again; it is filled from the history alike.
