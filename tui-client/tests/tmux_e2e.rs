@@ -549,16 +549,17 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
     tmux.wait_for("bob", "message to @alice");
     tmux.wait_for("bob", "[alice]: the release moved to friday");
 
-    // Shown means read: once the read position is sent (next tick), logging
-    // in again delivers nothing: the conversation with alice is listed (the
-    // server's `conversations`), with nothing unread.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Shown means read, and quitting tells the server what was read before
+    // it leaves: logging in again delivers nothing. The conversation with
+    // alice is listed (the server's `conversations`), with nothing unread.
+    // No waiting for either: the server sends what a user missed before it
+    // answers any request made after `login` (PROTOCOL §17.3), so once the
+    // listed row is on screen, a message delivered again would be too.
     tmux.keys("bob", &["C-q"]);
     wait_gone(&tmux, "bob");
     log_in(&tmux, dir.path(), port, "bob");
     tmux.wait_for("bob", "#team");
     tmux.wait_for("bob", "@alice");
-    std::thread::sleep(Duration::from_millis(500));
     let screen = tmux.screen("bob");
     let row = screen
         .lines()

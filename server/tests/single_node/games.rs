@@ -417,8 +417,15 @@ async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
     play_ok(&mut alice, id, 4).await;
 
     // bob's connection drops; he logs in again in time and the game goes on.
+    // Once alice hears that he left, the server has seen the drop: he comes
+    // back at once (milliseconds of the 1.5 s grace), not after a guess.
     drop(bob);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    alice
+        .wait_for(
+            "bob left",
+            |m| matches!(m, ServerMessage::UserLeft(l) if l.name == "bob"),
+        )
+        .await;
     let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
     let list = games(&mut bob).await;
     assert_eq!(list.len(), 1);
