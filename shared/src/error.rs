@@ -249,6 +249,19 @@ mod tests {
         }
     }
 
+    /// Clients are written from docs/PROTOCOL.md alone: its table of codes
+    /// (§8) has a row for every code the server can send.
+    #[test]
+    fn every_code_has_a_row_in_protocol_md() {
+        const DOC: &str = include_str!("../../docs/PROTOCOL.md");
+        let missing: Vec<&str> = ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|name| !DOC.contains(&format!("\n| `{name}` |")))
+            .collect();
+        assert!(missing.is_empty(), "no row in PROTOCOL.md for {missing:?}");
+    }
+
     #[test]
     fn every_code_has_a_wire_name_of_its_own() {
         let names: std::collections::HashSet<&str> = ALL.iter().map(|c| c.as_str()).collect();
