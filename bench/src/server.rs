@@ -438,25 +438,22 @@ impl Node {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         args.splice(0..0, ["--listen".into(), addr.to_string().into()]);
         let log = logs.map(|d| d.join(format!("{name}.log")));
-        let mut child = launch(binary, &args, addr, log.as_deref())?;
-        let budget = match cores.map(|c| CpuBudget::apply(child.id(), c)).transpose() {
-            Ok(budget) => budget,
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(e);
-            }
-        };
-        Ok(Self {
+        let child = launch(binary, &args, addr, log.as_deref())?;
+        let mut node = Self {
             child,
-            budget,
+            budget: None,
             cores,
             binary: binary.to_owned(),
             args,
             addr,
             log,
             name: name.to_owned(),
-        })
+        };
+        // On failure the node drops, which stops its server.
+        node.budget = cores
+            .map(|c| CpuBudget::apply(node.child.id(), c))
+            .transpose()?;
+        Ok(node)
     }
 }
 

@@ -234,8 +234,8 @@ pub struct News {
 }
 
 /// [`News`] for `uid`, in one query of two subqueries that each stop at
-/// their first row. Most logins (and every resume of a server restart) are
-/// of users with neither, who then make no other offline-delivery query.
+/// their first row. Most logins (and most resumes after a server restart)
+/// are of users with neither, who then make no other offline-delivery query.
 pub async fn news_of(db: &impl ConnectionTrait, uid: i64) -> Result<News, DbErr> {
     use sea_orm::sea_query::{Expr, Query, SubQueryStatement};
     let any_group = group_user_relation::Entity::find()
