@@ -331,6 +331,10 @@ cluster_test!(
         assert_eq!(second.next_message().await.id, ack.message_id);
         let ack = carol.say_ok("c1", "hi alice").await;
         assert_eq!(second.next_message().await.id, ack.message_id);
+        // n1 has delivered carol's message before alice resumes there: a
+        // session that joins n1 while the batch is still on its way from n2
+        // would get it live, as anyone logging in at that moment would.
+        message_with(&mut bob, "hi alice").await;
 
         // Resuming with the token on n1 takes the session back the same way.
         let token = second.token.clone().unwrap();
