@@ -2,15 +2,16 @@
 //! MySQL/MariaDB database, one NATS server, one shared data directory.
 //!
 //! Clustering needs a server database (a node refuses `--nats-url` on SQLite) and NATS,
-//! so [`cluster_test!`] runs a test body on PostgreSQL and on MySQL/MariaDB, each only
-//! when its `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` is set and `TEST_NATS_URL` (e.g.
-//! `nats://127.0.0.1:4222`) too; otherwise the variant skips, saying so on stderr, or
-//! fails under CI (see [`crate::services`]).
+//! so [`cluster_test!`] runs a test body on PostgreSQL and on MySQL/MariaDB, with the
+//! NATS server in `TEST_NATS_URL` (e.g. `nats://127.0.0.1:4222`). Both variants are
+//! `#[ignore = "needs TEST_NATS_URL and TEST_POSTGRES_URL"]` (or `TEST_MYSQL_URL`):
+//! `-- --include-ignored` runs them, and then an unset variable fails them (see
+//! [`crate::services`]).
 //!
 //! Every test gets a cluster name of its own (the prefix of the NATS subjects), so tests
 //! running at the same time on one NATS server never hear each other.
 //!
-//! ```ignore
+//! ```text
 //! use testkit::client::TestClient;
 //! use testkit::cluster::cluster_test;
 //!
@@ -50,9 +51,8 @@ pub const HEARTBEAT: Duration = Duration::from_millis(100);
 /// loaded machine holds up for a moment is not taken for dead in tests about other things.
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The NATS URL from [`NATS_ENV`], or `None` (with one line on stderr) when it is
-/// unset; panics when it is unset under CI.
-pub fn nats_url() -> Option<String> {
+/// The NATS URL from [`NATS_ENV`]; panics, naming it, when it is unset.
+pub fn nats_url() -> String {
     crate::services::required(NATS_ENV)
 }
 
@@ -332,24 +332,23 @@ macro_rules! cluster_test {
                 $body.await
             }
 
-            $crate::cluster_test!(@backend $name, postgres, Postgres);
-            $crate::cluster_test!(@backend $name, mysql, MySql);
+            $crate::cluster_test!(@backend $name, postgres, Postgres,
+                "needs TEST_NATS_URL and TEST_POSTGRES_URL");
+            $crate::cluster_test!(@backend $name, mysql, MySql,
+                "needs TEST_NATS_URL and TEST_MYSQL_URL");
         }
     };
-    (@backend $test:ident, $fn_name:ident, $backend:ident) => {
+    (@backend $test:ident, $fn_name:ident, $backend:ident, $needs:literal) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore = $needs]
         async fn $fn_name() {
-            let Some(nats) = $crate::cluster::nats_url() else {
-                return;
-            };
-            let backend = $crate::db::Backend::$backend;
-            if let Some(db) = $crate::db::TestDb::create(backend).await {
-                let test = concat!(stringify!($test), "_", stringify!($fn_name));
-                let env = $crate::cluster::ClusterEnv::new(&db, nats, test);
-                case(&env).await;
-                drop(env);
-                db.drop_db().await;
-            }
+            let nats = $crate::cluster::nats_url();
+            let db = $crate::db::TestDb::create($crate::db::Backend::$backend).await;
+            let test = concat!(stringify!($test), "_", stringify!($fn_name));
+            let env = $crate::cluster::ClusterEnv::new(&db, nats, test);
+            case(&env).await;
+            drop(env);
+            db.drop_db().await;
         }
     };
 }

@@ -25,7 +25,7 @@ pub fn lo(n: u8) -> IpAddr {
 
 /// A server on a fresh SQLite database, for cases where the database does not matter.
 pub async fn sqlite_server(adjust: impl FnOnce(&mut Config)) -> (TestServer, TestDb) {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), adjust).await;
     (server, tdb)
 }

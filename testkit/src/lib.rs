@@ -3,7 +3,7 @@
 //!
 //! Shared by both (always built):
 //! - [`services`]: the URL variables of PostgreSQL, MySQL and NATS, and the rule for
-//!   an unset one: skip outside CI, fail under `CI`.
+//!   them: a test that needs one is `#[ignore]`d, and fails when run without it.
 //! - [`wire`]: the protocol on a socket (frame reader, request frames, the next
 //!   server message, hello / register / login), with errors as values.
 //! - [`fresh_db`]: a fresh database on a PostgreSQL or MySQL server for one test

@@ -195,20 +195,19 @@ fn register(tmux: &Tmux, dir: &Path, port: u16, user: &str) {
     tmux.wait_for(user, &format!("Welcome, {user}"));
 }
 
-fn tmux_or_skip() -> bool {
-    if tmux_available() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-    eprintln!("skipping: tmux is not installed");
-    false
+/// These tests are `#[ignore = "needs tmux"]`; one that was asked for fails
+/// without it.
+fn require_tmux() {
+    assert!(
+        tmux_available(),
+        "this test drives the client in tmux: install tmux"
+    );
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn two_clients_chat_see_joins_leaves_and_an_announcement() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("chat");
     let port = start_server(&tmux, dir.path());
@@ -241,10 +240,9 @@ fn two_clients_chat_see_joins_leaves_and_an_announcement() {
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn one_client_uploads_and_the_other_downloads_it_with_a_key() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("files");
     let port = start_server(&tmux, dir.path());
@@ -304,10 +302,9 @@ fn when_then(tmux: &Tmux, target: &str, needle: &str, keys: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn two_clients_play_a_whole_game_by_keys_and_a_third_watches() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("game");
     let port = start_server(&tmux, dir.path());
@@ -386,10 +383,9 @@ fn two_clients_play_a_whole_game_by_keys_and_a_third_watches() {
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn typing_as_the_invitation_is_accepted_stays_a_message_and_r_asks_before_resigning() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("typing");
     let port = start_server(&tmux, dir.path());
@@ -478,10 +474,9 @@ fn row_with_unread(line: &str, label: &str, count: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("groups");
     let port = start_server(&tmux, dir.path());
@@ -574,10 +569,9 @@ fn a_private_group_is_approved_by_key_and_a_direct_message_waits_for_its_reader(
 }
 
 #[test]
+#[ignore = "needs tmux"]
 fn a_pinned_certificate_is_trusted_again_and_a_changed_one_is_refused() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("tofu");
     let port = start_server(&tmux, dir.path());
@@ -674,17 +668,16 @@ fn start_node(tmux: &Tmux, node: &str, port: u16, data: &Path, database: &str, n
 }
 
 #[test]
+#[ignore = "needs tmux, TEST_POSTGRES_URL and TEST_NATS_URL"]
 fn two_clients_on_two_nodes_of_a_cluster_chat_and_play() {
-    if !tmux_or_skip() {
-        return;
-    }
-    let (Ok(admin), Ok(nats)) = (
-        std::env::var("TEST_POSTGRES_URL"),
-        std::env::var("TEST_NATS_URL"),
-    ) else {
-        eprintln!("skipping: TEST_POSTGRES_URL and TEST_NATS_URL are not both set");
-        return;
+    require_tmux();
+    let needs = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| panic!("{var} is not set: this test needs it"))
     };
+    let (admin, nats) = (needs("TEST_POSTGRES_URL"), needs("TEST_NATS_URL"));
     let db = PgDatabase::create(&admin);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -736,10 +729,9 @@ fn two_clients_on_two_nodes_of_a_cluster_chat_and_play() {
 /// leaving used to arrive after the client had gone: `^[[?1;2c`, and `1;2c`
 /// left at the prompt).
 #[test]
+#[ignore = "needs tmux"]
 fn quitting_leaves_the_shell_prompt_clean() {
-    if !tmux_or_skip() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("quit");
     let port = start_server(&tmux, dir.path());

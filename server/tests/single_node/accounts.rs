@@ -598,7 +598,7 @@ db_test!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_version_gets_the_version_range_and_closes() {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let server = TestServer::start(tdb.url()).await;
     for version in [0, MAX_PROTOCOL_VERSION + 1, u32::MAX] {
         let mut c = TestClient::connect(server.addr).await;

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 /// A server on a fresh SQLite database, for tests where the database does not matter.
 async fn sqlite_server(adjust: impl FnOnce(&mut Config)) -> (TestServer, TestDb) {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), adjust).await;
     (server, tdb)
 }

@@ -136,13 +136,10 @@ db_test!(migrations_roll_back_and_reapply, |tdb| async move {
 
 // Nodes of a cluster started together against a fresh PostgreSQL or MySQL
 // database: every one migrates without an error, and each migration is applied once.
+// (SQLite is never shared by nodes.)
 db_test!(
-    nodes_starting_together_migrate_a_fresh_database_once,
+    servers: nodes_starting_together_migrate_a_fresh_database_once,
     |tdb| async move {
-        if tdb.backend() == Backend::Sqlite {
-            // SQLite is never shared by nodes.
-            return;
-        }
         let mut starts = Vec::new();
         for _ in 0..4 {
             let db = tdb.connect().await;
@@ -550,7 +547,7 @@ async fn pragma(c: &mut sea_orm::sqlx::SqliteConnection, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_pragmas_are_set_on_every_pooled_connection() {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let conn = tdb.connect_migrated().await;
     let pool = conn.get_sqlite_connection_pool();
     // Hold several connections at once so the pool has to open all of them.

@@ -26,7 +26,7 @@ fn limited(c: &mut Config) {
 }
 
 async fn sqlite_server(adjust: impl FnOnce(&mut Config)) -> (TestServer, TestDb) {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), adjust).await;
     (server, tdb)
 }

@@ -15,7 +15,7 @@ use testkit::server::{TestServer, test_config};
 /// holding one text of 17 MiB (on a server told to take texts that long).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_over_the_frame_limit_is_an_error_and_such_an_event_is_dropped() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let huge = MAX_SERVER_FRAME + (1 << 20);
     let mut config = test_config(tdb.url());
     config.max_message_len = huge;

@@ -234,7 +234,7 @@ db_test!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_clients_accepting_at_once_one_takes_the_seat() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let server = TestServer::start(tdb.url()).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let mut others = Vec::new();
@@ -280,7 +280,7 @@ async fn ten_clients_accepting_at_once_one_takes_the_seat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let server = TestServer::start(tdb.url()).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let (mut bob, _) = TestClient::user(server.addr, "bob").await;
@@ -361,7 +361,7 @@ async fn illegal_moves_are_refused_with_a_code_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resignation_and_move_timeout_end_the_game() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_move_timeout = Duration::from_millis(400);
     })
@@ -406,7 +406,10 @@ async fn resignation_and_move_timeout_end_the_game() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
+    // An invitation lasts as long as the grace: one made after bob's drop
+    // expires after the grace for that drop has ended (one task keeps both
+    // deadlines, and ends what is due in their order).
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_reconnect_grace = Duration::from_millis(1500);
     })
@@ -455,7 +458,7 @@ async fn a_player_who_leaves_forfeits_unless_back_within_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_end_when_cancelled_expired_or_the_inviter_leaves() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), |c| {
         c.game_invite_ttl = Duration::from_millis(300);
     })

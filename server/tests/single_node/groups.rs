@@ -676,7 +676,7 @@ db_test!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connection_too_many_from_an_address_is_refused_and_closed() {
-    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(testkit::db::Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), |c| c.max_connections_per_address = 2).await;
     let (mut alice, _) = TestClient::user(server.addr, "alice").await;
     let _second = TestClient::greeted(server.addr).await;

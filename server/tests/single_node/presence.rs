@@ -17,7 +17,7 @@ use testkit::db::{Backend, TestDb};
 use testkit::server::TestServer;
 
 async fn sqlite_server(adjust: impl FnOnce(&mut Config)) -> (TestServer, TestDb) {
-    let tdb = TestDb::create(Backend::Sqlite).await.unwrap();
+    let tdb = TestDb::create(Backend::Sqlite).await;
     let server = TestServer::start_with(tdb.url(), adjust).await;
     (server, tdb)
 }
