@@ -283,9 +283,26 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// How log lines are written to standard error: `text` for a person at a
+    /// terminal, `json` (one object per line) for a log collector.
+    #[arg(long, env = "CHATROOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Faults injected for tests (debug builds only; hidden flags).
     #[command(flatten)]
     pub faults: crate::fault::Faults,
+}
+
+/// The shape of the log lines (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event, for a person reading a terminal or a file.
+    #[default]
+    Text,
+    /// One JSON object per line (time, level, target, message and fields),
+    /// for log collectors; every string in it, a client's included, is a JSON
+    /// string, escaped as JSON escapes it.
+    Json,
 }
 
 impl Default for Config {

@@ -241,3 +241,46 @@ db_test!(
         assert_clean("log", &server.log());
     }
 );
+
+db_test!(
+    json_logs_are_one_object_a_line_with_client_strings_as_sent,
+    |tdb| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let server = ServerProcess::spawn_db_env(
+            dir.path(),
+            Some(tdb.url()),
+            Stdin::Null,
+            &["--log-format", "json"],
+            &[("RUST_LOG", "debug,sqlx=warn,sea_orm=warn")],
+        )
+        .await;
+        send_every_field(&server).await;
+        let log = server.log();
+        assert_clean("log", &log);
+        // Every line is one JSON object with a level and a message; the
+        // fields a client chose read back as the escaped text form shows them.
+        let mut strings = Vec::new();
+        for line in log.lines() {
+            let entry: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not one JSON object ({e}): {line:?}"));
+            assert!(entry["level"].is_string(), "{line}");
+            assert!(entry["fields"]["message"].is_string(), "{line}");
+            for value in entry["fields"].as_object().unwrap().values() {
+                if let Some(s) = value.as_str() {
+                    strings.push(s.to_owned());
+                }
+            }
+        }
+        assert!(
+            strings.iter().any(|s| s.contains("chatroom server ready")),
+            "{log}"
+        );
+        for field in ["client", "login"] {
+            let want = escaped(field);
+            assert!(
+                strings.iter().any(|s| s.contains(&want)),
+                "the {field} field is not in the log as {want:?}:\n{log}"
+            );
+        }
+    }
+);
