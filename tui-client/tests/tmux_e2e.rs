@@ -744,10 +744,25 @@ fn quitting_leaves_the_shell_prompt_clean() {
     tmux.keys("sh", &["C-r"]);
     tmux.wait_for("sh", "Welcome, alice");
     tmux.keys("sh", &["C-q"]);
-    tmux.wait_for("sh", "prompt$");
-    // Whatever the terminal might still answer has arrived by now; a command
-    // typed at the prompt runs as typed.
-    std::thread::sleep(Duration::from_millis(500));
+    // The shell's new prompt, with nothing at it (the old one, with the
+    // client's command after it, is back on the screen as soon as the client
+    // leaves its alternate screen). tmux reads the pane's output in order and
+    // answers a query as it reads it, so anything the client asked before it
+    // exited has been answered by now, ahead of the keys typed below: it shows
+    // at this prompt, or in front of the command.
+    let start = Instant::now();
+    loop {
+        let screen = tmux.screen("sh");
+        let last = screen.lines().rev().find(|l| !l.trim().is_empty());
+        if last.map(str::trim_end) == Some("prompt$") {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "no empty prompt after quitting; the screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
     tmux.type_text("sh", "echo clean-$((6*7))");
     tmux.keys("sh", &["Enter"]);
     tmux.wait_for("sh", "clean-42");

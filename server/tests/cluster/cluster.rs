@@ -22,12 +22,48 @@ use testkit::cluster::{
 };
 use tokio::time::Instant;
 
-/// A short while to see whether anything more arrives.
-const QUIET: Duration = Duration::from_millis(500);
-
 fn sorted(mut names: Vec<&str>) -> Vec<&str> {
     names.sort_unstable();
     names
+}
+
+/// Everything `c` gets (what it holds from earlier waits first) until each of
+/// `markers` has matched a message, the markers included. A test that asserts
+/// nothing came before a marker which must arrive after it asserts an absence
+/// without guessing how long to wait; a marker that never comes fails the test
+/// after [`WAIT`] of silence.
+pub(crate) async fn until_each(
+    c: &mut TestClient,
+    markers: &[&dyn Fn(&ServerMessage) -> bool],
+) -> Vec<ServerMessage> {
+    let mut missing = markers.to_vec();
+    let mut seen = Vec::new();
+    while !missing.is_empty() {
+        let m = c.recv().await;
+        missing.retain(|marker| !marker(&m));
+        seen.push(m);
+    }
+    seen
+}
+
+/// True for the `message` event with this text.
+pub(crate) fn text_is(m: &ServerMessage, text: &str) -> bool {
+    matches!(m, ServerMessage::Message(x) if x.text == text)
+}
+
+/// True for `name`'s `user_joined`.
+pub(crate) fn joined_is(m: &ServerMessage, name: &str) -> bool {
+    matches!(m, ServerMessage::UserJoined(j) if j.name == name)
+}
+
+/// True for `name`'s `user_left`.
+pub(crate) fn left_is(m: &ServerMessage, name: &str) -> bool {
+    matches!(m, ServerMessage::UserLeft(l) if l.name == name)
+}
+
+/// The ids of the chat messages among `seen`, in order.
+fn chat_ids(seen: &[ServerMessage]) -> Vec<i64> {
+    chat(seen).iter().map(|m| m.id).collect()
 }
 
 cluster_test!(
@@ -61,10 +97,6 @@ cluster_test!(
             (got.id, got.from.as_str(), got.text.as_str()),
             (ack.message_id, "bob", "hello from n2")
         );
-        let more = chat(&alice.drain_for(QUIET).await);
-        assert!(more.is_empty(), "alice got more: {more:?}");
-        let more = chat(&bob.drain_for(QUIET).await);
-        assert!(more.is_empty(), "bob got more: {more:?}");
 
         // carol logs in on n1: bob on n2 sees her join; her list has everyone.
         let (mut carol, carol_login) = TestClient::user(cluster.addr(1), "carol").await;
@@ -74,16 +106,24 @@ cluster_test!(
         );
         joined(&mut bob, "carol").await;
         joined(&mut alice, "carol").await;
+        // carol's message is stored after both above, and the room reaches
+        // everyone in id order: a repeat of either would come before it.
         let ack = carol.say_ok("c1", "hi all").await;
-        assert_eq!(message_with(&mut bob, "hi all").await.id, ack.message_id);
-        assert_eq!(message_with(&mut alice, "hi all").await.id, ack.message_id);
+        for (who, c) in [("alice", &mut alice), ("bob", &mut bob)] {
+            let seen = until_each(c, &[&|m| text_is(m, "hi all")]).await;
+            assert_eq!(chat_ids(&seen), [ack.message_id], "{who} got {seen:?}");
+        }
 
         // Leaves cross too: carol's connection drops on n1, bob quits on n2.
         drop(carol);
         let l = left(&mut bob, "carol").await;
         assert_eq!(l.reason, LeaveReason::Disconnected);
         left(&mut alice, "carol").await;
-        let seen = bob.drain_for(QUIET).await;
+        // Nobody sees a notice twice. A node tells its presence changes in the
+        // order it made them: dave logs in on n1 after carol left there, so a
+        // repeat of her notices would reach bob, on n2, before dave's.
+        let (_dave, _) = TestClient::user(cluster.addr(1), "dave").await;
+        let seen = until_each(&mut bob, &[&|m| joined_is(m, "dave")]).await;
         assert!(
             !seen.iter().any(|m| about(m, "carol")),
             "bob saw more notices: {seen:?}"
@@ -91,21 +131,26 @@ cluster_test!(
         bob.quit().await;
         let l = left(&mut alice, "bob").await;
         assert_eq!(l.reason, LeaveReason::Quit);
-        cluster.online_everywhere(&["alice"]).await;
-
-        // Nobody saw a notice twice.
-        let seen = alice.drain_for(QUIET).await;
+        // Likewise erin logs in on n2 after bob quit there (and dave came
+        // after carol left n1).
+        let (_erin, _) = TestClient::user(cluster.addr(2), "erin").await;
+        let seen = until_each(
+            &mut alice,
+            &[&|m| joined_is(m, "dave"), &|m| joined_is(m, "erin")],
+        )
+        .await;
         assert!(
             !seen.iter().any(|m| about(m, "bob") || about(m, "carol")),
             "alice saw more notices: {seen:?}"
         );
+        cluster.online_everywhere(&["alice", "dave", "erin"]).await;
         cluster.stop().await;
     }
 );
 
 /// Send `each` messages pipelined (all on the wire before any reply is read); returns
-/// the acks in the order they came.
-async fn burst(mut c: TestClient, me: &'static str, each: usize) -> Vec<SayOk> {
+/// the client and the acks in the order they came.
+async fn burst(mut c: TestClient, me: &'static str, each: usize) -> (TestClient, Vec<SayOk>) {
     let mut seqs = Vec::new();
     for n in 0..each {
         let say = ClientMessage::Say(Say {
@@ -121,19 +166,29 @@ async fn burst(mut c: TestClient, me: &'static str, each: usize) -> Vec<SayOk> {
             other => panic!("{me}: say: {other:?}"),
         }
     }
-    acks
+    (c, acks)
 }
 
-/// Read until `count` chat messages came (or a generous deadline passed), then a
-/// while longer; returns them all, for the test to say what is missing.
-async fn collect(mut c: TestClient, count: usize) -> (TestClient, Vec<ChatMessage>) {
+/// The message said after both bursts were acknowledged: stored after them, so
+/// it reaches every observer after all of them and after any repeat.
+const LAST: &str = "the bursts are over";
+
+/// Read until [`LAST`] came (or a generous deadline passed); returns the chat
+/// messages before it and whether it came, for the test to say what is
+/// missing. It reads in slices of 200 ms, polling for the deadline, so that a
+/// lost message shows as one missing rather than as a timeout.
+async fn collect(mut c: TestClient) -> (TestClient, Vec<ChatMessage>, bool) {
     let deadline = Instant::now() + 3 * WAIT;
     let mut got = Vec::new();
-    while got.len() < count && Instant::now() < deadline {
-        got.extend(chat(&c.drain_for(Duration::from_millis(200)).await));
+    while Instant::now() < deadline {
+        for m in chat(&c.drain_for(Duration::from_millis(200)).await) {
+            if m.text == LAST {
+                return (c, got, true);
+            }
+            got.push(m);
+        }
     }
-    got.extend(chat(&c.drain_for(QUIET).await));
-    (c, got)
+    (c, got, false)
 }
 
 /// What is wrong with `ids` against the set that was sent: missing, repeated and
@@ -169,12 +224,15 @@ cluster_test!(
         // The observers read all along; both senders send at once.
         let readers: Vec<_> = observers
             .into_iter()
-            .map(|c| tokio::spawn(collect(c, 2 * EACH)))
+            .map(|c| tokio::spawn(collect(c)))
             .collect();
         let b1 = tokio::spawn(burst(s1, "s1", EACH));
         let b2 = tokio::spawn(burst(s2, "s2", EACH));
+        let (mut s1, acks1) = b1.await.unwrap();
+        let (_s2, acks2) = b2.await.unwrap();
+        let last = s1.say_ok("s1-last", LAST).await;
         let mut sent: HashMap<i64, (String, String)> = HashMap::new();
-        for (me, acks) in [("s1", b1.await.unwrap()), ("s2", b2.await.unwrap())] {
+        for (me, acks) in [("s1", acks1), ("s2", acks2)] {
             assert_eq!(acks.len(), EACH);
             assert!(
                 acks.windows(2).all(|w| w[0].message_id < w[1].message_id),
@@ -190,7 +248,7 @@ cluster_test!(
 
         let mut sequences = Vec::new();
         for (i, reader) in readers.into_iter().enumerate() {
-            let (mut c, got) = reader.await.unwrap();
+            let (mut c, got, finished) = reader.await.unwrap();
             let who = format!("obs{} on n{}", i + 1, i + 1);
             let ids: Vec<i64> = got.iter().map(|m| m.id).collect();
             assert_eq!(
@@ -200,6 +258,7 @@ cluster_test!(
                 got.len(),
                 discrepancies(&ids, &all_ids)
             );
+            assert!(finished, "{who} got all, but not {LAST:?} after them");
             if let Some(w) = ids.windows(2).find(|w| w[0] >= w[1]) {
                 panic!("{who}: id {} came after {}: {ids:?}", w[1], w[0]);
             }
@@ -223,7 +282,8 @@ cluster_test!(
                     .filter(|m| m.kind == MessageKind::Message)
                     .map(|m| m.id)
                     .collect();
-                assert_eq!(history, ids, "history differs from what {who} got");
+                let delivered = [ids.as_slice(), &[last.message_id]].concat();
+                assert_eq!(history, delivered, "history differs from what {who} got");
             }
             sequences.push(ids);
         }
@@ -249,24 +309,24 @@ cluster_test!(
         cluster.online_everywhere(&["alice", "bob"]).await;
 
         let id = cluster.node(2).admin.announce(TEXT).await.unwrap();
-        for (who, c) in [("alice on n1", &mut alice), ("bob on n2", &mut bob)] {
-            let got = c
-                .wait_for(
-                    "the announcement",
-                    |m| matches!(m, ServerMessage::Announcement(a) if a.text == TEXT),
-                )
-                .await;
-            let ServerMessage::Announcement(a) = got else {
-                unreachable!()
-            };
-            assert_eq!(a.id, id, "{who}");
-            let more = c.drain_for(QUIET).await;
-            assert!(
-                !more
-                    .iter()
-                    .any(|m| matches!(m, ServerMessage::Announcement(_))),
-                "{who} got it twice: {more:?}"
-            );
+        // Each of them says something once it is stored: the room reaches
+        // everyone in id order, so the announcement (and any repeat of it)
+        // comes before the other's message.
+        alice.say_ok("a1", "noted on n1").await;
+        bob.say_ok("b1", "noted on n2").await;
+        for (who, c, next) in [
+            ("alice on n1", &mut alice, "noted on n2"),
+            ("bob on n2", &mut bob, "noted on n1"),
+        ] {
+            let seen = until_each(c, &[&|m| text_is(m, next)]).await;
+            let announced: Vec<(i64, &str)> = seen
+                .iter()
+                .filter_map(|m| match m {
+                    ServerMessage::Announcement(a) => Some((a.id, a.text.as_str())),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(announced, [(id, TEXT)], "{who} saw {seen:?}");
         }
         // It is in the history, read through the other node.
         let history = all_history(&mut alice).await;
@@ -301,29 +361,34 @@ cluster_test!(
             "the n1 session got {closing:?}"
         );
 
-        // bob (n1) and carol (n2) saw alice neither leave nor join.
+        // bob (n1) and carol (n2) saw alice neither leave nor join, and get her
+        // message from n2. Each node tells its presence changes in the order it
+        // made them: dave logs in on n1 and erin on n2 after the takeover, so a
+        // notice about alice from either node would come before theirs.
         let ack = second.say_ok("a1", "now on n2").await;
+        let (mut dave, _) = TestClient::user(cluster.addr(1), "dave").await;
+        let (mut erin, _) = TestClient::user(cluster.addr(2), "erin").await;
         for (who, c) in [("bob on n1", &mut bob), ("carol on n2", &mut carol)] {
-            let mut seen = Vec::new();
-            loop {
-                let m = c.recv().await;
-                let done = matches!(&m, ServerMessage::Message(x) if x.id == ack.message_id);
-                seen.push(m);
-                if done {
-                    break;
-                }
-            }
-            seen.extend(c.drain_for(QUIET).await);
+            let seen = until_each(
+                c,
+                &[
+                    &|m| matches!(m, ServerMessage::Message(x) if x.id == ack.message_id),
+                    &|m| joined_is(m, "dave"),
+                    &|m| joined_is(m, "erin"),
+                ],
+            )
+            .await;
             assert!(
                 !seen.iter().any(|m| about(m, "alice")),
                 "{who} saw {seen:?}"
             );
         }
         // Every node lists her once.
-        cluster.online_everywhere(&["alice", "bob", "carol"]).await;
+        let everyone = ["alice", "bob", "carol", "dave", "erin"];
+        cluster.online_everywhere(&everyone).await;
         for n in 1..=2 {
             let names = online(cluster.node(n)).await;
-            assert_eq!(names, ["alice", "bob", "carol"], "n{n}");
+            assert_eq!(names, everyone, "n{n}");
         }
 
         // Messages from both nodes reach the new session.
@@ -347,7 +412,15 @@ cluster_test!(
         );
         let ack = carol.say_ok("c2", "back on n1?").await;
         assert_eq!(third.next_message().await.id, ack.message_id);
-        let seen = bob.drain_for(QUIET).await;
+        // bob saw no notice about alice before dave (n1) and erin (n2) quit,
+        // after this takeover.
+        dave.quit().await;
+        erin.quit().await;
+        let seen = until_each(
+            &mut bob,
+            &[&|m| left_is(m, "dave"), &|m| left_is(m, "erin")],
+        )
+        .await;
         assert!(!seen.iter().any(|m| about(m, "alice")), "bob saw {seen:?}");
         cluster.online_everywhere(&["alice", "bob", "carol"]).await;
         cluster.stop().await;
@@ -412,8 +485,11 @@ cluster_test!(
         alice.resume_ok(&token).await;
         let again = alice.say_ok("retry-1", "said once").await;
         assert_eq!(again.message_id, first.message_id, "stored twice");
-        let more = chat(&bob.drain_for(QUIET).await);
-        assert!(more.is_empty(), "bob got it again: {more:?}");
+        // Her next message is stored after the retry, and the room reaches bob
+        // in id order: a repeat would come before it.
+        let next = alice.say_ok("retry-2", "said next").await;
+        let seen = until_each(&mut bob, &[&|m| text_is(m, "said next")]).await;
+        assert_eq!(chat_ids(&seen), [next.message_id], "bob got {seen:?}");
         let stored: Vec<_> = all_history(&mut bob)
             .await
             .into_iter()

@@ -110,8 +110,11 @@ db_test!(second_login_replaces_first_session, |tdb| async move {
         "{closing:?}"
     );
 
-    // bob saw alice neither leave nor join.
-    let mut seen = bob.drain_for(Duration::from_millis(500)).await;
+    // bob saw alice neither leave nor join. While few are online the server
+    // tells presence changes before any later message (docs/ARCHITECTURE.md,
+    // "Presence at any size"), so a notice the takeover caused would reach bob
+    // before the message the second connection sends after it.
+    let mut seen = Vec::new();
     let ack = second.say_ok("a1", "from the second connection").await;
     loop {
         let m = bob.recv().await;
