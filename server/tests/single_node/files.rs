@@ -400,6 +400,9 @@ db_test!(
         let (mut alice, _) = TestClient::user(server.addr, "alice").await;
         let (mut bob, _) = TestClient::user(server.addr, "bob").await;
         let r = upload_ready(&mut alice, "late.bin", b"late").await;
+        // The server checks a ticket's expiry against the clock when it is
+        // used (no timer task): 400 ms after it was issued, a 200 ms ticket
+        // has expired however slow the machine is.
         tokio::time::sleep(Duration::from_millis(400)).await;
         let (_, reply) = DataConn::open(server.addr, &r.ticket).await;
         assert_eq!(error_code(&reply), ErrorCode::InvalidTicket);
