@@ -144,11 +144,20 @@ pub async fn start(
 /// size. Under a steady stream of messages, committing as often as the disk
 /// allows then spends the machine on wake-ups and small writes, and every
 /// delivery queues behind them (docs/BENCHMARKS.md). So when records came in
-/// while a batch was being written (a steady stream, not a lone message), the
-/// next batch starts no earlier than this spacing after the last one began,
-/// in proportion to the number of sessions: what arrives meanwhile shares it.
-/// A record that finds the writer idle is stored at once, so a quiet room, or
-/// an occasional message beside other traffic, pays nothing.
+/// while a batch that stored messages was being committed (a steady stream,
+/// not a lone message), the next batch starts no earlier than this spacing
+/// after the last one began, in proportion to the number of sessions: what
+/// arrives meanwhile shares it. A record that finds the writer idle is stored
+/// at once, so a quiet room, or an occasional message beside other traffic,
+/// pays nothing.
+///
+/// Two consequences are exact, not a matter of timing. The stream is judged
+/// when the commit ends, before anyone is answered, so a sender who waits
+/// for each `say_ok` before sending the next is never held back by its own
+/// messages. And a batch of login bookkeeping alone (resume tokens, login
+/// statistics) delivers nothing and wakes no session, so it is never followed
+/// by a spacing: a message arriving while a login is written is not held
+/// back for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchSpacing {
     /// Spacing per online session.
@@ -290,13 +299,13 @@ impl WriterTask {
                         break;
                     }
                     let started = Instant::now();
-                    self.write_batch(std::mem::take(&mut items)).await;
-                    // Records that came in while this batch was written mean a
-                    // steady stream: they, and what follows, share the next batch.
-                    let spacing = if rx.is_empty() {
-                        Duration::ZERO
-                    } else {
+                    let stream = self.write_batch(std::mem::take(&mut items), &rx).await;
+                    // A steady stream: what came in meanwhile, and what follows,
+                    // shares the next batch.
+                    let spacing = if stream {
                         self.spacing.after_batch(self.hub.online_count())
+                    } else {
+                        Duration::ZERO
                     };
                     if !spacing.is_zero() {
                         tokio::select! {
@@ -316,7 +325,10 @@ impl WriterTask {
         info!("store writer drained and stopped");
     }
 
-    async fn write_batch(&mut self, items: Vec<StoreItem>) {
+    /// Store one batch and answer its senders. Returns whether it was part of
+    /// a steady stream: it stored messages, and records came in while it was
+    /// committed (judged before the answers go out, see [`BatchSpacing`]).
+    async fn write_batch(&mut self, items: Vec<StoreItem>, rx: &mpsc::Receiver<StoreItem>) -> bool {
         let mut steps = Vec::with_capacity(items.len());
         let mut logins = Vec::new();
         let mut token_uses = Vec::new();
@@ -401,7 +413,11 @@ impl WriterTask {
             issued: &issued,
         };
         match self.commit_with_retry(&mut steps, &writes).await {
-            Ok(numbered) => self.after_commit(steps, numbered).await,
+            Ok(numbered) => {
+                let stream = steps.iter().any(Step::stores) && !rx.is_empty();
+                self.after_commit(steps, numbered).await;
+                stream
+            }
             Err(retry_after) => {
                 warn!(
                     records = steps.len(),
@@ -411,6 +427,9 @@ impl WriterTask {
                     "the database does not take writes; a batch was given up and its senders told"
                 );
                 self.given_up(steps, retry_after).await;
+                // Nothing was stored, so nothing to share; while the database
+                // fails, sessions refuse new messages until the next try anyway.
+                false
             }
         }
     }
