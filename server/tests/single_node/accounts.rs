@@ -633,11 +633,12 @@ db_test!(
             }
             other => panic!("expected one auth_timeout error, got {other:?}"),
         }
+        // Closed at all proves the deadline acts (each read gives up after
+        // `WAIT`); only its lower bound is a time a slow machine cannot break.
         assert!(
             waited >= deadline,
             "closed after {waited:?}, before the deadline"
         );
-        assert!(waited < WAIT, "closed after {waited:?}");
 
         // Past its own auth deadline, the logged-in connection is still served.
         prompt.say_ok("m1", "still here").await;

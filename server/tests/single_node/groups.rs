@@ -12,10 +12,11 @@ use std::time::Duration;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{
     ChatMessage, ClientMessage, GroupChange, GroupCreate, GroupInfo, GroupStatus, Groups, History,
-    Membership, Read, Search, Send, ServerMessage, Target,
+    LeaveReason, Membership, Read, Search, Send, ServerMessage, Target,
 };
 use testkit::client::{TestClient, error_code, gref, member_ref, members_of};
 use testkit::db::{TestDb, db_test};
+use testkit::hostile::{greeted_from_eventually, lo};
 use testkit::server::TestServer;
 
 async fn create(c: &mut TestClient, name: &str, private: bool) -> ServerMessage {
@@ -74,16 +75,19 @@ async fn update(c: &mut TestClient, change: GroupChange) -> (GroupInfo, Option<S
     }
 }
 
-/// Every message event that arrives within a short while, in order.
-async fn messages_now(c: &mut TestClient) -> Vec<ChatMessage> {
-    c.drain_for(Duration::from_millis(300))
-        .await
-        .into_iter()
-        .filter_map(|m| match m {
-            ServerMessage::Message(m) => Some(m),
-            _ => None,
-        })
-        .collect()
+/// The `message` events `c` gets before the one with the text `marker`, in
+/// order. Sent after the events in question, the marker reaches `c` after
+/// them (one hub delivers committed batches in id order), so nothing can
+/// still be on its way when this returns.
+async fn messages_before(c: &mut TestClient, marker: &str) -> Vec<ChatMessage> {
+    let mut got = Vec::new();
+    loop {
+        match c.recv().await {
+            ServerMessage::Message(m) if m.text == marker => return got,
+            ServerMessage::Message(m) => got.push(m),
+            _ => {}
+        }
+    }
 }
 
 async fn history(c: &mut TestClient, h: History) -> Vec<ChatMessage> {
@@ -124,8 +128,12 @@ db_test!(
         send_ok(&mut alice, group("rust"), "hello rustaceans").await;
         let got = message(&mut bob, "hello rustaceans").await;
         assert_eq!((got.from.as_str(), &got.to), ("alice", &group("rust")));
+        // A DM sent after it reaches carol after it would have.
+        send_ok(&mut alice, user("carol"), "marker for carol").await;
         assert!(
-            messages_now(&mut carol).await.is_empty(),
+            messages_before(&mut carol, "marker for carol")
+                .await
+                .is_empty(),
             "a non-member got a group message"
         );
         // A non-member may read a public group's history but not write to it.
@@ -382,14 +390,19 @@ db_test!(
         }
         // At login, what he missed arrives in order, but nothing from the public group.
         let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
-        let got = messages_now(&mut bob).await;
+        let got = messages_before_pong(&mut bob).await;
         assert_eq!(texts(&got), ["dm 1", "private 1", "dm 2", "private 2"]);
         assert!(got.windows(2).all(|w| w[0].id < w[1].id));
         // He acknowledged nothing and the connection drops: all of it comes again.
         drop(bob);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        alice
+            .wait_for("bob's connection drops", |m| {
+                matches!(m, ServerMessage::UserLeft(l)
+                    if l.name == "bob" && l.reason == LeaveReason::Disconnected)
+            })
+            .await;
         let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
-        let again = messages_now(&mut bob).await;
+        let again = messages_before_pong(&mut bob).await;
         assert_eq!(texts(&again), ["dm 1", "private 1", "dm 2", "private 2"]);
         // He acknowledges the private group only, and the first DM.
         let private_last = again
@@ -430,7 +443,7 @@ db_test!(
         server.stop().await;
         let server = TestServer::start(tdb.url()).await;
         let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
-        assert_eq!(texts(&messages_now(&mut bob).await), ["dm 2"]);
+        assert_eq!(texts(&messages_before_pong(&mut bob).await), ["dm 2"]);
         let last = sent.iter().find(|(_, t)| *t == "dm 2").unwrap().0;
         bob.request(ClientMessage::Read(Read {
             to: user("alice"),
@@ -440,7 +453,7 @@ db_test!(
         bob.quit().await;
         let (mut bob, _) = TestClient::existing(server.addr, "bob").await;
         assert!(
-            messages_now(&mut bob).await.is_empty(),
+            messages_before_pong(&mut bob).await.is_empty(),
             "acknowledged messages came again"
         );
 
@@ -687,8 +700,8 @@ async fn one_connection_too_many_from_an_address_is_refused_and_closed() {
     // The others are undisturbed; a freed slot can be used again.
     alice.say_ok("x", "still here").await;
     drop(_second);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    TestClient::greeted(server.addr).await;
+    // Connects until the server has noticed the close and freed the slot.
+    greeted_from_eventually(server.addr, lo(1)).await;
     server.stop().await;
     tdb.drop_db().await;
 }

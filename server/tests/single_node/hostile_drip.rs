@@ -108,13 +108,10 @@ async fn a_drip_before_login_is_closed_by_the_frame_deadline_and_gives_its_slot_
     let slow = frame(2, login(&"m".repeat(200)));
     let d = drip(drip_client, &slow, DRIP).await;
     closed_with(&d, ErrorCode::FrameTimeout);
+    // Closed before the last byte: the bytes did not move the deadline (the
+    // whole drip takes fifty deadlines, so this needs no clock of its own).
     assert!(d.sent < slow.len(), "the whole frame went out");
     assert!(d.lasted >= FRAME_DEADLINE, "closed after {:?}", d.lasted);
-    assert!(
-        d.lasted < FRAME_DEADLINE * 5,
-        "the drip kept it open for {:?}",
-        d.lasted
-    );
 
     // The others chat on; the address's one slot is free again.
     pair.still_chatting("a drip before login").await;
@@ -141,9 +138,9 @@ async fn a_drip_after_login_is_closed_by_the_frame_deadline_and_the_user_leaves(
     let slow = frame(10, say("drip", &format!("dripped {}", "x".repeat(200))));
     let d = drip(mallory, &slow, DRIP).await;
     closed_with(&d, ErrorCode::FrameTimeout);
-    assert!(d.sent < slow.len());
+    // Closed before the last byte (fifty deadlines away): the deadline held.
+    assert!(d.sent < slow.len(), "the whole frame went out");
     assert!(d.lasted >= FRAME_DEADLINE, "closed after {:?}", d.lasted);
-    assert!(d.lasted < FRAME_DEADLINE * 5, "open for {:?}", d.lasted);
 
     // The others see her leave, timed out; the server forgets her session and
     // gives her address's slot back; half a say was never stored.
