@@ -17,7 +17,9 @@ use clap::Parser;
     about = "The chatroom server: accounts, the main room, presence and durable history over TCP.",
     long_about = "The chatroom server: accounts, the main room, presence and durable history over TCP.\n\n\
         Type on standard input to administer it: a plain line is an announcement to every user, \
-        lines starting with / are commands (/help lists them). Durations accept units: 500ms, 20s, 5m."
+        lines starting with / are commands (/help lists them); from another shell, \
+        `chatroom-server --data-dir DIR admin COMMAND…` sends one over the data directory's control \
+        socket. Durations accept units: 500ms, 20s, 5m."
 )]
 pub struct Config {
     /// Address and port to listen on.
@@ -26,7 +28,7 @@ pub struct Config {
 
     /// Directory for the embedded SQLite database and the shared files (under files/, also
     /// when the database is PostgreSQL or MySQL). Created if missing.
-    #[arg(long, env = "CHATROOM_DATA_DIR", default_value = "data")]
+    #[arg(long, global = true, env = "CHATROOM_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
     /// Search through an index in the data directory (search-index/, each cluster node its
@@ -262,7 +264,7 @@ pub struct Config {
 
     /// This node's name in the cluster (in logs and the admin's /users). Default: the host
     /// name and the listening port, e.g. chat1:44302. Must differ between nodes.
-    #[arg(long, env = "CHATROOM_NODE_ID")]
+    #[arg(long, global = true, env = "CHATROOM_NODE_ID")]
     pub node_id: Option<String>,
 
     /// The cluster's name: the prefix of its NATS subjects, so several clusters (or test
@@ -288,9 +290,31 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Instead of starting a server, talk to a running one.
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+
     /// Faults injected for tests (debug builds only; hidden flags).
     #[command(flatten)]
     pub faults: crate::fault::Faults,
+}
+
+/// What `chatroom-server` does instead of serving.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum ServerCommand {
+    /// Run one console command on the server running on --data-dir.
+    ///
+    /// It goes over the data directory's control socket (for a cluster node,
+    /// also give its --node-id), and the answer is printed: `admin announce
+    /// TEXT…`, `admin users`, `admin kick
+    /// NAME [REASON]`, `admin ban NAME`, `admin unban NAME`, `admin groups`,
+    /// `admin close-group NAME`, `admin search-index`, `admin quit`,
+    /// `admin help`.
+    Admin {
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true)]
+        words: Vec<String>,
+    },
 }
 
 /// The shape of the log lines (`--log-format`).
@@ -313,6 +337,18 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Where this server's data directory lock and control socket are: a
+    /// cluster node's carry its node id (`--node-id`, or the default one).
+    #[cfg(unix)]
+    pub fn control_paths(&self) -> crate::control::Paths {
+        let node = self.nats_url.as_ref().map(|_| {
+            self.node_id
+                .clone()
+                .unwrap_or_else(|| crate::cluster::default_node_id(self.listen.port()))
+        });
+        crate::control::Paths::new(&self.data_dir, node.as_deref())
+    }
+
     /// The database URL to use: the configured one, or SQLite in the data directory.
     pub fn effective_database_url(&self) -> String {
         self.database_url

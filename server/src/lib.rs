@@ -35,6 +35,8 @@
 //!   [`conn_rate`]: new connections per address and second.
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
 //! - [`untrusted`]: client text made safe for a log line or the operator's console.
+//! - [`control`]: the data directory's lock and the control socket that
+//!   `chatroom-server admin …` talks to.
 
 pub mod admin;
 pub mod cluster;
@@ -42,6 +44,8 @@ pub mod config;
 pub mod conn_limit;
 pub mod conn_rate;
 pub mod console;
+#[cfg(unix)]
+pub mod control;
 pub mod ctx;
 pub mod db;
 pub mod delivery;

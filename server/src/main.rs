@@ -1,14 +1,18 @@
 //! `chatroom-server`: parse flags, set up logging, run the server with the
-//! admin console on standard input, stop on SIGINT/SIGTERM or `/quit`.
+//! admin console on standard input and the control socket in the data
+//! directory, stop on SIGINT/SIGTERM or `/quit`. `chatroom-server admin …`
+//! sends one console command to a running server instead.
 
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use chatroom_server::config::LogFormat;
+use chatroom_server::config::{LogFormat, ServerCommand};
+#[cfg(unix)]
+use chatroom_server::control;
 use chatroom_server::{Config, Server, console};
 use clap::Parser;
 use tokio::sync::mpsc;
-use tracing::info;
+use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
 /// jemalloc instead of the system allocator: glibc keeps what a burst (a
@@ -22,6 +26,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if let Some(ServerCommand::Admin { words }) = &config.command {
+        return admin(&config, words).await;
+    }
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let logs = tracing_subscriber::fmt()
@@ -32,7 +39,21 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Json => logs.json().with_ansi(false).init(),
     }
 
+    // Before anything else touches the data directory: one server per directory.
+    #[cfg(unix)]
+    let paths = config.control_paths();
+    #[cfg(unix)]
+    let lock = control::lock(&paths)?;
     let server = Server::bind(config).await.context("starting the server")?;
+    #[cfg(unix)]
+    match control::bind(&paths, &lock) {
+        Ok(listener) => {
+            tokio::spawn(control::serve(listener, server.admin()));
+        }
+        Err(e) => {
+            warn!(error = %e, "no control socket: `chatroom-server admin` cannot reach this server")
+        }
+    }
     info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
     let shutdown = server.shutdown_token();
 
@@ -57,7 +78,26 @@ async fn main() -> anyhow::Result<()> {
     });
 
     server.run().await.context("running the server")?;
+    #[cfg(unix)]
+    drop(lock);
     Ok(())
+}
+
+/// `chatroom-server admin WORDS…`: one console command to the server running
+/// on this data directory (and node id), its answer on standard output.
+#[cfg(unix)]
+async fn admin(config: &Config, words: &[String]) -> anyhow::Result<()> {
+    let paths = control::Paths::new(&config.data_dir, config.node_id.as_deref());
+    let answer = control::request(&paths.socket, &control::console_line(words)).await?;
+    if !answer.is_empty() {
+        println!("{answer}");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn admin(_config: &Config, _words: &[String]) -> anyhow::Result<()> {
+    anyhow::bail!("`chatroom-server admin` needs a Unix control socket")
 }
 
 #[cfg(unix)]

@@ -154,6 +154,20 @@ impl ServerProcess {
         })
     }
 
+    /// Start the binary (plain TCP, SQLite in `data_dir`, stdin closed, these
+    /// flags) expecting it to refuse to start; returns its log. Panics if it
+    /// starts.
+    pub async fn refused(data_dir: &Path, flags: &[&str]) -> String {
+        let all = plain(flags);
+        match Self::try_spawn(&Spawn::plain_sqlite(data_dir, &all, &[], None)).await {
+            Ok(process) => panic!(
+                "chatroom-server started on {}, but should have refused",
+                process.addr
+            ),
+            Err(log) => log,
+        }
+    }
+
     /// Start with exactly the usual flags and `flags`, retrying on a taken port.
     async fn spawn_raw(
         data_dir: &Path,

@@ -6,6 +6,8 @@
 //! `cargo test -p chatroom-server --test binary crash_durability::`.
 
 mod admin;
+#[cfg(target_os = "linux")]
+mod control_socket;
 mod crash_durability;
 mod faults;
 mod hostile;
