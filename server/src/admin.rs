@@ -208,6 +208,22 @@ impl Admin {
             .map(crate::search::SearchIndex::size)
     }
 
+    /// Write a consistent copy of the SQLite database to `to`, with the list
+    /// of shared files to copy beside it (see [`crate::backup`]).
+    pub async fn backup(
+        &self,
+        to: &std::path::Path,
+    ) -> Result<crate::backup::Backup, crate::backup::BackupError> {
+        let backup = crate::backup::sqlite(&self.ctx.db, self.ctx.files.store.root(), to).await?;
+        info!(
+            path = %untrusted(&backup.database.to_string_lossy()),
+            bytes = backup.bytes,
+            files = backup.files,
+            "backup written"
+        );
+        Ok(backup)
+    }
+
     /// Start a graceful shutdown.
     pub fn shutdown(&self) {
         self.shutdown.cancel();

@@ -315,6 +315,16 @@ pub enum ServerCommand {
         #[arg(trailing_var_arg = true)]
         words: Vec<String>,
     },
+    /// Copy the SQLite database of the server running on --data-dir to PATH.
+    ///
+    /// The copy is consistent though the server keeps running (SQLite's
+    /// `VACUUM INTO`); PATH.files lists the shared files its records name, one
+    /// path a line, to copy with it. PATH must not exist. For PostgreSQL and
+    /// MariaDB use their own tools (see the README).
+    Backup {
+        /// Where the copy goes.
+        path: std::path::PathBuf,
+    },
 }
 
 /// The shape of the log lines (`--log-format`).

@@ -25,6 +25,8 @@ Commands:
   /groups               the open groups
   /close-group NAME     close a group: read-only from now on (its members are told)
   /search-index         the search index: its state, messages and size on disk
+  /backup PATH          copy the SQLite database to PATH while running, and list
+                        the shared files to copy with it in PATH.files
   /quit                 shut the server down gracefully
   //text                announce a line that starts with /";
 
@@ -54,6 +56,8 @@ pub enum Command {
     CloseGroup(String),
     /// Show the search index's state and size.
     SearchIndex,
+    /// Back the database up to this path.
+    Backup(String),
     /// Shut down.
     Quit,
     /// A blank line: nothing to do.
@@ -78,6 +82,15 @@ pub fn parse(line: &str) -> Command {
     }
     let mut words = rest.split_whitespace();
     let cmd = words.next().unwrap_or("");
+    if cmd == "backup" {
+        // The path is the rest of the line, spaces and all.
+        let path = rest["backup".len()..].trim();
+        return if path.is_empty() {
+            Command::Usage("/backup PATH")
+        } else {
+            Command::Backup(path.to_owned())
+        };
+    }
     let name = words.next().map(str::to_owned);
     let tail: Vec<&str> = words.collect();
     match (cmd, name) {
@@ -212,6 +225,18 @@ pub async fn execute(admin: &Admin, cmd: Command) -> String {
                 )
             }
         },
+        Command::Backup(path) => match admin.backup(std::path::Path::new(&path)).await {
+            Ok(b) => format!(
+                "backup written: {} ({}); it records {} ({}) in the files directory, \
+                 listed one path a line in {}: copy them with it",
+                untrusted(&b.database.to_string_lossy()),
+                bytes(b.bytes),
+                count(b.files, "shared file", "shared files"),
+                bytes(b.file_bytes),
+                untrusted(&b.file_list.to_string_lossy()),
+            ),
+            Err(e) => format!("no backup: {e}"),
+        },
         Command::Quit => {
             admin.shutdown();
             "shutting down".to_owned()
@@ -283,6 +308,11 @@ mod tests {
         assert_eq!(parse("/dance"), Command::Unknown("dance".into()));
         assert_eq!(parse("/groups"), Command::Groups);
         assert_eq!(parse("/search-index"), Command::SearchIndex);
+        assert_eq!(
+            parse("/backup /var/backups/chat room.db"),
+            Command::Backup("/var/backups/chat room.db".into())
+        );
+        assert_eq!(parse("/backup  "), Command::Usage("/backup PATH"));
         assert_eq!(
             parse("/close-group rust"),
             Command::CloseGroup("rust".into())

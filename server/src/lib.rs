@@ -35,10 +35,12 @@
 //!   [`conn_rate`]: new connections per address and second.
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
 //! - [`untrusted`]: client text made safe for a log line or the operator's console.
+//! - [`backup`]: a consistent copy of the SQLite database while it runs.
 //! - [`control`]: the data directory's lock and the control socket that
 //!   `chatroom-server admin …` talks to.
 
 pub mod admin;
+pub mod backup;
 pub mod cluster;
 pub mod config;
 pub mod conn_limit;

@@ -26,8 +26,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    if let Some(ServerCommand::Admin { words }) = &config.command {
-        return admin(&config, words).await;
+    match &config.command {
+        Some(ServerCommand::Admin { words }) => return admin(&config, &control_line(words)).await,
+        Some(ServerCommand::Backup { path }) => {
+            // The server resolves a relative path against its own directory.
+            let path = std::path::absolute(path).context("the backup's path")?;
+            return admin(&config, &format!("/backup {}", path.display())).await;
+        }
+        None => {}
     }
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
@@ -83,12 +89,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `chatroom-server admin WORDS…`: one console command to the server running
-/// on this data directory (and node id), its answer on standard output.
+/// The console line for `chatroom-server admin WORDS…`.
 #[cfg(unix)]
-async fn admin(config: &Config, words: &[String]) -> anyhow::Result<()> {
+fn control_line(words: &[String]) -> String {
+    control::console_line(words)
+}
+
+#[cfg(not(unix))]
+fn control_line(words: &[String]) -> String {
+    words.join(" ")
+}
+
+/// One console line to the server running on this data directory (and node
+/// id), its answer on standard output.
+#[cfg(unix)]
+async fn admin(config: &Config, line: &str) -> anyhow::Result<()> {
     let paths = control::Paths::new(&config.data_dir, config.node_id.as_deref());
-    let answer = control::request(&paths.socket, &control::console_line(words)).await?;
+    let answer = control::request(&paths.socket, line).await?;
     if !answer.is_empty() {
         println!("{answer}");
     }
@@ -96,7 +113,7 @@ async fn admin(config: &Config, words: &[String]) -> anyhow::Result<()> {
 }
 
 #[cfg(not(unix))]
-async fn admin(_config: &Config, _words: &[String]) -> anyhow::Result<()> {
+async fn admin(_config: &Config, _line: &str) -> anyhow::Result<()> {
     anyhow::bail!("`chatroom-server admin` needs a Unix control socket")
 }
 

@@ -12,8 +12,9 @@ use std::process::Output;
 
 use chatroom_shared::message::{LeaveReason, ServerMessage};
 use testkit::binary::{ServerProcess, Stdin};
-use testkit::client::TestClient;
+use testkit::client::{TestClient, all_history};
 use testkit::process::server_binary;
+use testkit::transfer::{content, download, download_ready, share};
 
 /// `chatroom-server --data-dir DIR admin WORDS…`, run as a separate process,
 /// with no settings from the test's environment.
@@ -179,4 +180,89 @@ async fn another_user_cannot_use_the_control_socket() {
     let out = admin(dir.path(), &["announce", "from the operator"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(announcement(&mut alice).await, "from the operator");
+}
+
+/// Download file `id` through `c` from `addr`.
+async fn downloads(c: &mut TestClient, addr: std::net::SocketAddr, id: i64) -> Vec<u8> {
+    let ready = download_ready(c, id, 0).await;
+    download(addr, &ready.ticket).await
+}
+
+/// `chatroom-server --data-dir DIR backup PATH`.
+async fn backup(dir: &Path, path: &Path) -> Output {
+    let mut cmd = tokio::process::Command::new(server_binary());
+    cmd.arg("--data-dir").arg(dir).arg("backup").arg(path);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CHATROOM_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.output().await.expect("run chatroom-server backup")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_running_starts_a_server_that_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), None, Stdin::Null).await;
+    let (mut alice, _) = TestClient::user(server.addr, "alice").await;
+    let (mut bob, _) = TestClient::user(server.addr, "bob").await;
+    for i in 0..20 {
+        alice
+            .say_ok(&format!("a{i}"), &format!("before the backup {i}"))
+            .await;
+    }
+    let bytes = content(300 * 1024, 7);
+    let file = share(&mut bob, server.addr, "notes.bin", &bytes).await;
+    let history = all_history(&mut alice).await;
+
+    // The copy is taken while alice keeps talking.
+    let out_dir = tempfile::tempdir().unwrap();
+    let copy = out_dir.path().join("chat backup.db");
+    let talking = tokio::spawn(async move {
+        for i in 0..20 {
+            alice.say_ok(&format!("d{i}"), &format!("during {i}")).await;
+        }
+        alice
+    });
+    let out = backup(dir.path(), &copy).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(said.starts_with("backup written: "), "{said}");
+    assert!(said.contains("1 shared file"), "{said}");
+    let mut alice = talking.await.unwrap();
+    // The same path again is refused; nothing is overwritten.
+    let again = stdout(&backup(dir.path(), &copy).await);
+    assert!(
+        again.starts_with("no backup: ") && again.contains("exists already"),
+        "{again}"
+    );
+
+    // Restore: the copy as the database of a new data directory, and the
+    // listed files into its files directory.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&copy, restored.path().join("chatroom.db")).unwrap();
+    let files = restored.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let list = std::fs::read_to_string(out_dir.path().join("chat backup.db.files")).unwrap();
+    let listed: Vec<&str> = list.lines().collect();
+    assert_eq!(listed.len(), 1, "{list}");
+    let from = Path::new(listed[0]);
+    std::fs::copy(from, files.join(from.file_name().unwrap())).unwrap();
+
+    let second = ServerProcess::spawn(restored.path(), None, Stdin::Null).await;
+    let (mut reader, _) = TestClient::existing(second.addr, "bob").await;
+    let got = all_history(&mut reader).await;
+    // Everything before the backup is there as it was, in order; what was
+    // said during it is there or not, each whole, after it.
+    assert_eq!(&got[..history.len()], &history[..]);
+    let during: Vec<&str> = got[history.len()..]
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
+    let expected: Vec<String> = (0..during.len()).map(|i| format!("during {i}")).collect();
+    assert_eq!(during, expected);
+    assert_eq!(downloads(&mut reader, second.addr, file.id).await, bytes);
+    alice.quit().await;
+    drop(server);
 }
