@@ -285,6 +285,12 @@ pub struct Config {
     #[arg(long, env = "CHATROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/health`)
+    /// over HTTP on this address, e.g. 127.0.0.1:9464. Off by default; keep it
+    /// off the public network (it needs no password).
+    #[arg(long, env = "CHATROOM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// How log lines are written to standard error: `text` for a person at a
     /// terminal, `json` (one object per line) for a log collector.
     #[arg(long, env = "CHATROOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -347,18 +353,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Where this server's data directory lock and control socket are: a
-    /// cluster node's carry its node id (`--node-id`, or the default one).
-    #[cfg(unix)]
-    pub fn control_paths(&self) -> crate::control::Paths {
-        let node = self.nats_url.as_ref().map(|_| {
-            self.node_id
-                .clone()
-                .unwrap_or_else(|| crate::cluster::default_node_id(self.listen.port()))
-        });
-        crate::control::Paths::new(&self.data_dir, node.as_deref())
-    }
-
     /// The database URL to use: the configured one, or SQLite in the data directory.
     pub fn effective_database_url(&self) -> String {
         self.database_url

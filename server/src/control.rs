@@ -89,6 +89,18 @@ impl Paths {
     }
 }
 
+/// The paths of the server `config` starts: a cluster node's carry its node
+/// id (`--node-id`, or the default one).
+pub fn paths_of(config: &crate::Config) -> Paths {
+    let node = config.nats_url.as_ref().map(|_| {
+        config
+            .node_id
+            .clone()
+            .unwrap_or_else(|| crate::cluster::default_node_id(config.listen.port()))
+    });
+    Paths::new(&config.data_dir, node.as_deref())
+}
+
 /// A node id as a file name: anything but letters, digits, `-` and `.`
 /// becomes `_`.
 fn safe(node: &str) -> String {

@@ -35,6 +35,8 @@
 //!   [`conn_rate`]: new connections per address and second.
 //! - [`fault`]: a panic injected on request, in debug builds only, for tests.
 //! - [`untrusted`]: client text made safe for a log line or the operator's console.
+//! - [`metrics`]: what an operator watches; [`metrics_http`]: the `/metrics`
+//!   and `/health` endpoint that exports it.
 //! - [`backup`]: a consistent copy of the SQLite database while it runs.
 //! - [`control`]: the data directory's lock and the control socket that
 //!   `chatroom-server admin …` talks to.
@@ -59,6 +61,8 @@ pub mod group_notices;
 pub mod history;
 pub mod hub;
 pub mod outbox;
+pub mod metrics;
+pub mod metrics_http;
 pub mod paging;
 pub mod password;
 pub mod recipients;

@@ -47,7 +47,19 @@ async fn main() -> anyhow::Result<()> {
 
     // Before anything else touches the data directory: one server per directory.
     #[cfg(unix)]
-    let paths = config.control_paths();
+    let paths = control::paths_of(&config);
+    // The recorder first, so the start itself is counted; the port too, so a
+    // taken one stops the start before anything else.
+    let metrics = match config.metrics_listen {
+        Some(addr) => {
+            let handle = chatroom_server::metrics::install()?;
+            let listener = chatroom_server::metrics_http::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            Some((handle, listener))
+        }
+        None => None,
+    };
     #[cfg(unix)]
     let lock = control::lock(&paths)?;
     let server = Server::bind(config).await.context("starting the server")?;
@@ -63,6 +75,14 @@ async fn main() -> anyhow::Result<()> {
     info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
     let shutdown = server.shutdown_token();
 
+    if let Some((handle, listener)) = metrics {
+        info!(addr = %listener.local_addr()?, "metrics on /metrics, health on /health");
+        tokio::spawn(chatroom_server::metrics_http::serve(
+            listener,
+            handle,
+            server.metrics_sources(),
+        ));
+    }
     // Standard input is read on a plain thread: a blocked read must never hold
     // up the runtime's exit. When stdin ends (nohup, systemd, CI) the console
     // ends and the server keeps running.

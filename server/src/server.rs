@@ -139,6 +139,8 @@ pub struct Server {
     close_store: CancellationToken,
     /// In a cluster: the link to the other nodes, flushed at shutdown.
     bus: Option<crate::cluster::bus::Bus>,
+    /// This server's node id (its default one on a single server).
+    node: String,
 }
 
 impl Server {
@@ -324,6 +326,7 @@ impl Server {
             shutdown,
             close_store,
             bus: link,
+            node,
         })
     }
 
@@ -348,6 +351,21 @@ impl Server {
         self.ctx.search.clone()
     }
 
+    /// What the metrics endpoint reads when it is scraped.
+    pub fn metrics_sources(&self) -> crate::metrics_http::Sources {
+        crate::metrics_http::Sources {
+            db: self.ctx.db.clone(),
+            hub: self.ctx.hub.clone(),
+            store: self.ctx.store.clone(),
+            node: self.node.clone(),
+            nats: self.bus.clone().map(|bus| {
+                let up: std::sync::Arc<dyn Fn() -> bool + Send + Sync> =
+                    std::sync::Arc::new(move || bus.nats_connected());
+                up
+            }),
+        }
+    }
+
     /// Cancel this token to shut the server down gracefully.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -363,6 +381,7 @@ impl Server {
             shutdown,
             close_store,
             bus,
+            node: _,
         } = self;
         let addr = listener.local_addr()?;
         info!(%addr, "listening");
@@ -404,6 +423,7 @@ impl Server {
                         let ctx = Arc::clone(&ctx);
                         sessions.spawn(async move {
                             let _slot = slot;
+                            let _open = crate::metrics::Open::gauge(crate::metrics::CONNECTIONS, &[]);
                             match Tls::start(tls.as_ref(), stream, deadline).await {
                                 Ok(stream) => session::serve(stream, peer, ctx, signals).await,
                                 Err(e) => debug!(%peer, error = %e, "connection closed before its first frame"),
@@ -491,11 +511,14 @@ fn door(rate: &ConnectionRate, slots: &AddressSlots, peer: SocketAddr) -> Door {
             Some(slot) => Door::Open(slot),
             None => Door::Refuse(too_many_connections(peer)),
         },
-        Admission::Refuse {
-            retry_after,
-            tell: true,
-        } => Door::Refuse(connecting_too_fast(peer, retry_after)),
-        Admission::Refuse { tell: false, .. } => Door::Close,
+        Admission::Refuse { retry_after, tell } => {
+            metrics::counter!(crate::metrics::RATE_LIMITED, "limit" => "connections").increment(1);
+            if tell {
+                Door::Refuse(connecting_too_fast(peer, retry_after))
+            } else {
+                Door::Close
+            }
+        }
     }
 }
 

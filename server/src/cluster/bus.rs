@@ -43,6 +43,8 @@ pub enum BusError {
 pub struct Bus {
     tx: mpsc::Sender<Out>,
     node: Arc<str>,
+    /// The connection, for its state.
+    client: async_nats::Client,
 }
 
 /// What the publisher task is handed.
@@ -88,8 +90,13 @@ impl Bus {
                 })?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let node: Arc<str> = Arc::from(node);
-        tokio::spawn(publish(client, subject, Arc::clone(&node), rx));
-        Ok((Self { tx, node }, incoming))
+        tokio::spawn(publish(client.clone(), subject, Arc::clone(&node), rx));
+        Ok((Self { tx, node, client }, incoming))
+    }
+
+    /// Whether the connection to NATS is up now (for `/health`).
+    pub fn nats_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
     }
 
     /// This node's id.

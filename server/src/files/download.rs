@@ -56,6 +56,10 @@ pub async fn send(
     });
     conn.send(&ready, ctx.write_timeout).await?;
 
+    let _active = crate::metrics::Open::gauge(
+        crate::metrics::TRANSFERS_ACTIVE,
+        &[("direction", "download")],
+    );
     let idle = ctx.idle_timeout;
     let sent = tokio::select! {
         // Raw bytes are flowing: an error frame now would read as file content,
@@ -65,6 +69,7 @@ pub async fn send(
         }
         r = copy_range(file, plan.offset, length, conn, idle) => r?,
     };
+    metrics::counter!(crate::metrics::TRANSFER_BYTES, "direction" => "download").increment(sent);
     if sent < length {
         info!(sent, length, "download stalled; closing");
         return Ok(());

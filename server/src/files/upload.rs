@@ -48,13 +48,21 @@ pub async fn receive(
     });
     conn.send(&ready, ctx.write_timeout).await?;
 
+    let _active = crate::metrics::Open::gauge(
+        crate::metrics::TRANSFERS_ACTIVE,
+        &[("direction", "upload")],
+    );
     let store = ctx.store.clone();
     let (tx, rx) = mpsc::channel(QUEUE_CHUNKS);
     let (key, offset) = (plan.key.clone(), plan.offset);
     let writer = tokio::task::spawn_blocking(move || write_partial(&store, &key, offset, rx));
     let received = read_into(conn, length, tx, ctx, shutdown).await;
     let partial = match writer.await {
-        Ok(Ok(p)) => p,
+        Ok(Ok(p)) => {
+            metrics::counter!(crate::metrics::TRANSFER_BYTES, "direction" => "upload")
+                .increment(p.len().saturating_sub(plan.offset));
+            p
+        }
         Ok(Err(e)) => return Err(storage_failed(ctx, &plan.key, "writing the upload", &e).await),
         Err(e) => return Err(TransferError::internal("the upload writer", &e)),
     };

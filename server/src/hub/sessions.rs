@@ -271,6 +271,7 @@ fn note_too_slow(
     if let Err(PushError::Full) = pushed {
         let (items, bytes) = session.outbox.queued();
         warn!(uid, items, bytes, "client too slow; disconnecting");
+        metrics::counter!(crate::metrics::CLIENTS_DROPPED, "reason" => "queue_full").increment(1);
         too_slow.push(uid);
     }
 }

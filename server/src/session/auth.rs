@@ -147,6 +147,8 @@ impl Session {
         let account = match account {
             Some(account) if ok => account,
             _ => {
+                metrics::counter!(crate::metrics::LOGINS, "method" => "password", "result" => "failed")
+                    .increment(1);
                 ctx.throttle.record_failure(self.addr.ip());
                 self.failed_logins += 1;
                 let left = ctx
@@ -188,7 +190,9 @@ impl Session {
             }
             Ok(Err(StoreError::Stopped)) | Err(_) => return Err(shutting_down()),
         }
-        self.enter_room(seq, account, token, expires).await
+        let flow = self.enter_room(seq, account, token, expires).await?;
+        metrics::counter!(crate::metrics::LOGINS, "method" => "password", "result" => "ok").increment(1);
+        Ok(flow)
     }
 
     pub(super) async fn resume(&mut self, seq: u32, m: Resume) -> Result<Flow, Reject> {
@@ -199,6 +203,8 @@ impl Session {
         let found =
             tokens::find_valid_with_account(&ctx.db, &crate::token::hash(&m.token), now).await?;
         let Some((token_row, account)) = found else {
+            metrics::counter!(crate::metrics::LOGINS, "method" => "token", "result" => "failed")
+                .increment(1);
             ctx.throttle.record_failure(self.addr.ip());
             return Err(Reject::new(
                 ErrorCode::InvalidToken,
@@ -214,8 +220,11 @@ impl Session {
                 ts: now,
             })
             .await;
-        self.enter_room(seq, account, m.token, token_row.expires_time)
-            .await
+        let flow = self
+            .enter_room(seq, account, m.token, token_row.expires_time)
+            .await?;
+        metrics::counter!(crate::metrics::LOGINS, "method" => "token", "result" => "ok").increment(1);
+        Ok(flow)
     }
 
     /// Join the main room and send `login_ok` with who is online and the

@@ -174,6 +174,8 @@ impl Session {
             }
             Err(_) => {
                 info!("client did not read within the write timeout");
+                metrics::counter!(crate::metrics::CLIENTS_DROPPED, "reason" => "write_timeout")
+                    .increment(1);
                 Err(())
             }
         }

@@ -70,6 +70,7 @@ impl Session {
             Verdict::Refuse(retry) => (retry, false),
             Verdict::Disconnect(retry) => (retry, true),
         };
+        metrics::counter!(crate::metrics::RATE_LIMITED, "limit" => "requests").increment(1);
         let message = if closing {
             warn!("still too many requests after being told; closing");
             "too many requests, still, after being told to wait; closing".to_owned()

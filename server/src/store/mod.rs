@@ -412,9 +412,13 @@ impl WriterTask {
             token_uses: &token_uses,
             issued: &issued,
         };
-        match self.commit_with_retry(&mut steps, &writes).await {
+        let committing = Instant::now();
+        let result = self.commit_with_retry(&mut steps, &writes).await;
+        metrics::histogram!(crate::metrics::STORE_COMMIT_SECONDS).record(committing.elapsed());
+        match result {
             Ok(numbered) => {
                 let stream = steps.iter().any(Step::stores) && !rx.is_empty();
+                record_committed(&steps);
                 self.after_commit(steps, numbered).await;
                 stream
             }
@@ -426,6 +430,7 @@ impl WriterTask {
                     retry_in = ?retry_after,
                     "the database does not take writes; a batch was given up and its senders told"
                 );
+                metrics::counter!(crate::metrics::STORE_BATCHES_GIVEN_UP).increment(1);
                 self.given_up(steps, retry_after).await;
                 // Nothing was stored, so nothing to share; while the database
                 // fails, sessions refuse new messages until the next try anyway.
@@ -433,6 +438,22 @@ impl WriterTask {
             }
         }
     }
+}
+
+/// The operator's figures for a committed batch: its size, the messages it
+/// stored, and how long each waited since the server received it.
+fn record_committed(steps: &[Step]) {
+    metrics::histogram!(crate::metrics::STORE_BATCH_RECORDS).record(steps.len() as f64);
+    let now = crate::time::now_ms();
+    let mut stored = 0u64;
+    for step in steps.iter().filter(|s| s.stores()) {
+        stored += 1;
+        if let Step::Chat { ts, .. } | Step::Announcement { ts, .. } = step {
+            let waited = (now - *ts).max(0) as f64 / 1000.0;
+            metrics::histogram!(crate::metrics::MESSAGE_STORE_SECONDS).record(waited);
+        }
+    }
+    metrics::counter!(crate::metrics::MESSAGES_STORED).increment(stored);
 }
 
 #[cfg(test)]

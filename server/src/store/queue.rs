@@ -156,6 +156,11 @@ impl Store {
         self.health.refusal()
     }
 
+    /// Records waiting for the writer now (for the operator's metrics).
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Queue a record, waiting while the queue is full (backpressure).
     pub async fn submit(&self, item: StoreItem) -> Result<(), StoreError> {
         self.tx.send(item).await.map_err(|_| StoreError::Stopped)

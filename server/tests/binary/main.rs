@@ -13,4 +13,5 @@ mod faults;
 mod hostile;
 mod log_injection;
 mod search_after_kill;
+mod metrics;
 mod tls;
