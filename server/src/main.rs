@@ -45,9 +45,6 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Json => logs.json().with_ansi(false).init(),
     }
 
-    // Before anything else touches the data directory: one server per directory.
-    #[cfg(unix)]
-    let paths = control::paths_of(&config);
     // The recorder first, so the start itself is counted; the port too, so a
     // taken one stops the start before anything else.
     let metrics = match config.metrics_listen {
@@ -63,6 +60,9 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(unix)]
     let lock = control::lock(&paths)?;
     let server = Server::bind(config).await.context("starting the server")?;
+    // Before anything else touches the data directory: one server per directory.
+    #[cfg(unix)]
+    let paths = control::paths_of(&config);
     #[cfg(unix)]
     match control::bind(&paths, &lock) {
         Ok(listener) => {
@@ -72,9 +72,6 @@ async fn main() -> anyhow::Result<()> {
             warn!(error = %e, "no control socket: `chatroom-server admin` cannot reach this server")
         }
     }
-    info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
-    let shutdown = server.shutdown_token();
-
     if let Some((handle, listener)) = metrics {
         info!(addr = %listener.local_addr()?, "metrics on /metrics, health on /health");
         tokio::spawn(chatroom_server::metrics_http::serve(
@@ -86,6 +83,9 @@ async fn main() -> anyhow::Result<()> {
     // Standard input is read on a plain thread: a blocked read must never hold
     // up the runtime's exit. When stdin ends (nohup, systemd, CI) the console
     // ends and the server keeps running.
+    info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
+    let shutdown = server.shutdown_token();
+
     let (tx, rx) = mpsc::channel(64);
     std::thread::spawn(move || {
         for line in std::io::stdin().lines() {

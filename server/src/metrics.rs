@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
 /// Open TCP connections: chat sessions, connections still logging in, and
 /// data connections.
@@ -73,7 +73,11 @@ fn describe() {
         "From receiving a message to its commit"
     );
     describe_gauge!(STORE_QUEUE, "Records waiting for the store's writer");
-    describe_histogram!(STORE_BATCH_RECORDS, Unit::Count, "Records per committed batch");
+    describe_histogram!(
+        STORE_BATCH_RECORDS,
+        Unit::Count,
+        "Records per committed batch"
+    );
     describe_histogram!(
         STORE_COMMIT_SECONDS,
         Unit::Seconds,
@@ -83,12 +87,25 @@ fn describe() {
         STORE_BATCHES_GIVEN_UP,
         "Batches the database did not take; their senders were told to retry"
     );
-    describe_counter!(CLIENTS_DROPPED, "Clients disconnected as too slow, by reason");
-    describe_counter!(RATE_LIMITED, "Requests and connections refused by a rate limit");
+    describe_counter!(
+        CLIENTS_DROPPED,
+        "Clients disconnected as too slow, by reason"
+    );
+    describe_counter!(
+        RATE_LIMITED,
+        "Requests and connections refused by a rate limit"
+    );
     describe_gauge!(TRANSFERS_ACTIVE, "File transfers running now");
     describe_counter!(TRANSFER_BYTES, Unit::Bytes, "File bytes moved");
-    describe_histogram!(SEARCH_SECONDS, Unit::Seconds, "One search or filtered history page");
-    describe_gauge!(CLUSTER_NODE_UP, "Cluster nodes heard: 1 alive, 0 gone silent");
+    describe_histogram!(
+        SEARCH_SECONDS,
+        Unit::Seconds,
+        "One search or filtered history page"
+    );
+    describe_gauge!(
+        CLUSTER_NODE_UP,
+        "Cluster nodes heard: 1 alive, 0 gone silent"
+    );
     describe_gauge!(DATABASE_UP, "Whether the database answers");
     describe_gauge!(NATS_UP, "Whether NATS is connected (cluster nodes)");
 }

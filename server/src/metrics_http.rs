@@ -18,8 +18,8 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
-use crate::metrics::{CLUSTER_NODE_UP, DATABASE_UP, NATS_UP, STORE_QUEUE, USERS_ONLINE};
 use crate::hub::Hub;
+use crate::metrics::{CLUSTER_NODE_UP, DATABASE_UP, NATS_UP, STORE_QUEUE, USERS_ONLINE};
 use crate::store::Store;
 
 /// How long `/health` waits for the database.
@@ -78,8 +78,7 @@ struct State {
 
 impl State {
     async fn health(&self) -> Health {
-        let database = match tokio::time::timeout(DB_PING_TIMEOUT, self.sources.db.ping()).await
-        {
+        let database = match tokio::time::timeout(DB_PING_TIMEOUT, self.sources.db.ping()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err(format!("no answer within {DB_PING_TIMEOUT:?}")),
@@ -160,7 +159,11 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         r
     };
     if req.method() != Method::GET {
-        return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n".into());
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "GET only\n".into(),
+        );
     }
     match req.uri().path() {
         "/metrics" => reply(
@@ -202,7 +205,10 @@ mod tests {
             nats: None,
         };
         assert!(ok.ok());
-        assert_eq!(json(&ok), serde_json::json!({"status": "ok", "database": "ok"}));
+        assert_eq!(
+            json(&ok),
+            serde_json::json!({"status": "ok", "database": "ok"})
+        );
         let down = Health {
             database: Err("connection refused".into()),
             nats: Some(true),

@@ -48,10 +48,8 @@ pub async fn receive(
     });
     conn.send(&ready, ctx.write_timeout).await?;
 
-    let _active = crate::metrics::Open::gauge(
-        crate::metrics::TRANSFERS_ACTIVE,
-        &[("direction", "upload")],
-    );
+    let _active =
+        crate::metrics::Open::gauge(crate::metrics::TRANSFERS_ACTIVE, &[("direction", "upload")]);
     let store = ctx.store.clone();
     let (tx, rx) = mpsc::channel(QUEUE_CHUNKS);
     let (key, offset) = (plan.key.clone(), plan.offset);

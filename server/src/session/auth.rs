@@ -191,7 +191,8 @@ impl Session {
             Ok(Err(StoreError::Stopped)) | Err(_) => return Err(shutting_down()),
         }
         let flow = self.enter_room(seq, account, token, expires).await?;
-        metrics::counter!(crate::metrics::LOGINS, "method" => "password", "result" => "ok").increment(1);
+        metrics::counter!(crate::metrics::LOGINS, "method" => "password", "result" => "ok")
+            .increment(1);
         Ok(flow)
     }
 
@@ -223,7 +224,8 @@ impl Session {
         let flow = self
             .enter_room(seq, account, m.token, token_row.expires_time)
             .await?;
-        metrics::counter!(crate::metrics::LOGINS, "method" => "token", "result" => "ok").increment(1);
+        metrics::counter!(crate::metrics::LOGINS, "method" => "token", "result" => "ok")
+            .increment(1);
         Ok(flow)
     }
 

@@ -84,7 +84,9 @@ async fn a_scrape_after_known_traffic_counts_that_traffic() {
 
     // Five messages, one search, a file up and down.
     for i in 0..5 {
-        alice.say_ok(&format!("m{i}"), &format!("counted {i}")).await;
+        alice
+            .say_ok(&format!("m{i}"), &format!("counted {i}"))
+            .await;
     }
     alice
         .request(ClientMessage::Search(Search {
@@ -124,13 +126,19 @@ async fn a_scrape_after_known_traffic_counts_that_traffic() {
         value(&s, "chatroom_transfer_bytes_total{direction=\"download\"}"),
         bytes.len() as f64
     );
-    assert_eq!(value(&s, "chatroom_transfers_active{direction=\"upload\"}"), 0.0);
+    assert_eq!(
+        value(&s, "chatroom_transfers_active{direction=\"upload\"}"),
+        0.0
+    );
     assert_eq!(value(&s, "chatroom_users_online"), 2.0, "alice and bob");
     assert_eq!(value(&s, "chatroom_database_up"), 1.0);
     assert_eq!(value(&s, "chatroom_store_queue_depth"), 0.0);
     // alice, bob's third connection and the greeted one that failed twice.
     assert!(value(&s, "chatroom_connections") >= 3.0, "{text}");
-    assert!(text.contains("# HELP chatroom_messages_stored_total"), "{text}");
+    assert!(
+        text.contains("# HELP chatroom_messages_stored_total"),
+        "{text}"
+    );
 
     let (status, health) = get(metrics, "/health").await;
     assert_eq!(status, 200, "{health}");
