@@ -12,6 +12,6 @@ mod crash_durability;
 mod faults;
 mod hostile;
 mod log_injection;
-mod search_after_kill;
 mod metrics;
+mod search_after_kill;
 mod tls;
