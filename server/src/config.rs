@@ -331,6 +331,26 @@ pub enum ServerCommand {
         /// Where the copy goes.
         path: std::path::PathBuf,
     },
+    /// Copy every table of one database into another, freshly created and
+    /// empty one, with ids kept: how a chat moves from SQLite to PostgreSQL
+    /// or MariaDB.
+    ///
+    /// Stop the server first. The target is migrated, filled in one
+    /// transaction, batch by batch, and each table's row count and checksum
+    /// are compared with the source's before it is committed. A target with
+    /// rows, or the source itself, is refused. Progress goes to standard error.
+    CopyData {
+        /// The database to copy: `sqlite://…`, `postgres://…` or `mysql://…`.
+        #[arg(long)]
+        from: String,
+        /// The empty database to fill: `postgres://…`, `mysql://…` or `sqlite://…`.
+        #[arg(long)]
+        to: String,
+        /// Rows read and written at a time.
+        #[arg(long, default_value_t = crate::copy_data::DEFAULT_BATCH,
+              value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        batch: u64,
+    },
 }
 
 /// The shape of the log lines (`--log-format`).

@@ -38,6 +38,8 @@
 //! - [`metrics`]: what an operator watches; [`metrics_http`]: the `/metrics`
 //!   and `/health` endpoint that exports it.
 //! - [`backup`]: a consistent copy of the SQLite database while it runs.
+//! - [`copy_data`]: every table copied from one database to another (SQLite
+//!   to PostgreSQL, say), then checked.
 //! - [`control`]: the data directory's lock and the control socket that
 //!   `chatroom-server admin …` talks to.
 
@@ -50,6 +52,7 @@ pub mod conn_rate;
 pub mod console;
 #[cfg(unix)]
 pub mod control;
+pub mod copy_data;
 pub mod ctx;
 pub mod db;
 pub mod delivery;

@@ -33,6 +33,9 @@ async fn main() -> anyhow::Result<()> {
             let path = std::path::absolute(path).context("the backup's path")?;
             return admin(&config, &format!("/backup {}", path.display())).await;
         }
+        Some(ServerCommand::CopyData { from, to, batch }) => {
+            return copy_data(from, to, *batch).await;
+        }
         None => {}
     }
     let filter = EnvFilter::try_from_default_env()
@@ -106,6 +109,20 @@ async fn main() -> anyhow::Result<()> {
     server.run().await.context("running the server")?;
     #[cfg(unix)]
     drop(lock);
+    Ok(())
+}
+
+/// `chatroom-server copy-data`: the copy's progress and its checks go to
+/// standard error, a line each, for the operator watching it.
+async fn copy_data(from: &str, to: &str, batch: u64) -> anyhow::Result<()> {
+    let copied = chatroom_server::copy_data::copy(from, to, batch, &mut |p| eprintln!("{p}"))
+        .await
+        .context("copy-data")?;
+    eprintln!(
+        "copy-data: done, {} rows in {} tables; every row count and checksum matched",
+        copied.rows(),
+        copied.tables.len()
+    );
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 mod admin;
 #[cfg(target_os = "linux")]
 mod control_socket;
+mod copy_data;
 mod crash_durability;
 mod faults;
 mod hostile;
