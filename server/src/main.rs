@@ -60,12 +60,12 @@ async fn main() -> anyhow::Result<()> {
         }
         None => None,
     };
-    #[cfg(unix)]
-    let lock = control::lock(&paths)?;
-    let server = Server::bind(config).await.context("starting the server")?;
     // Before anything else touches the data directory: one server per directory.
     #[cfg(unix)]
     let paths = control::paths_of(&config);
+    #[cfg(unix)]
+    let lock = control::lock(&paths)?;
+    let server = Server::bind(config).await.context("starting the server")?;
     #[cfg(unix)]
     match control::bind(&paths, &lock) {
         Ok(listener) => {
@@ -83,12 +83,12 @@ async fn main() -> anyhow::Result<()> {
             server.metrics_sources(),
         ));
     }
-    // Standard input is read on a plain thread: a blocked read must never hold
-    // up the runtime's exit. When stdin ends (nohup, systemd, CI) the console
-    // ends and the server keeps running.
     info!(addr = %server.local_addr()?, "chatroom server ready; type /help for console commands");
     let shutdown = server.shutdown_token();
 
+    // Standard input is read on a plain thread: a blocked read must never hold
+    // up the runtime's exit. When stdin ends (nohup, systemd, CI) the console
+    // ends and the server keeps running.
     let (tx, rx) = mpsc::channel(64);
     std::thread::spawn(move || {
         for line in std::io::stdin().lines() {

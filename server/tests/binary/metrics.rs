@@ -62,7 +62,7 @@ async fn a_scrape_after_known_traffic_counts_that_traffic() {
     let (_dir, server, metrics) = start().await;
     let addr = server.addr;
     let (mut alice, _) = TestClient::user(addr, "alice").await;
-    let (mut bob, _) = TestClient::user(addr, "bob").await;
+    let (bob, _) = TestClient::user(addr, "bob").await;
 
     // Logins: one wrong password, one right; one unknown token, one good one.
     let mut c = TestClient::greeted(addr).await;
@@ -70,7 +70,7 @@ async fn a_scrape_after_known_traffic_counts_that_traffic() {
         error_code(&c.login("bob", "wrong password").await),
         ErrorCode::WrongPassword
     );
-    let (mut bob2, _) = TestClient::existing(addr, "bob").await;
+    let (bob2, _) = TestClient::existing(addr, "bob").await;
     let reply = c
         .request(ClientMessage::Resume(Resume {
             token: "not-a-token".into(),
