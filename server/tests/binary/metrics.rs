@@ -1,7 +1,8 @@
 //! Metrics and health (issue 19 §2): the real binary with `--metrics-listen`
 //! is scraped over HTTP after known traffic, and its figures are those of the
 //! traffic; `/health` says the database is reachable; the output passes
-//! Prometheus's own `promtool check metrics`.
+//! Prometheus's own `promtool check metrics`; a cluster node reports NATS and
+//! the nodes it hears, and a node that died as down.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 use chatroom_shared::ErrorCode;
 use chatroom_shared::message::{ClientMessage, Resume, Search};
 use testkit::binary::{ServerProcess, Stdin};
-use testkit::client::{TestClient, error_code};
+use testkit::client::{TestClient, WAIT, error_code};
 use testkit::process::free_port;
 use testkit::transfer::{content, download, download_ready, share};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -178,4 +179,136 @@ async fn the_scrape_passes_promtool_check_metrics() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Scrape until `pred` holds for the samples, or fail after [`WAIT`].
+async fn scrape_until(
+    metrics: SocketAddr,
+    what: &str,
+    pred: impl Fn(&BTreeMap<String, f64>) -> bool,
+) -> BTreeMap<String, f64> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, text) = get(metrics, "/metrics").await;
+        let s = samples(&text);
+        if pred(&s) {
+            return s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} never showed; the last scrape:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs TEST_POSTGRES_URL and TEST_NATS_URL"]
+async fn a_cluster_node_reports_nats_and_the_nodes_it_hears() {
+    let admin = testkit::services::required(testkit::services::POSTGRES_ENV);
+    let nats = testkit::services::required(testkit::services::NATS_ENV);
+    let db = testkit::fresh_db::FreshDatabase::create(&admin, "chatroom_metrics")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = testkit::cluster::unique_cluster_name("metrics");
+    let metrics: SocketAddr = ([127, 0, 0, 1], free_port().unwrap()).into();
+    let flags = |id: &str, extra: &[String]| -> Vec<String> {
+        let mut flags: Vec<String> = [
+            "--nats-url",
+            nats.as_str(),
+            "--cluster-name",
+            cluster.as_str(),
+            "--node-id",
+            id,
+            "--node-heartbeat",
+            "100ms",
+            "--node-timeout",
+            "1s",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        flags.extend_from_slice(extra);
+        flags
+    };
+    let n1_flags = flags("n1", &["--metrics-listen".to_owned(), metrics.to_string()]);
+    let n1_flags: Vec<&str> = n1_flags.iter().map(String::as_str).collect();
+    let n1 =
+        ServerProcess::spawn_db_env(dir.path(), Some(db.url()), Stdin::Null, &n1_flags, &[]).await;
+    let n2_flags = flags("n2", &[]);
+    let n2_flags: Vec<&str> = n2_flags.iter().map(String::as_str).collect();
+    let mut n2 =
+        ServerProcess::spawn_db_env(dir.path(), Some(db.url()), Stdin::Null, &n2_flags, &[]).await;
+
+    let up = |node: &str| format!("chatroom_cluster_node_up{{node=\"{node}\"}}");
+    let s = scrape_until(metrics, "both nodes up", |s| {
+        s.get(&up("n1")) == Some(&1.0) && s.get(&up("n2")) == Some(&1.0)
+    })
+    .await;
+    assert_eq!(value(&s, "chatroom_nats_up"), 1.0);
+    let (status, health) = get(metrics, "/health").await;
+    assert_eq!(status, 200, "{health}");
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "ok", "database": "ok", "nats": "ok"})
+    );
+
+    // n2 dies: once n1 takes it for dead it reads 0, and n1 itself stays 1.
+    n2.kill().await;
+    let s = scrape_until(metrics, "n2 down", |s| s.get(&up("n2")) == Some(&0.0)).await;
+    assert_eq!(value(&s, &up("n1")), 1.0);
+    drop(n1);
+    db.drop_db().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs TEST_POSTGRES_URL"]
+async fn health_says_503_while_the_database_is_down_and_200_once_it_is_back() {
+    use testkit::db_proxy::{DbProxy, Mode};
+    let admin = testkit::services::required(testkit::services::POSTGRES_ENV);
+    let db = testkit::fresh_db::FreshDatabase::create(&admin, "chatroom_health")
+        .await
+        .unwrap();
+    let proxy = DbProxy::start(db.url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let metrics: SocketAddr = ([127, 0, 0, 1], free_port().unwrap()).into();
+    let metrics_flag = metrics.to_string();
+    let server = ServerProcess::spawn_db_env(
+        dir.path(),
+        Some(&proxy.url_for(db.url())),
+        Stdin::Null,
+        &["--metrics-listen", &metrics_flag, "--db-timeout", "1s"],
+        &[],
+    )
+    .await;
+    assert_eq!(get(metrics, "/health").await.0, 200);
+
+    proxy.set(Mode::Down);
+    let (status, body) = get(metrics, "/health").await;
+    assert_eq!(status, 503, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("unreachable: "),
+        "{body}"
+    );
+    let s = samples(&get(metrics, "/metrics").await.1);
+    assert_eq!(value(&s, "chatroom_database_up"), 0.0);
+
+    proxy.set(Mode::Up);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while get(metrics, "/health").await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database never came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(server);
+    drop(proxy);
+    db.drop_db().await.unwrap();
 }
