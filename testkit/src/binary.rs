@@ -86,6 +86,26 @@ fn plain<'a>(flags: &[&'a str]) -> Vec<&'a str> {
     all
 }
 
+/// `binary` (a `chatroom-server`) as a command for one of its subcommands
+/// (`admin`, `backup`, `copy-data`), with no settings from the test's
+/// environment: only the arguments the test gives count.
+pub fn subcommand(binary: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    without_settings(&mut cmd);
+    cmd
+}
+
+/// Drop the server's settings (`CHATROOM_*`, `DATABASE_URL`, `RUST_LOG`)
+/// that the test's own environment may hold from `cmd`'s environment.
+fn without_settings(cmd: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CHATROOM_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+}
+
 impl ServerProcess {
     /// Start the binary with `--data-dir data_dir`, `--bcrypt-cost 4`, the given
     /// `--database-url` (none: the SQLite default in the data directory), and
@@ -225,12 +245,7 @@ impl ServerProcess {
         }
         cmd.args(flags);
         // Only the flags above count: no settings from the test environment.
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            if key.starts_with("CHATROOM_") || key == "DATABASE_URL" || key == "RUST_LOG" {
-                cmd.env_remove(key);
-            }
-        }
+        without_settings(&mut cmd);
         cmd.envs(envs.iter().copied());
         cmd.stdin(match stdin {
             Stdin::Piped => Stdio::piped(),

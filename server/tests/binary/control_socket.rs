@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use chatroom_shared::message::{LeaveReason, ServerMessage};
-use testkit::binary::{ServerProcess, Stdin};
+use testkit::binary::{ServerProcess, Stdin, subcommand};
 use testkit::client::{TestClient, all_history};
 use testkit::process::server_binary;
 use testkit::transfer::{content, download, download_ready, share};
@@ -24,14 +24,8 @@ async fn admin(dir: &Path, words: &[&str]) -> Output {
 
 /// [`admin`] with this copy of the binary, as `uid` when given.
 async fn admin_as(binary: &Path, dir: &Path, words: &[&str], uid: Option<u32>) -> Output {
-    let mut cmd = tokio::process::Command::new(binary);
+    let mut cmd = subcommand(binary);
     cmd.arg("--data-dir").arg(dir).arg("admin").args(words);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CHATROOM_") || key == "RUST_LOG" {
-            cmd.env_remove(key);
-        }
-    }
     if let Some(uid) = uid {
         cmd.uid(uid);
     }
@@ -190,14 +184,8 @@ async fn downloads(c: &mut TestClient, addr: std::net::SocketAddr, id: i64) -> V
 
 /// `chatroom-server --data-dir DIR backup PATH`.
 async fn backup(dir: &Path, path: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(server_binary());
+    let mut cmd = subcommand(server_binary());
     cmd.arg("--data-dir").arg(dir).arg("backup").arg(path);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CHATROOM_") || key == "RUST_LOG" {
-            cmd.env_remove(key);
-        }
-    }
     cmd.output().await.expect("run chatroom-server backup")
 }
 

@@ -16,7 +16,7 @@ use chatroom_shared::message::{
     ClientMessage, FileInfo, Files, GameInviteRequest, GameMove, GameRef, GameStatus, GroupCreate,
     Groups, History, Search, Send, ServerMessage, StatsRequest, Target,
 };
-use testkit::binary::{ServerProcess, Stdin};
+use testkit::binary::{ServerProcess, Stdin, subcommand};
 use testkit::client::{TestClient, all_history, gref, group, member_ref, message, user as dm};
 use testkit::fresh_db::FreshDatabase;
 use testkit::process::server_binary;
@@ -26,14 +26,8 @@ use testkit::transfer::{content, download, download_ready, share};
 /// `chatroom-server copy-data --from FROM --to TO --batch 2` (small batches,
 /// so every table takes several), with no settings from the test's environment.
 async fn copy_data(from: &str, to: &str) -> Output {
-    let mut cmd = tokio::process::Command::new(server_binary());
+    let mut cmd = subcommand(server_binary());
     cmd.args(["copy-data", "--from", from, "--to", to, "--batch", "2"]);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CHATROOM_") || key == "DATABASE_URL" || key == "RUST_LOG" {
-            cmd.env_remove(key);
-        }
-    }
     cmd.output().await.expect("run chatroom-server copy-data")
 }
 
