@@ -305,6 +305,21 @@ pub struct Config {
     pub faults: crate::fault::Faults,
 }
 
+/// A node id as part of a file name in the shared data directory (the search
+/// index's folder, the lock, the control socket): anything but letters,
+/// digits, `-` and `.` becomes `_`.
+pub fn node_file_part(node: &str) -> String {
+    node.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// What `chatroom-server` does instead of serving.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum ServerCommand {

@@ -80,7 +80,9 @@ impl Paths {
     /// The paths for a server with this data directory; `node` names a
     /// cluster node (nodes may share a directory, each has its own).
     pub fn new(data_dir: &Path, node: Option<&str>) -> Self {
-        let suffix = node.map(|n| format!("-{}", safe(n))).unwrap_or_default();
+        let suffix = node
+            .map(|n| format!("-{}", crate::config::node_file_part(n)))
+            .unwrap_or_default();
         Self {
             dir: data_dir.to_owned(),
             lock: data_dir.join(format!("chatroom{suffix}.lock")),
@@ -99,20 +101,6 @@ pub fn paths_of(config: &crate::Config) -> Paths {
             .unwrap_or_else(|| crate::cluster::default_node_id(config.listen.port()))
     });
     Paths::new(&config.data_dir, node.as_deref())
-}
-
-/// A node id as a file name: anything but letters, digits, `-` and `.`
-/// becomes `_`.
-fn safe(node: &str) -> String {
-    node.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// The data directory's lock, held while this value lives (the system lets

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let metrics = match config.metrics_listen {
         Some(addr) => {
             let handle = chatroom_server::metrics::install()?;
-            let listener = chatroom_server::metrics_http::bind(addr)
+            let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen for metrics on {addr}"))?;
             Some((handle, listener))

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -186,11 +185,6 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             "not found: /metrics or /health\n".into(),
         ),
     }
-}
-
-/// Bind the endpoint's address.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
 }
 
 #[cfg(test)]

@@ -45,19 +45,7 @@ pub const DIR: &str = "search-index";
 pub fn dir_for(data_dir: &Path, node: Option<&str>) -> PathBuf {
     match node {
         None => data_dir.join(DIR),
-        Some(node) => {
-            let safe: String = node
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            data_dir.join(format!("{DIR}-{safe}"))
-        }
+        Some(node) => data_dir.join(format!("{DIR}-{}", crate::config::node_file_part(node))),
     }
 }
 

@@ -159,19 +159,28 @@ async fn send_every_field(server: &ServerProcess) {
     alice.quit().await;
 }
 
+/// The real binary on `tdb` with these flags, logging its own debug lines
+/// too (the database libraries' SQL stays off).
+async fn logging_debug(
+    dir: &tempfile::TempDir,
+    tdb: &testkit::db::TestDb,
+    flags: &[&str],
+) -> ServerProcess {
+    ServerProcess::spawn_db_env(
+        dir.path(),
+        Some(tdb.url()),
+        Stdin::Null,
+        flags,
+        &[("RUST_LOG", "debug,sqlx=warn,sea_orm=warn")],
+    )
+    .await
+}
+
 db_test!(
     client_strings_reach_the_log_escaped_and_on_one_line,
     |tdb| async move {
         let dir = tempfile::tempdir().unwrap();
-        let server = ServerProcess::spawn_db_env(
-            dir.path(),
-            Some(tdb.url()),
-            Stdin::Null,
-            &[],
-            // The server's own debug lines too; the database libraries' SQL stays off.
-            &[("RUST_LOG", "debug,sqlx=warn,sea_orm=warn")],
-        )
-        .await;
+        let server = logging_debug(&dir, tdb, &[]).await;
         send_every_field(&server).await;
         let log = server.log();
         assert_clean("log", &log);
@@ -246,14 +255,7 @@ db_test!(
     json_logs_are_one_object_a_line_with_client_strings_as_sent,
     |tdb| async move {
         let dir = tempfile::tempdir().unwrap();
-        let server = ServerProcess::spawn_db_env(
-            dir.path(),
-            Some(tdb.url()),
-            Stdin::Null,
-            &["--log-format", "json"],
-            &[("RUST_LOG", "debug,sqlx=warn,sea_orm=warn")],
-        )
-        .await;
+        let server = logging_debug(&dir, tdb, &["--log-format", "json"]).await;
         send_every_field(&server).await;
         let log = server.log();
         assert_clean("log", &log);
