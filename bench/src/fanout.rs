@@ -82,6 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 args.clients,
                 Duration::from_secs_f64(d),
                 args.limit_frames_per_write,
+                false,
             )
             .await
             .context("measuring the raw fan-out limit")?,

@@ -87,6 +87,9 @@ enum Scenario {
     Transfer(transfer::Args),
     /// Raw loopback fan-out limit: one writer, N sockets, no protocol.
     Limit(limit::Args),
+    /// The reading ends of `limit`'s sockets in a process of their own (started by `limit`).
+    #[command(hide = true)]
+    LimitReaders(limit::ReaderArgs),
     /// N clients in the main room, K sending: deliveries/s, latency, losses.
     Fanout(fanout::Args),
     /// Durable acknowledged messages/s and ack latency, and the raw database rate beside them.
@@ -114,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().scenario {
         Scenario::Transfer(args) => transfer::run(args).await,
         Scenario::Limit(args) => limit::run(args).await,
+        Scenario::LimitReaders(args) => limit::run_readers(args).await,
         Scenario::Fanout(args) => fanout::run(args).await,
         Scenario::Store(args) => store::run(args).await,
         Scenario::Idle(args) => idle::run(args).await,

@@ -45,6 +45,24 @@ fn limit_scenario_reports_a_positive_delivery_rate() {
     let r = bench(&["limit", "--clients", "20", "--seconds", "1"]);
     positive(&r, "/deliveries_per_s");
     positive(&r, "/mib_per_s");
+    assert_eq!(r["readers"], "this process", "{r}");
+}
+
+#[test]
+fn limit_reads_in_a_child_process_when_asked() {
+    // What it does by itself when it may not hold 2N descriptors (10,000
+    // clients under a hard limit of 20,000).
+    let r = bench(&[
+        "limit",
+        "--clients",
+        "20",
+        "--seconds",
+        "1",
+        "--readers-process",
+    ]);
+    assert_eq!(r["readers"], "child process", "{r}");
+    positive(&r, "/deliveries_per_s");
+    positive(&r, "/bench_cpu_s");
 }
 
 #[test]
