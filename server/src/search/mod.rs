@@ -15,8 +15,8 @@
 //! acknowledges the senders, so what a sender had acknowledged can be found at
 //! once; until the next commit such messages are searched in memory
 //! ([`View::pending`]). In a cluster the other nodes' batches are fed as they
-//! arrive. After a `kill -9` the next start reads back everything after the
-//! last commit's mark (`writer::Mark`).
+//! are delivered here, each message once. After a `kill -9` the next start
+//! reads back everything after the last commit's mark (`writer::Mark`).
 
 mod catch_up;
 mod fields;
@@ -193,16 +193,18 @@ impl SearchIndex {
     /// Take the messages of a batch the store committed (before their
     /// senders are acknowledged). Never waits.
     pub fn stored(&self, docs: Vec<Doc>) {
-        self.feed(docs, false);
+        self.feed(docs);
     }
 
-    /// Take a batch another node committed, or one read back from the
-    /// database: it may hold messages fed before, which replace themselves.
-    pub fn arrived(&self, batch: &Committed) {
-        self.feed(docs_of(batch), true);
+    /// Take a batch another node committed (or one read back from the
+    /// database for want of it) as it is delivered here. The caller feeds
+    /// each message once: the index adds it without looking for an earlier
+    /// copy, which would cost a deletion per message.
+    pub fn delivered(&self, batch: &Committed) {
+        self.feed(docs_of(batch));
     }
 
-    fn feed(&self, docs: Vec<Doc>, maybe_seen: bool) {
+    fn feed(&self, docs: Vec<Doc>) {
         if docs.is_empty() || self.state() == State::Broken {
             return;
         }
@@ -211,11 +213,7 @@ impl SearchIndex {
         let n = view.next;
         view.next += 1;
         view.pending.push((n, Arc::clone(&docs)));
-        let op = writer::Op::Add {
-            n,
-            docs,
-            replace: maybe_seen,
-        };
+        let op = writer::Op::Add { n, docs };
         // An error: the writer stopped (it failed, and said so).
         let _ = self.0.ops.send(op);
     }

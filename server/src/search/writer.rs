@@ -29,10 +29,9 @@ pub enum Op {
     Add {
         /// Their number in the view.
         n: u64,
-        /// The messages.
+        /// The messages, none fed before (while reading back, one may be
+        /// read back too: see `fed_live`).
         docs: Arc<Vec<Doc>>,
-        /// They may be in the index already: replace them.
-        replace: bool,
     },
     /// Messages read back from the database: everything up to `upto` (by id)
     /// is now fed.
@@ -153,6 +152,7 @@ pub fn start(index: Index, handle: Arc<Core>, rx: Receiver<Op>, mark: Mark) -> s
                 mark,
                 caught_up: false,
                 fed_live: HashSet::new(),
+                recent: RecentIds::default(),
                 read_upto: mark.upto_id,
                 fed_max: mark.upto_id,
                 added: None,
@@ -178,6 +178,36 @@ fn lowest_priority() {
     }
 }
 
+/// The ids fed live lately, so that a message fed twice is added once
+/// without a deletion per message (which is what replacing costs). Feeders
+/// give each message once; a repeat is rare: a cluster node's own message
+/// that its ordering read back from the database before its store handed the
+/// batch over. Two generations of at most [`RecentIds::GENERATION`] ids each
+/// (seconds of the busiest chat); a repeat older than that is added again,
+/// which a search drops as a repeat of the same id.
+#[derive(Debug, Default)]
+struct RecentIds {
+    now: HashSet<i64>,
+    before: HashSet<i64>,
+}
+
+impl RecentIds {
+    /// Ids per generation.
+    const GENERATION: usize = 1 << 18;
+
+    /// Note `id`; false when it was fed lately.
+    fn first_time(&mut self, id: i64) -> bool {
+        if self.now.contains(&id) || self.before.contains(&id) {
+            return false;
+        }
+        if self.now.len() >= Self::GENERATION {
+            self.before = std::mem::take(&mut self.now);
+        }
+        self.now.insert(id);
+        true
+    }
+}
+
 struct Writer {
     writer: IndexWriter<TantivyDocument>,
     handle: Arc<Core>,
@@ -187,6 +217,8 @@ struct Writer {
     caught_up: bool,
     /// Ids fed live while reading back (a page holding one replaces it).
     fed_live: HashSet<i64>,
+    /// Ids fed live lately, once caught up: a message fed again is left out.
+    recent: RecentIds,
     /// The read-back went up to here.
     read_upto: i64,
     /// The highest id fed.
@@ -256,11 +288,14 @@ impl Writer {
 
     fn take(&mut self, op: Op) -> tantivy::Result<()> {
         match op {
-            Op::Add { n, docs, replace } => {
+            Op::Add { n, docs } => {
                 // While reading back, a live message may be read back too:
                 // whichever comes second replaces the first.
-                let replace = replace || !self.caught_up;
+                let replace = !self.caught_up;
                 for doc in docs.iter() {
+                    if !self.recent.first_time(doc.id) {
+                        continue;
+                    }
                     self.add(doc, replace)?;
                     if !self.caught_up {
                         self.fed_live.insert(doc.id);
@@ -359,6 +394,26 @@ mod tests {
             "the newest old enough"
         );
         assert!(s.0.len() <= 2 + usize::try_from(wait / SAMPLE_EVERY_MS).unwrap());
+    }
+
+    #[test]
+    fn an_id_fed_lately_is_left_out_and_one_two_generations_old_is_not() {
+        let mut r = RecentIds::default();
+        assert!(r.first_time(7));
+        assert!(!r.first_time(7), "fed just now");
+        let g = i64::try_from(RecentIds::GENERATION).unwrap();
+        // Fill the first generation: 7 moves to the older one and is still known.
+        for id in 100..100 + g {
+            assert!(r.first_time(id));
+        }
+        assert!(!r.first_time(7), "one generation old");
+        assert!(!r.first_time(100 + g - 1));
+        // A second full generation drops the one holding 7.
+        for id in 100 + g..100 + 2 * g {
+            assert!(r.first_time(id));
+        }
+        assert!(r.first_time(7), "two generations old: forgotten");
+        assert!(r.now.len() + r.before.len() <= 2 * RecentIds::GENERATION);
     }
 
     #[test]

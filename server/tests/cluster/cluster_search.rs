@@ -1,7 +1,10 @@
 //! Search across cluster nodes: each node keeps its own index, fed with the
-//! other nodes' batches as they arrive, so a message stored through one node
-//! is found through another, in memory and once committed; a node that was
-//! down reads back at its next start what was stored meanwhile.
+//! other nodes' batches as it delivers them, so a message stored through one
+//! node is found through another, in memory and once committed; a node that
+//! was down reads back at its next start what was stored meanwhile. Each
+//! message is fed to each node's index once: by the store of the node that
+//! committed it, or by the ordering of the others, also when it reaches them
+//! only from the database.
 //!
 //! Runs on PostgreSQL and MySQL/MariaDB with `TEST_NATS_URL` set; see
 //! `testkit/src/cluster.rs`.
@@ -92,5 +95,59 @@ cluster_test!(
         for node in nodes {
             node.stop().await;
         }
+    }
+);
+
+/// Messages in `node`'s index once everything fed is committed.
+async fn indexed(node: &TestServer) -> u64 {
+    flush(node).await;
+    node.search.as_ref().expect("an index").size().messages
+}
+
+cluster_test!(
+    every_node_indexes_each_message_once_also_when_it_comes_from_the_database,
+    |env| async move {
+        // n1 never sends its batches over NATS: n2 gets them from the
+        // database only (read back after a gap or a silent tail).
+        let n1 = env
+            .node_with("n1", |c| c.faults.unpublished_batches = true)
+            .await;
+        let n2 = env.node("n2").await;
+        let (mut alice, _) = TestClient::user(n1.addr, "alice").await;
+        let (mut bob, _) = TestClient::user(n2.addr, "bob").await;
+        let mut sent = 0u64;
+        for i in 0..5 {
+            alice
+                .say_ok(&format!("a{i}"), &format!("quasar from n1 {i}"))
+                .await;
+            bob.say_ok(&format!("b{i}"), &format!("quasar from n2 {i}"))
+                .await;
+            sent += 2;
+        }
+        // bob has every message of alice once n2 delivered the last one.
+        let mut from_alice = 0;
+        while from_alice < 5 {
+            let m = bob.next_message().await;
+            if m.text.starts_with("quasar from n1") {
+                from_alice += 1;
+            }
+        }
+        let mut from_bob = 0;
+        while from_bob < 5 {
+            let m = alice.next_message().await;
+            if m.text.starts_with("quasar from n2") {
+                from_bob += 1;
+            }
+        }
+        // The store of the committing node fed its own messages; the
+        // ordering fed the other node's, once each, not a second time.
+        assert_eq!(indexed(&n1).await, sent, "n1's index");
+        assert_eq!(indexed(&n2).await, sent, "n2's index");
+        for c in [&mut alice, &mut bob] {
+            let found = found(c, "quasar").await;
+            assert_eq!(found.len() as u64, sent, "{found:?}");
+        }
+        n2.stop().await;
+        n1.stop().await;
     }
 );

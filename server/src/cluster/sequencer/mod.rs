@@ -52,6 +52,9 @@ const MAX_INPUTS: usize = 256;
 /// Batches queued for the sequencer before the writer waits.
 const QUEUE: usize = 4096;
 
+/// Own batches remembered as waiting for delivery, at most (see `Task::searchable`).
+const MAX_OWN_WAITING: usize = 4096;
+
 /// How the sequencer is set up.
 #[derive(Debug, Clone, Copy)]
 pub struct SequencerConfig {
@@ -96,6 +99,7 @@ impl Sequencer {
             hub,
             bus,
             search,
+            own: std::collections::HashSet::new(),
             order: Order::new(config.floor),
             origins: Origins::new(config.floor),
             config,
@@ -130,9 +134,17 @@ struct Task {
     db: DatabaseConnection,
     hub: Hub,
     bus: Bus,
-    /// Takes the other nodes' batches as they arrive, and those read back
-    /// (this node's own are fed by its store).
+    /// Takes the messages of every batch this node delivers but did not
+    /// commit (its own were fed by its store before their acks), once each:
+    /// a message read back and then arriving after all is left out of its
+    /// batch before delivery, so the index never has to replace one.
     search: Option<SearchIndex>,
+    /// The first and last ids of this node's own batches that are in the
+    /// ordering and not delivered yet: their messages are not fed to the
+    /// index again. (A batch read back from the database with the same ids
+    /// holds only these messages: within a conversation, the messages of one
+    /// commit are never interleaved with another's.)
+    own: std::collections::HashSet<(i64, i64)>,
     order: Order,
     origins: Origins,
     config: SequencerConfig,
@@ -189,6 +201,9 @@ impl Task {
                                 self.bus.try_send(Body::Stored(part));
                             }
                         }
+                        if self.search.is_some() {
+                            self.own.insert((batch.first, batch.last));
+                        }
                         ready.extend(self.order.take(batch));
                     }
                     Input::Remote(node, part) => {
@@ -200,7 +215,6 @@ impl Task {
                         self.missing
                             .extend(self.origins.batch(&node, tail, part.first, now));
                         let batch = parts::from_wire(part);
-                        self.searchable(&batch);
                         ready.extend(self.order.take(batch));
                     }
                     Input::Tail(node, tail) => {
@@ -209,16 +223,27 @@ impl Task {
                 }
             }
             ready.extend(self.read_missing().await);
+            self.searchable(&ready);
             self.deliver(ready).await;
             self.note_gap();
         }
         debug!("sequencer stopped");
     }
 
-    /// Let the search index take a batch that did not come from this node's store.
-    fn searchable(&self, batch: &Committed) {
-        if let Some(search) = &self.search {
-            search.arrived(batch);
+    /// Let the search index take the batches about to be delivered that did
+    /// not come from this node's store.
+    fn searchable(&mut self, ready: &[Committed]) {
+        let Some(search) = &self.search else { return };
+        for batch in ready {
+            if !self.own.remove(&(batch.first, batch.last)) {
+                search.delivered(batch);
+            }
+        }
+        // An own batch all of whose messages were read back first is never
+        // delivered itself; forgetting such leftovers at worst feeds a later
+        // one twice, which a search drops as a repeat.
+        if self.own.len() > MAX_OWN_WAITING {
+            self.own.clear();
         }
     }
 
@@ -253,7 +278,6 @@ impl Task {
                         messages = batch.events.len(),
                         "missing messages read from the database"
                     );
-                    self.searchable(&batch);
                     ready.extend(self.order.take(batch));
                 }
                 Ok(None) => {
@@ -303,7 +327,6 @@ impl Task {
             if let Some(batch) = read_back::conversation(&self.db, c, after, newest).await? {
                 info!(conversation = ?c, after, upto = newest, messages = batch.events.len(),
                     "a lost batch read from the database");
-                self.searchable(&batch);
                 ready.extend(self.order.take(batch));
             }
         }
