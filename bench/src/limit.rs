@@ -383,7 +383,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         limit.deliveries_per_s * FRAME_BYTES as f64 / (1024.0 * 1024.0)
     );
     println!(
-        "  CPU of this process (writer, readers, kernel TCP work) {:.2} cores; machine {}",
+        "  CPU of the {} (writer, readers, kernel TCP work) {:.2} cores; machine {}",
+        if limit.readers_apart {
+            "writer and its reader process"
+        } else {
+            "process"
+        },
         limit.cpu.bench_s.unwrap_or(f64::NAN) / limit.cpu.wall.as_secs_f64().max(1e-9),
         limit
             .cpu
