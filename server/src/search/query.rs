@@ -35,6 +35,7 @@ const MAX_WINDOW: u64 = 8;
 /// when it is ready. Until then (it is reading the history, or it failed) the
 /// database scans, matching words as its `LOWER()` does. `from_key` is the
 /// name key of `filters.from`'s account, which the index knows senders by.
+/// Its time goes to the operator's search latency figure.
 pub async fn page(
     index: Option<&SearchIndex>,
     db: &impl ConnectionTrait,
@@ -44,15 +45,21 @@ pub async fn page(
     cursor: Cursor,
     limit: u64,
 ) -> Result<(Vec<StoredMessage>, bool), DbErr> {
-    if !filters.words.is_empty()
-        && let Some(index) = index
-        && let Some(found) = index
-            .page(db, scope, filters, from_key, cursor, limit)
-            .await?
-    {
-        return Ok(found);
-    }
-    history::page(db, scope, filters, cursor, limit).await
+    let started = std::time::Instant::now();
+    let found = match index {
+        Some(index) if !filters.words.is_empty() => {
+            index
+                .page(db, scope, filters, from_key, cursor, limit)
+                .await?
+        }
+        _ => None,
+    };
+    let found = match found {
+        Some(found) => found,
+        None => history::page(db, scope, filters, cursor, limit).await?,
+    };
+    metrics::histogram!(crate::metrics::SEARCH_SECONDS).record(started.elapsed());
+    Ok(found)
 }
 
 /// Found messages in the direction of travel → the page in ascending order,

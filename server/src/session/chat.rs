@@ -267,7 +267,6 @@ impl Session {
         let limit = self.page_limit(m.limit);
         let db = &self.ctx.db;
         let index = self.ctx.search.as_ref();
-        let started = std::time::Instant::now();
         let (rows, has_more) = search::page(
             index,
             db,
@@ -278,7 +277,6 @@ impl Session {
             limit,
         )
         .await?;
-        metrics::histogram!(crate::metrics::SEARCH_SECONDS).record(started.elapsed());
         let messages = to_chat_messages(db, rows).await?;
         self.queue(&ServerMessage::HistoryPage(HistoryPage {
             seq,
@@ -327,10 +325,8 @@ impl Session {
             words,
             ..Filters::default()
         };
-        let started = std::time::Instant::now();
         let (rows, has_more) =
             search::page(index, db, &scope, &filters, None, cursor, limit).await?;
-        metrics::histogram!(crate::metrics::SEARCH_SECONDS).record(started.elapsed());
         let mut messages = to_chat_messages(db, rows).await?;
         messages.reverse();
         self.queue(&ServerMessage::SearchResults(SearchResults {
